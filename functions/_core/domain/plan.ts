@@ -1,0 +1,97 @@
+/**
+ * Plans: the explicit, serialisable answer to "what would quiesce do?". Every trigger produces one from an
+ * event plus observed state by pure code; one executor applies any plan. A plan is logged and published as
+ * an audit event before and after it is applied, so an operator can always see what was intended, what was
+ * held back by a guard and why, and what actually happened.
+ */
+import type { CloudMapRegistration, TargetRegistration } from './registration.ts';
+
+/** Take one target out of one target group. */
+export interface DeregisterTargetAction {
+  readonly kind: 'deregister-target';
+  readonly target: TargetRegistration;
+  readonly why: string;
+}
+
+/** Take one Cloud Map instance out of its service. */
+export interface DeregisterInstanceAction {
+  readonly kind: 'deregister-instance';
+  readonly instance: CloudMapRegistration;
+  readonly why: string;
+}
+
+/** One target group inside a weighted forward action, with the weight to set. */
+export interface WeightedTargetGroup {
+  readonly targetGroupArn: string;
+  readonly weight: number;
+}
+
+/**
+ * Replace the weights of the forward action of a listener rule. `actions` is the rule's *whole* action
+ * list as it must be written (ModifyRule replaces all actions), with the new weights already in place.
+ */
+export interface SetWeightsAction {
+  readonly kind: 'set-weights';
+  readonly ruleArn: string;
+  readonly listenerArn?: string;
+  readonly weights: readonly WeightedTargetGroup[];
+  /** The weights before the change: what a rollback or a restore writes back. */
+  readonly previous: readonly WeightedTargetGroup[];
+  /** The complete Actions list to send to ModifyRule, in the SDK's shape. */
+  readonly actions: readonly unknown[];
+  readonly why: string;
+}
+
+export type PlanAction = DeregisterTargetAction | DeregisterInstanceAction | SetWeightsAction;
+
+/** An action a guard refused to plan, and the guard's reason. */
+export interface HeldBackAction {
+  readonly action: PlanAction;
+  readonly guard: 'min-healthy' | 'max-fraction' | 'ownership' | 'grace-period' | 'evidence' | 'never-empty';
+  readonly reason: string;
+}
+
+/** Per target group counts observed when the plan was made; guards and the executor check against them. */
+export interface TargetGroupCensus {
+  readonly registered: number;
+  readonly healthy: number;
+}
+
+/** The plan one trigger invocation produced. */
+export interface Plan {
+  readonly id: string;
+  readonly trigger: string;
+  /** What the plan is about, for humans: an instance id, a pod, a rule. */
+  readonly subject: string;
+  readonly createdAt: string;
+  readonly actions: readonly PlanAction[];
+  readonly heldBack: readonly HeldBackAction[];
+  /** Things an operator must read: single points of failure, skipped scopes, ignored inputs. */
+  readonly warnings: readonly string[];
+  readonly census: Readonly<Record<string, TargetGroupCensus>>;
+}
+
+/** A short stable identifier for an action, used in logs, audit events and outcome lists. */
+export function actionKey(action: PlanAction): string {
+  switch (action.kind) {
+    case 'deregister-target':
+      return `target ${action.target.targetGroupName} ${action.target.id}:${action.target.port ?? '-'}`;
+    case 'deregister-instance':
+      return `cloudmap ${action.instance.serviceName} ${action.instance.instanceId}`;
+    case 'set-weights':
+      return `weights ${action.ruleArn}`;
+  }
+}
+
+/** Counts of planned actions by kind: for logs, metrics and the demo's summary line. */
+export function planSummary(plan: Plan): { targets: number; instances: number; weights: number; heldBack: number } {
+  let targets = 0;
+  let instances = 0;
+  let weights = 0;
+  for (const a of plan.actions) {
+    if (a.kind === 'deregister-target') targets++;
+    else if (a.kind === 'deregister-instance') instances++;
+    else weights++;
+  }
+  return { targets, instances, weights, heldBack: plan.heldBack.length };
+}
