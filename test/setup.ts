@@ -1,2 +1,20 @@
-// Shared test setup: filled in by the fake AWS (see test/fakes/aws).
-export {};
+// Shared test setup (vitest setupFiles): one fake AWS per worker, reset before every test, and the standard
+// AWS environment pointing any SDK client created without explicit config at it.
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { fakeAws } from './fakes/aws/shared.ts';
+
+beforeAll(async () => {
+  const { endpoint } = await fakeAws.start();
+  process.env.AWS_ENDPOINT_URL = endpoint;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'test';
+  process.env.AWS_SECRET_ACCESS_KEY = 'test';
+});
+
+beforeEach(() => {
+  fakeAws.reset();
+});
+
+afterAll(async () => {
+  await fakeAws.stop();
+});

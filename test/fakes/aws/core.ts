@@ -59,4 +59,13 @@ export interface FakeService {
   readonly signingName: string;
   handle(operation: string, input: Record<string, unknown>): unknown;
   reset(): void;
+  /** restJson1 APIs only: method + path table (see `RestRoute`); optional. */
+  readonly restRoutes?: readonly RestRoute[];
+}
+
+/** A restJson1 route: `path` uses the Smithy label syntax (`/clusters/{name}`, `{key+}` for greedy). */
+export interface RestRoute {
+  readonly method: string;
+  readonly path: string;
+  readonly operation: string;
 }

@@ -1,0 +1,253 @@
+/**
+ * Fake Amazon EventBridge (signing name `events`, awsJson1_1, target `AWSEvents.*`): event buses and
+ * PutEvents with AWS's limits and per-entry partial failures. Accepted events are stored for tests.
+ */
+import { FakeAwsError } from './core.ts';
+import type { FakeClock, FakeService } from './core.ts';
+import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
+
+/** An event as EventBridge delivers it to targets (the envelope a rule's Lambda target receives). */
+export interface EventBridgeEnvelope {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+/** One accepted PutEvents entry. */
+export interface PublishedEvent {
+  busName: string;
+  event: EventBridgeEnvelope;
+}
+
+interface Bus {
+  Name: string;
+  Arn: string;
+  Description?: string;
+  createdAt: number;
+}
+
+// https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html (Entries: 1-10 items)
+export const MAX_PUT_EVENTS_ENTRIES = 10;
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html ("less than 256KB")
+export const MAX_PUT_EVENTS_BYTES = 256 * 1024;
+
+function validation(message: string): FakeAwsError {
+  return new FakeAwsError('ValidationException', message, 400);
+}
+
+function busNameOf(nameOrArn: unknown): string {
+  if (nameOrArn === undefined || nameOrArn === null || nameOrArn === '') return 'default';
+  if (typeof nameOrArn !== 'string') throw validation('EventBusName must be a string');
+  const m = /^arn:aws[\w-]*:events:[^:]*:[^:]*:event-bus\/(.+)$/.exec(nameOrArn);
+  return m?.[1] ?? nameOrArn;
+}
+
+/**
+ * The size AWS counts for one entry: Time 14 bytes if set; Source, DetailType, Detail and each Resources
+ * entry by their UTF-8 byte length.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export function putEventsEntrySize(entry: Record<string, unknown>): number {
+  const bytes = (v: unknown): number => (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 0);
+  let size = entry.Time !== undefined && entry.Time !== null ? 14 : 0;
+  size += bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail);
+  if (Array.isArray(entry.Resources)) for (const r of entry.Resources) size += bytes(r);
+  return size;
+}
+
+export class FakeEventBridge implements FakeService {
+  readonly signingName = 'events';
+  /** The PutEvents request-size limit; tests may lower it. */
+  maxRequestBytes = MAX_PUT_EVENTS_BYTES;
+
+  readonly #clock: FakeClock;
+  #buses = new Map<string, Bus>();
+  #published: PublishedEvent[] = [];
+  #dropped: PublishedEvent[] = [];
+  #failNext: { n: number; code: string } = { n: 0, code: 'InternalFailure' };
+  #seq = 0;
+
+  constructor(clock: FakeClock) {
+    this.#clock = clock;
+    this.reset();
+  }
+
+  reset(): void {
+    this.maxRequestBytes = MAX_PUT_EVENTS_BYTES;
+    this.#buses = new Map();
+    this.#published = [];
+    this.#dropped = [];
+    this.#failNext = { n: 0, code: 'InternalFailure' };
+    this.#seq = 0;
+    this.#addBus('default');
+  }
+
+  handle(operation: string, input: Record<string, unknown>): unknown {
+    switch (operation) {
+      case 'CreateEventBus':
+        return this.#createEventBus(input);
+      case 'DescribeEventBus':
+        return this.#describeEventBus(input);
+      case 'PutEvents':
+        return this.#putEvents(input);
+      default:
+        throw new FakeAwsError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
+    }
+  }
+
+  // ---- JS helpers ----------------------------------------------------------------------------------------
+
+  /** Accepted events, oldest first; only those for `busName` (a name or ARN) if given. */
+  published(busName?: string): PublishedEvent[] {
+    const name = busName === undefined ? undefined : busNameOf(busName);
+    return this.#published.filter((p) => name === undefined || p.busName === name);
+  }
+
+  /** Events AWS accepted for a bus that does not exist (AWS drops them silently). */
+  dropped(): PublishedEvent[] {
+    return [...this.#dropped];
+  }
+
+  /** The next `n` otherwise valid entries fail with this per-entry ErrorCode (partial failure). */
+  failNextEntries(n: number, code = 'InternalFailure'): void {
+    this.#failNext = { n, code };
+  }
+
+  // ---- buses ---------------------------------------------------------------------------------------------
+
+  #addBus(name: string, description?: string): Bus {
+    const bus: Bus = {
+      Name: name,
+      Arn: `arn:aws:events:${FAKE_REGION}:${FAKE_ACCOUNT_ID}:event-bus/${name}`,
+      createdAt: this.#clock.now(),
+      ...(description !== undefined ? { Description: description } : {}),
+    };
+    this.#buses.set(name, bus);
+    return bus;
+  }
+
+  // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateEventBus.html
+  #createEventBus(input: Record<string, unknown>): unknown {
+    const name = input.Name;
+    // Name: 1-256 characters of [/\.\-_A-Za-z0-9]; a custom bus name cannot contain "/" nor be "default".
+    if (typeof name !== 'string' || !/^[/.\-_A-Za-z0-9]{1,256}$/.test(name)) {
+      throw validation(`1 validation error detected: Value '${String(name)}' at 'name' failed to satisfy constraint`);
+    }
+    if (name.includes('/') && input.EventSourceName === undefined) {
+      throw validation('Event bus name must not contain \'/\'.');
+    }
+    if (this.#buses.has(name)) {
+      throw new FakeAwsError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`, 400);
+    }
+    const description = typeof input.Description === 'string' ? input.Description : undefined;
+    const bus = this.#addBus(name, description);
+    return { EventBusArn: bus.Arn, ...(description !== undefined ? { Description: description } : {}) };
+  }
+
+  // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_DescribeEventBus.html
+  #describeEventBus(input: Record<string, unknown>): unknown {
+    const name = busNameOf(input.Name);
+    const bus = this.#buses.get(name);
+    if (!bus) throw new FakeAwsError('ResourceNotFoundException', `Event bus ${name} does not exist.`, 400);
+    return {
+      Name: bus.Name,
+      Arn: bus.Arn,
+      ...(bus.Description !== undefined ? { Description: bus.Description } : {}),
+      CreationTime: bus.createdAt / 1000,
+      LastModifiedTime: bus.createdAt / 1000,
+    };
+  }
+
+  // ---- PutEvents -----------------------------------------------------------------------------------------
+
+  // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
+  #putEvents(input: Record<string, unknown>): unknown {
+    const entries = input.Entries;
+    if (!Array.isArray(entries) || entries.length < 1 || entries.length > MAX_PUT_EVENTS_ENTRIES) {
+      const n = Array.isArray(entries) ? entries.length : 0;
+      throw validation(
+        `1 validation error detected: Value '[PutEventsRequestEntry x ${n}]' at 'entries' failed to satisfy ` +
+          `constraint: Member must have length ${n < 1 ? 'greater than or equal to 1' : 'less than or equal to 10'}`,
+      );
+    }
+    const list = entries.map((e: unknown) => (e !== null && typeof e === 'object' ? e : {}) as Record<string, unknown>);
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html: total must be < 256 KB.
+    const total = list.reduce((sum, e) => sum + putEventsEntrySize(e), 0);
+    if (total >= this.maxRequestBytes) {
+      throw validation(`Total size of the entries in the request is over the limit (${total} bytes).`);
+    }
+    let failed = 0;
+    const results = list.map((entry) => {
+      const r = this.#putEntry(entry);
+      if ('ErrorCode' in r) failed += 1;
+      return r;
+    });
+    return { FailedEntryCount: failed, Entries: results };
+  }
+
+  /**
+   * One entry: the per-entry ErrorCode values are those of
+   * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html
+   */
+  #putEntry(entry: Record<string, unknown>): { EventId: string } | { ErrorCode: string; ErrorMessage: string } {
+    const fail = (ErrorCode: string, ErrorMessage: string) => ({ ErrorCode, ErrorMessage });
+    const { Source, DetailType, Detail } = entry;
+    if (typeof Source !== 'string' || Source === '') {
+      return fail('InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.');
+    }
+    if (typeof DetailType !== 'string' || DetailType === '') {
+      return fail('InvalidArgument', 'Parameter DetailType is not valid. Reason: DetailType is a required argument.');
+    }
+    if (typeof Detail !== 'string' || Detail === '') {
+      return fail('InvalidArgument', 'Parameter Detail is not valid. Reason: Detail is a required argument.');
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(Detail);
+    } catch {
+      return fail('MalformedDetail', 'Detail is malformed.');
+    }
+    // Detail must be a JSON object.
+    if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) {
+      return fail('MalformedDetail', 'Detail is malformed.');
+    }
+    // The "aws." source prefix is reserved for AWS services: NotAuthorizedForSourceException.
+    if (Source.startsWith('aws.')) {
+      return fail('NotAuthorizedForSourceException', 'Not authorized for the source.');
+    }
+    if (this.#failNext.n > 0) {
+      this.#failNext.n -= 1;
+      return fail(this.#failNext.code, 'Injected failure (fake EventBridge).');
+    }
+    this.#seq += 1;
+    const id = `00000000-0000-4000-8000-${this.#seq.toString(16).padStart(12, '0')}`;
+    const time = typeof entry.Time === 'number' ? entry.Time * 1000 : this.#clock.now();
+    const busName = busNameOf(entry.EventBusName);
+    const published: PublishedEvent = {
+      busName,
+      event: {
+        version: '0',
+        id,
+        'detail-type': DetailType,
+        source: Source,
+        account: FAKE_ACCOUNT_ID,
+        // EventBridge event times have a resolution of one second.
+        time: new Date(Math.floor(time / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+        region: FAKE_REGION,
+        resources: Array.isArray(entry.Resources) ? entry.Resources.filter((r): r is string => typeof r === 'string') : [],
+        detail: detail as Record<string, unknown>,
+      },
+    };
+    // PutEvents to a bus that does not exist succeeds with an EventId and the event is silently dropped
+    // (https://github.com/aws/aws-cli/issues/9186, https://github.com/aws/aws-sdk/issues/186).
+    if (this.#buses.has(busName)) this.#published.push(published);
+    else this.#dropped.push(published);
+    return { EventId: id };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The fake AWS facade: one loopback server speaking the real wire protocols, one stateful fake per API, one
+ * explicit clock, a call log and a fault injector. Point SDK v3 clients at `endpoint` (see shared.ts).
+ *
+ *   const aws = new FakeAws();
+ *   const { endpoint } = await aws.start();
+ *   const tg = aws.elbv2.seedTargetGroup({ name: 'web', targets: [{ id: '10.0.1.5' }] });
+ *   ...
+ *   aws.clock.advance(300_000);        // draining ends
+ *   aws.calls.count('elasticloadbalancing', 'DeregisterTargets');
+ *   await aws.stop();
+ */
+import { FakeClock } from './core.ts';
+import type { FakeService } from './core.ts';
+import { FakeAwsServer } from './server.ts';
+import type { CallLog, FaultInjector } from './server.ts';
+import { FakeElbv2 } from './elbv2.ts';
+import { FakeEc2 } from './ec2.ts';
+import { FakeCloudMap } from './cloud-map.ts';
+import { FakeEventBridge } from './events.ts';
+import { FakeSqs } from './sqs.ts';
+import { FakeAutoScaling } from './autoscaling.ts';
+import { FakeEks } from './eks.ts';
+import { FakeSts } from './sts.ts';
+
+export { FakeAwsError, FakeClock } from './core.ts';
+export type { FakeService, RestRoute } from './core.ts';
+export { FakeAwsServer, CallLog, FaultInjector, throttlingErrorFor } from './server.ts';
+export type { CallRecord, FaultScope } from './server.ts';
+
+export class FakeAws {
+  readonly clock: FakeClock;
+  readonly elbv2: FakeElbv2;
+  readonly ec2: FakeEc2;
+  readonly cloudMap: FakeCloudMap;
+  readonly events: FakeEventBridge;
+  readonly sqs: FakeSqs;
+  readonly autoscaling: FakeAutoScaling;
+  readonly eks: FakeEks;
+  readonly sts: FakeSts;
+  readonly #server = new FakeAwsServer();
+  readonly #services: FakeService[];
+
+  constructor(clock: FakeClock = new FakeClock()) {
+    this.clock = clock;
+    this.elbv2 = new FakeElbv2(clock);
+    this.ec2 = new FakeEc2(clock);
+    this.cloudMap = new FakeCloudMap(clock);
+    this.events = new FakeEventBridge(clock);
+    this.sqs = new FakeSqs(clock);
+    this.autoscaling = new FakeAutoScaling(clock);
+    this.eks = new FakeEks(clock);
+    this.sts = new FakeSts(clock);
+    this.#services = [this.elbv2, this.ec2, this.cloudMap, this.events, this.sqs, this.autoscaling, this.eks, this.sts];
+    for (const s of this.#services) this.#server.register(s);
+  }
+
+  /** Every API call the server answered (service = signing name). */
+  get calls(): CallLog {
+    return this.#server.calls;
+  }
+
+  get faults(): FaultInjector {
+    return this.#server.faults;
+  }
+
+  /** `http://127.0.0.1:<port>`; throws before start(). */
+  get endpoint(): string {
+    return this.#server.endpoint;
+  }
+
+  /** Starts the loopback server on a random port (idempotent). */
+  async start(): Promise<{ endpoint: string }> {
+    const started = await this.#server.start();
+    // Queue URLs name the host the SDK sends to (it prefers the QueueUrl host over the client endpoint),
+    // so they must point at this server, as LocalStack's do.
+    this.sqs.urlBase = `${started.endpoint}/123456789012`;
+    return started;
+  }
+
+  async stop(): Promise<void> {
+    await this.#server.stop();
+  }
+
+  /** Loads the SDK schemas of the given APIs now (client-ec2 is big) so the first call is not slow. */
+  async preload(...signingNames: string[]): Promise<void> {
+    for (const n of signingNames) await this.#server.preload(n);
+  }
+
+  /** Empties every service, rewinds the clock, clears faults and the call log. */
+  reset(): void {
+    for (const s of this.#services) s.reset();
+    this.clock.reset();
+    this.#server.faults.reset();
+    this.#server.calls.clear();
+  }
+}
