@@ -77,15 +77,28 @@ export function isThrottling(err: unknown): boolean {
   return THROTTLING.has(awsErrorName(err));
 }
 
-/** True when an AWS call failing with this error is worth another try (throttling, 5xx, network). */
-export function isRetryableAwsError(err: unknown): boolean {
+/**
+ * True for errors that a prompt retry of the same call can cure: throttling, 5xx, network. The ApiBudget
+ * retries exactly these (with backoff); nothing else is retried at the call level.
+ */
+export function isTransientAwsError(err: unknown): boolean {
   if (isThrottling(err)) return true;
-  if (err instanceof QuiesceError) return err.retryable;
-  const e = err as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string; name?: string };
+  const e = err as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string };
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
   if (e?.$retryable) return true;
-  const name = awsErrorName(err);
-  return ['DuplicateRequest', 'ServiceUnavailable', 'InternalFailure', 'InternalError', 'TimeoutError', 'RequestTimeout'].includes(name)
-    || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(e?.code ?? '');
+  return (
+    ['ServiceUnavailable', 'InternalFailure', 'InternalError', 'TimeoutError', 'RequestTimeout'].includes(awsErrorName(err)) ||
+    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(e?.code ?? '')
+  );
+}
+
+/**
+ * True when work that failed with this error is worth another attempt later: transient errors, a Cloud Map
+ * DuplicateRequest (an operation on the same instance is still in flight: the executor waits it out), and
+ * quiesce's own retryable errors. Decides whether an invocation fails so that it is retried.
+ */
+export function isRetryableAwsError(err: unknown): boolean {
+  if (err instanceof QuiesceError) return err.retryable;
+  return isTransientAwsError(err) || awsErrorName(err) === 'DuplicateRequest';
 }

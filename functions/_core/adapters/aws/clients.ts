@@ -1,0 +1,97 @@
+/**
+ * The SDK v3 clients quiesce uses, built once per Lambda container.
+ *
+ * Why there is no endpoint, region or credential code here: every client is left to the SDK's standard
+ * configuration (AWS_REGION, the default credentials chain, AWS_ENDPOINT_URL and the per-service
+ * AWS_ENDPOINT_URL_<SERVICE> variables such as AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2). That is what
+ * lets the same code run on Lambda, against moto, and against the project's fake AWS without a single
+ * quiesce-specific variable. Tests that cannot use the environment pass `overrides` explicitly.
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { ElasticLoadBalancingV2Client, type ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+/** One client per AWS API quiesce talks to. */
+export interface AwsClients {
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly ec2: EC2Client;
+  readonly serviceDiscovery: ServiceDiscoveryClient;
+  readonly eventBridge: EventBridgeClient;
+  readonly autoScaling: AutoScalingClient;
+  readonly sqs: SQSClient;
+  readonly eks: EKSClient;
+  /** Closes every client's sockets: tests call it in afterAll so the worker can exit. */
+  destroy(): void;
+}
+
+/** Options of {@link createAwsClients}. */
+export interface AwsClientsOptions {
+  /**
+   * Explicit overrides for tests (a loopback emulator on a random port). Never read from custom
+   * environment names: production configuration is the SDK's own.
+   */
+  readonly overrides?: {
+    readonly endpoint?: string;
+    readonly region?: string;
+    readonly credentials?: NonNullable<ElasticLoadBalancingV2ClientConfig['credentials']>;
+  };
+  /**
+   * Sockets per host and client (default 64): enough for the fan-out (16 concurrent DescribeTargetHealth
+   * plus Cloud Map and EC2 in parallel) without queueing behind the SDK's default of 50.
+   */
+  readonly maxSockets?: number;
+  /** Per-request timeout in ms (default 10 s): a hung connection must not eat the spot warning. */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * Builds the clients.
+ *
+ * `maxAttempts` is 1 unless the operator set the SDK's own AWS_MAX_ATTEMPTS: retries belong to
+ * {@link import('./budget.ts').ApiBudget}, where every attempt takes a token from the client-side rate
+ * limit. SDK-internal retries would be invisible to that limit and would multiply (SDK attempts times
+ * budget attempts) exactly when the account is already being throttled.
+ *
+ * The HTTP handler keeps connections alive (a TLS handshake per call would dominate a 20 ms Describe) and
+ * allows `maxSockets` per host. It is passed as NodeHttpHandler options, which the SDK turns into its own
+ * NodeHttpHandler, so quiesce does not depend on `@smithy/node-http-handler` directly.
+ *
+ * @example
+ * const clients = createAwsClients();
+ * const elbv2 = new AwsElbv2(clients.elbv2, new ApiBudget());
+ */
+export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
+  const maxSockets = options.maxSockets ?? 64;
+  const agent = { keepAlive: true, maxSockets };
+  const config = {
+    ...(process.env.AWS_MAX_ATTEMPTS === undefined || process.env.AWS_MAX_ATTEMPTS === '' ? { maxAttempts: 1 } : {}),
+    requestHandler: {
+      httpAgent: agent,
+      httpsAgent: agent,
+      connectionTimeout: 3000,
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+    },
+    ...(options.overrides?.endpoint !== undefined ? { endpoint: options.overrides.endpoint } : {}),
+    ...(options.overrides?.region !== undefined ? { region: options.overrides.region } : {}),
+    ...(options.overrides?.credentials !== undefined ? { credentials: options.overrides.credentials } : {}),
+  };
+  const clients = {
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    ec2: new EC2Client(config),
+    serviceDiscovery: new ServiceDiscoveryClient(config),
+    eventBridge: new EventBridgeClient(config),
+    autoScaling: new AutoScalingClient(config),
+    sqs: new SQSClient(config),
+    eks: new EKSClient(config),
+  };
+  return {
+    ...clients,
+    destroy() {
+      for (const c of Object.values(clients)) c.destroy();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Cloud Map port over the SDK: namespaces, services, instances, deregistration and its operation status.
+ */
+import {
+  DeregisterInstanceCommand,
+  GetOperationCommand,
+  ListInstancesCommand,
+  ListNamespacesCommand,
+  ListServicesCommand,
+  type ServiceDiscoveryClient,
+} from '@aws-sdk/client-servicediscovery';
+import type { CloudMapRegistration } from '../../domain/registration.ts';
+import type { CloudMapDeregistration, CloudMapPort } from '../../ports/index.ts';
+import { awsErrorName } from '../../errors.ts';
+import type { ApiBudget } from './budget.ts';
+
+/** The maximum page size of every Cloud Map List* call. */
+const PAGE = 100;
+
+const OPERATION_STATES = new Set(['SUBMITTED', 'PENDING', 'SUCCESS', 'FAIL']);
+
+/**
+ * {@link CloudMapPort} on the SDK. Paging loops follow NextToken, not page contents: a filtered Cloud Map
+ * page can be empty while more pages follow, and stopping there would hide services.
+ */
+export class AwsCloudMap implements CloudMapPort {
+  readonly #client: ServiceDiscoveryClient;
+  readonly #budget: ApiBudget;
+
+  constructor(client: ServiceDiscoveryClient, budget: ApiBudget) {
+    this.#client = client;
+    this.#budget = budget;
+  }
+
+  /** Every namespace, all pages. */
+  async listNamespaces(): Promise<{ id: string; name: string }[]> {
+    const out: { id: string; name: string }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#budget.call('cloudmap-read', 'ListNamespaces', () =>
+        this.#client.send(new ListNamespacesCommand({ MaxResults: PAGE, NextToken: token })),
+      );
+      for (const n of page.Namespaces ?? []) if (n.Id) out.push({ id: n.Id, name: n.Name ?? n.Id });
+      token = page.NextToken || undefined;
+    } while (token);
+    return out;
+  }
+
+  /** The services of one namespace (filter NAMESPACE_ID), all pages, empty pages included. */
+  async listServices(namespaceId: string): Promise<{ id: string; name: string }[]> {
+    const out: { id: string; name: string }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#budget.call('cloudmap-read', 'ListServices', () =>
+        this.#client.send(
+          new ListServicesCommand({
+            Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }],
+            MaxResults: PAGE,
+            NextToken: token,
+          }),
+        ),
+      );
+      for (const s of page.Services ?? []) if (s.Id) out.push({ id: s.Id, name: s.Name ?? s.Id });
+      token = page.NextToken || undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Every instance of a service, all pages, tagged with the namespace and service they came from. */
+  async listInstances(
+    service: { id: string; name: string },
+    namespace: { id: string; name: string },
+  ): Promise<CloudMapRegistration[]> {
+    const out: CloudMapRegistration[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#budget.call('cloudmap-read', 'ListInstances', () =>
+        this.#client.send(new ListInstancesCommand({ ServiceId: service.id, MaxResults: PAGE, NextToken: token })),
+      );
+      for (const i of page.Instances ?? []) {
+        if (!i.Id) continue;
+        out.push({
+          kind: 'cloudmap',
+          namespaceId: namespace.id,
+          namespaceName: namespace.name,
+          serviceId: service.id,
+          serviceName: service.name,
+          instanceId: i.Id,
+          attributes: { ...(i.Attributes ?? {}) },
+        });
+      }
+      token = page.NextToken || undefined;
+    } while (token);
+    return out;
+  }
+
+  /**
+   * DeregisterInstance. InstanceNotFound becomes `not-found` (already gone is the outcome we wanted, and a
+   * registration that has not propagated yet is the caller's to revisit). DuplicateRequest, a deregistration
+   * racing another operation on the same instance, is rethrown at once: the executor waits the operation out
+   * (seconds, not the budget's 100 ms backoff) and asks again.
+   */
+  async deregisterInstance(serviceId: string, instanceId: string): Promise<CloudMapDeregistration> {
+    try {
+      const res = await this.#budget.call('cloudmap-write', 'DeregisterInstance', () =>
+        this.#client.send(new DeregisterInstanceCommand({ ServiceId: serviceId, InstanceId: instanceId })),
+      );
+      return { status: 'submitted', operationId: res.OperationId ?? '' };
+    } catch (err) {
+      if (awsErrorName(err) === 'InstanceNotFound') return { status: 'not-found' };
+      throw err;
+    }
+  }
+
+  /** The status of an asynchronous Cloud Map operation. An unknown status reads as PENDING: look again later. */
+  async getOperationStatus(operationId: string): Promise<'SUBMITTED' | 'PENDING' | 'SUCCESS' | 'FAIL'> {
+    const res = await this.#budget.call('cloudmap-read', 'GetOperation', () =>
+      this.#client.send(new GetOperationCommand({ OperationId: operationId })),
+    );
+    const status = res.Operation?.Status ?? 'PENDING';
+    return (OPERATION_STATES.has(status) ? status : 'PENDING') as 'SUBMITTED' | 'PENDING' | 'SUCCESS' | 'FAIL';
+  }
+}
