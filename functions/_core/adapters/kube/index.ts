@@ -1,0 +1,96 @@
+/**
+ * Reading the EKS cluster from a Lambda: the `ClusterPort` the core depends on, and the EKS-backed factory
+ * that implements it with DescribeCluster + a presigned STS token + a small HTTPS client. The port lives
+ * here for now (the lead moves it to ports/); handlers depend on `ClusterPort`, tests pass a KubeClient
+ * pointed at the fake API server.
+ */
+import type { EKSClient } from '@aws-sdk/client-eks';
+import { clusterAccess, type EksDescribeClient } from './cluster-access.ts';
+import { eksToken, type EksTokenCredentials } from './eks-token.ts';
+import { KubeClient, type KubeListOptions } from './kube-client.ts';
+import type { KubePod, KubeTargetGroupBinding } from './kube-objects.ts';
+
+export { clusterAccess } from './cluster-access.ts';
+export type { ClusterAccess, EksDescribeClient } from './cluster-access.ts';
+export { eksToken, EKS_TOKEN_PREFIX } from './eks-token.ts';
+export type { EksTokenCredentials, EksTokenOptions } from './eks-token.ts';
+export { KubeClient } from './kube-client.ts';
+export type { KubeClientOptions, KubeList, KubeListOptions } from './kube-client.ts';
+export { ClusterAccessError, KubeApiError } from './kube-api-error.ts';
+export type { KubeTransportReason } from './kube-api-error.ts';
+export { toKubePod, toKubeTargetGroupBinding } from './kube-objects.ts';
+export type { KubeContainerPort, KubePod, KubeTargetGroupBinding } from './kube-objects.ts';
+
+/**
+ * What the core reads from Kubernetes. Read-only on purpose: quiesce never changes the cluster, so the
+ * Lambda's access entry can be AmazonEKSViewPolicy (plus read on targetgroupbindings).
+ */
+export interface ClusterPort {
+  /** Every pod of all namespaces (or one), all pages, from one consistent snapshot. */
+  listPods(options?: KubeListOptions): Promise<KubePod[]>;
+  /** Every TargetGroupBinding: maps target groups to Services for ownership checks. */
+  listTargetGroupBindings(options?: KubeListOptions): Promise<KubeTargetGroupBinding[]>;
+  /** One pod, or undefined when it no longer exists. */
+  getPod(namespace: string, name: string): Promise<KubePod | undefined>;
+}
+
+/** A `ClusterPort` bound to one token; `close()` frees its sockets at the end of the run. */
+export interface ClusterConnection extends ClusterPort {
+  close(): void;
+}
+
+/** Options of `createEksClusterPort`. */
+export interface EksClusterPortOptions {
+  eks: EKSClient | EksDescribeClient;
+  clusterName: string;
+  region: string;
+  /** Default: the SDK default credential chain (the Lambda role). */
+  credentials?: EksTokenCredentials;
+  timeoutMs?: number;
+  pageSize?: number;
+}
+
+/** Connects to the cluster once per handler run. */
+export interface EksClusterPortFactory {
+  /** DescribeCluster + a fresh token -> a connection. Call per handler run, never at module init. */
+  connect(): Promise<ClusterConnection>;
+}
+
+/**
+ * Builds the EKS-backed `ClusterPort` factory. Safe to create at module init (it does no I/O); each
+ * `connect()` asks EKS for the endpoint and CA and signs a new token, so a warm Lambda never reuses an
+ * expired token or a rotated CA.
+ *
+ * @example
+ * const cluster = createEksClusterPort({ eks: new EKSClient({}), clusterName: 'prod', region: 'eu-west-1' });
+ * export const handler = async () => {
+ *   const kube = await cluster.connect();
+ *   try { return await kube.listPods(); } finally { kube.close(); }
+ * };
+ */
+export function createEksClusterPort(options: EksClusterPortOptions): EksClusterPortFactory {
+  return {
+    async connect(): Promise<ClusterConnection> {
+      const [access, token] = await Promise.all([
+        clusterAccess(options.eks, options.clusterName),
+        eksToken(options.clusterName, {
+          region: options.region,
+          ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+        }),
+      ]);
+      const client = new KubeClient({
+        endpoint: access.endpoint,
+        caPem: access.caPem,
+        token,
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+      });
+      return {
+        listPods: (o) => client.listPods(o),
+        listTargetGroupBindings: (o) => client.listTargetGroupBindings(o),
+        getPod: (ns, name) => client.getPod(ns, name),
+        close: () => client.close(),
+      };
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The few fields of Kubernetes objects quiesce reasons about, lifted out of the API server's JSON. Why so
+ * small: a pod's JSON is kilobytes; the planners need its address, node, readiness and whether it is
+ * terminating. Parsing is defensive because the JSON is untyped input; a missing field never throws.
+ */
+
+/** One container port of a pod (what an ip target's port usually is). */
+export interface KubeContainerPort {
+  readonly name: string | undefined;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
+
+/** A pod as quiesce needs it. */
+export interface KubePod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** `status.podIP`: the address ALB ip targets and Cloud Map AWS_INSTANCE_IPV4 point at. */
+  readonly ip: string | undefined;
+  /** `status.podIPs` (dual stack), primary first. */
+  readonly ips: readonly string[];
+  readonly nodeName: string | undefined;
+  /** Pending | Running | Succeeded | Failed | Unknown. */
+  readonly phase: string;
+  /** The Ready condition is True: the load balancer controller would (re)register this pod. */
+  readonly ready: boolean;
+  readonly startTime: string | undefined;
+  /** Set once deletion started: the pod is terminating and should leave the load balancer now. */
+  readonly deletionTimestamp: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly containerPorts: readonly KubeContainerPort[];
+}
+
+/** A TargetGroupBinding (AWS Load Balancer Controller CRD): which target group a Service's pods go to. */
+export interface KubeTargetGroupBinding {
+  readonly namespace: string;
+  readonly name: string;
+  readonly targetGroupArn: string;
+  readonly targetType: string | undefined;
+  /** The Service whose endpoints the controller registers, and its port (number or name). */
+  readonly serviceRef: { readonly name: string; readonly port: number | string } | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+const asObj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+const asArr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const asStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(asObj(v))) if (typeof x === 'string') out[k] = x;
+  return out;
+}
+
+/** Maps a Pod JSON object (from list, get or a watch event) to a `KubePod`. */
+export function toKubePod(raw: unknown): KubePod {
+  const o = asObj(raw);
+  const meta = asObj(o['metadata']);
+  const spec = asObj(o['spec']);
+  const status = asObj(o['status']);
+  const ip = asStr(status['podIP']);
+  const ips = asArr(status['podIPs'])
+    .map((x) => asStr(asObj(x)['ip']))
+    .filter((x): x is string => x !== undefined);
+  const ready = asArr(status['conditions']).some((c) => asObj(c)['type'] === 'Ready' && asObj(c)['status'] === 'True');
+  const containerPorts: KubeContainerPort[] = [];
+  for (const c of asArr(spec['containers'])) {
+    for (const p of asArr(asObj(c)['ports'])) {
+      const port = asObj(p);
+      if (typeof port['containerPort'] !== 'number') continue;
+      containerPorts.push({ name: asStr(port['name']), containerPort: port['containerPort'], protocol: asStr(port['protocol']) ?? 'TCP' });
+    }
+  }
+  return {
+    namespace: asStr(meta['namespace']) ?? '',
+    name: asStr(meta['name']) ?? '',
+    uid: asStr(meta['uid']) ?? '',
+    ip,
+    ips: ips.length > 0 ? ips : ip === undefined ? [] : [ip],
+    nodeName: asStr(spec['nodeName']),
+    phase: asStr(status['phase']) ?? 'Unknown',
+    ready,
+    startTime: asStr(status['startTime']),
+    deletionTimestamp: asStr(meta['deletionTimestamp']),
+    labels: stringMap(meta['labels']),
+    containerPorts,
+  };
+}
+
+/** Maps a TargetGroupBinding JSON object to a `KubeTargetGroupBinding`. */
+export function toKubeTargetGroupBinding(raw: unknown): KubeTargetGroupBinding {
+  const o = asObj(raw);
+  const meta = asObj(o['metadata']);
+  const spec = asObj(o['spec']);
+  const ref = asObj(spec['serviceRef']);
+  const refName = asStr(ref['name']);
+  const refPort = ref['port'];
+  return {
+    namespace: asStr(meta['namespace']) ?? '',
+    name: asStr(meta['name']) ?? '',
+    targetGroupArn: asStr(spec['targetGroupARN']) ?? '',
+    targetType: asStr(spec['targetType']),
+    serviceRef:
+      refName !== undefined && (typeof refPort === 'number' || typeof refPort === 'string') ? { name: refName, port: refPort } : undefined,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The pod forwarder uses @kubernetes/client-node informers against FakeKubeApi: this pins that the fake's
+ * list + watch is what an informer needs, including recovery from cut watches and from 410 (relist).
+ *
+ * client-node 2.x depends on undici 8, which needs Node >= 22.19 (it fails to load on Node 20), so the
+ * module is imported lazily and the test only runs where it can.
+ */
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { eksToken } from '#core/adapters/kube/eks-token.ts';
+import { FakeKubeApi } from '#fakes/kube/index.ts';
+
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+const kube = new FakeKubeApi();
+let config: KubeConfig;
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+const clientNodeLoads = major > 22 || (major === 22 && minor >= 19);
+
+beforeAll(async () => {
+  const { endpoint, caData } = await kube.start();
+  if (!clientNodeLoads) return;
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'fake', server: endpoint, caData }],
+    users: [{ name: 'u', token: await eksToken('fake', { region: 'us-east-1', credentials }) }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'u' }],
+    currentContext: 'fake',
+  });
+});
+afterAll(() => kube.stop());
+beforeEach(() => kube.reset());
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+it.skipIf(!clientNodeLoads)('an informer follows adds, updates and deletes, and recovers from a cut watch and from 410', async () => {
+  const { CoreV1Api, makeInformer } = await import('@kubernetes/client-node');
+  kube.addPod({ namespace: 'shop', name: 'web-1', ip: '10.0.1.5' });
+  const api = config.makeApiClient(CoreV1Api);
+  const informer = makeInformer<V1Pod>(config, '/api/v1/pods', () => api.listPodForAllNamespaces());
+  const seen: string[] = [];
+  informer.on('add', (p) => seen.push(`add ${p.metadata?.name ?? ''}`));
+  informer.on('update', (p) => seen.push(`update ${p.metadata?.name ?? ''} ${p.metadata?.deletionTimestamp ? 'terminating' : ''}`.trim()));
+  informer.on('delete', (p) => seen.push(`delete ${p.metadata?.name ?? ''}`));
+  await informer.start();
+  try {
+    await kube.waitForWatches(1);
+    kube.markTerminating('shop', 'web-1', 30);
+    kube.addPod({ namespace: 'shop', name: 'web-2', ip: '10.0.1.6' });
+    await until(() => seen.length >= 3, 'three events');
+    expect(seen).toEqual(['add web-1', 'update web-1 terminating', 'add web-2']);
+
+    kube.dropWatches('reset');
+    kube.deletePod('shop', 'web-1'); // happens while no watch is open: must arrive on the resumed watch
+    await until(() => seen.includes('delete web-1'), 'delete after reconnect');
+
+    await kube.waitForWatches(1);
+    kube.compact();
+    kube.addPod({ namespace: 'shop', name: 'web-3' });
+    kube.dropWatches('expire'); // ERROR 410 -> the informer relists
+    await until(() => informer.list().length === 2 && informer.list().some((p) => p.metadata?.name === 'web-3'), 'relist');
+    expect(kube.requests.filter((r) => !r.watch).length).toBeGreaterThanOrEqual(2);
+  } finally {
+    await informer.stop();
+  }
+});
