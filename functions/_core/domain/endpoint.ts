@@ -47,3 +47,19 @@ export function nodeHasIp(node: NodeAddresses, ip: string): boolean {
   if (node.ips.has(ip)) return true;
   return node.prefixes.some((p) => cidrContains(p, ip));
 }
+
+/**
+ * Whether an instance is a node of `clusterName`, by the tags EKS and its node provisioners put on nodes:
+ * `kubernetes.io/cluster/<name>` (owned|shared), `eks:cluster-name` (managed node groups), and the tags of
+ * eksctl and Karpenter. A shared account must not let one cluster's quiesce act on another cluster's nodes.
+ */
+export function isNodeOfCluster(instance: NodeInstance, clusterName: string): boolean {
+  const t = instance.tags;
+  return (
+    t[`kubernetes.io/cluster/${clusterName}`] !== undefined ||
+    t['eks:cluster-name'] === clusterName ||
+    t['alpha.eksctl.io/cluster-name'] === clusterName ||
+    t['karpenter.k8s.aws/cluster'] === clusterName ||
+    t['aws:eks:cluster-name'] === clusterName
+  );
+}

@@ -1,0 +1,133 @@
+/**
+ * Configuration: the environment, parsed and validated once into a typed object. A value that cannot be
+ * parsed is a `ConfigError` naming the variable, raised before any AWS call, so a typo in a deployment stops
+ * the function loudly instead of running with a guess. Every variable is documented in the README table.
+ */
+import { ConfigError } from './errors.ts';
+
+/** What to do on an "EC2 Instance Rebalance Recommendation": it is only a hint that a warning may follow. */
+export type RebalanceAction = 'ignore' | 'deregister';
+
+/** Client-side rate limit for one API family (token bucket). */
+export interface RateLimitSetting {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+}
+
+/** The typed configuration every trigger reads. */
+export interface QuiesceConfig {
+  /** EKS cluster whose nodes and registrations this deployment owns. */
+  readonly clusterName: string;
+  /** Cloud Map namespaces (names or ids) whose services are in scope; empty = Cloud Map untouched. `*` = all. */
+  readonly cloudMapNamespaces: readonly string[];
+  /** Attributes a Cloud Map instance must carry (all of them) to be this cluster's. */
+  readonly cloudMapOwnerAttributes: Readonly<Record<string, string>>;
+  /** Tags a target group must carry (all of them) to be in scope; empty = every ip/instance group in the VPC. */
+  readonly targetGroupTagSelector: Readonly<Record<string, string>>;
+  readonly rebalanceAction: RebalanceAction;
+  /** Never take a target group (or Cloud Map service) below this many healthy registrations early. */
+  readonly minHealthyTargets: number;
+  /** At most this fraction of a group's registrations in one plan (blast radius). 0 < f <= 1. */
+  readonly maxDeregisterFraction: number | undefined;
+  /** How long the re-registration guard keeps watching a dying node. */
+  readonly guardDeadlineSeconds: number;
+  /** How often it looks. */
+  readonly guardIntervalSeconds: number;
+  /** SQS queue the re-registration guard sends its delayed re-checks to; unset = guard off (warned). */
+  readonly recheckQueueUrl: string | undefined;
+  readonly dryRun: boolean;
+  /** EventBridge bus for audit events; unset = audit events are only logged (warned). */
+  readonly auditEventBus: string | undefined;
+  /** Calls in flight at once when fanning out (DescribeTargetHealth, ListInstances, DeregisterInstance). */
+  readonly concurrency: number;
+  readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function text(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = text(env, name);
+  if (v === undefined) return fallback;
+  if (!/^-?\d+$/.test(v)) throw new ConfigError(name, `expected an integer, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(name, `expected ${min}..${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = text(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${v}"`);
+}
+
+function list(env: Env, name: string): string[] {
+  return (text(env, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** Parses `k=v,k2=v2`. Keys may contain `/` and `.` (e.g. `elbv2.k8s.aws/cluster=prod`). */
+export function parseKeyValues(name: string, value: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(name, `expected key=value pairs separated by commas, got "${pair}"`);
+    const key = pair.slice(0, eq).trim();
+    if (key in out) throw new ConfigError(name, `key "${key}" appears twice`);
+    out[key] = pair.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** Parses `family=rate:burst,...`, e.g. `elb-describe=40:80,elb-register=4:10`. */
+export function parseRateLimits(name: string, value: string | undefined): Record<string, RateLimitSetting> {
+  const out: Record<string, RateLimitSetting> = {};
+  for (const [family, spec] of Object.entries(parseKeyValues(name, value))) {
+    const m = /^(\d+(?:\.\d+)?):(\d+)$/.exec(spec);
+    if (!m || Number(m[1]) <= 0 || Number(m[2]) < 1) {
+      throw new ConfigError(name, `expected family=rate:burst with rate > 0 and burst >= 1, got "${family}=${spec}"`);
+    }
+    out[family] = { ratePerSecond: Number(m[1]), burst: Number(m[2]) };
+  }
+  return out;
+}
+
+/** Reads and validates the configuration. Throws `ConfigError` on the first bad variable. */
+export function loadConfig(env: Env = process.env): QuiesceConfig {
+  const clusterName = text(env, 'CLUSTER_NAME');
+  if (!clusterName) throw new ConfigError('CLUSTER_NAME', 'required: the EKS cluster this deployment serves');
+  const rebalance = (text(env, 'REBALANCE_ACTION') ?? 'ignore').toLowerCase();
+  if (rebalance !== 'ignore' && rebalance !== 'deregister') {
+    throw new ConfigError('REBALANCE_ACTION', `expected ignore or deregister, got "${rebalance}"`);
+  }
+  const fractionText = text(env, 'MAX_DEREGISTER_FRACTION');
+  let maxDeregisterFraction: number | undefined;
+  if (fractionText !== undefined) {
+    const f = Number(fractionText);
+    if (!Number.isFinite(f) || f <= 0 || f > 1) {
+      throw new ConfigError('MAX_DEREGISTER_FRACTION', `expected a number in (0, 1], got "${fractionText}"`);
+    }
+    maxDeregisterFraction = f;
+  }
+  return {
+    clusterName,
+    cloudMapNamespaces: list(env, 'CLOUDMAP_NAMESPACES'),
+    cloudMapOwnerAttributes: parseKeyValues('CLOUDMAP_OWNER_ATTRIBUTES', text(env, 'CLOUDMAP_OWNER_ATTRIBUTES')),
+    targetGroupTagSelector: parseKeyValues('TARGET_GROUP_TAG_SELECTOR', text(env, 'TARGET_GROUP_TAG_SELECTOR')),
+    rebalanceAction: rebalance,
+    minHealthyTargets: integer(env, 'MIN_HEALTHY_TARGETS', 1, 1, 1000),
+    maxDeregisterFraction,
+    guardDeadlineSeconds: integer(env, 'GUARD_DEADLINE_SECONDS', 150, 0, 3600),
+    guardIntervalSeconds: integer(env, 'GUARD_INTERVAL_SECONDS', 15, 1, 900),
+    recheckQueueUrl: text(env, 'RECHECK_QUEUE_URL'),
+    dryRun: bool(env, 'DRY_RUN', false),
+    auditEventBus: text(env, 'AUDIT_EVENT_BUS'),
+    concurrency: integer(env, 'CONCURRENCY', 16, 1, 128),
+    rateLimits: parseRateLimits('RATE_LIMITS', text(env, 'RATE_LIMITS')),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Observers: the "observe" step shared by the triggers. They read AWS through the ports, fan out with
+ * bounded concurrency, and return domain values for the pure planners. They never write.
+ */
+import { mapWithConcurrency } from '../concurrency.ts';
+import type { NodeAddresses, NodeInstance } from '../domain/endpoint.ts';
+import { isNodeOfCluster, nodeAddresses } from '../domain/endpoint.ts';
+import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../domain/registration.ts';
+import type { CloudMapPort, Ec2Port, Elbv2Port } from '../ports/index.ts';
+
+/** Why an instance named by an event is not acted on. */
+export interface RejectedInstance {
+  readonly instanceId: string;
+  readonly reason: 'not-found' | 'not-a-node-of-this-cluster';
+}
+
+/** The instances that are nodes of `clusterName`, and why the others were set aside. */
+export async function resolveClusterNodes(
+  ec2: Pick<Ec2Port, 'describeInstances'>,
+  instanceIds: readonly string[],
+  clusterName: string,
+): Promise<{ nodes: NodeInstance[]; rejected: RejectedInstance[] }> {
+  const found = await ec2.describeInstances([...new Set(instanceIds)]);
+  const byId = new Map(found.map((i) => [i.instanceId, i]));
+  const nodes: NodeInstance[] = [];
+  const rejected: RejectedInstance[] = [];
+  for (const id of new Set(instanceIds)) {
+    const instance = byId.get(id);
+    if (!instance) rejected.push({ instanceId: id, reason: 'not-found' });
+    else if (!isNodeOfCluster(instance, clusterName)) rejected.push({ instanceId: id, reason: 'not-a-node-of-this-cluster' });
+    else nodes.push(instance);
+  }
+  return { nodes, rejected };
+}
+
+/** Every IP and delegated prefix on the ENIs of these nodes, one call for all of them. */
+export async function observeNodeAddresses(ec2: Pick<Ec2Port, 'networkInterfacesOfInstances'>, nodes: readonly NodeInstance[]): Promise<NodeAddresses[]> {
+  if (nodes.length === 0) return [];
+  const enis = await ec2.networkInterfacesOfInstances(nodes.map((n) => n.instanceId));
+  return nodes.map((n) => {
+    const own = enis.filter((e) => e.instanceId === n.instanceId);
+    const addrs = nodeAddresses(n.instanceId, own);
+    // The primary IP of the instance belongs to it even if its ENI listing raced a detach.
+    return n.privateIp && !addrs.ips.has(n.privateIp) ? { ...addrs, ips: new Set([...addrs.ips, n.privateIp]) } : addrs;
+  });
+}
+
+/** Options for a target-group scan. */
+export interface TargetScanOptions {
+  /** Only groups in these VPCs (an instance's pod IPs cannot be targets of another VPC's groups). */
+  readonly vpcIds: readonly string[];
+  /** Only groups carrying all of these tags (empty = all). */
+  readonly tagSelector: Readonly<Record<string, string>>;
+  readonly concurrency: number;
+  /** Only these target groups (re-checks look at the groups they touched, not at everything). */
+  readonly onlyArns?: readonly string[];
+}
+
+/** The target groups in scope and every target of each, with health. */
+export async function observeTargets(
+  elbv2: Pick<Elbv2Port, 'listTargetGroups' | 'tagsOf' | 'targetHealth'>,
+  options: TargetScanOptions,
+): Promise<{ targetGroups: TargetGroup[]; targets: TargetRegistration[] }> {
+  let groups = (await elbv2.listTargetGroups()).filter(
+    (g) => (g.targetType === 'ip' || g.targetType === 'instance') && (options.vpcIds.length === 0 || (g.vpcId !== undefined && options.vpcIds.includes(g.vpcId))),
+  );
+  if (options.onlyArns) {
+    const only = new Set(options.onlyArns);
+    groups = groups.filter((g) => only.has(g.arn));
+  }
+  const selector = Object.entries(options.tagSelector);
+  if (selector.length > 0 && groups.length > 0) {
+    const tags = await elbv2.tagsOf(groups.map((g) => g.arn));
+    groups = groups
+      .map((g) => ({ ...g, tags: tags.get(g.arn) ?? {} }))
+      .filter((g) => selector.every(([k, v]) => g.tags[k] === v));
+  }
+  const perGroup = await mapWithConcurrency(groups, options.concurrency, (g) => elbv2.targetHealth(g.arn, g.name));
+  return { targetGroups: groups, targets: perGroup.flat() };
+}
+
+/** Every instance of every service of the namespaces in scope (names or ids; `*` = all). */
+export async function observeCloudMap(
+  cloudMap: Pick<CloudMapPort, 'listNamespaces' | 'listServices' | 'listInstances'>,
+  namespaces: readonly string[],
+  concurrency: number,
+): Promise<{ registrations: CloudMapRegistration[]; missingNamespaces: string[] }> {
+  if (namespaces.length === 0) return { registrations: [], missingNamespaces: [] };
+  const all = await cloudMap.listNamespaces();
+  const wanted = namespaces.includes('*') ? all : all.filter((n) => namespaces.includes(n.name) || namespaces.includes(n.id));
+  const missingNamespaces = namespaces.filter((w) => w !== '*' && !all.some((n) => n.name === w || n.id === w));
+  const services = (
+    await mapWithConcurrency(wanted, concurrency, async (ns) => (await cloudMap.listServices(ns.id)).map((s) => ({ ns, s })))
+  ).flat();
+  const instances = await mapWithConcurrency(services, concurrency, ({ ns, s }) => cloudMap.listInstances(s, ns));
+  return { registrations: instances.flat(), missingNamespaces };
+}

@@ -1,0 +1,84 @@
+/**
+ * Builds the real spot-interruption handler against the fake AWS, exactly as production wires it: the SDK
+ * clients find the fake through AWS_ENDPOINT_URL (set by test/setup.ts), nothing is patched. Time follows
+ * the fake clock, and the executor's waits advance it (a DuplicateRequest wait lets the in-flight Cloud Map
+ * operation finish, as it would in AWS).
+ */
+import type { Context } from 'aws-lambda';
+import { createAwsClients } from '#core/adapters/aws/index.ts';
+import { loadConfig } from '#core/config.ts';
+import { createExecutor } from '#core/executor/executor.ts';
+import { createLogger, createMetrics } from '#core/telemetry.ts';
+import { buildNodeWorkflowDeps } from '#core/wiring.ts';
+import { makeHandler } from '../../functions/spot-interruption/handler.ts';
+import type { NodeWorkflowDeps } from '../../functions/spot-interruption/deregister-nodes.ts';
+import { fakeAws } from '../fakes/aws/shared.ts';
+import { PROD_ENV, seedTopology, type Topology } from '../fakes/topology.ts';
+
+/** A Lambda context good enough for Powertools and middy. */
+export const lambdaContext = {
+  functionName: 'quiesce-spot-interruption',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:quiesce-spot-interruption',
+  memoryLimitInMB: '256',
+  awsRequestId: 'test-request',
+  logGroupName: '/aws/lambda/quiesce-spot-interruption',
+  logStreamName: 'test',
+  callbackWaitsForEmptyEventLoop: false,
+  getRemainingTimeInMillis: () => 60_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+} as unknown as Context;
+
+/** Write operations: none of them may happen on bad input, in dry run, or out of scope. */
+export const WRITE_OPERATIONS: readonly [string, string][] = [
+  ['elasticloadbalancing', 'DeregisterTargets'],
+  ['elasticloadbalancing', 'RegisterTargets'],
+  ['elasticloadbalancing', 'ModifyRule'],
+  ['servicediscovery', 'DeregisterInstance'],
+  ['servicediscovery', 'RegisterInstance'],
+  ['autoscaling', 'CompleteLifecycleAction'],
+  ['sqs', 'SendMessage'],
+];
+
+/** Number of write calls the fake received. */
+export function writeCalls(): number {
+  return WRITE_OPERATIONS.reduce((n, [s, o]) => n + fakeAws.calls.count(s, o), 0);
+}
+
+/** The harness: seeded topology, deps, and an `invoke` that calls the middy handler like Lambda does. */
+export interface SpotHarness {
+  readonly topology: Topology;
+  readonly deps: NodeWorkflowDeps;
+  invoke(event: unknown): Promise<unknown>;
+}
+
+/** Seeds the topology and builds the handler with `env` on top of the prod environment. */
+export function spotHarness(env: Record<string, string> = {}): SpotHarness {
+  const topology = seedTopology(fakeAws);
+  const config = loadConfig({ ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, ...env });
+  const logger = createLogger('spot-interruption');
+  const base = buildNodeWorkflowDeps('spot-interruption', {
+    config,
+    clients: createAwsClients(),
+    logger,
+    now: () => new Date(fakeAws.clock.now()),
+    // Same policy shape, shorter waits: throttling tests stay fast.
+    retry: { baseDelayMs: 2, maxDelayMs: 20 },
+  });
+  const deps: NodeWorkflowDeps = {
+    ...base,
+    executor: createExecutor(
+      { elbv2: base.elbv2, cloudMap: base.cloudMap },
+      {
+        dryRun: config.dryRun,
+        concurrency: config.concurrency,
+        minHealthy: config.minHealthyTargets,
+        sleep: async (ms) => fakeAws.clock.advance(ms),
+      },
+    ),
+  };
+  const handler = makeHandler(() => deps, logger, createMetrics('spot-interruption'));
+  return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };
+}
