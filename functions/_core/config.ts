@@ -43,14 +43,17 @@ export interface QuiesceConfig {
   readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** The environment as configuration reads it. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
-function text(env: Env, name: string): string | undefined {
+/** A trimmed variable, or undefined when unset or blank. */
+export function text(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();
   return v === undefined || v === '' ? undefined : v;
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** An integer variable within [min, max], or `fallback` when unset. */
+export function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const v = text(env, name);
   if (v === undefined) return fallback;
   if (!/^-?\d+$/.test(v)) throw new ConfigError(name, `expected an integer, got "${v}"`);
@@ -59,7 +62,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return n;
 }
 
-function bool(env: Env, name: string, fallback: boolean): boolean {
+/** A boolean variable (true/false/1/0/yes/no), or `fallback` when unset. */
+export function bool(env: Env, name: string, fallback: boolean): boolean {
   const v = text(env, name)?.toLowerCase();
   if (v === undefined) return fallback;
   if (['true', '1', 'yes'].includes(v)) return true;
@@ -67,7 +71,8 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got "${v}"`);
 }
 
-function list(env: Env, name: string): string[] {
+/** A comma-separated list variable (empty when unset). */
+export function list(env: Env, name: string): string[] {
   return (text(env, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
