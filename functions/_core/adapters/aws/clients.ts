@@ -9,7 +9,6 @@
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { ElasticLoadBalancingV2Client, type ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
@@ -23,7 +22,6 @@ export interface AwsClients {
   readonly eventBridge: EventBridgeClient;
   readonly autoScaling: AutoScalingClient;
   readonly sqs: SQSClient;
-  readonly eks: EKSClient;
   /** Closes every client's sockets: tests call it in afterAll so the worker can exit. */
   destroy(): void;
 }
@@ -49,7 +47,7 @@ export interface AwsClientsOptions {
 }
 
 /**
- * Builds the clients.
+ * The configuration every SDK client of quiesce gets.
  *
  * `maxAttempts` is 1 unless the operator set the SDK's own AWS_MAX_ATTEMPTS: retries belong to
  * {@link import('./budget.ts').ApiBudget}, where every attempt takes a token from the client-side rate
@@ -64,7 +62,7 @@ export interface AwsClientsOptions {
  * const clients = createAwsClients();
  * const elbv2 = new AwsElbv2(clients.elbv2, new ApiBudget());
  */
-export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
+export function sdkClientConfig(options: AwsClientsOptions = {}): Record<string, unknown> & { maxAttempts?: number } {
   const maxSockets = options.maxSockets ?? 64;
   const agent = { keepAlive: true, maxSockets };
   const config = {
@@ -79,6 +77,16 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     ...(options.overrides?.region !== undefined ? { region: options.overrides.region } : {}),
     ...(options.overrides?.credentials !== undefined ? { credentials: options.overrides.credentials } : {}),
   };
+  return config;
+}
+
+/**
+ * Builds the clients every trigger needs (ELBv2, EC2, Cloud Map, EventBridge, Auto Scaling, SQS). A trigger
+ * that needs another API (EKS, SSM, Scheduler, DynamoDB) creates that client itself with
+ * {@link sdkClientConfig}, so the other functions' bundles do not carry it.
+ */
+export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
+  const config = sdkClientConfig(options);
   const clients = {
     elbv2: new ElasticLoadBalancingV2Client(config),
     ec2: new EC2Client(config),
@@ -86,7 +94,6 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     eventBridge: new EventBridgeClient(config),
     autoScaling: new AutoScalingClient(config),
     sqs: new SQSClient(config),
-    eks: new EKSClient(config),
   };
   return {
     ...clients,

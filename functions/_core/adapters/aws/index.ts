@@ -4,7 +4,7 @@
  */
 export { ApiBudget, API_FAMILIES, DEFAULT_LIMITS, DEFAULT_RETRY } from './budget.ts';
 export type { ApiBudgetOptions, ApiFamily, FamilyStats, RateLimit, RetryPolicy } from './budget.ts';
-export { createAwsClients } from './clients.ts';
+export { createAwsClients, sdkClientConfig } from './clients.ts';
 export type { AwsClients, AwsClientsOptions } from './clients.ts';
 export { AwsEc2 } from './ec2.ts';
 export { AwsElbv2, MAX_TARGETS_PER_DEREGISTER } from './elbv2.ts';
