@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '#core/config.ts';
+import { ConfigError } from '#core/errors.ts';
+
+describe('loadConfig', () => {
+  it('has documented defaults', () => {
+    expect(loadConfig({ CLUSTER_NAME: 'prod' })).toEqual({
+      clusterName: 'prod',
+      cloudMapNamespaces: [],
+      cloudMapOwnerAttributes: {},
+      targetGroupTagSelector: {},
+      rebalanceAction: 'ignore',
+      minHealthyTargets: 1,
+      maxDeregisterFraction: undefined,
+      guardDeadlineSeconds: 150,
+      guardIntervalSeconds: 15,
+      recheckQueueUrl: undefined,
+      dryRun: false,
+      auditEventBus: undefined,
+      concurrency: 16,
+      rateLimits: {},
+    });
+  });
+
+  it('parses lists, key=value pairs with slashes and dots, and rate limits', () => {
+    const c = loadConfig({
+      CLUSTER_NAME: 'prod',
+      CLOUDMAP_NAMESPACES: 'mesh.local, other ',
+      CLOUDMAP_OWNER_ATTRIBUTES: 'ver=v1-30,CLUSTER_ID=prod',
+      TARGET_GROUP_TAG_SELECTOR: 'elbv2.k8s.aws/cluster=prod',
+      RATE_LIMITS: 'elb-describe=10:20,elb-register=2.5:5',
+      DRY_RUN: 'yes',
+    });
+    expect(c.cloudMapNamespaces).toEqual(['mesh.local', 'other']);
+    expect(c.cloudMapOwnerAttributes).toEqual({ ver: 'v1-30', CLUSTER_ID: 'prod' });
+    expect(c.targetGroupTagSelector).toEqual({ 'elbv2.k8s.aws/cluster': 'prod' });
+    expect(c.rateLimits).toEqual({ 'elb-describe': { ratePerSecond: 10, burst: 20 }, 'elb-register': { ratePerSecond: 2.5, burst: 5 } });
+    expect(c.dryRun).toBe(true);
+  });
+
+  const bad: [Record<string, string>, string][] = [
+    [{}, 'CLUSTER_NAME'],
+    [{ CLUSTER_NAME: 'p', MIN_HEALTHY_TARGETS: '0' }, 'MIN_HEALTHY_TARGETS'],
+    [{ CLUSTER_NAME: 'p', MIN_HEALTHY_TARGETS: 'one' }, 'MIN_HEALTHY_TARGETS'],
+    [{ CLUSTER_NAME: 'p', REBALANCE_ACTION: 'panic' }, 'REBALANCE_ACTION'],
+    [{ CLUSTER_NAME: 'p', MAX_DEREGISTER_FRACTION: '1.5' }, 'MAX_DEREGISTER_FRACTION'],
+    [{ CLUSTER_NAME: 'p', CLOUDMAP_OWNER_ATTRIBUTES: 'ver' }, 'CLOUDMAP_OWNER_ATTRIBUTES'],
+    [{ CLUSTER_NAME: 'p', CLOUDMAP_OWNER_ATTRIBUTES: 'a=1,a=2' }, 'CLOUDMAP_OWNER_ATTRIBUTES'],
+    [{ CLUSTER_NAME: 'p', RATE_LIMITS: 'elb-describe=fast' }, 'RATE_LIMITS'],
+    [{ CLUSTER_NAME: 'p', DRY_RUN: 'maybe' }, 'DRY_RUN'],
+  ];
+  for (const [env, variable] of bad) {
+    it(`rejects a bad ${variable} by name`, () => {
+      let err: unknown;
+      try {
+        loadConfig(env);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).variable).toBe(variable);
+    });
+  }
+});
