@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError } from '#core/errors.ts';
 import { DetailType, parseEnvelope, parseNodeSignal, parseRecheck } from '#core/events.ts';
+import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildNodeWorkflowDeps } from '#core/wiring.ts';
@@ -95,14 +96,7 @@ export function makeHandler(getDeps: () => NodeWorkflowDeps, logger: Logger = cr
 
   return middy(run)
     .use(rejectInvalidInput(logger, () => deps?.audit))
-    .use({
-      after: async () => {
-        metrics.publishStoredMetrics();
-      },
-      onError: async () => {
-        metrics.publishStoredMetrics();
-      },
-    });
+    .use(publishMetrics(metrics));
 }
 
 /** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */

@@ -1,0 +1,105 @@
+/**
+ * `npm start`: the main job on the embedded default. Starts the fake AWS on loopback (no credentials, no
+ * network), seeds a realistic topology (one ALB, target groups with pods of several nodes, a Cloud Map
+ * namespace shared by two clusters, one spot node), points the SDK at it through the standard
+ * AWS_ENDPOINT_URL, and replays the samples in events/ through the REAL Lambda handler module, printing
+ * each plan, what the guards held back and what was done.
+ */
+import { readFileSync } from 'node:fs';
+import { FakeAws } from '../test/fakes/aws/index.ts';
+import { NODES, PROD_ENV, seedTopology } from '../test/fakes/topology.ts';
+
+const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../events/${name}.json`, import.meta.url), 'utf8'));
+
+interface AuditDetail {
+  planId: string;
+  subject: string;
+  dryRun: boolean;
+  counts: Record<string, number>;
+  warnings: string[];
+  outcomes: { action: string; status: string; why?: string; error?: string }[];
+  heldBack: { action: string; guard: string; reason: string }[];
+}
+
+const fake = new FakeAws();
+const { endpoint } = await fake.start();
+const topology = seedTopology(fake);
+Object.assign(process.env, {
+  AWS_ENDPOINT_URL: endpoint,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'demo',
+  AWS_SECRET_ACCESS_KEY: 'demo',
+  LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  ...PROD_ENV,
+  RECHECK_QUEUE_URL: topology.recheckQueueUrl,
+});
+// Imported after the environment is set, exactly as Lambda would load it.
+const { handler } = await import('../functions/spot-interruption/handler.ts');
+const context = { functionName: 'quiesce-spot-interruption', awsRequestId: 'demo', getRemainingTimeInMillis: () => 60_000 } as never;
+
+let seenAudit = 0;
+function printAudit(): void {
+  const published = fake.events.published('quiesce-audit').slice(seenAudit);
+  seenAudit += published.length;
+  for (const p of published) {
+    const d = p.event.detail as unknown as AuditDetail;
+    if (p.event['detail-type'] === 'Event Rejected') {
+      console.log(`  ${bold('rejected')}: ${(p.event.detail as { error: string; message: string }).error}: ${(p.event.detail as { message: string }).message}`);
+      continue;
+    }
+    console.log(`  plan ${dim(d.planId.slice(0, 8))} for ${d.subject}${d.dryRun ? ' (dry run)' : ''}`);
+    for (const o of d.outcomes) console.log(`    ${o.status.padEnd(12)} ${o.action.padEnd(48)} ${dim(o.why ?? o.error ?? '')}`);
+    for (const h of d.heldBack) console.log(`    ${('held: ' + h.guard).padEnd(12)} ${h.action.padEnd(48)} ${dim(h.reason)}`);
+    for (const w of d.warnings) console.log(`    ${bold('!')} ${w}`);
+    console.log(`    ${dim(Object.entries(d.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ') || 'nothing to do')}`);
+  }
+}
+
+async function replay(title: string, event: unknown): Promise<void> {
+  console.log(`\n${bold(title)}`);
+  const calls = fake.calls.count();
+  const result = await handler(event as never, context);
+  printAudit();
+  console.log(`  ${dim(`handler returned ${JSON.stringify(result)}; ${fake.calls.count() - calls} AWS calls`)}`);
+}
+
+function printState(): void {
+  console.log(`\n${bold('Registrations now')}`);
+  for (const [name, arn] of Object.entries(topology.tg)) {
+    const targets = fake.elbv2.targets(arn).map((t) => `${t.id}:${t.port} ${t.state}`);
+    console.log(`  target group ${name.padEnd(8)} ${targets.join(', ')}`);
+  }
+  for (const [name, id] of Object.entries(topology.services)) {
+    const instances = fake.cloudMap.instancesOf(id).map((i) => `${i.Id} (ver=${i.Attributes['ver']})`);
+    console.log(`  cloud map    ${name.padEnd(8)} ${instances.join(', ')}`);
+  }
+}
+
+console.log(bold('quiesce demo: a fake AWS on loopback, cluster "prod", spot node ' + NODES.spot));
+printState();
+
+await replay('1. EC2 Spot Instance Interruption Warning for the spot node', sample('spot-interruption-warning'));
+fake.clock.advance(5_000); // Cloud Map deregistrations are asynchronous operations
+
+console.log(`\n${bold('2. The Load Balancer Controller registers the still-Ready pod 10.0.1.11 again')}`);
+fake.elbv2.handle('RegisterTargets', { TargetGroupArn: topology.tg.web, Targets: [{ Id: '10.0.1.11' }] });
+fake.clock.advance(15_000);
+const due = fake.sqs.dueMessages(topology.recheckQueueUrl);
+await replay(
+  `   ...the re-registration guard's delayed re-check arrives through SQS (${due.length} message)`,
+  { Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) },
+);
+
+await replay('3. EC2 Instance Rebalance Recommendation (REBALANCE_ACTION=ignore)', sample('rebalance-recommendation'));
+await replay('4. Auto Scaling terminate lifecycle action for ' + NODES.asg, sample('asg-terminate-lifecycle-action'));
+console.log(`  ${dim(`lifecycle actions completed: ${JSON.stringify(fake.autoscaling.completed().map((c) => `${c.instanceId} ${c.result}`))}`)}`);
+await replay('5. EC2 state change: ' + NODES.other + ' shutting-down (last healthy targets)', sample('instance-state-change'));
+await replay('6. Auto Scaling test notification', sample('asg-test-notification'));
+await replay('7. A malformed event', { source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'not-an-instance' } });
+fake.clock.advance(5_000);
+printState();
+console.log(`\n${dim(`AWS calls by operation: ${JSON.stringify(fake.calls.byOperation())}`)}`);
+await fake.stop();
