@@ -42,7 +42,8 @@ describe('FakeAwsServer', () => {
     const tg = fakeAws.elbv2.seedTargetGroup({ name: 'web' });
     fakeAws.faults.throttle(1, { service: 'elasticloadbalancing' });
     await expect(elb().send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }))).rejects.toMatchObject({
-      name: 'Throttling',
+      // The ELB user guide: "you get the ThrottlingException error code and a Rate exceeded error message".
+      name: 'ThrottlingException',
       $metadata: { httpStatusCode: 400 },
     });
     fakeAws.faults.throttle(1, { service: 'ec2', operation: 'DescribeInstances' });
@@ -63,7 +64,7 @@ describe('FakeAwsServer', () => {
     };
     const a = await run();
     expect(a).toEqual(await run());
-    expect(a.filter((e) => e === 'Throttling').length).toBeGreaterThan(0);
+    expect(a.filter((e) => e === 'ThrottlingException').length).toBeGreaterThan(0);
     expect(a.filter((e) => e === undefined).length).toBeGreaterThan(0);
   });
 
@@ -93,5 +94,20 @@ describe('FakeAwsServer', () => {
     expect(fakeAws.clock.now()).toBe(Date.parse('2026-11-21T12:00:00Z'));
     expect(fakeAws.calls.count()).toBe(0);
     await elb().send(new DescribeTargetHealthCommand({ TargetGroupArn: fakeAws.elbv2.seedTargetGroup({ name: 'x' }) }));
+  });
+});
+
+describe('account token bucket', () => {
+  it('throttles once the bucket is empty and refills at the documented rate', async () => {
+    const { fakeAws, clientConfig } = await import('../../fakes/aws/shared.ts');
+    const { ElasticLoadBalancingV2Client, DescribeTargetGroupsCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
+    const client = new ElasticLoadBalancingV2Client({ ...clientConfig(), maxAttempts: 1 });
+    fakeAws.faults.accountBucket('elasticloadbalancing', 'Describe', 3, 10);
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => client.send(new DescribeTargetGroupsCommand({}))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(['ThrottlingException', 'ThrottlingException']);
+    await new Promise((r) => setTimeout(r, 250));
+    await expect(client.send(new DescribeTargetGroupsCommand({}))).resolves.toBeDefined();
+    client.destroy();
   });
 });
