@@ -54,6 +54,8 @@ export interface TargetScanOptions {
   readonly concurrency: number;
   /** Only these target groups (re-checks look at the groups they touched, not at everything). */
   readonly onlyArns?: readonly string[];
+  /** Only `ip` groups (a pod IP can be a target of nothing else; skips describing instance groups). */
+  readonly ipOnly?: boolean;
 }
 
 /** The target groups in scope and every target of each, with health. */
@@ -62,7 +64,7 @@ export async function observeTargets(
   options: TargetScanOptions,
 ): Promise<{ targetGroups: TargetGroup[]; targets: TargetRegistration[] }> {
   let groups = (await elbv2.listTargetGroups()).filter(
-    (g) => (g.targetType === 'ip' || g.targetType === 'instance') && (options.vpcIds.length === 0 || (g.vpcId !== undefined && options.vpcIds.includes(g.vpcId))),
+    (g) => (g.targetType === 'ip' || (g.targetType === 'instance' && !options.ipOnly)) && (options.vpcIds.length === 0 || (g.vpcId !== undefined && options.vpcIds.includes(g.vpcId))),
   );
   if (options.onlyArns) {
     const only = new Set(options.onlyArns);

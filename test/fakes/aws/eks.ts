@@ -14,9 +14,12 @@ export interface ClusterSeed {
   caData: string;
   version?: string;
   authenticationMode?: 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP';
+  /** resourcesVpcConfig.vpcId: the VPC of the cluster (its pod IPs are addresses of that VPC). */
+  vpcId?: string;
 }
 
-interface Cluster extends Required<ClusterSeed> {
+interface Cluster extends Required<Omit<ClusterSeed, 'vpcId'>> {
+  vpcId?: string;
   createdAt: number;
 }
 
@@ -75,6 +78,7 @@ export class FakeEks implements FakeService {
         status: 'ACTIVE',
         platformVersion: 'eks.1',
         accessConfig: { authenticationMode: c.authenticationMode },
+        ...(c.vpcId === undefined ? {} : { resourcesVpcConfig: { vpcId: c.vpcId } }),
         tags: {},
       },
     };

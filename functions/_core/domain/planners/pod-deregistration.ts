@@ -1,0 +1,127 @@
+/**
+ * The pod planner: "this pod is terminating; which registrations point at it?". Pure: the pod, the freshly
+ * observed registrations of the groups and services that may hold it, and `now` come in; a `Plan` comes out
+ * (before guards: the caller passes it through `guardPlan`).
+ *
+ * Why it is stricter than the node planner: a pod IP is reused. Minutes after a pod dies its IP can belong
+ * to another, healthy pod, and a StatefulSet pod comes back under the same name with a new IP. So an ELB
+ * target is matched by IP only (its only identity), and a Cloud Map instance that names a pod
+ * (`k8s.io/pod` + `k8s.io/namespace`, as the App Mesh controller writes) must name THIS pod and, when it also
+ * carries `AWS_INSTANCE_IPV4`, this pod's IP; a record where the two disagree is held back as evidence of
+ * another pod, never deregistered.
+ */
+import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
+import { GONE_OR_GOING } from '../registration.ts';
+import type { HeldBackAction, Plan, PlanAction } from '../plan.ts';
+import { census } from './node-deregistration.ts';
+
+/** The Cloud Map attributes the App Mesh controller writes to name the pod behind an instance. */
+export const POD_ATTRIBUTE = 'k8s.io/pod';
+/** See {@link POD_ATTRIBUTE}. */
+export const NAMESPACE_ATTRIBUTE = 'k8s.io/namespace';
+
+/** The pod as the planner needs it. */
+export interface TerminatingPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** Every pod IP (dual stack: IPv4 and IPv6); IP targets and AWS_INSTANCE_IPV4 point at these. */
+  readonly ips: readonly string[];
+}
+
+/** Everything the pod planner needs to know, observed beforehand. */
+export interface PodDeregistrationInput {
+  readonly planId: string;
+  readonly trigger: string;
+  readonly pod: TerminatingPod;
+  /** Why the pod is going, e.g. "pod terminating (deletionTimestamp 2026-11-21T12:00:30Z)". */
+  readonly reason: string;
+  /** The target groups observed (only `ip` groups can hold a pod IP; others are ignored). */
+  readonly targetGroups: readonly TargetGroup[];
+  /** Every target of those groups, freshly described (the census of each group comes from them). */
+  readonly targets: readonly TargetRegistration[];
+  /** Every instance of the Cloud Map services observed, freshly listed. */
+  readonly cloudMap: readonly CloudMapRegistration[];
+  /** A Cloud Map instance must carry all of these to be ours. */
+  readonly ownerAttributes: Readonly<Record<string, string>>;
+  readonly now: Date;
+}
+
+/** How a Cloud Map instance relates to the pod. */
+export type PodInstanceMatch =
+  | { readonly match: 'none' }
+  | { readonly match: 'pod'; readonly by: string }
+  | { readonly match: 'conflict'; readonly reason: string };
+
+/**
+ * Whether a Cloud Map instance is this pod's. `pod` when its IPv4 is a pod IP and/or its pod attributes name
+ * this pod with nothing contradicting; `conflict` when one says yes and the other names someone else (a
+ * reused IP, or a StatefulSet pod recreated with a new IP).
+ */
+export function matchPodInstance(pod: TerminatingPod, instance: CloudMapRegistration): PodInstanceMatch {
+  const ip = instance.attributes['AWS_INSTANCE_IPV4'] ?? instance.attributes['AWS_INSTANCE_IPV6'];
+  const podName = instance.attributes[POD_ATTRIBUTE];
+  const podNs = instance.attributes[NAMESPACE_ATTRIBUTE];
+  const ipMatches = ip !== undefined && pod.ips.includes(ip);
+  const named = podName !== undefined && podNs !== undefined;
+  const nameMatches = named && podName === pod.name && podNs === pod.namespace;
+  if (!ipMatches && !nameMatches) return { match: 'none' };
+  if (ipMatches && named && !nameMatches) {
+    return { match: 'conflict', reason: `IP ${ip} matches but the record names pod ${podNs}/${podName}: the IP was reused` };
+  }
+  if (nameMatches && ip !== undefined && !ipMatches) {
+    return { match: 'conflict', reason: `the record names this pod but IP ${ip} is not one of its IPs (${pod.ips.join(', ') || 'none'}): a newer incarnation` };
+  }
+  return { match: 'pod', by: ipMatches && nameMatches ? `IP ${ip} and ${POD_ATTRIBUTE}` : ipMatches ? `IP ${ip}` : `${POD_ATTRIBUTE}=${podNs}/${podName}` };
+}
+
+/** Plans the deregistration of every registration that points at the pod (before guards). */
+export function planPodDeregistration(input: PodDeregistrationInput): Plan {
+  const { pod } = input;
+  const subject = `pod ${pod.namespace}/${pod.name}`;
+  const ipGroups = new Set(input.targetGroups.filter((g) => g.targetType === 'ip').map((g) => g.arn));
+  const ips = new Set(pod.ips);
+  const actions: PlanAction[] = [];
+  const heldBack: HeldBackAction[] = [];
+  const warnings: string[] = [];
+  let alreadyGoing = 0;
+  for (const target of input.targets) {
+    if (!ipGroups.has(target.targetGroupArn) || !ips.has(target.id)) continue;
+    if (GONE_OR_GOING.has(target.state)) {
+      alreadyGoing++;
+      continue;
+    }
+    actions.push({ kind: 'deregister-target', target, why: `pod IP ${target.id} of ${subject}: ${input.reason}` });
+  }
+  const owner = Object.entries(input.ownerAttributes);
+  for (const instance of input.cloudMap) {
+    const m = matchPodInstance(pod, instance);
+    if (m.match === 'none') continue;
+    const action: PlanAction = { kind: 'deregister-instance', instance, why: `${m.match === 'pod' ? m.by : 'pod record'} of ${subject}: ${input.reason}` };
+    if (m.match === 'conflict') {
+      heldBack.push({ action, guard: 'evidence', reason: m.reason });
+      continue;
+    }
+    const missing = owner.filter(([k, v]) => instance.attributes[k] !== v);
+    if (missing.length > 0) {
+      heldBack.push({
+        action,
+        guard: 'ownership',
+        reason: `instance lacks owner attribute(s) ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}: another cluster's record`,
+      });
+      continue;
+    }
+    actions.push(action);
+  }
+  if (alreadyGoing > 0) warnings.push(`${alreadyGoing} target(s) of ${subject} were already draining or unused: not planned again`);
+  return {
+    id: input.planId,
+    trigger: input.trigger,
+    subject,
+    createdAt: input.now.toISOString(),
+    actions,
+    heldBack,
+    warnings,
+    census: census(input.targets, input.cloudMap),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The pod-events workflow for one signal: resolve the pod (from the event, or through the cluster API for
+ * kubernetes-event-exporter's events), find the registrations that may point at it (the cached registration
+ * index, verified fresh), plan (pure), guard, apply, audit.
+ *
+ *   signal -> pod (ips, uid) -> stale? -> index lookup (fresh) -> plan -> guards -> apply -> audit
+ *
+ * Every "nothing to do" is an `ignored` result with a reason that is logged: an unknown pod or IP is a
+ * no-op with a log line, never an error and never a write.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ClusterConnection, EksClusterPortFactory } from '#core/adapters/kube/index.ts';
+import type { AuditSink } from '#core/audit.ts';
+import { guardPlan } from '#core/domain/guards.ts';
+import { planSummary, type Plan } from '#core/domain/plan.ts';
+import { planPodDeregistration, type TerminatingPod } from '#core/domain/planners/pod-deregistration.ts';
+import type { ApplyResult, Executor } from '#core/executor/executor.ts';
+import type { IndexLookup, RegistrationIndex } from '#core/observe/target-index.ts';
+import type { Logger } from '#core/telemetry.ts';
+import type { PodEventsConfig } from './config.ts';
+import type { PodSignal } from './events.ts';
+
+/** What the workflow needs; the handler builds it once per container (the index lives as long). */
+export interface PodWorkflowDeps {
+  readonly config: PodEventsConfig;
+  readonly index: RegistrationIndex;
+  /** The cluster API, for exporter events (they carry no pod IP); undefined = exporter events are ignored. */
+  readonly cluster: EksClusterPortFactory | undefined;
+  readonly executor: Executor;
+  readonly audit: AuditSink;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+/** What happened to one signal. */
+export interface PodWorkflowResult {
+  readonly status: 'applied' | 'dry-run' | 'ignored';
+  readonly reason?: string;
+  readonly pod?: TerminatingPod;
+  readonly plan?: Plan;
+  readonly result?: ApplyResult;
+  /** How the registrations were found (cold scan, warm index, refreshed on a miss). */
+  readonly lookup?: IndexLookup['path'];
+  /** Deregistrations left undone that another attempt could finish: the caller must fail so it is retried. */
+  readonly retry: boolean;
+}
+
+type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string } | { ignored: string };
+
+/** The pod a signal is about, or why there is nothing to do. */
+async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Resolved> {
+  switch (signal.kind) {
+    case 'exporter-ignored':
+      return { ignored: signal.reason };
+    case 'forwarder': {
+      const d = signal.detail;
+      if (d.reason === 'not-ready' && deps.config.notReadyAction === 'ignore') return { ignored: `pod ${d.namespace}/${d.name} not ready: ignored (NOT_READY_ACTION=ignore)` };
+      const why = d.reason === 'deletion' ? `pod terminating (deletionTimestamp ${d.deletionTimestamp ?? '?'})` : 'pod turned NotReady (NOT_READY_ACTION=deregister)';
+      return { pod: { namespace: d.namespace, name: d.name, uid: d.uid, ips: d.podIPs }, deletionTimestamp: d.deletionTimestamp, why };
+    }
+    case 'exporter-killing': {
+      const at = `${signal.namespace}/${signal.name}`;
+      if (!deps.config.exporterEnabled || !deps.cluster) return { ignored: `exporter event for ${at}: EXPORTER_ENABLED=false` };
+      let conn: ClusterConnection | undefined;
+      try {
+        conn = await deps.cluster.connect();
+        const pod = await conn.getPod(signal.namespace, signal.name);
+        if (!pod) return { ignored: `pod ${at} no longer exists: nothing to resolve its IP from (its IP may be reused)` };
+        if (signal.uid !== undefined && pod.uid !== signal.uid) return { ignored: `pod ${at} is a newer incarnation (uid ${pod.uid}, event for ${signal.uid})` };
+        if (!pod.deletionTimestamp) return { ignored: `pod ${at} is not terminating: Killing without deletion is a container restart` };
+        const ips = pod.ips.length > 0 ? pod.ips : pod.ip ? [pod.ip] : [];
+        return { pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, ips }, deletionTimestamp: pod.deletionTimestamp, why: `Killing event (${signal.message || 'kubelet'}), pod terminating` };
+      } finally {
+        conn?.close();
+      }
+    }
+  }
+}
+
+/** Runs the workflow for one signal. Never throws for an AWS write failure: see `retry`. */
+export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): Promise<PodWorkflowResult> {
+  const { config, logger } = deps;
+  const now = deps.now();
+  const ignore = (reason: string, extra: Partial<PodWorkflowResult> = {}): PodWorkflowResult => {
+    logger.info('event ignored', { reason, eventId: signal.eventId });
+    return { status: 'ignored', reason, retry: false, ...extra };
+  };
+  const resolved = await resolvePod(signal, deps);
+  if ('ignored' in resolved) return ignore(resolved.ignored);
+  const { pod } = resolved;
+  const subject = `${pod.namespace}/${pod.name}`;
+  if (resolved.deletionTimestamp !== null) {
+    const late = now.getTime() - Date.parse(resolved.deletionTimestamp);
+    if (late > config.staleAfterSeconds * 1000) {
+      return ignore(`stale event: pod ${subject} was due to die ${Math.round(late / 1000)} s ago; its IP may belong to another pod now`, { pod });
+    }
+  }
+  if (pod.ips.length === 0) return ignore(`pod ${subject} has no IP`, { pod });
+
+  const lookup = await deps.index.lookup({ ips: pod.ips, pod: { namespace: pod.namespace, name: pod.name } });
+  const raw = planPodDeregistration({
+    planId: randomUUID(),
+    trigger: 'pod-events',
+    pod,
+    reason: resolved.why,
+    targetGroups: lookup.targetGroups,
+    targets: lookup.targets,
+    cloudMap: lookup.instances,
+    ownerAttributes: config.cloudMapOwnerAttributes,
+    now,
+  });
+  const plan = guardPlan(raw, { minHealthy: config.minHealthyTargets, maxFraction: config.maxDeregisterFraction, subject: `pod ${subject}` });
+  if (plan.actions.length === 0 && plan.heldBack.length === 0) {
+    return ignore(`no registration points at pod ${subject} (${pod.ips.join(', ')})`, { pod, plan, lookup: lookup.path });
+  }
+  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
+  for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
+  const result = await deps.executor.apply(plan);
+  await deps.audit.record(plan, result);
+  return { status: result.dryRun ? 'dry-run' : 'applied', pod, plan, result, lookup: lookup.path, retry: result.retryableFailures > 0 };
+}

@@ -1,0 +1,105 @@
+/**
+ * Trigger: a pod started terminating. Inputs: quiesce's forwarder "Pod Terminating" events and
+ * kubernetes-event-exporter's `Killing` events, from EventBridge directly or through an SQS queue (each
+ * message handled on its own; failures reported per message).
+ *
+ * The handler stays thin: parse (typed rejection on bad input, no AWS call), then the workflow.
+ */
+import middy from '@middy/core';
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ApplyError, InvalidEventError, OutOfScopeError } from '#core/errors.ts';
+import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
+import { deregisterPod, type PodWorkflowDeps, type PodWorkflowResult } from './deregister-pod.ts';
+import { parsePodSignal } from './events.ts';
+import { buildPodWorkflowDeps } from './wiring.ts';
+
+/** What a direct (EventBridge) invocation returns; SQS invocations return the batch response. */
+export interface PodInvocationResult {
+  readonly status: 'applied' | 'ignored' | 'dry-run';
+  readonly planId?: string;
+  readonly counts?: Record<string, number>;
+  readonly heldBack?: number;
+  readonly lookup?: string;
+  readonly reason?: string;
+}
+
+type PodEvent = EventBridgeEvent<string, unknown> | SQSEvent;
+
+function isSqs(event: unknown): event is SQSEvent {
+  return typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
+}
+
+function recordMetrics(metrics: Metrics, outcome: PodWorkflowResult): void {
+  if (outcome.lookup) metrics.addMetric(`lookup_${outcome.lookup}`, MetricUnit.Count, 1);
+  if (!outcome.result || !outcome.plan) return;
+  metrics.addMetric('planned', MetricUnit.Count, outcome.plan.actions.length);
+  metrics.addMetric('heldBack', MetricUnit.Count, outcome.plan.heldBack.length);
+  metrics.addMetric('deregistered', MetricUnit.Count, outcome.result.counts.deregistered + outcome.result.counts.submitted);
+  metrics.addMetric('failed', MetricUnit.Count, outcome.result.counts.failed);
+}
+
+function toResult(outcome: PodWorkflowResult): PodInvocationResult {
+  if (!outcome.plan || !outcome.result) return { status: 'ignored', reason: outcome.reason ?? 'nothing to do', ...(outcome.lookup ? { lookup: outcome.lookup } : {}) };
+  return {
+    status: outcome.status,
+    planId: outcome.plan.id,
+    counts: { ...outcome.result.counts },
+    heldBack: outcome.plan.heldBack.length,
+    ...(outcome.lookup ? { lookup: outcome.lookup } : {}),
+  };
+}
+
+/**
+ * Builds the handler around a dependency factory, called once per container on first use: the registration
+ * index inside the deps is what warm invocations reuse.
+ */
+export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = createLogger('pod-events'), metrics: Metrics = createMetrics('pod-events')) {
+  let deps: PodWorkflowDeps | undefined;
+  const resolve = (): PodWorkflowDeps => (deps ??= getDeps());
+
+  const run = async (event: PodEvent): Promise<PodInvocationResult | SQSBatchResponse> => {
+    const d = resolve();
+    if (isSqs(event)) {
+      const failures: { itemIdentifier: string }[] = [];
+      for (const record of event.Records) {
+        try {
+          const outcome = await deregisterPod(parsePodSignal(record.body, d.config), d);
+          recordMetrics(metrics, outcome);
+          if (outcome.retry) failures.push({ itemIdentifier: record.messageId });
+        } catch (err) {
+          if (err instanceof InvalidEventError || err instanceof OutOfScopeError) {
+            // Retrying cannot fix a malformed or foreign event: report it, do not fail the message.
+            logger.warn('event rejected', { messageId: record.messageId, error: err.name, message: err.message, ...(err instanceof InvalidEventError ? { field: err.field } : {}) });
+            await d.audit.rejected({ status: 'rejected', error: err.name, message: err.message, messageId: record.messageId });
+            continue;
+          }
+          logger.error('pod event failed: will be retried', { messageId: record.messageId, error: err as Error });
+          failures.push({ itemIdentifier: record.messageId });
+        }
+      }
+      return { batchItemFailures: failures };
+    }
+    const outcome = await deregisterPod(parsePodSignal(event, d.config), d);
+    recordMetrics(metrics, outcome);
+    if (outcome.retry && outcome.result) {
+      // Fail the invocation so Lambda's async retries (then the on-failure destination) take it again.
+      throw new ApplyError(`${outcome.result.retryableFailures} deregistration(s) left undone for ${outcome.plan?.subject ?? 'the pod'}`, outcome.result.retryableFailures, true);
+    }
+    return toResult(outcome);
+  };
+
+  return middy(run)
+    .use(rejectInvalidInput(logger, () => deps?.audit))
+    .use({
+      after: async () => {
+        metrics.publishStoredMetrics();
+      },
+      onError: async () => {
+        metrics.publishStoredMetrics();
+      },
+    });
+}
+
+/** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */
+export const handler = makeHandler(() => buildPodWorkflowDeps());

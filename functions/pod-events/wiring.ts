@@ -1,0 +1,90 @@
+/**
+ * Wiring of the pod-events trigger: config, SDK clients, the shared budget, the registration index (one per
+ * container: that is what makes warm invocations cheap), the EKS cluster port for exporter events, the
+ * executor and the audit sink. Built on first use so a configuration error names its variable.
+ */
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { AwsEventBus, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { createEksClusterPort, type EksDescribeClient, type EksTokenCredentials } from '#core/adapters/kube/index.ts';
+import { createAuditSink } from '#core/audit.ts';
+import { ConfigError } from '#core/errors.ts';
+import { createExecutor, type ExecutorOptions } from '#core/executor/executor.ts';
+import { RegistrationIndex } from '#core/observe/target-index.ts';
+import { createLogger, type Logger } from '#core/telemetry.ts';
+import { buildAwsDeps } from '#core/wiring.ts';
+import { loadPodEventsConfig, type PodEventsConfig } from './config.ts';
+import type { PodWorkflowDeps } from './deregister-pod.ts';
+
+/** Options for {@link buildPodWorkflowDeps}; production passes none. */
+export interface PodWorkflowWiring {
+  readonly config?: PodEventsConfig;
+  readonly clients?: AwsClients;
+  /** The EKS client (DescribeCluster); default `new EKSClient(sdkClientConfig())`. */
+  readonly eks?: EKSClient;
+  /** Credentials that sign the EKS token; default the SDK chain (the function role). */
+  readonly kubeCredentials?: EksTokenCredentials;
+  readonly logger?: Logger;
+  readonly now?: () => Date;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Executor overrides (tests: a sleep that advances the fake clock). */
+  readonly executor?: Partial<Pick<ExecutorOptions, 'sleep'>>;
+}
+
+/** Everything the pod workflow needs, wired to real AWS (or whatever the SDK's standard config names). */
+export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflowDeps {
+  const config = wiring.config ?? loadPodEventsConfig();
+  const logger = wiring.logger ?? createLogger('pod-events');
+  const now = wiring.now ?? (() => new Date());
+  const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
+  const eks = wiring.eks ?? new EKSClient(sdkClientConfig());
+  // DescribeCluster through the shared budget: throttling is retried like every other call.
+  const describe: EksDescribeClient = { send: ((command: DescribeClusterCommand) => aws.budget.call('eks', 'DescribeCluster', () => eks.send(command))) as EksDescribeClient['send'] };
+
+  let vpc: Promise<readonly string[]> | undefined;
+  const vpcIds = (): Promise<readonly string[]> => {
+    if (config.vpcId) return Promise.resolve([config.vpcId]);
+    vpc ??= (async () => {
+      const out = await describe.send(new DescribeClusterCommand({ name: config.clusterName }));
+      const id = out.cluster?.resourcesVpcConfig?.vpcId;
+      if (!id) throw new ConfigError('VPC_ID', `EKS DescribeCluster ${config.clusterName} returned no VPC; set VPC_ID`);
+      return [id];
+    })().catch((err: unknown) => {
+      vpc = undefined;
+      throw err;
+    });
+    return vpc;
+  };
+
+  const index = new RegistrationIndex({
+    elbv2: aws.elbv2,
+    cloudMap: aws.cloudMap,
+    vpcIds,
+    tagSelector: config.targetGroupTagSelector,
+    cloudMapNamespaces: config.cloudMapNamespaces,
+    concurrency: config.concurrency,
+    ttlMs: config.indexTtlSeconds * 1000,
+    missRefreshMs: config.indexMissRefreshSeconds * 1000,
+    now: () => now().getTime(),
+  });
+
+  let cluster: PodWorkflowDeps['cluster'];
+  if (config.exporterEnabled) {
+    const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
+    if (!region) throw new ConfigError('AWS_REGION', 'required to sign the EKS token for kubernetes-event-exporter events');
+    cluster = createEksClusterPort({ eks: describe, clusterName: config.clusterName, region, ...(wiring.kubeCredentials ? { credentials: wiring.kubeCredentials } : {}) });
+  }
+  const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
+  if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
+  return {
+    config,
+    index,
+    cluster,
+    executor: createExecutor(
+      { elbv2: aws.elbv2, cloudMap: aws.cloudMap },
+      { dryRun: config.dryRun, concurrency: config.concurrency, minHealthy: config.minHealthyTargets, ...wiring.executor },
+    ),
+    audit: createAuditSink(bus, logger),
+    logger,
+    now,
+  };
+}
