@@ -59,7 +59,9 @@ export function guardPlan(plan: Plan, options: GuardOptions): Plan {
       continue;
     }
     const ordered = [...actions].sort((a, b) => Number(removesHealthy(a)) - Number(removesHealthy(b)));
-    const fractionCap = options.maxFraction === undefined ? Infinity : Math.floor(census.registered * options.maxFraction);
+    // At least one per run: otherwise a group whose registrations are all dead would halve forever and keep
+    // its last one (floor(1 * 0.5) = 0). The min-healthy guard still protects a last HEALTHY registration.
+    const fractionCap = options.maxFraction === undefined ? Infinity : Math.max(1, Math.floor(census.registered * options.maxFraction));
     let healthyLeft = census.healthy;
     let taken = 0;
     for (const action of ordered) {

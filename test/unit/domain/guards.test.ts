@@ -51,6 +51,11 @@ describe('guardPlan', () => {
     expect(guarded.heldBack).toEqual([expect.objectContaining({ guard: 'max-fraction' })]);
   });
 
+  it('removes at least one dead registration per run, so an all-dead group is emptied of its dead', () => {
+    const guarded = guardPlan(planFor([{ ip: '10.0.0.1', state: 'unhealthy' }], ['10.0.0.1']), { minHealthy: 1, maxFraction: 0.5, subject: 'x' });
+    expect(guarded.actions).toHaveLength(1);
+  });
+
   it('holds everything back when a group has no census (cannot prove safety)', () => {
     const plan = planFor([{ ip: '10.0.0.1', state: 'healthy' }, { ip: '10.0.0.3', state: 'healthy' }], ['10.0.0.1']);
     const guarded = guardPlan({ ...plan, census: {} }, { minHealthy: 1, maxFraction: undefined, subject: 'x' });
@@ -73,7 +78,7 @@ describe('guardPlan', () => {
           const census = plan.census[web.arn] ?? { registered: 0, healthy: 0 };
           const removedHealthy = guarded.actions.filter((a) => a.kind === 'deregister-target' && a.target.state === 'healthy').length;
           if (removedHealthy > 0) expect(census.healthy - removedHealthy).toBeGreaterThanOrEqual(minHealthy);
-          if (maxFraction !== undefined) expect(guarded.actions.length).toBeLessThanOrEqual(Math.floor(census.registered * maxFraction));
+          if (maxFraction !== undefined) expect(guarded.actions.length).toBeLessThanOrEqual(Math.max(1, Math.floor(census.registered * maxFraction)));
         },
       ),
       { numRuns: 300 },

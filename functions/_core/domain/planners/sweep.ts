@@ -1,0 +1,385 @@
+/**
+ * The sweep planner: "which registrations of THIS cluster point at nothing alive?". Pure: registrations,
+ * the cluster's pods, the VPC's ENIs, instance states and `now` come in; a `Plan` comes out, with every
+ * registration it chose not to remove held back or reported with a reason.
+ *
+ * Why so careful: the sweeper removes what its own cluster does not run. During a blue/green migration two
+ * clusters share a Cloud Map namespace and sometimes a target group; a sweeper that treats "not in my pod
+ * list" as "dead" takes the other cluster down (the App Mesh controller matching only mesh + virtual node is
+ * exactly that bug). So: ownership first (MCS-controller style scoping), then two independent truths (the
+ * pod list and the VPC's ENIs), and the weaker truth alone never removes a healthy registration.
+ */
+import type { NodeInstance } from '../endpoint.ts';
+import type { Ipv4Cidr } from '../ipv4.ts';
+import { ipv4ToInt, parseCidr } from '../ipv4.ts';
+import type { HeldBackAction, Plan, PlanAction } from '../plan.ts';
+import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
+import { GONE_OR_GOING } from '../registration.ts';
+import { census } from './node-deregistration.ts';
+
+/** The tag the AWS Load Balancer Controller puts on every target group it creates for a cluster. */
+export const LBC_CLUSTER_TAG = 'elbv2.k8s.aws/cluster';
+/** The tag the VPC CNI puts on the ENIs it creates (aws-facts: cluster.k8s.amazonaws.com/name). */
+export const CNI_CLUSTER_TAG = 'cluster.k8s.amazonaws.com/name';
+/** Cloud Map attributes the App Mesh controller sets: the pod the record was made for. */
+export const POD_NAME_ATTRIBUTE = 'k8s.io/pod';
+export const POD_NAMESPACE_ATTRIBUTE = 'k8s.io/namespace';
+
+/** Why a target group is this cluster's; undefined = not ours (never written). */
+export type TargetGroupOwnership = 'lbc-tag' | 'tag-selector' | 'target-group-binding';
+
+/** What makes a target group ours. */
+export interface OwnershipRules {
+  readonly clusterName: string;
+  /** Tags a group must all carry to be ours (empty = this rule is off). */
+  readonly tagSelector: Readonly<Record<string, string>>;
+  /** Target group ARNs named by this cluster's TargetGroupBindings; undefined when they could not be read. */
+  readonly bindingArns: ReadonlySet<string> | undefined;
+}
+
+/**
+ * Whether a target group belongs to this cluster: the LBC tag `elbv2.k8s.aws/cluster=<name>`, the configured
+ * tag selector, or a TargetGroupBinding of this cluster naming it. Tags must have been read (`group.tags`).
+ */
+export function targetGroupOwnership(group: TargetGroup, rules: OwnershipRules): TargetGroupOwnership | undefined {
+  const tags = group.tags ?? {};
+  if (tags[LBC_CLUSTER_TAG] === rules.clusterName) return 'lbc-tag';
+  const selector = Object.entries(rules.tagSelector);
+  if (selector.length > 0 && selector.every(([k, v]) => tags[k] === v)) return 'tag-selector';
+  if (rules.bindingArns?.has(group.arn)) return 'target-group-binding';
+  return undefined;
+}
+
+/** Whether a Cloud Map instance carries every owner attribute (none configured = nothing is ours). */
+export function ownsCloudMapInstance(instance: CloudMapRegistration, ownerAttributes: Readonly<Record<string, string>>): boolean {
+  const owner = Object.entries(ownerAttributes);
+  return owner.length > 0 && owner.every(([k, v]) => instance.attributes[k] === v);
+}
+
+/** A pod as the planner needs it (adapters/kube's KubePod fits this shape). */
+export interface ClusterPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly ips: readonly string[];
+  readonly phase: string;
+  readonly startTime: string | undefined;
+}
+
+/** A pod is alive while it exists and has not terminated (Succeeded/Failed pods keep their IP in status). */
+export function isAlive(pod: ClusterPod): boolean {
+  return pod.phase !== 'Succeeded' && pod.phase !== 'Failed';
+}
+
+/** Live pods by IP (host-network pods share their node's IP, so an IP may have several). */
+export function indexPods(pods: readonly ClusterPod[]): Map<string, ClusterPod[]> {
+  const out = new Map<string, ClusterPod[]>();
+  for (const p of pods) {
+    if (!isAlive(p)) continue;
+    for (const ip of p.ips) {
+      const list = out.get(ip);
+      if (list) list.push(p);
+      else out.set(ip, [p]);
+    }
+  }
+  return out;
+}
+
+/** One ENI as the VPC truth needs it. */
+export interface VpcEni {
+  readonly networkInterfaceId: string;
+  readonly instanceId: string | undefined;
+  readonly vpcId: string | undefined;
+  readonly privateIps: readonly string[];
+  readonly ipv4Prefixes: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * "Which ENI holds this IP?" for whole VPCs: secondary IPs by exact match, delegated prefixes (VPC CNI prefix
+ * delegation: pod IPs come from /28s and are listed nowhere as IPs) by network, one hash lookup per prefix
+ * length. Built once per run: 50,000 lookups against thousands of prefixes stay linear.
+ */
+export class EniIndex {
+  readonly vpcIds: ReadonlySet<string>;
+  readonly #byIp = new Map<string, VpcEni>();
+  readonly #byPrefix = new Map<number, Map<number, VpcEni>>();
+
+  constructor(vpcIds: Iterable<string>, enis: readonly VpcEni[]) {
+    this.vpcIds = new Set(vpcIds);
+    for (const e of enis) {
+      for (const ip of e.privateIps) this.#byIp.set(ip, e);
+      for (const text of e.ipv4Prefixes) {
+        const cidr: Ipv4Cidr | undefined = parseCidr(text);
+        if (!cidr) continue;
+        const len = Number(text.split('/')[1]);
+        let m = this.#byPrefix.get(len);
+        if (!m) this.#byPrefix.set(len, (m = new Map()));
+        m.set(cidr.network, e);
+      }
+    }
+  }
+
+  /** Whether the VPC truth covers this VPC (it was scanned). */
+  covers(vpcId: string | undefined): boolean {
+    return vpcId !== undefined && this.vpcIds.has(vpcId);
+  }
+
+  /** The ENI holding `ip` as a private IP or inside a delegated prefix, if any. */
+  eniOf(ip: string): VpcEni | undefined {
+    const direct = this.#byIp.get(ip);
+    if (direct) return direct;
+    const n = ipv4ToInt(ip);
+    if (n === undefined) return undefined;
+    for (const [len, m] of this.#byPrefix) {
+      const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+      const hit = m.get((n & mask) >>> 0);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+}
+
+/** Tag keys by which EKS, eksctl and Karpenter name the cluster of a node (see endpoint.ts isNodeOfCluster). */
+const NODE_CLUSTER_TAGS = ['eks:cluster-name', 'alpha.eksctl.io/cluster-name', 'karpenter.k8s.aws/cluster', 'aws:eks:cluster-name'];
+
+/** The clusters an instance is a node of, by its tags (empty = not a Kubernetes node we can tell). */
+export function clustersOfInstance(instance: Pick<NodeInstance, 'tags'>): Set<string> {
+  const out = new Set<string>();
+  for (const [k, v] of Object.entries(instance.tags)) {
+    if (k.startsWith('kubernetes.io/cluster/')) out.add(k.slice('kubernetes.io/cluster/'.length));
+    else if (NODE_CLUSTER_TAGS.includes(k) && v !== '') out.add(v);
+  }
+  return out;
+}
+
+/** Everything the planner needs, observed beforehand (registrations first, truths after: see the workflow). */
+export interface SweepInput {
+  readonly planId: string;
+  readonly clusterName: string;
+  readonly now: Date;
+  /** Pods younger than this are never the reason for a removal (their controllers are still catching up). */
+  readonly graceSeconds: number;
+  /** Owned target groups (ownership already decided) and every target of each. */
+  readonly targetGroups: readonly TargetGroup[];
+  readonly targets: readonly TargetRegistration[];
+  /** Every instance of the Cloud Map services in scope (owned or not: the census counts them all). */
+  readonly cloudMap: readonly CloudMapRegistration[];
+  /** Empty = Cloud Map is left alone. */
+  readonly ownerAttributes: Readonly<Record<string, string>>;
+  /** The cluster's VPC: the one Cloud Map IPs are judged against (undefined = no VPC truth for Cloud Map). */
+  readonly clusterVpcId: string | undefined;
+  /** Live pods by IP; undefined when the cluster API could not be read (pod evidence unused). */
+  readonly pods: ReadonlyMap<string, readonly ClusterPod[]> | undefined;
+  readonly enis: EniIndex;
+  /** Instances by id: instance targets and the instances behind ENIs of candidates. Missing = does not exist. */
+  readonly instances: ReadonlyMap<string, NodeInstance>;
+  /** Instance ids that were looked up (so "missing from `instances`" means "does not exist"). */
+  readonly instancesLookedUp: ReadonlySet<string>;
+}
+
+/** What the sweep planned, plus what it counted but did not plan (for logs, metrics and the run result). */
+export interface SweepPlan {
+  readonly plan: Plan;
+  /** Registrations found stale (planned or then held back by a guard). */
+  readonly stale: number;
+  /** Healthy registrations whose IP the VPC still has but no pod of ours holds: reported, not removed. */
+  readonly reported: number;
+  /** Registrations not judged because the evidence they needed was missing (pod list, VPC scan). */
+  readonly unverified: number;
+  /** Cloud Map instances skipped as another owner's. */
+  readonly notOwnedInstances: number;
+}
+
+/** Registrations the ENI index could be asked about, for the workflow's instance lookup. */
+export function instanceIdsToLookUp(input: Pick<SweepInput, 'targetGroups' | 'targets' | 'cloudMap' | 'ownerAttributes' | 'pods' | 'enis'>): string[] {
+  const types = new Map(input.targetGroups.map((g) => [g.arn, g.targetType]));
+  const out = new Set<string>();
+  const eniInstance = (ip: string | undefined): void => {
+    // Without a pod list no on-ENI address is judged, so there is nothing to attribute.
+    if (ip === undefined || !input.pods || input.pods.has(ip)) return;
+    const eni = input.enis.eniOf(ip);
+    if (eni?.instanceId && eni.tags[CNI_CLUSTER_TAG] === undefined) out.add(eni.instanceId);
+  };
+  for (const t of input.targets) {
+    if (t.state === 'initial' || GONE_OR_GOING.has(t.state)) continue;
+    const type = types.get(t.targetGroupArn);
+    if (type === 'instance') out.add(t.id);
+    else if (type === 'ip') eniInstance(t.id);
+  }
+  for (const i of input.cloudMap) if (ownsCloudMapInstance(i, input.ownerAttributes)) eniInstance(i.attributes['AWS_INSTANCE_IPV4']);
+  return [...out].sort();
+}
+
+type Verdict =
+  | { readonly kind: 'alive' }
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'unverified' }
+  | { readonly kind: 'stale'; readonly why: string }
+  | { readonly kind: 'hold'; readonly guard: HeldBackAction['guard']; readonly reason: string; readonly report?: boolean };
+
+/** Plans the removal of this cluster's stale registrations (before `guardPlan`). */
+export function planSweep(input: SweepInput): SweepPlan {
+  const groups = new Map(input.targetGroups.map((g) => [g.arn, g]));
+  const actions: PlanAction[] = [];
+  const heldBack: HeldBackAction[] = [];
+  const warnings: string[] = [];
+  let stale = 0;
+  let reported = 0;
+  let unverified = 0;
+  let notOwnedInstances = 0;
+  const graceMs = input.graceSeconds * 1000;
+
+  /** Another cluster's ENI or node holds this IP: its registration in a shared group is not ours. */
+  const otherClusterOf = (eni: VpcEni): string | undefined => {
+    const tagged = eni.tags[CNI_CLUSTER_TAG];
+    if (tagged !== undefined) return tagged === input.clusterName ? undefined : tagged;
+    const instance = eni.instanceId === undefined ? undefined : input.instances.get(eni.instanceId);
+    if (!instance) return undefined;
+    const clusters = clustersOfInstance(instance);
+    return clusters.size > 0 && !clusters.has(input.clusterName) ? [...clusters].join(',') : undefined;
+  };
+
+  /** The shared part of the verdict for an IP: VPC truth first, then the pod list. */
+  const judgeIp = (ip: string, vpcId: string | undefined, healthy: boolean, what: string): Verdict | { kind: 'holders'; holders: readonly ClusterPod[]; eni: VpcEni } => {
+    if (!input.enis.covers(vpcId)) {
+      // Without the VPC's ENIs the pod list would be the only evidence: not enough to remove anything.
+      return { kind: 'unverified' };
+    }
+    const eni = input.enis.eniOf(ip);
+    if (!eni) return { kind: 'stale', why: `${what} ${ip} is on no ENI of ${vpcId}: the address is gone` };
+    if (!input.pods) return { kind: 'unverified' };
+    const holders = input.pods.get(ip) ?? [];
+    if (holders.length > 0) return { kind: 'holders', holders, eni };
+    const other = otherClusterOf(eni);
+    if (other !== undefined) {
+      return { kind: 'hold', guard: 'ownership', reason: `${what} ${ip} is on ${eni.networkInterfaceId} of cluster ${other}: not ours to remove` };
+    }
+    if (healthy) {
+      return {
+        kind: 'hold',
+        guard: 'evidence',
+        report: true,
+        reason: `${what} ${ip} is healthy and still on ${eni.networkInterfaceId}, but no pod of ${input.clusterName} holds it: reported, not removed`,
+      };
+    }
+    return { kind: 'stale', why: `${what} ${ip} is no live pod of ${input.clusterName} (free address on ${eni.networkInterfaceId})` };
+  };
+
+  const record = (action: PlanAction, verdict: Verdict): void => {
+    switch (verdict.kind) {
+      case 'alive':
+      case 'skip':
+        return;
+      case 'unverified':
+        unverified++;
+        return;
+      case 'stale':
+        stale++;
+        actions.push({ ...action, why: verdict.why } as PlanAction);
+        return;
+      case 'hold':
+        if (verdict.report) reported++;
+        heldBack.push({ action, guard: verdict.guard, reason: verdict.reason });
+    }
+  };
+
+  for (const target of input.targets) {
+    const group = groups.get(target.targetGroupArn);
+    if (!group) continue;
+    // Give the controllers time: a target still `initial` was registered moments ago; a draining one is going.
+    if (target.state === 'initial' || GONE_OR_GOING.has(target.state)) continue;
+    const action: PlanAction = { kind: 'deregister-target', target, why: '' };
+    if (group.targetType === 'instance') {
+      record(action, judgeInstanceTarget(target.id, input));
+      continue;
+    }
+    if (group.targetType !== 'ip') continue;
+    // ELBv2 RegisterTargets: an IP outside the target group's VPC is registered with AvailabilityZone `all`;
+    // this VPC's ENIs cannot vouch for it either way.
+    if (target.availabilityZone === 'all') {
+      record(action, { kind: 'unverified' });
+      continue;
+    }
+    const v = judgeIp(target.id, group.vpcId, target.state === 'healthy', `target ${group.name}`);
+    record(action, v.kind === 'holders' ? { kind: 'alive' } : v);
+  }
+
+  const owned = Object.keys(input.ownerAttributes).length > 0;
+  if (owned) {
+    for (const instance of input.cloudMap) {
+      if (!ownsCloudMapInstance(instance, input.ownerAttributes)) {
+        notOwnedInstances++;
+        continue;
+      }
+      const ip = instance.attributes['AWS_INSTANCE_IPV4'];
+      const action: PlanAction = { kind: 'deregister-instance', instance, why: '' };
+      if (ip === undefined) {
+        record(action, { kind: 'unverified' });
+        continue;
+      }
+      const healthy = instance.attributes['AWS_INIT_HEALTH_STATUS'] !== 'UNHEALTHY';
+      const what = `Cloud Map ${instance.serviceName}/${instance.instanceId}`;
+      const v = judgeIp(ip, input.clusterVpcId, healthy, `${what} at`);
+      if (v.kind !== 'holders') {
+        record(action, v);
+        continue;
+      }
+      record(action, judgeIpReuse(instance, ip, v.holders, input.now, graceMs, what));
+    }
+  }
+
+  if (unverified > 0) warnings.push(`${unverified} registration(s) not judged: the evidence they need (pod list or VPC scan) is missing`);
+  if (reported > 0) warnings.push(`${reported} healthy registration(s) point at addresses the VPC still has but no pod of ${input.clusterName} holds: reported, not removed`);
+  return {
+    plan: {
+      id: input.planId,
+      trigger: 'sweeper',
+      subject: `cluster ${input.clusterName}`,
+      createdAt: input.now.toISOString(),
+      actions,
+      heldBack,
+      warnings,
+      census: census(input.targets, input.cloudMap),
+    },
+    stale,
+    reported,
+    unverified,
+    notOwnedInstances,
+  };
+}
+
+/** Instance targets: stale when the instance no longer runs (or no longer exists), unless another cluster's. */
+function judgeInstanceTarget(instanceId: string, input: SweepInput): Verdict {
+  if (!input.instancesLookedUp.has(instanceId)) return { kind: 'unverified' };
+  const instance = input.instances.get(instanceId);
+  if (!instance) return { kind: 'stale', why: `instance target ${instanceId} no longer exists` };
+  if (instance.state === 'running' || instance.state === 'pending') return { kind: 'alive' };
+  const clusters = clustersOfInstance(instance);
+  if (clusters.size > 0 && !clusters.has(input.clusterName)) {
+    return { kind: 'hold', guard: 'ownership', reason: `instance target ${instanceId} is a node of cluster ${[...clusters].join(',')}: not ours to remove` };
+  }
+  return { kind: 'stale', why: `instance target ${instanceId} is ${instance.state}` };
+}
+
+/**
+ * Cloud Map IP reuse: the record names pod A, the IP now belongs to live pod B. The record is stale (it would
+ * hand out B for A's service), unless B started within the grace period: the App Mesh controller re-registers
+ * the same instance id (the IP) for B, and our deregistration must not race that upsert.
+ */
+function judgeIpReuse(instance: CloudMapRegistration, ip: string, holders: readonly ClusterPod[], now: Date, graceMs: number, what: string): Verdict {
+  const podName = instance.attributes[POD_NAME_ATTRIBUTE];
+  if (podName === undefined) return { kind: 'alive' };
+  const podNamespace = instance.attributes[POD_NAMESPACE_ATTRIBUTE];
+  const same = holders.some((p) => p.name === podName && (podNamespace === undefined || p.namespace === podNamespace));
+  if (same) return { kind: 'alive' };
+  const holder = holders[0] as ClusterPod;
+  const started = holder.startTime === undefined ? NaN : Date.parse(holder.startTime);
+  if (Number.isNaN(started) || now.getTime() - started < graceMs) {
+    return {
+      kind: 'hold',
+      guard: 'grace-period',
+      reason: `${what}: IP ${ip} now belongs to ${holder.namespace}/${holder.name}, which started within the grace period: its controller may be re-registering it`,
+    };
+  }
+  return { kind: 'stale', why: `${what}: IP ${ip} was reused by ${holder.namespace}/${holder.name}; the record names ${podNamespace ? `${podNamespace}/` : ''}${podName}` };
+}

@@ -1,0 +1,111 @@
+/**
+ * Trigger: the scheduled sweeper. An EventBridge schedule (default every 2 minutes; reserved concurrency 1 so
+ * one run at a time) invokes it with a "Scheduled Event"; it parses the event, runs one sweep and reports.
+ * Anything that is not a scheduled event is a typed, logged rejection that touches nothing.
+ *
+ * A run whose cluster API was unreachable acts only on the VPC truth and then fails the invocation with
+ * `ClusterUnavailableError`, so the error shows in the function's Errors metric and alarms; a run with
+ * deregistrations left undone fails with a retryable `ApplyError`.
+ */
+import middy from '@middy/core';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
+import { parseEnvelope } from '#core/events.ts';
+import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
+import { buildSweepDeps } from './deps.ts';
+import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
+
+/** The detail-type EventBridge schedules (rules and EventBridge Scheduler) send. */
+export const SCHEDULED_EVENT = 'Scheduled Event';
+
+/** The cluster API could not be read: the run removed only what the VPC truth proved dead. Retrying soon helps. */
+export class ClusterUnavailableError extends QuiesceError {
+  constructor(message: string) {
+    super(message, { retryable: true });
+  }
+}
+
+/** What an invocation returns. */
+export interface SweepInvocationResult {
+  readonly status: 'applied' | 'dry-run';
+  readonly planId: string;
+  readonly counts: Record<string, number>;
+  readonly stale: number;
+  readonly reported: number;
+  readonly heldBack: number;
+  readonly cloudMap: 'swept' | 'left-alone';
+}
+
+/** Validates the schedule's event: source aws.events (or aws.scheduler), detail-type "Scheduled Event". */
+export function parseScheduledEvent(raw: unknown): { id: string | undefined; time: string | undefined } {
+  const envelope = parseEnvelope(raw);
+  if (envelope.source !== 'aws.events' && envelope.source !== 'aws.scheduler') {
+    throw new InvalidEventError(`source must be aws.events or aws.scheduler, got "${envelope.source}"`, 'source');
+  }
+  if (envelope['detail-type'] !== SCHEDULED_EVENT) {
+    throw new InvalidEventError(`detail-type must be "${SCHEDULED_EVENT}", got "${envelope['detail-type']}"`, 'detail-type');
+  }
+  return { id: envelope.id, time: envelope.time };
+}
+
+/** Publishes the run's metrics (EMF): stale found, deregistered, held back, reported, API calls, duration. */
+export function recordSweepMetrics(metrics: Metrics, out: SweepRunResult): void {
+  metrics.addMetric('staleFound', MetricUnit.Count, out.stale);
+  metrics.addMetric('deregistered', MetricUnit.Count, out.result.counts.deregistered + out.result.counts.submitted);
+  metrics.addMetric('heldBack', MetricUnit.Count, out.plan.heldBack.length - out.reported);
+  metrics.addMetric('reported', MetricUnit.Count, out.reported);
+  metrics.addMetric('failed', MetricUnit.Count, out.result.counts.failed);
+  if (out.apiCalls !== undefined) metrics.addMetric('apiCalls', MetricUnit.Count, out.apiCalls);
+  metrics.addMetric('durationMs', MetricUnit.Milliseconds, Math.round(out.durationMs));
+  metrics.addMetric('clusterUnavailable', MetricUnit.Count, out.clusterError ? 1 : 0);
+}
+
+/**
+ * Builds the handler around a dependency factory (called once per container, on first use, so a
+ * configuration error is reported with its variable name before any AWS call; tests pass their own).
+ */
+export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLogger('sweeper'), metrics: Metrics = createMetrics('sweeper')) {
+  let deps: SweepDeps | undefined;
+  const resolve = (): SweepDeps => (deps ??= getDeps());
+
+  const run = async (event: EventBridgeEvent<string, unknown>): Promise<SweepInvocationResult> => {
+    const d = resolve();
+    const scheduled = parseScheduledEvent(event);
+    logger.info('sweep started', { eventId: scheduled.id, scheduledAt: scheduled.time, cluster: d.config.clusterName });
+    const out = await runSweep(d);
+    recordSweepMetrics(metrics, out);
+    logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, durationMs: Math.round(out.durationMs) });
+    if (out.clusterError) {
+      const message = `cluster ${d.config.clusterName} API unreachable (${out.clusterError.name}: ${out.clusterError.message}); only registrations on no ENI were removed`;
+      logger.error(message);
+      throw new ClusterUnavailableError(message);
+    }
+    if (out.result.retryableFailures > 0) {
+      throw new ApplyError(`${out.result.retryableFailures} deregistration(s) left undone; the next sweep retries them`, out.result.retryableFailures, true);
+    }
+    return {
+      status: out.status === 'dry-run' ? 'dry-run' : 'applied',
+      planId: out.plan.id,
+      counts: { ...out.result.counts },
+      stale: out.stale,
+      reported: out.reported,
+      heldBack: out.plan.heldBack.length,
+      cloudMap: out.cloudMap,
+    };
+  };
+
+  return middy(run)
+    .use(rejectInvalidInput(logger, () => deps?.audit))
+    .use({
+      after: async () => {
+        metrics.publishStoredMetrics();
+      },
+      onError: async () => {
+        metrics.publishStoredMetrics();
+      },
+    });
+}
+
+/** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */
+export const handler = makeHandler(() => buildSweepDeps());

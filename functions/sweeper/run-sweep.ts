@@ -1,0 +1,192 @@
+/**
+ * One sweep: find this cluster's registrations that point at nothing alive, and take them out, within the
+ * guards. Called by the scheduled Lambda (handler.ts) and by the CLI (`quiesce sweep --dry-run`) with its own
+ * dependencies.
+ *
+ *   connect (DescribeCluster + token) | DescribeTargetGroups
+ *     -> TargetGroupBindings -> DescribeTags -> owned groups
+ *     -> registrations: DescribeTargetHealth per owned group | Cloud Map instances
+ *     -> truths, read AFTER the registrations: ENIs of the VPC(s) | every pod
+ *     -> DescribeInstances (instance targets, ENIs of candidates) -> pure plan -> guardPlan -> executor -> audit
+ *
+ * Why the truths come after the registrations: a registration we saw existed before we looked at the pods
+ * and ENIs, so if its pod is alive the pod list and ENI scan show it. Reading the truths first would let a pod
+ * that started mid-run look like a dead registration.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApiBudget } from '#core/adapters/aws/budget.ts';
+import type { AuditSink } from '#core/audit.ts';
+import { mapWithConcurrency } from '#core/concurrency.ts';
+import type { NodeInstance } from '#core/domain/endpoint.ts';
+import { guardPlan } from '#core/domain/guards.ts';
+import type { Plan } from '#core/domain/plan.ts';
+import { planSummary } from '#core/domain/plan.ts';
+import { EniIndex, indexPods, instanceIdsToLookUp, planSweep, targetGroupOwnership, type VpcEni } from '#core/domain/planners/sweep.ts';
+import type { CloudMapRegistration, TargetGroup } from '#core/domain/registration.ts';
+import type { ApplyResult, Executor } from '#core/executor/executor.ts';
+import { observeCloudMap } from '#core/observe/index.ts';
+import { connectCluster, observeBindingArns, observePods, type ClusterSource } from '#core/observe/cluster.ts';
+import type { CloudMapPort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
+import type { Logger } from '#core/telemetry.ts';
+import type { SweeperConfig } from './config.ts';
+
+/** What a sweep needs; the handler builds it once per container, the CLI and tests pass their own. */
+export interface SweepDeps {
+  readonly config: SweeperConfig;
+  readonly elbv2: Pick<Elbv2Port, 'listTargetGroups' | 'tagsOf' | 'targetHealth'>;
+  readonly cloudMap: Pick<CloudMapPort, 'listNamespaces' | 'listServices' | 'listInstances'>;
+  readonly ec2: Pick<Ec2Port, 'describeInstances' | 'networkInterfacesInVpc'>;
+  readonly cluster: ClusterSource;
+  /** The one executor, built for this run's dry-run setting (the CLI forces dry run on a live config). */
+  readonly executorFor: (dryRun: boolean) => Executor;
+  readonly audit: AuditSink;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** The shared API budget, when the caller wants the run's API calls counted. */
+  readonly budget?: ApiBudget;
+}
+
+/** Per-run options. */
+export interface SweepOptions {
+  /** Overrides DRY_RUN for this run (the CLI's --dry-run). */
+  readonly dryRun?: boolean;
+  readonly planId?: string;
+}
+
+/** What was looked at. */
+export interface SweepScan {
+  readonly targetGroups: number;
+  readonly ownedTargetGroups: number;
+  readonly targets: number;
+  readonly cloudMapInstances: number;
+  readonly notOwnedInstances: number;
+  readonly enis: number;
+  readonly pods: number | undefined;
+}
+
+/** The outcome of one sweep. */
+export interface SweepRunResult {
+  /** `degraded`: the cluster API could not be read; only the VPC truth was acted on (see `clusterError`). */
+  readonly status: 'applied' | 'dry-run' | 'degraded';
+  readonly plan: Plan;
+  readonly result: ApplyResult;
+  /** Registrations found stale (planned, or held back by a guard). */
+  readonly stale: number;
+  /** Healthy registrations reported (VPC has the IP, no pod of ours holds it), not removed. */
+  readonly reported: number;
+  readonly cloudMap: 'swept' | 'left-alone';
+  readonly clusterError: { readonly name: string; readonly message: string } | undefined;
+  readonly scan: SweepScan;
+  /** AWS API attempts this run (retries included), when a budget was given. */
+  readonly apiCalls: number | undefined;
+  readonly durationMs: number;
+}
+
+function attempts(budget: ApiBudget | undefined): number | undefined {
+  if (!budget) return undefined;
+  return Object.values(budget.stats()).reduce((n, s) => n + s.calls + s.retries, 0);
+}
+
+/** Runs one sweep. Never throws for an AWS write failure or an unreachable cluster: see the result. */
+export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepRunResult> {
+  const { config, logger } = deps;
+  const started = performance.now();
+  const callsBefore = attempts(deps.budget);
+  const dryRun = options.dryRun ?? config.dryRun;
+  const now = deps.now();
+  const warnings: string[] = [];
+
+  // Ownership: the cluster (bindings) and the target groups, in parallel.
+  const [session, allGroups] = await Promise.all([connectCluster(deps.cluster), deps.elbv2.listTargetGroups()]);
+  try {
+    const bindings = await observeBindingArns(session);
+    if (!bindings.ok) warnings.push(`TargetGroupBindings unreadable (${bindings.error.name}): groups owned only through a binding are not swept this run`);
+    const candidates = allGroups.filter((g) => g.targetType === 'ip' || g.targetType === 'instance');
+    const tags = candidates.length > 0 ? await deps.elbv2.tagsOf(candidates.map((g) => g.arn)) : new Map<string, Record<string, string>>();
+    const rules = { clusterName: config.clusterName, tagSelector: config.ownerTagSelector, bindingArns: bindings.ok ? bindings.value : undefined };
+    const owned: TargetGroup[] = candidates
+      .map((g) => ({ ...g, tags: tags.get(g.arn) ?? {} }))
+      .filter((g) => targetGroupOwnership(g, rules) !== undefined);
+
+    // Registrations first.
+    const cloudMapOn = Object.keys(config.cloudMapOwnerAttributes).length > 0;
+    if (!cloudMapOn) warnings.push('CLOUDMAP_OWNER_ATTRIBUTES is not set: Cloud Map is left alone (nothing there can be proven ours)');
+    const [perGroup, cloudMap] = await Promise.all([
+      mapWithConcurrency(owned, config.concurrency, (g) => deps.elbv2.targetHealth(g.arn, g.name)),
+      cloudMapOn
+        ? observeCloudMap(deps.cloudMap, config.cloudMapNamespaces, config.concurrency)
+        : Promise.resolve({ registrations: [] as CloudMapRegistration[], missingNamespaces: [] as string[] }),
+    ]);
+    if (cloudMap.missingNamespaces.length > 0) warnings.push(`Cloud Map namespaces not found: ${cloudMap.missingNamespaces.join(', ')}`);
+    const targets = perGroup.flat();
+
+    // Then the truths: the VPC's ENIs and the pods.
+    const clusterVpcId = session.ok ? session.value.vpcId : undefined;
+    const vpcIds = [...new Set([clusterVpcId, ...owned.map((g) => g.vpcId)].filter((v): v is string => v !== undefined))].sort();
+    const [eniLists, pods] = await Promise.all([
+      mapWithConcurrency(vpcIds, 4, (v) => deps.ec2.networkInterfacesInVpc(v)),
+      observePods(session),
+    ]);
+    const enis: VpcEni[] = eniLists.flat();
+    const eniIndex = new EniIndex(vpcIds, enis);
+    const podIndex = pods.ok ? indexPods(pods.value) : undefined;
+    if (cloudMapOn && clusterVpcId === undefined) warnings.push('the cluster VPC is unknown (DescribeCluster failed or named none): Cloud Map records are not judged');
+
+    // Instances: instance targets, and the nodes behind ENIs that hold candidate addresses (ownership).
+    const lookUp = instanceIdsToLookUp({ targetGroups: owned, targets, cloudMap: cloudMap.registrations, ownerAttributes: config.cloudMapOwnerAttributes, pods: podIndex, enis: eniIndex });
+    const instances: NodeInstance[] = lookUp.length > 0 ? await deps.ec2.describeInstances(lookUp) : [];
+
+    const swept = planSweep({
+      planId: options.planId ?? randomUUID(),
+      clusterName: config.clusterName,
+      now,
+      graceSeconds: config.graceSeconds,
+      targetGroups: owned,
+      targets,
+      cloudMap: cloudMap.registrations,
+      ownerAttributes: cloudMapOn ? config.cloudMapOwnerAttributes : {},
+      clusterVpcId,
+      pods: podIndex,
+      enis: eniIndex,
+      instances: new Map(instances.map((i) => [i.instanceId, i])),
+      instancesLookedUp: new Set(lookUp),
+    });
+    const clusterError = !session.ok ? session.error : !pods.ok ? pods.error : !bindings.ok ? bindings.error : undefined;
+    if (clusterError) {
+      warnings.push(`cluster API unreadable (${clusterError.name}: ${clusterError.message}): nothing removed on pod-list evidence; the VPC truth still applies`);
+    }
+    const plan = guardPlan(
+      { ...swept.plan, warnings: [...warnings, ...swept.plan.warnings] },
+      { minHealthy: config.minHealthyTargets, maxFraction: config.maxFraction, subject: 'the sweep' },
+    );
+    logger.info('sweep plan', { planId: plan.id, summary: planSummary(plan), stale: swept.stale, reported: swept.reported, dryRun, warnings: plan.warnings });
+    for (const w of warnings) logger.warn(w);
+    for (const h of plan.heldBack.filter((h) => h.guard === 'evidence')) logger.info('reported, not removed', { reason: h.reason });
+
+    const result = await deps.executorFor(dryRun).apply(plan);
+    await deps.audit.record(plan, result);
+    const callsAfter = attempts(deps.budget);
+    return {
+      status: clusterError ? 'degraded' : dryRun ? 'dry-run' : 'applied',
+      plan,
+      result,
+      stale: swept.stale,
+      reported: swept.reported,
+      cloudMap: cloudMapOn ? 'swept' : 'left-alone',
+      clusterError,
+      scan: {
+        targetGroups: allGroups.length,
+        ownedTargetGroups: owned.length,
+        targets: targets.length,
+        cloudMapInstances: cloudMap.registrations.length,
+        notOwnedInstances: swept.notOwnedInstances,
+        enis: enis.length,
+        pods: pods.ok ? pods.value.length : undefined,
+      },
+      apiCalls: callsBefore === undefined || callsAfter === undefined ? undefined : callsAfter - callsBefore,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    if (session.ok) session.value.connection.close();
+  }
+}
