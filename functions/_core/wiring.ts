@@ -62,6 +62,8 @@ export interface NodeWorkflowWiring {
   readonly defaultMaxFraction?: number;
   /** Backoff policy override (tests shorten it; production keeps the defaults). */
   readonly retry?: Partial<RetryPolicy>;
+  /** The optional weighted-rule failover step (see `buildWeightedFailover` in functions/traffic-shift/wiring.ts). */
+  readonly weightedFailover?: NodeWorkflowDeps['weightedFailover'];
 }
 
 /** Everything the node workflow (spot interruption and its re-checks) needs, wired to real AWS. */
@@ -83,5 +85,6 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
     audit: createAuditSink(bus, logger),
     logger,
     now: wiring.now ?? (() => new Date()),
+    ...(wiring.weightedFailover ? { weightedFailover: wiring.weightedFailover } : {}),
   };
 }

@@ -34,6 +34,11 @@ export interface NodeWorkflowDeps {
   readonly audit: AuditSink;
   readonly logger: Logger;
   readonly now: () => Date;
+  /**
+   * Optional health failover of weighted listener rules (set when FAILOVER_LISTENER_ARNS is configured):
+   * called with the target groups this run deregistered from, after apply. Its errors never fail the run.
+   */
+  readonly weightedFailover?: (targetGroupArns: readonly string[]) => Promise<unknown>;
 }
 
 /** One input of the batch, with the id the caller uses to report it failed (SQS message id). */
@@ -166,6 +171,10 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
   const result = await deps.executor.apply(plan);
   await deps.audit.record(plan, result);
+  if (deps.weightedFailover) {
+    const touched = [...new Set(plan.actions.flatMap((a) => (a.kind === 'deregister-target' ? [a.target.targetGroupArn] : [])))];
+    if (touched.length > 0) await deps.weightedFailover(touched).catch((err: unknown) => logger.error('weighted-rule failover failed', { error: err as Error }));
+  }
 
   // Which inputs are not finished? Map each retryable failure back to its node, then to the items that asked.
   const unfinishedNodes = new Set<string>();

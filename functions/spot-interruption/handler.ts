@@ -14,6 +14,7 @@ import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildNodeWorkflowDeps } from '#core/wiring.ts';
+import { buildWeightedFailover } from '../traffic-shift/wiring.ts';
 import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from './deregister-nodes.ts';
 
 /** What a direct (EventBridge) invocation returns; SQS invocations return the batch response. */
@@ -99,5 +100,13 @@ export function makeHandler(getDeps: () => NodeWorkflowDeps, logger: Logger = cr
     .use(publishMetrics(metrics));
 }
 
-/** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */
-export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption'));
+/**
+ * The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. With
+ * FAILOVER_LISTENER_ARNS set, a target group that this node's loss takes below its minimum healthy targets
+ * also has its weight in those listeners' weighted rules shifted to its healthy siblings.
+ */
+export const handler = makeHandler(() =>
+  buildNodeWorkflowDeps('spot-interruption', {
+    weightedFailover: buildWeightedFailover('spot-interruption'),
+  }),
+);

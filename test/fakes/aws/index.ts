@@ -22,11 +22,15 @@ import { FakeSqs } from './sqs.ts';
 import { FakeAutoScaling } from './autoscaling.ts';
 import { FakeEks } from './eks.ts';
 import { FakeSts } from './sts.ts';
+import { FakeSsm } from './ssm.ts';
+import { FakeScheduler } from './scheduler.ts';
+import { FakeDynamoDb } from './dynamodb.ts';
 
 export { FakeAwsError, FakeClock } from './core.ts';
 export type { FakeService, RestRoute } from './core.ts';
 export { FakeAwsServer, CallLog, FaultInjector, throttlingErrorFor } from './server.ts';
 export type { CallRecord, FaultScope } from './server.ts';
+export type { ScheduleInvocation, ScheduleTarget } from './scheduler.ts';
 
 export class FakeAws {
   readonly clock: FakeClock;
@@ -38,6 +42,9 @@ export class FakeAws {
   readonly autoscaling: FakeAutoScaling;
   readonly eks: FakeEks;
   readonly sts: FakeSts;
+  readonly ssm: FakeSsm;
+  readonly scheduler: FakeScheduler;
+  readonly dynamodb: FakeDynamoDb;
   readonly #server = new FakeAwsServer();
   readonly #services: FakeService[];
 
@@ -51,7 +58,10 @@ export class FakeAws {
     this.autoscaling = new FakeAutoScaling(clock);
     this.eks = new FakeEks(clock);
     this.sts = new FakeSts(clock);
-    this.#services = [this.elbv2, this.ec2, this.cloudMap, this.events, this.sqs, this.autoscaling, this.eks, this.sts];
+    this.ssm = new FakeSsm(clock);
+    this.scheduler = new FakeScheduler(clock);
+    this.dynamodb = new FakeDynamoDb(clock);
+    this.#services = [this.elbv2, this.ec2, this.cloudMap, this.events, this.sqs, this.autoscaling, this.eks, this.sts, this.ssm, this.scheduler, this.dynamodb];
     for (const s of this.#services) this.#server.register(s);
   }
 

@@ -21,7 +21,10 @@ export type ApiFamily =
   | 'events'
   | 'autoscaling'
   | 'sqs'
-  | 'eks';
+  | 'eks'
+  | 'ssm'
+  | 'scheduler'
+  | 'dynamodb';
 
 /** A token bucket: `ratePerSecond` steady refill, at most `burst` tokens saved up. */
 export interface RateLimit {
@@ -41,6 +44,9 @@ export const API_FAMILIES: readonly ApiFamily[] = [
   'autoscaling',
   'sqs',
   'eks',
+  'ssm',
+  'scheduler',
+  'dynamodb',
 ];
 
 /**
@@ -59,6 +65,10 @@ export const DEFAULT_LIMITS: Readonly<Record<ApiFamily, RateLimit>> = Object.fre
   autoscaling: { ratePerSecond: 10, burst: 10 },
   sqs: { ratePerSecond: 10, burst: 10 },
   eks: { ratePerSecond: 10, burst: 10 },
+  // GetParameter shares the account's SSM throughput (40/s standard); the token is cached, so this is ample.
+  ssm: { ratePerSecond: 10, burst: 10 },
+  scheduler: { ratePerSecond: 10, burst: 10 },
+  dynamodb: { ratePerSecond: 25, burst: 50 },
 });
 
 /** Retry policy: attempts are bounded so a Lambda never spends its whole timeout behind a throttled API. */

@@ -1,0 +1,81 @@
+/**
+ * One-time schedules over EventBridge Scheduler: `at()` schedules whose target is the event bus, so the
+ * step arrives as an ordinary event (visible, archivable, routed by the same rule as "Deployment Synced").
+ * ActionAfterCompletion DELETE keeps the group from filling up with spent schedules.
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html (EventBridge target)
+ */
+import { CreateScheduleCommand, DeleteScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { awsErrorName } from '../../errors.ts';
+import { QUIESCE_SOURCE } from '../../events.ts';
+import type { OneTimeSchedule, OneTimeSchedulerPort } from '../../ports/scheduler.ts';
+import type { ApiBudget } from './budget.ts';
+
+/** Where schedules go and what they may do. */
+export interface AwsOneTimeSchedulerOptions {
+  /** Schedule group (default `default`). */
+  readonly groupName?: string;
+  /** ARN of the event bus the schedule puts its event on. */
+  readonly eventBusArn: string;
+  /** Role Scheduler assumes to call events:PutEvents on that bus. */
+  readonly roleArn: string;
+}
+
+/** `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second. */
+export function atExpression(at: Date): string {
+  const ms = Math.ceil(at.getTime() / 1000) * 1000;
+  return `at(${new Date(ms).toISOString().slice(0, 19)})`;
+}
+
+/** {@link OneTimeSchedulerPort} on EventBridge Scheduler. */
+export class AwsOneTimeScheduler implements OneTimeSchedulerPort {
+  readonly #client: SchedulerClient;
+  readonly #budget: ApiBudget;
+  readonly #options: AwsOneTimeSchedulerOptions;
+
+  constructor(client: SchedulerClient, budget: ApiBudget, options: AwsOneTimeSchedulerOptions) {
+    this.#client = client;
+    this.#budget = budget;
+    this.#options = options;
+  }
+
+  /** CreateSchedule; a ConflictException (the name exists) means this step is already scheduled. */
+  async scheduleOnce(s: OneTimeSchedule): Promise<'created' | 'exists'> {
+    try {
+      await this.#budget.call('scheduler', 'CreateSchedule', () =>
+        this.#client.send(
+          new CreateScheduleCommand({
+            Name: s.name,
+            GroupName: this.#options.groupName ?? 'default',
+            ScheduleExpression: atExpression(s.at),
+            ScheduleExpressionTimezone: 'UTC',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            ActionAfterCompletion: 'DELETE',
+            ...(s.description !== undefined ? { Description: s.description.slice(0, 512) } : {}),
+            Target: {
+              Arn: this.#options.eventBusArn,
+              RoleArn: this.#options.roleArn,
+              Input: JSON.stringify(s.detail),
+              EventBridgeParameters: { DetailType: s.detailType, Source: QUIESCE_SOURCE },
+            },
+          }),
+        ),
+      );
+      return 'created';
+    } catch (err) {
+      if (awsErrorName(err) === 'ConflictException') return 'exists';
+      throw err;
+    }
+  }
+
+  /** DeleteSchedule; ResourceNotFoundException (already fired and deleted, or never made) is fine. */
+  async cancel(name: string): Promise<void> {
+    try {
+      await this.#budget.call('scheduler', 'DeleteSchedule', () =>
+        this.#client.send(new DeleteScheduleCommand({ Name: name, GroupName: this.#options.groupName ?? 'default' })),
+      );
+    } catch (err) {
+      if (awsErrorName(err) !== 'ResourceNotFoundException') throw err;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Trigger: the HTTPS endpoint (Lambda function URL, auth type NONE: the shared token is the auth) that
+ * ArgoCD notifications call after a sync. Thin: wiring once per container, then webhook.ts.
+ *
+ * Environment: WEBHOOK_TOKEN_PARAMETER (SSM SecureString name), STATE_TABLE, EVENT_BUS (or
+ * AUDIT_EVENT_BUS), WEBHOOK_MAX_BODY_BYTES (default 16384), WEBHOOK_REPLAY_WINDOW_SECONDS (default 30 days),
+ * WEBHOOK_TOKEN_CACHE_SECONDS (default 300).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ApiBudget, AwsEventBus, createAwsClients, sdkClientConfig, type AwsClients } from '#core/adapters/aws/index.ts';
+import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
+import { AwsSsmParameters } from '#core/adapters/aws/ssm-parameters.ts';
+import { integer, text, type Env } from '#core/config.ts';
+import { ConfigError } from '#core/errors.ts';
+import { createLogger, type Logger } from '#core/telemetry.ts';
+import { handleWebhook, type WebhookDeps, type WebhookResponse } from './webhook.ts';
+
+/** Options of {@link buildWebhookDeps}. */
+export interface WebhookWiring {
+  readonly env?: Env;
+  readonly clients?: AwsClients;
+  readonly logger?: Logger;
+  readonly now?: () => Date;
+}
+
+/** Wires the webhook to AWS through the SDK's standard configuration. */
+export function buildWebhookDeps(wiring: WebhookWiring = {}): WebhookDeps {
+  const env = wiring.env ?? process.env;
+  const required = (name: string): string => {
+    const v = text(env, name);
+    if (v === undefined) throw new ConfigError(name, 'required');
+    return v;
+  };
+  const now = wiring.now ?? (() => new Date());
+  const logger = wiring.logger ?? createLogger('deploy-webhook');
+  const clients = wiring.clients ?? createAwsClients();
+  const budget = new ApiBudget();
+  const busName = text(env, 'EVENT_BUS') ?? text(env, 'AUDIT_EVENT_BUS');
+  if (!busName) throw new ConfigError('EVENT_BUS', 'required: the bus "Deployment Synced" is published to');
+  return {
+    config: {
+      tokenParameter: required('WEBHOOK_TOKEN_PARAMETER'),
+      maxBodyBytes: integer(env, 'WEBHOOK_MAX_BODY_BYTES', 16_384, 256, 1_048_576),
+      replayWindowSeconds: integer(env, 'WEBHOOK_REPLAY_WINDOW_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    },
+    secrets: new AwsSsmParameters(new SSMClient(sdkClientConfig()), budget, {
+      ttlMs: integer(env, 'WEBHOOK_TOKEN_CACHE_SECONDS', 300, 0, 3600) * 1000,
+      now: () => now().getTime(),
+    }),
+    store: new AwsDynamoStateStore(new DynamoDBClient(sdkClientConfig()), budget, required('STATE_TABLE')),
+    bus: new AwsEventBus(clients.eventBridge, budget, busName),
+    logger,
+    now,
+  };
+}
+
+/** Builds the handler around a dependency factory (called once per container, on first use). */
+export function makeHandler(getDeps: () => WebhookDeps) {
+  let deps: WebhookDeps | undefined;
+  return async (event: APIGatewayProxyEventV2): Promise<WebhookResponse> => {
+    try {
+      deps ??= getDeps();
+    } catch (err) {
+      // A configuration error: loud in the log, a 500 (ArgoCD retries) without detail to the caller.
+      createLogger('deploy-webhook').error('webhook misconfigured', { error: err as Error });
+      return { statusCode: 500, headers: {}, body: '' };
+    }
+    return handleWebhook(deps, event);
+  };
+}
+
+/** The Lambda entry point. */
+export const handler = makeHandler(() => buildWebhookDeps());

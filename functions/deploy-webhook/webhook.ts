@@ -1,0 +1,125 @@
+/**
+ * The deploy webhook's workflow for one HTTP request from ArgoCD notifications:
+ *
+ *   token (401, no detail) -> size (413) -> JSON + fields (400 naming the field) -> only a succeeded,
+ *   synced, healthy sync goes on -> claim app + revision once (replays: 200 duplicate) -> publish
+ *   "Deployment Synced" -> 202
+ *
+ * ArgoCD retries on 5xx and sends once per revision (`oncePer`); a replay must not start a second shift, so
+ * the claim is durable (DynamoDB) and taken before the publish, and released again when the publish fails
+ * (then the 503 makes ArgoCD retry, and the retry is not a "duplicate").
+ */
+import { InvalidEventError } from '#core/errors.ts';
+import { QUIESCE_SOURCE } from '#core/events.ts';
+import type { EventBusPort } from '#core/ports/index.ts';
+import type { SecretParameterPort } from '#core/ports/parameters.ts';
+import type { StateStorePort } from '#core/ports/state-store.ts';
+import type { Logger } from '#core/telemetry.ts';
+import { parseDeploymentSynced, TrafficDetailType } from '../traffic-shift/events.ts';
+import { bearerToken, tokensMatch } from './auth.ts';
+
+/** Settings of the webhook. */
+export interface WebhookConfig {
+  /** SSM parameter (SecureString) holding the shared token. */
+  readonly tokenParameter: string;
+  /** Bodies above this many bytes get 413 (ArgoCD's payload is a few hundred bytes). */
+  readonly maxBodyBytes: number;
+  /** How long a revision stays claimed. */
+  readonly replayWindowSeconds: number;
+}
+
+/** What the webhook needs. */
+export interface WebhookDeps {
+  readonly config: WebhookConfig;
+  readonly secrets: SecretParameterPort;
+  readonly store: StateStorePort;
+  readonly bus: EventBusPort;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+/** The HTTP request as a Lambda function URL / HTTP API (payload 2.0) delivers it. */
+export interface WebhookRequest {
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+  readonly body?: string | null;
+  readonly isBase64Encoded?: boolean;
+}
+
+/** The HTTP response. */
+export interface WebhookResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+const json = (statusCode: number, body: unknown): WebhookResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: body === undefined ? '' : JSON.stringify(body),
+});
+
+/** The idempotency key of one revision of one app. */
+export const revisionKey = (app: string, revision: string): string => `deploy#${app}#${revision}`;
+
+/** Handles one request. Never throws for bad input; throws only when AWS fails (-> 5xx, ArgoCD retries). */
+export async function handleWebhook(deps: WebhookDeps, req: WebhookRequest): Promise<WebhookResponse> {
+  const { logger } = deps;
+  let expected: string;
+  try {
+    expected = await deps.secrets.get(deps.config.tokenParameter);
+  } catch (err) {
+    logger.error('webhook token not readable: answering 503 so ArgoCD retries', { error: err as Error });
+    return json(503, { message: 'temporarily unavailable' });
+  }
+  const presented = bearerToken(req.headers) ?? '';
+  if (!tokensMatch(presented, expected)) {
+    logger.warn('webhook: unauthenticated request');
+    return { statusCode: 401, headers: {}, body: '' };
+  }
+  const raw = req.body ?? '';
+  const body = req.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (body.byteLength > deps.config.maxBodyBytes) {
+    logger.warn('webhook: body too large', { bytes: body.byteLength, max: deps.config.maxBodyBytes });
+    return json(413, { message: `body exceeds ${deps.config.maxBodyBytes} bytes` });
+  }
+  const now = deps.now();
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body.toString('utf8'));
+  } catch {
+    return json(400, { error: 'InvalidPayload', field: 'body', message: 'body is not JSON' });
+  }
+  let synced;
+  try {
+    synced = parseDeploymentSynced(payload, now.toISOString());
+  } catch (err) {
+    if (err instanceof InvalidEventError) {
+      logger.warn('webhook: invalid payload', { field: err.field, message: err.message });
+      return json(400, { error: 'InvalidPayload', field: err.field, message: err.message });
+    }
+    throw err;
+  }
+  if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
+    return json(202, { status: 'ignored', reason: `${synced.phase}/${synced.syncStatus}/${synced.health} is not Succeeded/Synced/Healthy` });
+  }
+  const key = revisionKey(synced.app, synced.revision);
+  const owner = `${synced.app}@${synced.revision}@${now.toISOString()}`;
+  const claimed = await deps.store.putIfAbsent(
+    { key, owner, expiresAt: new Date(now.getTime() + deps.config.replayWindowSeconds * 1000), data: { app: synced.app, revision: synced.revision } },
+    now,
+  );
+  if (!claimed) {
+    logger.info('webhook: replay of an already published revision', { app: synced.app, revision: synced.revision });
+    return json(200, { status: 'duplicate', app: synced.app, revision: synced.revision });
+  }
+  const { failed } = await deps.bus.publish([{ source: QUIESCE_SOURCE, detailType: TrafficDetailType.deploymentSynced, detail: synced }]).catch((err: unknown) => ({
+    failed: [{ errorCode: (err as Error).name, errorMessage: (err as Error).message }],
+  }));
+  if (failed.length > 0) {
+    await deps.store.deleteIfOwner(key, owner).catch(() => undefined);
+    logger.error('webhook: Deployment Synced not published: 503 so ArgoCD retries', { failed: failed.map((f) => `${f.errorCode}: ${f.errorMessage}`) });
+    return json(503, { message: 'temporarily unavailable' });
+  }
+  logger.info('Deployment Synced published', { app: synced.app, revision: synced.revision });
+  return json(202, { status: 'accepted', app: synced.app, revision: synced.revision });
+}

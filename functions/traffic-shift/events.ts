@@ -1,0 +1,168 @@
+/**
+ * The event contracts of the traffic shift: what the deploy webhook publishes ("Deployment Synced"), the
+ * shift's own step and failover-check events (delivered by EventBridge Scheduler), and the lifecycle events
+ * it publishes for operators ("Traffic Shift Started / Step Applied / Completed / Aborted / Refused").
+ * Parsed here, once, so a malformed event is an `InvalidEventError` naming the field before anything runs.
+ */
+import { InvalidEventError } from '#core/errors.ts';
+import type { WeightedTargetGroup } from '#core/domain/plan.ts';
+
+/** Detail-types of the traffic shift (source `quiesce`). */
+export const TrafficDetailType = {
+  deploymentSynced: 'Deployment Synced',
+  stepDue: 'Traffic Shift Step Due',
+  failoverCheck: 'Weighted Rule Failover Check',
+  started: 'Traffic Shift Started',
+  stepApplied: 'Traffic Shift Step Applied',
+  completed: 'Traffic Shift Completed',
+  aborted: 'Traffic Shift Aborted',
+  refused: 'Traffic Shift Refused',
+} as const;
+
+/** Where ArgoCD deployed the application. */
+export interface DeploymentDestination {
+  readonly name?: string;
+  readonly server?: string;
+  readonly namespace?: string;
+}
+
+/** The normalized "Deployment Synced" detail: one ArgoCD sync of one revision, succeeded and healthy. */
+export interface DeploymentSynced {
+  readonly app: string;
+  readonly project: string;
+  readonly revision: string;
+  readonly phase: string;
+  readonly syncStatus: string;
+  readonly health: string;
+  readonly finishedAt: string;
+  readonly destination: DeploymentDestination;
+  readonly receivedAt: string;
+}
+
+/**
+ * The whole state of a running shift. It travels inside each step's schedule, so the pause between steps
+ * needs no Lambda and no database read to know what comes next (the lock record only says whose turn it is).
+ */
+export interface ShiftState {
+  readonly shiftId: string;
+  readonly app: string;
+  readonly revision: string;
+  readonly ruleArn: string;
+  readonly listenerArn: string;
+  readonly from: string;
+  readonly to: string;
+  /** The percentages still to apply when the shift started (the configured steps above where it was). */
+  readonly steps: readonly number[];
+  /** Index into `steps` of the step this event applies. */
+  readonly stepIndex: number;
+  readonly original: readonly WeightedTargetGroup[];
+  readonly pauseSeconds: number;
+  readonly minHealthyTargets: number;
+  readonly startedAt: string;
+}
+
+/** The failover re-check: look at these target groups' weighted rules again. */
+export interface FailoverCheck {
+  readonly targetGroupArns: readonly string[];
+}
+
+function obj(v: unknown, field: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidEventError(`${field} must be an object`, field);
+  return v as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, key: string, field: string, pattern?: RegExp, max = 1024): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v === '') throw new InvalidEventError(`${field} must be a non-empty string`, field);
+  if (v.length > max) throw new InvalidEventError(`${field} must be at most ${max} characters`, field);
+  if (pattern && !pattern.test(v)) throw new InvalidEventError(`${field} is not valid: "${v.slice(0, 80)}"`, field);
+  return v;
+}
+
+function optStr(o: Record<string, unknown>, key: string, field: string, max = 1024): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || v.length > max) throw new InvalidEventError(`${field} must be a string of at most ${max} characters`, field);
+  return v;
+}
+
+const ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]*:\d{12}:[a-z-]+\/\S+$/;
+/** ArgoCD application names (DNS-1123 subdomain, optionally `namespace/name` for apps in any namespace). */
+export const APP_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(\/[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)?$/;
+/** A git SHA, a tag, a chart version: printable, no whitespace. */
+export const REVISION = /^[\x21-\x7e]{1,200}$/;
+
+/** Parses the payload ArgoCD sends (or the detail of the event we published from it). `prefix` names fields. */
+export function parseDeploymentSynced(raw: unknown, receivedAt: string, prefix = ''): DeploymentSynced {
+  const o = obj(raw, prefix === '' ? 'body' : prefix.slice(0, -1));
+  const finishedAt = str(o, 'finishedAt', `${prefix}finishedAt`, undefined, 64);
+  if (Number.isNaN(Date.parse(finishedAt))) throw new InvalidEventError(`${prefix}finishedAt must be an ISO 8601 time`, `${prefix}finishedAt`);
+  const d = obj(o['destination'], `${prefix}destination`);
+  const destination: DeploymentDestination = {
+    ...(optStr(d, 'name', `${prefix}destination.name`, 253) !== undefined ? { name: d['name'] as string } : {}),
+    ...(optStr(d, 'server', `${prefix}destination.server`, 2048) !== undefined ? { server: d['server'] as string } : {}),
+    ...(optStr(d, 'namespace', `${prefix}destination.namespace`, 253) !== undefined ? { namespace: d['namespace'] as string } : {}),
+  };
+  if (destination.name === undefined && destination.server === undefined) {
+    throw new InvalidEventError(`${prefix}destination needs a name or a server`, `${prefix}destination`);
+  }
+  return {
+    app: str(o, 'app', `${prefix}app`, APP_NAME, 507),
+    project: str(o, 'project', `${prefix}project`, APP_NAME, 253),
+    revision: str(o, 'revision', `${prefix}revision`, REVISION, 200),
+    phase: str(o, 'phase', `${prefix}phase`, /^(Succeeded|Failed|Error|Running|Terminating)$/),
+    syncStatus: str(o, 'syncStatus', `${prefix}syncStatus`, /^(Synced|OutOfSync|Unknown)$/),
+    health: str(o, 'health', `${prefix}health`, /^(Healthy|Progressing|Degraded|Suspended|Missing|Unknown)$/),
+    finishedAt,
+    destination,
+    receivedAt: typeof o['receivedAt'] === 'string' ? o['receivedAt'] : receivedAt,
+  };
+}
+
+function weights(v: unknown, field: string): WeightedTargetGroup[] {
+  if (!Array.isArray(v) || v.length === 0) throw new InvalidEventError(`${field} must be a non-empty list`, field);
+  return v.map((w, i) => {
+    const o = obj(w, `${field}[${i}]`);
+    const weight = o['weight'];
+    if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 999) throw new InvalidEventError(`${field}[${i}].weight must be 0..999`, `${field}[${i}].weight`);
+    return { targetGroupArn: str(o, 'targetGroupArn', `${field}[${i}].targetGroupArn`, ARN), weight };
+  });
+}
+
+/** Parses a step event's detail (our own, but it crossed a durable boundary: trust nothing). */
+export function parseShiftState(detail: Record<string, unknown>): ShiftState {
+  const steps = detail['steps'];
+  if (!Array.isArray(steps) || steps.length === 0 || !steps.every((s) => typeof s === 'number' && s > 0 && s <= 100)) {
+    throw new InvalidEventError('detail.steps must be a non-empty list of percentages', 'detail.steps');
+  }
+  const int = (key: string, min: number, max: number): number => {
+    const v = detail[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidEventError(`detail.${key} must be an integer in ${min}..${max}`, `detail.${key}`);
+    return v;
+  };
+  const stepIndex = int('stepIndex', 0, steps.length - 1);
+  return {
+    shiftId: str(detail, 'shiftId', 'detail.shiftId', /^[A-Za-z0-9-]{1,64}$/),
+    app: str(detail, 'app', 'detail.app', APP_NAME),
+    revision: str(detail, 'revision', 'detail.revision', REVISION),
+    ruleArn: str(detail, 'ruleArn', 'detail.ruleArn', ARN),
+    listenerArn: str(detail, 'listenerArn', 'detail.listenerArn', ARN),
+    from: str(detail, 'from', 'detail.from', ARN),
+    to: str(detail, 'to', 'detail.to', ARN),
+    steps: steps as number[],
+    stepIndex,
+    original: weights(detail['original'], 'detail.original'),
+    pauseSeconds: int('pauseSeconds', 0, 86_400),
+    minHealthyTargets: int('minHealthyTargets', 1, 1000),
+    startedAt: str(detail, 'startedAt', 'detail.startedAt'),
+  };
+}
+
+/** Parses a failover re-check's detail. */
+export function parseFailoverCheck(detail: Record<string, unknown>): FailoverCheck {
+  const tgs = detail['targetGroupArns'];
+  if (!Array.isArray(tgs) || tgs.length === 0 || !tgs.every((t) => typeof t === 'string' && ARN.test(t))) {
+    throw new InvalidEventError('detail.targetGroupArns must be a non-empty list of target group ARNs', 'detail.targetGroupArns');
+  }
+  return { targetGroupArns: tgs as string[] };
+}

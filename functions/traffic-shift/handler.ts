@@ -1,0 +1,52 @@
+/**
+ * Trigger: "Deployment Synced" (from the deploy webhook), "Traffic Shift Step Due" (its own steps, from
+ * EventBridge Scheduler) and "Weighted Rule Failover Check" (the failover's restore re-check), all on the
+ * event bus. Thin: parse, then hand over to the workflow (shift.ts, failover.ts).
+ */
+import middy from '@middy/core';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { InvalidEventError } from '#core/errors.ts';
+import { parseEnvelope } from '#core/events.ts';
+import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { createLogger, type Logger } from '#core/telemetry.ts';
+import type { TrafficDeps } from './deps.ts';
+import { parseDeploymentSynced, parseFailoverCheck, parseShiftState, TrafficDetailType } from './events.ts';
+import { failoverWeightedRules, type FailoverResult } from './failover.ts';
+import { runShiftStep, startShift, type ShiftOutcome } from './shift.ts';
+import { buildTrafficDeps, failoverDepsOf } from './wiring.ts';
+
+/** What an invocation returns. */
+export type TrafficInvocationResult = ShiftOutcome | { readonly status: 'failover'; readonly failedOver: readonly string[]; readonly restored: readonly string[] };
+
+/** Runs one event through the right workflow (exported for the demo and tests that skip middy). */
+export async function dispatch(deps: TrafficDeps, raw: unknown): Promise<TrafficInvocationResult> {
+  const envelope = parseEnvelope(raw);
+  const now = deps.now().toISOString();
+  switch (envelope['detail-type']) {
+    case TrafficDetailType.deploymentSynced:
+      return startShift(deps, parseDeploymentSynced(envelope.detail, now, 'detail.'));
+    case TrafficDetailType.stepDue:
+      return runShiftStep(deps, parseShiftState(envelope.detail));
+    case TrafficDetailType.failoverCheck: {
+      const r: FailoverResult = await failoverWeightedRules(failoverDepsOf(deps), parseFailoverCheck(envelope.detail).targetGroupArns);
+      return { status: 'failover', failedOver: r.failedOver, restored: r.restored };
+    }
+    default:
+      throw new InvalidEventError(`unknown detail-type "${envelope['detail-type']}"`, 'detail-type');
+  }
+}
+
+/** Builds the handler around a dependency factory (called once per container, on first use). */
+export function makeHandler(getDeps: () => TrafficDeps, logger: Logger = createLogger('traffic-shift')) {
+  let deps: TrafficDeps | undefined;
+  const run = async (event: EventBridgeEvent<string, unknown>): Promise<TrafficInvocationResult> => {
+    const d = (deps ??= getDeps());
+    const outcome = await dispatch(d, event);
+    logger.info('traffic-shift outcome', { ...outcome });
+    return outcome;
+  };
+  return middy(run).use(rejectInvalidInput(logger, () => deps?.audit));
+}
+
+/** The Lambda entry point. */
+export const handler = makeHandler(() => buildTrafficDeps('traffic-shift'));

@@ -1,0 +1,275 @@
+/**
+ * The traffic-shift workflow: a "Deployment Synced" starts a shift, each "Traffic Shift Step Due" applies
+ * one step, and between steps nothing runs (an EventBridge Scheduler one-time schedule carries the state).
+ *
+ *   start: plan lookup -> rule + LBC refusal -> idempotency claim -> lock the rule -> step 0
+ *   step:  lock says it is this step's turn -> gate (to has >= N healthy) -> pure plan -> executor.apply
+ *          -> verify (DescribeRules shows exactly the written weights; re-read, then give up)
+ *          -> audit -> schedule the next step (or release the lock and publish Completed)
+ *   abort: pure rollback plan to the weights before the shift -> apply -> verify -> audit -> release ->
+ *          publish Aborted
+ *
+ * Every step is idempotent: the lock record holds the index of the next step, so a duplicate delivery of a
+ * step (Scheduler and EventBridge deliver at least once) or of the sync finds it is not its turn and stops.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
+import { currentPercent, planShiftRollback, planShiftStep, remainingSteps, checkPair } from '#core/domain/planners/traffic-shift.ts';
+import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
+import { QUIESCE_SOURCE } from '#core/events.ts';
+import type { ListenerRule } from '#core/ports/index.ts';
+import type { TrafficDeps } from './deps.ts';
+import { TrafficDetailType, type DeploymentSynced, type ShiftState } from './events.ts';
+import { verifyRuleWeights } from './verify.ts';
+
+/** What one invocation did to a shift. */
+export type ShiftOutcome =
+  | { readonly status: 'ignored'; readonly reason: string; readonly shiftId?: string }
+  | { readonly status: 'refused'; readonly reason: string; readonly shiftId?: string }
+  | { readonly status: 'step-applied'; readonly shiftId: string; readonly step: number; readonly percent: number; readonly nextStepAt: string }
+  | { readonly status: 'completed'; readonly shiftId: string; readonly reason?: string }
+  | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean }
+  | { readonly status: 'dry-run'; readonly shiftId: string; readonly planId: string };
+
+/** The lock on a rule: one shift at a time. */
+export const lockKey = (ruleArn: string): string => `lock#${ruleArn}`;
+/** The claim that a shift (app + revision + rule) was started once. */
+export const claimKey = (shiftId: string): string => `shift#${shiftId}`;
+/** How long a started shift stays claimed against redelivery. */
+const CLAIM_SECONDS = 7 * 24 * 3600;
+
+/** Deterministic id of the shift of one revision of one app on one rule: duplicates get the same id. */
+export function shiftIdOf(app: string, revision: string, ruleArn: string): string {
+  return createHash('sha256').update(`${app}\n${revision}\n${ruleArn}`).digest('hex').slice(0, 24);
+}
+
+/** Schedule names: unique per shift and step, within Scheduler's 64 characters. */
+export const stepScheduleName = (shiftId: string, stepIndex: number): string => `quiesce-shift-${shiftId}-${stepIndex}`;
+
+/** The lock lasts through a pause plus a generous step, and is renewed at every step. */
+const lockExpiry = (now: Date, pauseSeconds: number): Date => new Date(now.getTime() + (2 * pauseSeconds + 900) * 1000);
+
+async function publish(deps: TrafficDeps, detailType: string, detail: Record<string, unknown>, ruleArn: string): Promise<void> {
+  deps.logger.info(detailType, detail);
+  if (!deps.bus) return;
+  try {
+    const { failed } = await deps.bus.publish([{ source: QUIESCE_SOURCE, detailType, detail, resources: [ruleArn] }]);
+    for (const f of failed) deps.logger.error('lifecycle event not published', { detailType, errorCode: f.errorCode, errorMessage: f.errorMessage });
+  } catch (err) {
+    deps.logger.error('lifecycle event not published', { detailType, error: err as Error });
+  }
+}
+
+async function describeRule(deps: TrafficDeps, ruleArn: string): Promise<ListenerRule | undefined> {
+  try {
+    const [rule] = await deps.elbv2.describeRules({ ruleArns: [ruleArn] });
+    return rule;
+  } catch (err) {
+    if ((err as Error).name === 'RuleNotFound' || (err as Error).name === 'RuleNotFoundException') return undefined;
+    throw err;
+  }
+}
+
+const stateDetail = (s: ShiftState): Record<string, unknown> => ({ ...s });
+
+/** Starts the shift a sync asks for (or says why not). */
+export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): Promise<ShiftOutcome> {
+  const now = deps.now();
+  if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
+    return { status: 'ignored', reason: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` };
+  }
+  const cfg = deps.config.plans.get(synced.app);
+  if (!cfg) return { status: 'ignored', reason: `no traffic plan for app ${synced.app}` };
+  if (cfg.destination !== undefined && cfg.destination !== synced.destination.name && cfg.destination !== synced.destination.server) {
+    return { status: 'ignored', reason: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` };
+  }
+  const shiftId = shiftIdOf(synced.app, synced.revision, cfg.ruleArn);
+  const listenerArn = listenerArnOfRule(cfg.ruleArn);
+  const refuse = async (reason: string): Promise<ShiftOutcome> => {
+    deps.logger.warn('traffic shift refused', { shiftId, app: synced.app, reason });
+    await publish(deps, TrafficDetailType.refused, { shiftId, app: synced.app, revision: synced.revision, ruleArn: cfg.ruleArn, reason }, cfg.ruleArn);
+    return { status: 'refused', reason, shiftId };
+  };
+
+  const rule = await describeRule(deps, cfg.ruleArn);
+  if (!rule) return refuse(`rule ${cfg.ruleArn} not found`);
+  const tags = await deps.elbv2.tagsOf([cfg.ruleArn, listenerArn]);
+  const lbc = lbcOwnership(tags.get(cfg.ruleArn) ?? {}, tags.get(listenerArn) ?? {});
+  if (lbc) return refuse(`rule ${cfg.ruleArn}: ${lbc}`);
+  let original: WeightedTargetGroup[];
+  try {
+    original = forwardWeights(cfg.ruleArn, rule.actions);
+    checkPair(cfg, original);
+  } catch (err) {
+    if (err instanceof UnshiftableRuleError) return refuse(err.message);
+    throw err;
+  }
+  const steps = remainingSteps(cfg.steps, currentPercent(cfg, original));
+  if (steps.length === 0) return { status: 'completed', shiftId, reason: `already at ${cfg.steps.at(-1)}% or more` };
+
+  // Idempotency: the same app + revision + rule starts once, however often the event arrives.
+  const claimed = await deps.store.putIfAbsent(
+    { key: claimKey(shiftId), owner: shiftId, expiresAt: new Date(now.getTime() + CLAIM_SECONDS * 1000), data: { app: synced.app, revision: synced.revision } },
+    now,
+  );
+  if (!claimed) return { status: 'ignored', reason: `shift ${shiftId} (${synced.app}@${synced.revision}) was already started`, shiftId };
+  // One shift per rule.
+  const locked = await deps.store.putIfAbsent(
+    { key: lockKey(cfg.ruleArn), owner: shiftId, expiresAt: lockExpiry(now, cfg.pauseSeconds), data: { nextStep: 0, app: synced.app, revision: synced.revision } },
+    now,
+  );
+  if (!locked) {
+    const holder = await deps.store.get(lockKey(cfg.ruleArn), now);
+    // Let an operator send this revision again once the rule is free.
+    await deps.store.deleteIfOwner(claimKey(shiftId), shiftId);
+    return refuse(`rule ${cfg.ruleArn} is being shifted by ${holder?.owner ?? 'another shift'} (${String(holder?.data['app'] ?? '?')}@${String(holder?.data['revision'] ?? '?')}); two shifts never run on one rule at once`);
+  }
+  const state: ShiftState = {
+    shiftId,
+    app: synced.app,
+    revision: synced.revision,
+    ruleArn: cfg.ruleArn,
+    listenerArn,
+    from: cfg.from,
+    to: cfg.to,
+    steps,
+    stepIndex: 0,
+    original,
+    pauseSeconds: cfg.pauseSeconds,
+    minHealthyTargets: cfg.minHealthyTargets,
+    startedAt: now.toISOString(),
+  };
+  await publish(deps, TrafficDetailType.started, { ...stateDetail(state), weights: describeWeights(original) }, cfg.ruleArn);
+  return runShiftStep(deps, state);
+}
+
+/** Applies the step `state.stepIndex` of a running shift. */
+export async function runShiftStep(deps: TrafficDeps, state: ShiftState): Promise<ShiftOutcome> {
+  const now = deps.now();
+  const lock = await deps.store.get(lockKey(state.ruleArn), now);
+  if (!lock || lock.owner !== state.shiftId) return { status: 'ignored', reason: 'stale step: this shift no longer holds the rule', shiftId: state.shiftId };
+  if (lock.data['nextStep'] !== state.stepIndex) {
+    return { status: 'ignored', reason: `duplicate delivery: step ${state.stepIndex} is not next (next is ${String(lock.data['nextStep'])})`, shiftId: state.shiftId };
+  }
+  const percent = state.steps[state.stepIndex]!;
+  const step = state.stepIndex + 1;
+  const rule = await describeRule(deps, state.ruleArn);
+  if (!rule) return abort(deps, state, `rule ${state.ruleArn} disappeared`, undefined);
+
+  // Gate: the new side must be able to take the traffic before it gets more.
+  const targets = await deps.elbv2.targetHealth(state.to, state.to.split('/').slice(-2, -1)[0] ?? state.to);
+  const healthy = targets.filter((t) => t.state === 'healthy').length;
+  if (healthy < state.minHealthyTargets) {
+    return abort(deps, state, `gate before step ${step} (${percent}%): ${healthy} healthy target(s) in the new target group, ${state.minHealthyTargets} required`, rule);
+  }
+
+  const input = { planId: randomUUID(), now, pair: state, listenerArn: state.listenerArn, actions: rule.actions, original: state.original, subject: `${state.app}@${state.revision}` };
+  let plan: Plan;
+  try {
+    plan = planShiftStep({ ...input, percent, step, of: state.steps.length });
+  } catch (err) {
+    if (err instanceof UnshiftableRuleError) return abort(deps, state, err.message, rule);
+    throw err;
+  }
+  const result = await deps.executor.apply(plan);
+  if (result.dryRun) {
+    await deps.audit.record(plan, result);
+    await deps.store.deleteIfOwner(lockKey(state.ruleArn), state.shiftId);
+    await deps.store.deleteIfOwner(claimKey(state.shiftId), state.shiftId);
+    return { status: 'dry-run', shiftId: state.shiftId, planId: plan.id };
+  }
+  const outcome = result.outcomes[0];
+  if (!outcome || outcome.status !== 'applied') {
+    await deps.audit.record(plan, result);
+    return abort(deps, state, `write of step ${step} failed: ${outcome?.error ? `${outcome.error.name}: ${outcome.error.message}` : outcome?.status ?? 'no outcome'}`, undefined);
+  }
+  const written = plan.actions[0]!.kind === 'set-weights' ? plan.actions[0]!.weights : [];
+  const v = await verifyRuleWeights(deps.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
+  await deps.audit.record(plan, result);
+  if (!v.verified) {
+    return abort(
+      deps,
+      state,
+      `verify of step ${step}: DescribeRules still showed ${v.seen ? describeWeights(v.seen) : 'no rule'} after ${v.reads} read(s); wrote ${describeWeights(written)}`,
+      undefined,
+    );
+  }
+  await publish(deps, TrafficDetailType.stepApplied, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, step, of: state.steps.length, percent, weights: written, verifyReads: v.reads }, state.ruleArn);
+
+  if (step === state.steps.length) {
+    await deps.store.deleteIfOwner(lockKey(state.ruleArn), state.shiftId);
+    await publish(deps, TrafficDetailType.completed, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, weights: written, steps: state.steps }, state.ruleArn);
+    return { status: 'completed', shiftId: state.shiftId };
+  }
+  // Schedule first, then advance the lock: if the lock update fails, a retry re-applies this (idempotent)
+  // step and finds the schedule already there; the other order could lose the next step.
+  const next: ShiftState = { ...state, stepIndex: state.stepIndex + 1 };
+  const at = new Date(now.getTime() + state.pauseSeconds * 1000);
+  await deps.scheduler.scheduleOnce({
+    name: stepScheduleName(state.shiftId, next.stepIndex),
+    at,
+    detailType: TrafficDetailType.stepDue,
+    detail: stateDetail(next),
+    description: `quiesce: ${state.app}@${state.revision} step ${next.stepIndex + 1}/${state.steps.length} (${state.steps[next.stepIndex]}%)`,
+  });
+  const advanced = await deps.store.updateIfOwner(lockKey(state.ruleArn), state.shiftId, {
+    expiresAt: lockExpiry(now, state.pauseSeconds),
+    data: { nextStep: next.stepIndex, app: state.app, revision: state.revision },
+  });
+  if (!advanced) deps.logger.warn('lock lost while scheduling the next step: that step will stop itself', { shiftId: state.shiftId });
+  return { status: 'step-applied', shiftId: state.shiftId, step, percent, nextStepAt: at.toISOString() };
+}
+
+/** Rolls the rule back to the weights before the shift, releases the rule, publishes Aborted. */
+async function abort(deps: TrafficDeps, state: ShiftState, reason: string, observed: ListenerRule | undefined): Promise<ShiftOutcome> {
+  deps.logger.warn('traffic shift aborted: rolling back', { shiftId: state.shiftId, reason });
+  let rolledBack = false;
+  let rollbackError: string | undefined;
+  try {
+    const rule = observed ?? (await describeRule(deps, state.ruleArn));
+    if (rule) {
+      const plan = planShiftRollback({
+        planId: randomUUID(),
+        now: deps.now(),
+        pair: state,
+        listenerArn: state.listenerArn,
+        actions: rule.actions,
+        original: state.original,
+        subject: `${state.app}@${state.revision}`,
+        reason,
+      });
+      const result = await deps.executor.apply(plan);
+      await deps.audit.record(plan, result);
+      const written = plan.actions[0]!.kind === 'set-weights' ? plan.actions[0]!.weights : [];
+      if (result.outcomes[0]?.status === 'applied') {
+        const v = await verifyRuleWeights(deps.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
+        rolledBack = v.verified;
+        if (!v.verified) rollbackError = `rollback written but not yet visible after ${v.reads} read(s)`;
+      } else {
+        rollbackError = result.outcomes[0]?.error?.message ?? result.outcomes[0]?.status ?? 'no outcome';
+      }
+    } else rollbackError = 'rule not found';
+  } catch (err) {
+    rollbackError = `${(err as Error).name}: ${(err as Error).message}`;
+  }
+  if (!rolledBack) deps.logger.error('ROLLBACK NOT CONFIRMED: check the rule weights by hand', { shiftId: state.shiftId, ruleArn: state.ruleArn, rollbackError });
+  await deps.scheduler.cancel(stepScheduleName(state.shiftId, state.stepIndex + 1)).catch(() => undefined);
+  await deps.store.deleteIfOwner(lockKey(state.ruleArn), state.shiftId);
+  await publish(
+    deps,
+    TrafficDetailType.aborted,
+    {
+      shiftId: state.shiftId,
+      app: state.app,
+      revision: state.revision,
+      ruleArn: state.ruleArn,
+      reason,
+      step: state.stepIndex + 1,
+      rolledBack,
+      ...(rollbackError ? { rollbackError } : {}),
+      restoredWeights: state.original,
+    },
+    state.ruleArn,
+  );
+  return { status: 'aborted', shiftId: state.shiftId, reason, rolledBack };
+}

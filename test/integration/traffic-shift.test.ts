@@ -1,0 +1,184 @@
+/**
+ * The traffic shift end to end: the real workflow (config, SDK v3 clients, adapters, budget, executor,
+ * DynamoDB lock, Scheduler pauses) against the stateful fake AWS, driven by the sample events in events/.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fakeAws } from '../fakes/aws/shared.ts';
+import { seedTrafficTopology, trafficDeps, type TrafficTopology } from '../fakes/traffic.ts';
+import { runShiftToCompletion } from '../../functions/traffic-shift/demo.ts';
+import { dispatch, makeHandler } from '../../functions/traffic-shift/handler.ts';
+import { lambdaContext } from './harness.ts';
+import { createExecutor } from '#core/executor/executor.ts';
+import type { TrafficDeps } from '../../functions/traffic-shift/deps.ts';
+
+const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
+
+function synced(app = 'shop', revision = '9f1c2ab'): Record<string, unknown> {
+  const e = sample('deployment-synced');
+  return { ...e, detail: { ...(e['detail'] as object), app, revision } };
+}
+
+/** The rule's forward action as DescribeRules returns it. */
+function forward(ruleArn: string): { TargetGroups: { TargetGroupArn: string; Weight: number }[]; TargetGroupStickinessConfig: unknown } {
+  const out = fakeAws.elbv2.handle('DescribeRules', { RuleArns: [ruleArn] }) as { Rules: { Actions: { Type: string; ForwardConfig: never }[] }[] };
+  return out.Rules[0]!.Actions.find((a) => a.Type === 'forward')!.ForwardConfig;
+}
+function weights(t: TrafficTopology): number[] {
+  const f = forward(t.ruleArn);
+  return [t.tg.old, t.tg.new, t.tg.errors].map((arn) => f.TargetGroups.find((g) => g.TargetGroupArn === arn)!.Weight);
+}
+const lifecycle = (): string[] => fakeAws.events.published('quiesce-audit').map((p) => p.event['detail-type']).filter((d) => d.startsWith('Traffic Shift'));
+const detailOf = (type: string): Record<string, unknown> => fakeAws.events.published('quiesce-audit').find((p) => p.event['detail-type'] === type)!.event.detail as Record<string, unknown>;
+const modifyRuleCalls = (): number => fakeAws.calls.count('elasticloadbalancing', 'ModifyRule');
+
+/** Deps whose FIRST ModifyRule is followed by `n` stale DescribeRules answers (eventual consistency after a write). */
+function staleAfterFirstWrite(deps: TrafficDeps, ruleArn: string, n: number): TrafficDeps {
+  let armed = true;
+  const real = deps.elbv2;
+  const elbv2: TrafficDeps['elbv2'] = {
+    listTargetGroups: (o) => real.listTargetGroups(o),
+    tagsOf: (a) => real.tagsOf(a),
+    targetHealth: (a, n2) => real.targetHealth(a, n2),
+    deregisterTargets: (a, t) => real.deregisterTargets(a, t),
+    describeRules: (i) => real.describeRules(i),
+    modifyRuleActions: async (arn, actions) => {
+      await real.modifyRuleActions(arn, actions);
+      if (armed && arn === ruleArn) fakeAws.elbv2.staleRuleReads(ruleArn, n);
+      armed = false;
+    },
+  };
+  const executor = createExecutor({ elbv2, cloudMap: { deregisterInstance: () => Promise.reject(new Error('unused')) } }, { dryRun: false, concurrency: 1, minHealthy: 1 });
+  return { ...deps, elbv2, executor };
+}
+
+describe('traffic shift', () => {
+  it('shifts 0 -> 100 in steps, pausing on Scheduler one-time schedules, preserving the whole action list', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    const seen: number[][] = [];
+    const first = await dispatch(deps, synced());
+    expect(first).toMatchObject({ status: 'step-applied', step: 1, percent: 10 });
+    seen.push(weights(t));
+    // The pause is a one-time schedule carrying the shift state, deleted after it runs.
+    const [pending] = fakeAws.scheduler.schedules();
+    expect(pending).toMatchObject({ at: fakeAws.clock.now() + 300_000, state: 'ENABLED' });
+    expect(JSON.parse(pending!.target.Input!)).toMatchObject({ stepIndex: 1, steps: [10, 50, 100] });
+    const rest = await runShiftToCompletion(deps, { source: 'quiesce', 'detail-type': 'Traffic Shift Step Due', detail: JSON.parse(pending!.target.Input!) }, {
+      clock: fakeAws.clock,
+      scheduler: { nextDueAt: () => fakeAws.scheduler.nextDueAt(), fireDue: () => { seen.push(weights(t)); return fakeAws.scheduler.fireDue(); } },
+    });
+    // (the first delivery here is the pending schedule's state delivered early: a duplicate the lock ignores)
+    expect(rest.map((o) => o.status)).toEqual(['step-applied', 'ignored', 'completed']);
+    expect(weights(t)).toEqual([0, 100, 0]);
+    expect(forward(t.ruleArn).TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 300 });
+    expect(seen[0]).toEqual([90, 10, 0]);
+    expect(lifecycle()).toEqual(['Traffic Shift Started', 'Traffic Shift Step Applied', 'Traffic Shift Step Applied', 'Traffic Shift Step Applied', 'Traffic Shift Completed']);
+    expect(fakeAws.scheduler.schedules()).toEqual([]);
+    expect(fakeAws.dynamodb.items(t.table).map((i) => (i['pk'] as { S: string }).S).filter((k) => k.startsWith('lock#'))).toEqual([]);
+  });
+
+  it('runs a whole shift through runShiftToCompletion (the npm start demo)', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    const outcomes = await runShiftToCompletion(deps, synced(), fakeAws);
+    expect(outcomes.map((o) => o.status)).toEqual(['step-applied', 'step-applied', 'completed']);
+    expect(weights(t)).toEqual([0, 100, 0]);
+    expect(modifyRuleCalls()).toBe(3);
+  });
+
+  it('rolls back to the weights before the shift when the gate fails mid-way', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    await dispatch(deps, synced());
+    expect(weights(t)).toEqual([90, 10, 0]);
+    // The new cluster loses two of its three targets before step 2 (gate needs 2 healthy).
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.10', 8080, 'unhealthy');
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.11', 8080, 'unhealthy');
+    const outcomes = await runShiftToCompletion(deps, { source: 'quiesce', 'detail-type': 'Traffic Shift Step Due', detail: JSON.parse(fakeAws.scheduler.schedules()[0]!.target.Input!) }, fakeAws);
+    expect(outcomes[0]).toMatchObject({ status: 'aborted', rolledBack: true });
+    expect(weights(t)).toEqual([100, 0, 0]);
+    expect(forward(t.ruleArn).TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 300 });
+    expect(lifecycle().at(-1)).toBe('Traffic Shift Aborted');
+    expect(String(detailOf('Traffic Shift Aborted')['reason'])).toMatch(/gate before step 2 \(50%\): 1 healthy/);
+    expect(fakeAws.scheduler.schedules()).toEqual([]);
+  });
+
+  it('re-reads a stale DescribeRules once, then carries on', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = staleAfterFirstWrite(trafficDeps(fakeAws, t), t.ruleArn, 1);
+    const out = await dispatch(deps, synced());
+    expect(out).toMatchObject({ status: 'step-applied', step: 1 });
+    expect(detailOf('Traffic Shift Step Applied')).toMatchObject({ verifyReads: 2 });
+    expect(weights(t)).toEqual([90, 10, 0]);
+  });
+
+  it('aborts and rolls back when the written weights never show up', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    // VERIFY_ATTEMPTS=3: three stale reads in a row.
+    const deps = staleAfterFirstWrite(trafficDeps(fakeAws, t), t.ruleArn, 3);
+    const out = await dispatch(deps, synced());
+    expect(out).toMatchObject({ status: 'aborted', rolledBack: true });
+    expect(String(detailOf('Traffic Shift Aborted')['reason'])).toMatch(/verify of step 1: DescribeRules still showed .*after 3 read/);
+    expect(weights(t)).toEqual([100, 0, 0]);
+    expect(modifyRuleCalls()).toBe(2);
+  });
+
+  it('never runs two shifts on one rule at once', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    const [a, b] = await Promise.all([dispatch(deps, synced('shop', 'rev-a')), dispatch(deps, synced('shop', 'rev-b'))]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses).toEqual(['refused', 'step-applied']);
+    const refused = (a.status === 'refused' ? a : b) as { reason: string };
+    expect(refused.reason).toMatch(/is being shifted by .*two shifts never run on one rule at once/);
+    expect(modifyRuleCalls()).toBe(1);
+    expect(fakeAws.scheduler.schedules()).toHaveLength(1);
+  });
+
+  it('ignores a redelivered Deployment Synced of a shift already started', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    await dispatch(deps, synced());
+    const again = await dispatch(deps, synced());
+    expect(again).toMatchObject({ status: 'ignored' });
+    expect(modifyRuleCalls()).toBe(1);
+  });
+
+  it('refuses a rule the Load Balancer Controller manages, with a clear reason and no write', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    const out = await dispatch(deps, synced('shop-lbc'));
+    expect(out).toMatchObject({ status: 'refused' });
+    expect((out as { reason: string }).reason).toMatch(/ingress\.k8s\.aws\/stack.*Load Balancer Controller manages it/);
+    expect(modifyRuleCalls()).toBe(0);
+    expect(lifecycle()).toEqual(['Traffic Shift Refused']);
+  });
+
+  it('refuses an LBC tag on the listener too', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    fakeAws.elbv2.handle('AddTags', { ResourceArns: [t.listenerArn], Tags: [{ Key: 'elbv2.k8s.aws/cluster', Value: 'green' }] });
+    const out = await dispatch(trafficDeps(fakeAws, t), synced());
+    expect((out as { reason: string }).reason).toMatch(/listener carries elbv2\.k8s\.aws\/cluster/);
+    expect(modifyRuleCalls()).toBe(0);
+  });
+
+  it('rejects a malformed step event through the real handler, writing nothing', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    const handler = makeHandler(() => deps);
+    const out = await handler({ source: 'quiesce', 'detail-type': 'Traffic Shift Step Due', detail: { shiftId: 'x' } } as never, lambdaContext);
+    expect(out).toMatchObject({ status: 'rejected', field: 'detail.steps' });
+    expect(modifyRuleCalls()).toBe(0);
+  });
+
+  it('ignores syncs of other destinations and apps without a plan', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    const e = synced();
+    const blue = { ...e, detail: { ...(e['detail'] as object), destination: { name: 'blue', namespace: 'shop' } } };
+    expect(await dispatch(deps, blue)).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/synced to blue/) });
+    expect(await dispatch(deps, synced('unknown-app'))).toMatchObject({ status: 'ignored', reason: 'no traffic plan for app unknown-app' });
+    expect(modifyRuleCalls()).toBe(0);
+  });
+});
