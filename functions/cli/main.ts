@@ -1,0 +1,400 @@
+/**
+ * The `quiesce` CLI: see what a trigger *would* do in a real account before it does it, and do it by hand
+ * when needed. It runs the Lambdas' own core (wiring.ts, the workflows, the one executor): a plan printed here
+ * is the plan the function would apply, not a re-implementation of it.
+ *
+ *   quiesce plan  <event.json|->   observe read-only and print the plan (dry-run executor, no audit event)
+ *   quiesce apply <event.json|->   plan, ask, then apply (publishes the audit event like the Lambda)
+ *   quiesce sweep [--dry-run]      one sweeper run (plan only with --dry-run)
+ *
+ * AWS access follows the SDK's standard configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...), the
+ * configuration the same variables as the Lambdas (functions/_core/config.ts), with flags on top. Output:
+ * tables on stdout, `--json` for scripts; progress and logs on stderr. Exit codes: {@link ExitCode}.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
+import { createAwsClients, type AwsClients } from '#core/adapters/aws/index.ts';
+import { loadConfig, type Env, type QuiesceConfig } from '#core/config.ts';
+import type { Plan } from '#core/domain/plan.ts';
+import { actionKey } from '#core/domain/plan.ts';
+import { ConfigError, InvalidEventError } from '#core/errors.ts';
+import type { ApplyResult } from '#core/executor/executor.ts';
+import { createLogger, type Logger } from '#core/telemetry.ts';
+import { buildNodeWorkflowDeps } from '#core/wiring.ts';
+import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from '../spot-interruption/deregister-nodes.ts';
+import { toWorkItem } from '../spot-interruption/handler.ts';
+import { formatPlan, formatResult } from './format.ts';
+import { Progress } from './progress.ts';
+
+/**
+ * Exit codes, stable for scripts (docs/cli.md):
+ * 0 done; 1 something failed (an action, an AWS call, the cluster API); 2 usage or bad input (flags, file,
+ * JSON, event, configuration); 3 refused, nothing applied (declined, no --yes without a TTY, out-of-scope
+ * instance, a guard or DRY_RUN); 4 not available in this build.
+ */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, refused: 3, unavailable: 4 } as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Where the CLI reads and writes; `processIo()` for the real terminal, tests pass their own. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** Environment the configuration is read from (the SDK reads process.env itself). */
+  readonly env: Env;
+  /** Whether a human can answer a question (stdin and stderr are terminals). */
+  readonly interactive: boolean;
+  /** Asks a yes/no question; only called when `interactive`. */
+  readonly confirm: (question: string) => Promise<boolean>;
+  /** Reads stdin, for `-` as the event file. */
+  readonly readStdin?: () => Promise<string>;
+  /** SDK clients (default: `createAwsClients()` on the standard configuration, region from --region). */
+  readonly clients?: AwsClients;
+  readonly now?: () => Date;
+}
+
+/** The real terminal. */
+export function processIo(): CliIo {
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    interactive,
+    confirm: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return /^(y|yes)$/i.test((await rl.question(question)).trim());
+      } finally {
+        rl.close();
+      }
+    },
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  };
+}
+
+export const USAGE = `Usage:
+  quiesce plan  <event.json|->  [options]   print the plan a trigger would apply (read-only)
+  quiesce apply <event.json|->  [options]   plan, confirm, apply   (--yes: no question)
+  quiesce sweep [--dry-run]     [options]   one sweeper run        (--dry-run: plan only)
+
+Options:
+  --cluster <name>       CLUSTER_NAME            --namespaces <a,b>     CLOUDMAP_NAMESPACES
+  --owner-attributes k=v CLOUDMAP_OWNER_ATTRIBUTES
+  --region <region>      AWS region (else the SDK's standard configuration)
+  --profile <name>       AWS profile (sets AWS_PROFILE for this process)
+  --json                 machine-readable output on stdout
+  --yes                  do not ask before writing (required without a terminal)
+  --verbose              structured logs on stderr
+  -h, --help
+
+Exit codes: 0 ok, 1 failures, 2 usage/bad input, 3 refused/nothing applied, 4 not available in this build.
+The event file holds one EventBridge event, an array of them, an SQS event (Records[].body) or an
+"aws sqs receive-message" answer (Messages[].Body).`;
+
+interface Flags {
+  readonly json: boolean;
+  readonly yes: boolean;
+  readonly dryRun: boolean;
+  readonly verbose: boolean;
+  readonly region: string | undefined;
+}
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Parses argv (without `node` and the script). */
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      yes: { type: 'boolean', short: 'y', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      cluster: { type: 'string' },
+      namespaces: { type: 'string' },
+      'owner-attributes': { type: 'string' },
+      region: { type: 'string' },
+      profile: { type: 'string' },
+    },
+  });
+}
+
+/** A logger whose every line goes to stderr (Powertools writes info to stdout, which belongs to --json). */
+function cliLogger(io: CliIo, verbose: boolean): Logger {
+  const logger = createLogger('quiesce-cli');
+  logger.setLogLevel(verbose ? 'INFO' : 'ERROR');
+  const toStderr = (...args: unknown[]): void => void io.stderr.write(`${args.map(String).join(' ')}\n`);
+  // Powertools keeps its Console in a (TypeScript-private) field; pointing it at stderr is the least invasive way.
+  (logger as unknown as { console: Record<string, (...a: unknown[]) => void> }).console = { log: toStderr, info: toStderr, warn: toStderr, error: toStderr, debug: toStderr, trace: toStderr };
+  return logger;
+}
+
+/** Reads the event file (or stdin) into work items; bad input is an InvalidEventError or a UsageError. */
+async function readEvents(path: string | undefined, io: CliIo): Promise<WorkItem[]> {
+  if (!path) throw new UsageError('missing <event.json> (use - for stdin)');
+  let text: string;
+  if (path === '-') {
+    if (!io.readStdin) throw new UsageError('stdin is not available');
+    text = await io.readStdin();
+  } else {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
+    }
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidEventError(`${path} is not JSON: ${(err as Error).message}`, '$');
+  }
+  // An SQS event (Records[].body) or an `aws sqs receive-message` answer (Messages[].Body): the bodies.
+  const records = (raw as { Records?: unknown })?.Records;
+  const messages = (raw as { Messages?: unknown })?.Messages;
+  const inputs: unknown[] = Array.isArray(raw)
+    ? raw
+    : Array.isArray(records)
+      ? records.map((r) => (r as { body?: unknown }).body)
+      : Array.isArray(messages)
+        ? messages.map((m) => (m as { Body?: unknown }).Body)
+        : [raw];
+  if (inputs.length === 0) throw new InvalidEventError(`${path} holds no event`, '$');
+  return inputs.map((input, i) => toWorkItem(`event-${i + 1}`, input));
+}
+
+/** Configuration: the Lambdas' variables from the environment, flags on top. */
+function envWithFlags(io: CliIo, values: ReturnType<typeof parse>['values']): Env {
+  return {
+    ...io.env,
+    ...(values.cluster !== undefined ? { CLUSTER_NAME: values.cluster } : {}),
+    ...(values.namespaces !== undefined ? { CLOUDMAP_NAMESPACES: values.namespaces } : {}),
+    ...(values['owner-attributes'] !== undefined ? { CLOUDMAP_OWNER_ATTRIBUTES: values['owner-attributes'] } : {}),
+    ...(values.region !== undefined ? { AWS_REGION: values.region } : {}),
+  };
+}
+
+function clientsFor(io: CliIo, flags: Flags): AwsClients {
+  return io.clients ?? createAwsClients(flags.region ? { overrides: { region: flags.region } } : {});
+}
+
+/** Node-signal deps for one mode: `plan` writes nothing at all (no executor write, no audit, no re-check). */
+function nodeDeps(config: QuiesceConfig, mode: 'plan' | 'apply', io: CliIo, clients: AwsClients, logger: Logger, progress: Progress): NodeWorkflowDeps {
+  const effective: QuiesceConfig = mode === 'plan' ? { ...config, dryRun: true, auditEventBus: undefined, recheckQueueUrl: undefined } : config;
+  const base = buildNodeWorkflowDeps('quiesce-cli', { config: effective, clients, logger, ...(io.now ? { now: io.now } : {}) });
+  return { ...base, ec2: progress.wrap('ec2', base.ec2), elbv2: progress.wrap('elbv2', base.elbv2), cloudMap: progress.wrap('cloudmap', base.cloudMap) };
+}
+
+/** JSON shape of a node-signal outcome. */
+function outcomeJson(o: NodeWorkflowResult): Record<string, unknown> {
+  return { plan: o.plan ?? null, result: o.result ?? null, ignored: o.ignored, rejected: o.rejected, retry: o.retry, rechecksScheduled: o.rechecksScheduled, lifecycleCompleted: o.lifecycleCompleted };
+}
+
+function humanOutcome(o: NodeWorkflowResult): string {
+  let out = '';
+  for (const r of o.rejected) out += `REJECTED ${r.instanceId}: ${r.reason} (not a node of this cluster: nothing is planned for it)\n`;
+  for (const i of o.ignored) out += `ignored ${i.itemId}: ${i.reason}\n`;
+  if (o.plan) out += (out ? '\n' : '') + formatPlan(o.plan);
+  else if (o.rejected.length === 0) out += 'Nothing to do.\n';
+  return out;
+}
+
+function resultExit(result: ApplyResult | undefined, retry: number): ExitCode {
+  if (!result) return ExitCode.ok;
+  if (result.counts.failed > 0 || retry > 0) return ExitCode.failed;
+  if (result.counts.refused > 0) return ExitCode.refused;
+  return ExitCode.ok;
+}
+
+async function askOrRefuse(io: CliIo, flags: Flags, question: string): Promise<ExitCode | undefined> {
+  if (flags.yes) return undefined;
+  if (!io.interactive) {
+    io.stderr.write('refusing to write without a terminal to confirm on: pass --yes\n');
+    return ExitCode.usage;
+  }
+  if (!(await io.confirm(question))) {
+    io.stderr.write('not confirmed: nothing applied\n');
+    return ExitCode.refused;
+  }
+  return undefined;
+}
+
+async function planOrApply(command: 'plan' | 'apply', path: string | undefined, io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
+  const items = await readEvents(path, io);
+  const config = loadConfig(env);
+  const logger = cliLogger(io, flags.verbose);
+  const clients = clientsFor(io, flags);
+  try {
+    const progress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
+    const planned = await deregisterNodes(items, nodeDeps(config, 'plan', io, clients, logger, progress));
+    progress.done();
+    const planExit: ExitCode = planned.rejected.length > 0 && !planned.plan ? ExitCode.refused : ExitCode.ok;
+    if (command === 'plan' || !planned.plan || planned.plan.actions.length === 0) {
+      if (command === 'apply' && planned.plan) io.stderr.write('nothing to apply\n');
+      if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(planned), exitCode: planExit }, null, 2) + '\n');
+      else io.stdout.write(humanOutcome(planned));
+      return planExit;
+    }
+    // apply
+    if (!flags.json) io.stdout.write(humanOutcome(planned));
+    if (config.dryRun || flags.dryRun) {
+      io.stderr.write(`${flags.dryRun ? '--dry-run' : 'DRY_RUN=true in the environment'}: nothing applied\n`);
+      if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(planned), exitCode: ExitCode.refused }, null, 2) + '\n');
+      return ExitCode.refused;
+    }
+    const refused = await askOrRefuse(io, flags, `Apply ${planned.plan.actions.length} action(s) in cluster ${config.clusterName}? [y/N] `);
+    if (refused !== undefined) {
+      if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(planned), exitCode: refused }, null, 2) + '\n');
+      return refused;
+    }
+    // Apply = the trigger's own workflow, observing again (the account may have moved while we asked).
+    const applyProgress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
+    const applied = await deregisterNodes(items, nodeDeps(config, 'apply', io, clients, logger, applyProgress));
+    applyProgress.done();
+    const before = new Set(planned.plan.actions.map(actionKey));
+    const changed = (applied.plan?.actions ?? []).filter((a) => !before.has(actionKey(a)));
+    if (changed.length > 0) io.stderr.write(`note: ${changed.length} action(s) appeared since the plan was shown: ${changed.map(actionKey).join(', ')}\n`);
+    const code = resultExit(applied.result, applied.retry.length);
+    if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: true, confirmedPlan: planned.plan, ...outcomeJson(applied), exitCode: code }, null, 2) + '\n');
+    else if (applied.result) io.stdout.write('\n' + formatResult(applied.result) + `re-checks scheduled: ${applied.rechecksScheduled}, lifecycle actions completed: ${applied.lifecycleCompleted}\n`);
+    return code;
+  } finally {
+    if (!io.clients) clients.destroy();
+  }
+}
+
+/** The parts of functions/sweeper the CLI uses (loaded at run time: the CLI works without it). */
+interface SweeperModules {
+  loadSweeperConfig(env: Env): QuiesceConfig & { readonly region: string };
+  buildSweepDeps(wiring: { config: QuiesceConfig; clients: AwsClients; logger: Logger; now?: () => Date }): Record<string, unknown> & { destroy(): void };
+  runSweep(deps: Record<string, unknown>, options: { dryRun: boolean }): Promise<{
+    status: string;
+    plan: Plan;
+    result: ApplyResult;
+    stale: number;
+    reported: number;
+    cloudMap: string;
+    clusterError: { name: string; message: string } | undefined;
+    apiCalls: number | undefined;
+    durationMs: number;
+  }>;
+}
+
+/** Loads the sweeper's workflow if this build has it; undefined otherwise. */
+export async function loadSweeper(): Promise<SweeperModules | undefined> {
+  const file = (name: string): URL => new URL(`../sweeper/${name}`, import.meta.url);
+  const parts = ['config.ts', 'deps.ts', 'run-sweep.ts'].map(file);
+  if (!parts.every((u) => existsSync(fileURLToPath(u)))) return undefined;
+  const [config, deps, run] = (await Promise.all(parts.map((u) => import(u.href)))) as [Partial<SweeperModules>, Partial<SweeperModules>, Partial<SweeperModules>];
+  if (!config.loadSweeperConfig || !deps.buildSweepDeps || !run.runSweep) return undefined;
+  return { loadSweeperConfig: config.loadSweeperConfig, buildSweepDeps: deps.buildSweepDeps, runSweep: run.runSweep };
+}
+
+async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Promise<SweeperModules | undefined>): Promise<ExitCode> {
+  const mods = await loader();
+  if (!mods) {
+    io.stderr.write('quiesce sweep: not available in this build (functions/sweeper has no runSweep workflow)\n');
+    return ExitCode.unavailable;
+  }
+  const config = mods.loadSweeperConfig(env);
+  const logger = cliLogger(io, flags.verbose);
+  const clients = clientsFor(io, flags);
+  const run = async (dryRun: boolean) => {
+    const base = mods.buildSweepDeps({ config: dryRun ? { ...config, auditEventBus: undefined } : config, clients, logger, ...(io.now ? { now: io.now } : {}) });
+    const progress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
+    const deps = { ...base };
+    for (const port of ['ec2', 'elbv2', 'cloudMap'] as const) if (typeof base[port] === 'object' && base[port] !== null) deps[port] = progress.wrap(port, base[port] as object);
+    const out = await mods.runSweep(deps, { dryRun });
+    progress.done();
+    return out;
+  };
+  try {
+    const dry = await run(true);
+    const summary = (o: typeof dry) =>
+      `Sweep ${o.status}: ${o.stale} stale, ${o.reported} reported (healthy, not removed), Cloud Map ${o.cloudMap}, ${o.apiCalls ?? '?'} API calls, ${Math.round(o.durationMs)} ms\n` +
+      (o.clusterError ? `! cluster API unreadable (${o.clusterError.name}: ${o.clusterError.message}): only the VPC truth was used\n` : '');
+    const failedExit = (o: typeof dry): ExitCode => (o.status === 'degraded' ? ExitCode.failed : resultExit(o.result, 0));
+    if (flags.dryRun || config.dryRun || dry.plan.actions.length === 0) {
+      const code = failedExit(dry);
+      if (flags.json) io.stdout.write(JSON.stringify({ command: 'sweep', cluster: config.clusterName, applied: false, ...dry, exitCode: code }, null, 2) + '\n');
+      else io.stdout.write(formatPlan(dry.plan) + '\n' + summary(dry));
+      if (!flags.dryRun && config.dryRun) io.stderr.write('DRY_RUN=true in the environment: nothing applied\n');
+      return code;
+    }
+    if (!flags.json) io.stdout.write(formatPlan(dry.plan) + '\n' + summary(dry));
+    const refused = await askOrRefuse(io, flags, `Apply ${dry.plan.actions.length} sweep action(s) in cluster ${config.clusterName}? [y/N] `);
+    if (refused !== undefined) return refused;
+    const applied = await run(false);
+    const code = failedExit(applied);
+    if (flags.json) io.stdout.write(JSON.stringify({ command: 'sweep', cluster: config.clusterName, applied: true, ...applied, exitCode: code }, null, 2) + '\n');
+    else io.stdout.write('\n' + formatResult(applied.result) + summary(applied));
+    return code;
+  } finally {
+    if (!io.clients) clients.destroy();
+  }
+}
+
+/**
+ * Runs the CLI and returns its exit code (never calls process.exit: tests run it in-process).
+ *
+ * @example
+ * process.exitCode = await main(process.argv.slice(2), processIo());
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo(), options: { loadSweeper?: () => Promise<SweeperModules | undefined> } = {}): Promise<ExitCode> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    io.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  const { values, positionals } = parsed;
+  const [command, file, ...extra] = positionals;
+  if (values.help || command === 'help') {
+    io.stdout.write(USAGE + '\n');
+    return ExitCode.ok;
+  }
+  if (values.profile !== undefined) process.env['AWS_PROFILE'] = values.profile;
+  const flags: Flags = { json: values.json, yes: values.yes, dryRun: values['dry-run'], verbose: values.verbose, region: values.region };
+  const env = envWithFlags(io, values);
+  try {
+    switch (command) {
+      case 'plan':
+      case 'apply':
+        if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')}`);
+        return await planOrApply(command, file, io, flags, env);
+      case 'sweep':
+        if (file !== undefined) throw new UsageError(`unexpected argument: ${file}`);
+        return await sweep(io, flags, env, options.loadSweeper ?? loadSweeper);
+      default:
+        throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`${err.message}\n\n${USAGE}\n`);
+      return ExitCode.usage;
+    }
+    if (err instanceof InvalidEventError) {
+      io.stderr.write(`invalid event${err.field ? ` (field ${err.field})` : ''}: ${err.message}\n`);
+      if (flags.json) io.stdout.write(JSON.stringify({ command, error: err.name, field: err.field, message: err.message, exitCode: ExitCode.usage }) + '\n');
+      return ExitCode.usage;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr.write(`configuration: ${err.message}\n`);
+      return ExitCode.usage;
+    }
+    io.stderr.write(`quiesce ${command}: ${(err as Error).name}: ${(err as Error).message}\n`);
+    return ExitCode.failed;
+  }
+}
