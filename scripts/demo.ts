@@ -3,7 +3,8 @@
  * network), seeds a realistic topology (one ALB, target groups with pods of several nodes, a Cloud Map
  * namespace shared by two clusters, one spot node), points the SDK at it through the standard
  * AWS_ENDPOINT_URL, and replays the samples in events/ through the REAL Lambda handler module, printing
- * each plan, what the guards held back and what was done.
+ * each plan, what the guards held back and what was done. Then a cluster migration: the ArgoCD webhook
+ * (wrong token, right token, a replay) and the traffic shift it starts, step by step to 100%.
  */
 import { readFileSync } from 'node:fs';
 import { FakeAws } from '../test/fakes/aws/index.ts';
@@ -101,5 +102,42 @@ await replay('6. Auto Scaling test notification', sample('asg-test-notification'
 await replay('7. A malformed event', { source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'not-an-instance' } });
 fake.clock.advance(5_000);
 printState();
+
+// ---- Part 2: a cluster migration. ArgoCD reports the new cluster's app synced; quiesce shifts traffic. ----
+const { seedTrafficTopology, trafficDeps, trafficEnv, WEBHOOK_TOKEN } = await import('../test/fakes/traffic.ts');
+const { buildWebhookDeps, makeHandler: makeWebhook } = await import('../functions/deploy-webhook/handler.ts');
+const { runShiftToCompletion } = await import('../functions/traffic-shift/demo.ts');
+const traffic = seedTrafficTopology(fake);
+const weights = (): string => {
+  const rule = fake.elbv2.handle('DescribeRules', { RuleArns: [traffic.ruleArn] }) as { Rules: { Actions: { ForwardConfig?: { TargetGroups: { TargetGroupArn: string; Weight: number }[] } }[] }[] };
+  const names = new Map([[traffic.tg.old, 'blue (old cluster)'], [traffic.tg.new, 'green (new cluster)'], [traffic.tg.errors, 'errors']]);
+  return (rule.Rules[0]?.Actions[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => `${names.get(t.TargetGroupArn) ?? t.TargetGroupArn}=${t.Weight}`).join('  ');
+};
+console.log(`\n${bold('8. ArgoCD: app "shop" synced and healthy on the new cluster; the webhook is called')}`);
+console.log(`  listener rule weights: ${weights()}`);
+const webhook = makeWebhook(() =>
+  buildWebhookDeps({
+    env: { WEBHOOK_TOKEN_PARAMETER: traffic.tokenParameter, STATE_TABLE: traffic.table, EVENT_BUS: traffic.bus },
+    now: () => new Date(fake.clock.now()),
+  }),
+);
+const body = readFileSync(new URL('../events/argocd-webhook-body.json', import.meta.url), 'utf8');
+const post = (token: string): Promise<unknown> =>
+  webhook({ headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, isBase64Encoded: false } as never);
+console.log(`  with a wrong token: ${JSON.stringify(await post('not-the-token'))}`);
+console.log(`  with the right token: ${JSON.stringify(await post(WEBHOOK_TOKEN))}`);
+console.log(`  the same revision again (ArgoCD retries): ${JSON.stringify(await post(WEBHOOK_TOKEN))}`);
+const synced = fake.events.published(traffic.bus).filter((p) => p.event['detail-type'] === 'Deployment Synced');
+console.log(`\n${bold('9. "Deployment Synced" drives the shift: gate, write, verify, pause (a one-time schedule), repeat')}`);
+const deps = trafficDeps(fake, traffic, trafficEnv(traffic));
+const steps = await runShiftToCompletion(deps, synced[0]?.event, {
+  clock: fake.clock,
+  scheduler: fake.scheduler,
+});
+for (const outcome of steps) console.log(`  ${JSON.stringify(outcome)}`);
+console.log(`  listener rule weights: ${weights()}`);
+const outcomes = fake.events.published(traffic.bus).filter((p) => String(p.event['detail-type']).startsWith('Traffic Shift'));
+console.log(`  published: ${outcomes.map((p) => p.event['detail-type']).join(', ')}`);
+
 console.log(`\n${dim(`AWS calls by operation: ${JSON.stringify(fake.calls.byOperation())}`)}`);
 await fake.stop();
