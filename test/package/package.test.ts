@@ -154,7 +154,8 @@ describe('triggers and event patterns', () => {
     expect(getAtt(esm?.Properties['EventSourceArn'])).toBe('NodeSignalQueue');
     expect(getAtt(esm?.Properties['FunctionName'])).toBe('SpotInterruptionLambdaFunction');
     expect(esm?.Properties['FunctionResponseTypes']).toEqual(['ReportBatchItemFailures']);
-    expect(esm?.Properties['MaximumBatchingWindowInSeconds']).toBeGreaterThan(0);
+    expect(esm?.Properties['MaximumBatchingWindowInSeconds']).toBe(5);
+    expect(esm?.Properties['ScalingConfig']).toEqual({ MaximumConcurrency: 2 });
     // Lambda's guidance: visibility timeout at least 6x the function timeout.
     expect(res('NodeSignalQueue').Properties['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * (res('SpotInterruptionLambdaFunction').Properties['Timeout'] as number));
     // Only these rules may send to the queue.
