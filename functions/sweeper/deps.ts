@@ -27,6 +27,8 @@ export interface SweepWiring {
   readonly retry?: Partial<RetryPolicy>;
   /** Executor waits (DuplicateRequest backoff); tests tie them to the fake clock. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The weighted-rule failover/restore pass (see `buildWeightedFailover` in functions/traffic-shift/wiring.ts). */
+  readonly weightedFailover?: SweepDeps['weightedFailover'];
 }
 
 /** Builds everything a sweep needs, wired to real AWS (or whatever the SDK's standard configuration names). */
@@ -61,6 +63,7 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
     logger,
     now: wiring.now ?? (() => new Date()),
     budget: aws.budget,
+    ...(wiring.weightedFailover ? { weightedFailover: wiring.weightedFailover } : {}),
     destroy: () => {
       if (!wiring.clients) clients.destroy();
       eks.destroy();

@@ -13,6 +13,7 @@ import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/events.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
+import { buildWeightedFailover } from '../traffic-shift/wiring.ts';
 import { buildSweepDeps } from './deps.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
 
@@ -108,4 +109,7 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
 }
 
 /** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */
-export const handler = makeHandler(() => buildSweepDeps());
+export const handler = makeHandler(() => {
+  const weightedFailover = buildWeightedFailover('sweeper');
+  return buildSweepDeps(weightedFailover ? { weightedFailover } : {});
+});

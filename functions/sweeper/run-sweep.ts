@@ -44,6 +44,12 @@ export interface SweepDeps {
   readonly now: () => Date;
   /** The shared API budget, when the caller wants the run's API calls counted. */
   readonly budget?: ApiBudget;
+  /**
+   * Optional weighted-rule failover pass (FAILOVER_LISTENER_ARNS): every run hands it the groups this
+   * cluster owns, so weights a failover shifted away are restored once the group is healthy again, even if
+   * the failover's own one-time re-check was lost. Its errors never fail the sweep.
+   */
+  readonly weightedFailover?: (targetGroupArns: readonly string[]) => Promise<unknown>;
 }
 
 /** Per-run options. */
@@ -165,6 +171,9 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
 
     const result = await deps.executorFor(dryRun).apply(plan);
     await deps.audit.record(plan, result);
+    if (deps.weightedFailover && !dryRun && owned.length > 0) {
+      await deps.weightedFailover(owned.map((g) => g.arn)).catch((err: unknown) => logger.error('weighted-rule failover/restore failed', { error: err as Error }));
+    }
     const callsAfter = attempts(deps.budget);
     return {
       status: clusterError ? 'degraded' : dryRun ? 'dry-run' : 'applied',

@@ -15,6 +15,9 @@ import { runSweep } from '../../functions/sweeper/run-sweep.ts';
 import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { lambdaContext, writeCalls } from './harness.ts';
+import { seedTrafficTopology, trafficDeps } from '../fakes/traffic.ts';
+import { failoverWeightedRules } from '../../functions/traffic-shift/failover.ts';
+import { failoverDepsOf } from '../../functions/traffic-shift/wiring.ts';
 
 const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
 let kubeEndpoint = '';
@@ -106,7 +109,7 @@ function seedWorld(options: { kubeEndpoint?: string } = {}): World {
   return { tg: { web, shared, blue, nodes }, payments };
 }
 
-function sweeper(env: Record<string, string> = {}) {
+function sweeper(env: Record<string, string> = {}, weightedFailover?: (tgs: readonly string[]) => Promise<unknown>) {
   const config = loadSweeperConfig({ ...ENV, ...env });
   const logger = createLogger('sweeper');
   const deps = buildSweepDeps({
@@ -116,6 +119,7 @@ function sweeper(env: Record<string, string> = {}) {
     now: () => new Date(fakeAws.clock.now()),
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
     sleep: async (ms) => fakeAws.clock.advance(ms),
+    ...(weightedFailover ? { weightedFailover } : {}),
   });
   const handler = makeHandler(() => deps, logger, createMetrics('sweeper'));
   return { deps, invoke: (event: unknown) => handler(event as never, lambdaContext) };
@@ -292,5 +296,38 @@ describe('bad input and bad configuration', () => {
     const handler = makeHandler(() => buildSweepDeps({ config: loadSweeperConfig({ ...ENV, SWEEP_MAX_FRACTION: '0.5x' }) }));
     await expect(handler(sample() as never, lambdaContext)).rejects.toThrow('SWEEP_MAX_FRACTION: expected a number in (0, 1]');
     expect(fakeAws.calls.count()).toBe(0);
+  });
+});
+
+describe('restoring listener weights a failover shifted (issue 3, item 6)', () => {
+  it("gives a recovered group its weight back on the next sweep, even when the failover's own re-check was lost", async () => {
+    const w = seedWorld();
+    const t = seedTrafficTopology(fakeAws);
+    const green = fakeAws.elbv2.seedTargetGroup({ name: 'web-green', vpcId: VPC, port: 8080, targets: [{ id: '10.0.8.10' }, { id: '10.0.8.11' }, { id: '10.0.8.12' }] });
+    const listener = fakeAws.elbv2.seedListener({ loadBalancerArn: fakeAws.elbv2.seedLoadBalancer({ name: 'web-alb', vpcId: VPC }), port: 80 });
+    const rule = fakeAws.elbv2.seedRule({ listenerArn: listener, priority: 5, targetGroups: [{ arn: w.tg.web, weight: 70 }, { arn: green, weight: 30 }] });
+    const weights = (): number[] => {
+      const out = fakeAws.elbv2.handle('DescribeRules', { RuleArns: [rule] }) as { Rules: { Actions: { ForwardConfig: { TargetGroups: { Weight: number }[] } }[] }[] };
+      return out.Rules[0]!.Actions[0]!.ForwardConfig.TargetGroups.map((g) => g.Weight);
+    };
+    const failover = failoverDepsOf(trafficDeps(fakeAws, t, { FAILOVER_LISTENER_ARNS: listener, FAILOVER_MIN_HEALTHY_TARGETS: '2' }));
+
+    // The web group degrades: a spot wave took its pods; the failover moves its weight to green.
+    const healthy = fakeAws.elbv2.targets(w.tg.web).filter((x) => x.state === 'healthy');
+    for (const x of healthy) fakeAws.elbv2.setTargetHealth(w.tg.web, x.id, x.port, 'unhealthy');
+    await failoverWeightedRules(failover, [w.tg.web]);
+    expect(weights()).toEqual([0, 100]);
+    // Its one-time re-check is lost (deleted by hand, a failed delivery...), and the group recovers.
+    for (const s of fakeAws.scheduler.schedules()) fakeAws.scheduler.handle('DeleteSchedule', { Name: s.name, GroupName: s.group });
+    for (const x of healthy) fakeAws.elbv2.setTargetHealth(w.tg.web, x.id, x.port, undefined);
+
+    const { invoke } = sweeper({}, (tgs) => failoverWeightedRules(failover, tgs));
+    await invoke(sample());
+    expect(weights()).toEqual([70, 30]);
+    // In dry run the sweep leaves weights alone (the pass writes).
+    fakeAws.elbv2.handle('ModifyRule', { RuleArn: rule, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: w.tg.web, Weight: 0 }, { TargetGroupArn: green, Weight: 100 }] } }] });
+    const calls = fakeAws.calls.count('elasticloadbalancing', 'ModifyRule');
+    await sweeper({ DRY_RUN: 'true' }, (tgs) => failoverWeightedRules(failover, tgs)).invoke(sample());
+    expect(fakeAws.calls.count('elasticloadbalancing', 'ModifyRule')).toBe(calls);
   });
 });
