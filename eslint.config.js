@@ -18,4 +18,9 @@ export default tseslint.config(
     files: ['scripts/**', 'test/bench/**', 'bin/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Plain JavaScript run by node directly (launchers, the bench's Lambda runner).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', performance: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
 );

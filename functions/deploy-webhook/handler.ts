@@ -9,7 +9,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ApiBudget, AwsEventBus, createAwsClients, sdkClientConfig, type AwsClients } from '#core/adapters/aws/index.ts';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ApiBudget, AwsEventBus, sdkClientConfig } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsSsmParameters } from '#core/adapters/aws/ssm-parameters.ts';
 import { integer, text, type Env } from '#core/config.ts';
@@ -20,7 +21,8 @@ import { handleWebhook, type WebhookDeps, type WebhookResponse } from './webhook
 /** Options of {@link buildWebhookDeps}. */
 export interface WebhookWiring {
   readonly env?: Env;
-  readonly clients?: AwsClients;
+  /** Only the EventBridge client is used (tests pass theirs; the function builds just this one: no EC2 in its bundle). */
+  readonly clients?: { readonly eventBridge: EventBridgeClient };
   readonly logger?: Logger;
   readonly now?: () => Date;
 }
@@ -35,7 +37,7 @@ export function buildWebhookDeps(wiring: WebhookWiring = {}): WebhookDeps {
   };
   const now = wiring.now ?? (() => new Date());
   const logger = wiring.logger ?? createLogger('deploy-webhook');
-  const clients = wiring.clients ?? createAwsClients();
+  const clients = wiring.clients ?? { eventBridge: new EventBridgeClient(sdkClientConfig()) };
   const budget = new ApiBudget();
   const busName = text(env, 'EVENT_BUS') ?? text(env, 'AUDIT_EVENT_BUS');
   if (!busName) throw new ConfigError('EVENT_BUS', 'required: the bus "Deployment Synced" is published to');

@@ -5,7 +5,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { ApiBudget, API_FAMILIES, AwsElbv2, AwsEventBus, createAwsClients, sdkClientConfig, type ApiFamily, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ApiBudget, API_FAMILIES, AwsElbv2, AwsEventBus, sdkClientConfig, type ApiFamily, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsOneTimeScheduler } from '#core/adapters/aws/one-time-scheduler.ts';
 import { createAuditSink } from '#core/audit.ts';
@@ -21,7 +23,8 @@ import { failoverWeightedRules, type FailoverDeps } from './failover.ts';
 export interface TrafficWiring {
   readonly config?: TrafficConfig;
   readonly env?: Env;
-  readonly clients?: AwsClients;
+  /** Only ELBv2 and EventBridge are used (tests pass theirs; the function builds just these: no EC2 in its bundle). */
+  readonly clients?: { readonly elbv2: ElasticLoadBalancingV2Client; readonly eventBridge: EventBridgeClient };
   readonly logger?: Logger;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -40,7 +43,7 @@ export function trafficBudget(rateLimits: TrafficConfig['rateLimits'], retry?: P
 export function buildTrafficDeps(service: string, wiring: TrafficWiring = {}): TrafficDeps {
   const config = wiring.config ?? loadTrafficConfig(wiring.env);
   const logger = wiring.logger ?? createLogger(service);
-  const clients = wiring.clients ?? createAwsClients();
+  const clients = wiring.clients ?? { elbv2: new ElasticLoadBalancingV2Client(sdkClientConfig()), eventBridge: new EventBridgeClient(sdkClientConfig()) };
   const budget = trafficBudget(config.rateLimits, wiring.retry);
   const elbv2 = new AwsElbv2(clients.elbv2, budget);
   const bus = config.eventBus ? new AwsEventBus(clients.eventBridge, budget, config.eventBus) : undefined;

@@ -3,9 +3,9 @@
  * a bare SDK + middy bundle: what quiesce's own code and dependencies cost a cold start.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { buildAll, buildFunction } from '../../scripts/build.ts';
 import { median } from './table.ts';
 import type { BenchSection } from './table.ts';
@@ -26,15 +26,9 @@ function importMs(file: string): number {
 
 /** The bundle section. */
 export async function run(): Promise<BenchSection[]> {
-  const dir = join(tmpdir(), 'quiesce-bench-bare');
-  mkdirSync(dir, { recursive: true });
-  const bare = join(dir, 'bare.ts');
-  writeFileSync(
-    bare,
-    "import middy from '@middy/core';\nimport { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';\nconst c = new ElasticLoadBalancingV2Client({});\nexport const handler = middy(async () => c.config.serviceId);\n",
-  );
+  const bare = fileURLToPath(new URL('./fixtures/bare-handler.ts', import.meta.url));
   const rows: (string | number)[][] = [];
-  const baseline = await buildFunction('bare SDK (ELBv2) + middy', bare, join(dir, 'out'));
+  const baseline = await buildFunction('bare SDK (ELBv2) + middy', bare, join(tmpdir(), 'quiesce-bench-bare'));
   for (const b of [baseline, ...(await buildAll())]) rows.push([b.name, (b.bytes / 1024).toFixed(0), importMs(b.outfile).toFixed(1)]);
   return [
     {
