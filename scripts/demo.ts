@@ -10,6 +10,10 @@ import { readFileSync } from 'node:fs';
 import { FakeAws } from '../test/fakes/aws/index.ts';
 import { NODES, PROD_ENV, seedTopology } from '../test/fakes/topology.ts';
 
+// On Node 20 the SDK prints a notice that its 2027 releases need Node 22 (the Lambda runtime is 22); the
+// demo is about quiesce, so it uses the SDK's own switch to skip it.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
 const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../events/${name}.json`, import.meta.url), 'utf8'));

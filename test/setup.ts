@@ -3,6 +3,9 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { fakeAws } from './fakes/aws/shared.ts';
 
+// Node 20 here: the SDK's notice that its 2027 releases need Node 22 would repeat in every test file.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 beforeAll(async () => {
   const { endpoint } = await fakeAws.start();
   process.env.AWS_ENDPOINT_URL = endpoint;

@@ -7,6 +7,7 @@ import { FakeAws } from '../fakes/aws/index.ts';
 process.env['LOG_LEVEL'] ??= 'SILENT';
 process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
 process.env['AWS_REGION'] ??= 'us-east-1';
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
 /** Starts a fake AWS for one bench and returns clients that talk to it. */
 export async function benchAws(): Promise<{ fake: FakeAws; clients: AwsClients; endpoint: string; stop: () => Promise<void> }> {
