@@ -7,7 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Plan } from './domain/plan.ts';
 import { planSummary } from './domain/plan.ts';
 import type { ApplyResult } from './executor/executor.ts';
-import { AuditDetailType, QUIESCE_SOURCE } from './events.ts';
+import { AuditDetailType, QUIESCE_SOURCE } from './contracts/node-events.ts';
 import type { BusEvent, EventBusPort } from './ports/index.ts';
 
 /** Budget for one audit event's detail: PutEvents allows 256 KB for the whole call; leave headroom. */

@@ -22,7 +22,7 @@ import { actionKey } from '#core/domain/plan.ts';
 import { ConfigError, InvalidEventError } from '#core/errors.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
-import { buildNodeWorkflowDeps } from '#core/wiring.ts';
+import { buildNodeWorkflowDeps } from '../spot-interruption/wiring.ts';
 import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from '../spot-interruption/deregister-nodes.ts';
 import { toWorkItem } from '../spot-interruption/handler.ts';
 import { formatPlan, formatResult } from './format.ts';

@@ -10,12 +10,12 @@
  * (then the 503 makes ArgoCD retry, and the retry is not a "duplicate").
  */
 import { InvalidEventError } from '#core/errors.ts';
-import { QUIESCE_SOURCE } from '#core/events.ts';
+import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import type { EventBusPort } from '#core/ports/index.ts';
 import type { SecretParameterPort } from '#core/ports/parameters.ts';
 import type { StateStorePort } from '#core/ports/state-store.ts';
 import type { Logger } from '#core/telemetry.ts';
-import { parseDeploymentSynced, TrafficDetailType } from '../traffic-shift/events.ts';
+import { parseDeploymentSynced, TrafficDetailType } from '#core/contracts/traffic.ts';
 import { bearerToken, tokensMatch } from './auth.ts';
 
 /** Settings of the webhook. */

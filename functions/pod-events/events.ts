@@ -11,14 +11,14 @@
  * A malformed event is an `InvalidEventError` naming the field; nothing has been read or written yet.
  */
 import { InvalidEventError, OutOfScopeError } from '#core/errors.ts';
-import { parseEnvelope } from '#core/events.ts';
+import { parseEnvelope } from '#core/contracts/node-events.ts';
 import {
   DETAIL_TYPE_POD_NOT_READY,
   DETAIL_TYPE_POD_TERMINATING,
   POD_EVENT_SOURCE,
   validatePodTerminatingDetail,
   type PodTerminatingDetail,
-} from '../pod-forwarder/event.ts';
+} from '#core/contracts/pod-terminating.ts';
 
 /** A pod-level signal: what told us, and what we know about the pod so far. */
 export type PodSignal =

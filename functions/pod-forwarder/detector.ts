@@ -5,7 +5,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { deletionTimestampOf, isPodReady } from './pod.ts';
-import type { PodEventReason } from './event.ts';
+import type { PodEventReason } from '../_core/contracts/pod-terminating.ts';
 
 /** What the forwarder remembers about one pod between observations (keyed by uid elsewhere). */
 export interface PodMemory {

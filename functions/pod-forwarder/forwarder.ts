@@ -5,7 +5,7 @@
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { ForwarderConfig } from './config.ts';
-import { detailTypeFor, POD_EVENT_SOURCE, validatePodTerminatingDetail } from './event.ts';
+import { detailTypeFor, POD_EVENT_SOURCE, validatePodTerminatingDetail } from '../_core/contracts/pod-terminating.ts';
 import { httpPodApi, type KubeConnection, type PodApi } from './kube.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { ForwarderMetrics } from './metrics.ts';

@@ -4,7 +4,7 @@
  * the event contract can be tested without a cluster.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { POD_EVENT_VERSION, type PodContainerPort, type PodTerminatingDetail } from './event.ts';
+import { POD_EVENT_VERSION, type PodContainerPort, type PodTerminatingDetail } from '../_core/contracts/pod-terminating.ts';
 
 /** A timestamp from either pod shape as RFC 3339, or null; keeps Date vs string out of everything else. */
 export function toIso(x: unknown): string | null {

@@ -7,7 +7,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { detect, type PodMemory } from './detector.ts';
 import { podToEvent } from './pod.ts';
-import type { PodTerminatingDetail } from './event.ts';
+import type { PodTerminatingDetail } from '../_core/contracts/pod-terminating.ts';
 import type { Logger } from './log.ts';
 
 /** What the watcher hands on: one pod event to publish, already in the contract's shape. */

@@ -15,7 +15,7 @@ import type { Plan } from '#core/domain/plan.ts';
 import { planSummary } from '#core/domain/plan.ts';
 import { nodeOfAction, planNodeDeregistration, targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
 import type { CloudMapRegistration } from '#core/domain/registration.ts';
-import { DYING_STATES, recheckEnvelope, type CloudMapServiceRef, type NodeSignal, type RecheckMessage } from '#core/events.ts';
+import { DYING_STATES, recheckEnvelope, type CloudMapServiceRef, type NodeSignal, type RecheckMessage } from '#core/contracts/node-events.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import { observeCloudMap, observeNodeAddresses, observeTargets, resolveClusterNodes, type RejectedInstance } from '#core/observe/index.ts';
 import type { AutoScalingPort, CloudMapPort, DelayQueuePort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';

@@ -9,11 +9,11 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError } from '#core/errors.ts';
-import { DetailType, parseEnvelope, parseNodeSignal, parseRecheck } from '#core/events.ts';
+import { DetailType, parseEnvelope, parseNodeSignal, parseRecheck } from '#core/contracts/node-events.ts';
 import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
-import { buildNodeWorkflowDeps } from '#core/wiring.ts';
+import { buildNodeWorkflowDeps } from './wiring.ts';
 import { buildWeightedFailover } from '../traffic-shift/wiring.ts';
 import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from './deregister-nodes.ts';
 

@@ -10,7 +10,7 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
-import { parseEnvelope } from '#core/events.ts';
+import { parseEnvelope } from '#core/contracts/node-events.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildWeightedFailover } from '../traffic-shift/wiring.ts';

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { bool, integer, list, parseRateLimits, text, type Env, type RateLimitSetting } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { APP_NAME } from './events.ts';
+import { APP_NAME } from '#core/contracts/traffic.ts';
 
 /** How one ArgoCD application's traffic moves. */
 export interface TrafficPlanConfig {

@@ -21,7 +21,7 @@ import type { OneTimeSchedulerPort } from '#core/ports/scheduler.ts';
 import type { StateStorePort } from '#core/ports/state-store.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { Plan } from '#core/domain/plan.ts';
-import { TrafficDetailType } from './events.ts';
+import { TrafficDetailType } from '#core/contracts/traffic.ts';
 import { lockKey } from './shift.ts';
 import { verifyRuleWeights } from './verify.ts';
 

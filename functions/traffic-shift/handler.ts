@@ -6,11 +6,11 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { InvalidEventError } from '#core/errors.ts';
-import { parseEnvelope } from '#core/events.ts';
+import { parseEnvelope } from '#core/contracts/node-events.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import type { TrafficDeps } from './deps.ts';
-import { parseDeploymentSynced, parseFailoverCheck, parseShiftState, TrafficDetailType } from './events.ts';
+import { parseDeploymentSynced, parseFailoverCheck, parseShiftState, TrafficDetailType } from '#core/contracts/traffic.ts';
 import { failoverWeightedRules, type FailoverResult } from './failover.ts';
 import { runShiftStep, startShift, type ShiftOutcome } from './shift.ts';
 import { buildTrafficDeps, failoverDepsOf } from './wiring.ts';

@@ -16,10 +16,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
 import { currentPercent, planShiftRollback, planShiftStep, remainingSteps, checkPair } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
-import { QUIESCE_SOURCE } from '#core/events.ts';
+import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import type { ListenerRule } from '#core/ports/index.ts';
 import type { TrafficDeps } from './deps.ts';
-import { TrafficDetailType, type DeploymentSynced, type ShiftState } from './events.ts';
+import { TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import { verifyRuleWeights } from './verify.ts';
 
 /** What one invocation did to a shift. */

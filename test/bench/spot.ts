@@ -11,7 +11,7 @@ import { DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHe
 import { DescribeInstancesCommand, DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '#core/adapters/aws/index.ts';
 import { loadConfig } from '#core/config.ts';
-import { buildNodeWorkflowDeps } from '#core/wiring.ts';
+import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.ts';
 import { createLogger } from '#core/telemetry.ts';
 import { deregisterNodes, type WorkItem } from '../../functions/spot-interruption/deregister-nodes.ts';
 import type { FakeAws } from '../fakes/aws/index.ts';

@@ -9,7 +9,7 @@ import { createAwsClients } from '#core/adapters/aws/index.ts';
 import { loadConfig } from '#core/config.ts';
 import { createExecutor } from '#core/executor/executor.ts';
 import { createLogger, createMetrics } from '#core/telemetry.ts';
-import { buildNodeWorkflowDeps } from '#core/wiring.ts';
+import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.ts';
 import { makeHandler } from '../../functions/spot-interruption/handler.ts';
 import type { NodeWorkflowDeps } from '../../functions/spot-interruption/deregister-nodes.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';

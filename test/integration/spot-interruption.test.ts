@@ -246,7 +246,7 @@ describe('bad input: a typed, logged rejection and no AWS write', () => {
 
   it('reports a configuration error by variable name before any AWS call', async () => {
     const { makeHandler } = await import('../../functions/spot-interruption/handler.ts');
-    const { buildNodeWorkflowDeps } = await import('#core/wiring.ts');
+    const { buildNodeWorkflowDeps } = await import('../../functions/spot-interruption/wiring.ts');
     const { loadConfig } = await import('#core/config.ts');
     const handler = makeHandler(() => buildNodeWorkflowDeps('spot', { config: loadConfig({ CLUSTER_NAME: 'prod', MIN_HEALTHY_TARGETS: 'zero' }) }));
     await expect(handler(sample('spot-interruption-warning') as never, {} as never)).rejects.toThrow('MIN_HEALTHY_TARGETS: expected an integer');

@@ -16,7 +16,7 @@
  *   events for pods that are registered nowhere costs at most one full scan per `missRefreshMs`.
  */
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../domain/registration.ts';
-import type { CloudMapServiceRef } from '../events.ts';
+import type { CloudMapServiceRef } from '../contracts/node-events.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { awsErrorName } from '../errors.ts';
 import type { CloudMapPort, Elbv2Port } from '../ports/index.ts';

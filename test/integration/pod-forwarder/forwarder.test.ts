@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeKubeApi } from '../../fakes/kube/index.ts';
 import { fakeAws } from '../../fakes/aws/shared.ts';
-import { validatePodTerminatingDetail } from '../../../functions/pod-forwarder/event.ts';
+import { validatePodTerminatingDetail } from '#core/contracts/pod-terminating.ts';
 import type { RunningForwarder } from '../../../functions/pod-forwarder/forwarder.ts';
 import { createBus, forwarderFor, published, publishedPods, settle, waitUntil } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError } from '#core/errors.ts';
-import { parseEnvelope, parseNodeSignal, parseRecheck, recheckEnvelope } from '#core/events.ts';
+import { parseEnvelope, parseNodeSignal, parseRecheck, recheckEnvelope } from '#core/contracts/node-events.ts';
 
 const dir = new URL('../../../events/', import.meta.url);
 const sample = (name: string): unknown => JSON.parse(readFileSync(new URL(name, dir), 'utf8'));

@@ -5,7 +5,7 @@ import {
   DETAIL_TYPE_POD_TERMINATING,
   POD_EVENT_SOURCE,
   validatePodTerminatingDetail,
-} from '../../../functions/pod-forwarder/event.ts';
+} from '#core/contracts/pod-terminating.ts';
 import { podToEvent } from '../../../functions/pod-forwarder/pod.ts';
 import { pod } from './pods.ts';
 

@@ -7,7 +7,7 @@
  */
 import { CreateScheduleCommand, DeleteScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { awsErrorName } from '../../errors.ts';
-import { QUIESCE_SOURCE } from '../../events.ts';
+import { QUIESCE_SOURCE } from '../../contracts/node-events.ts';
 import type { OneTimeSchedule, OneTimeSchedulerPort } from '../../ports/scheduler.ts';
 import type { ApiBudget } from './budget.ts';
 

@@ -9,7 +9,7 @@
  * - State change: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html
  * - Lifecycle: https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html
  */
-import { InvalidEventError } from './errors.ts';
+import { InvalidEventError } from '../errors.ts';
 
 /** Source of every event quiesce publishes. */
 export const QUIESCE_SOURCE = 'quiesce';

@@ -2,7 +2,8 @@
  * The "Pod Terminating" event contract, shared by the forwarder (producer) and the pod-events Lambda
  * (consumer). Dependency-free on purpose (only `node:net`): the Lambda bundle must not pull the Kubernetes
  * client in just to validate a payload, and both ends must agree on one validator so a malformed event is
- * rejected the same way wherever it is checked. The JSON Schema twin is events/schemas/pod-terminating.schema.json.
+ * rejected the same way wherever it is checked. The JSON Schema twin is events/schemas/pod-terminating.schema.json. It lives in _core/contracts
+ * because two deployables (the forwarder image and the Lambda) depend on it and neither owns it.
  */
 import { isIP } from 'node:net';
 
