@@ -8,6 +8,7 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, OutOfScopeError } from '#core/errors.ts';
+import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { deregisterPod, type PodWorkflowDeps, type PodWorkflowResult } from './deregister-pod.ts';
@@ -91,14 +92,7 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
 
   return middy(run)
     .use(rejectInvalidInput(logger, () => deps?.audit))
-    .use({
-      after: async () => {
-        metrics.publishStoredMetrics();
-      },
-      onError: async () => {
-        metrics.publishStoredMetrics();
-      },
-    });
+    .use(publishMetrics(metrics));
 }
 
 /** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */

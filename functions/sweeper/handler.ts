@@ -11,6 +11,7 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
+import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildWeightedFailover } from '../traffic-shift/wiring.ts';
@@ -98,14 +99,7 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
 
   return middy(run)
     .use(rejectInvalidInput(logger, () => deps?.audit))
-    .use({
-      after: async () => {
-        metrics.publishStoredMetrics();
-      },
-      onError: async () => {
-        metrics.publishStoredMetrics();
-      },
-    });
+    .use(publishMetrics(metrics));
 }
 
 /** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */

@@ -1,16 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FakeAwsError, FakeClock } from '../../fakes/aws/core.ts';
+import { FakeClock } from '../../fakes/aws/core.ts';
 import { FakeEventBridge, putEventsEntrySize } from '../../fakes/aws/events.ts';
+import { awsError } from './helpers.ts';
 
-function awsError(fn: () => unknown): FakeAwsError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FakeAwsError) return e;
-    throw e;
-  }
-  throw new Error('expected an AWS error');
-}
 
 type Json = Record<string, unknown>;
 const entry = (over: Json = {}): Json => ({

@@ -7,6 +7,7 @@ import type { NodeAddresses } from '../endpoint.ts';
 import { nodeHasIp } from '../endpoint.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
 import { GONE_OR_GOING } from '../registration.ts';
+import { notOwnedReason } from '../ownership.ts';
 import type { HeldBackAction, Plan, PlanAction, TargetGroupCensus } from '../plan.ts';
 
 /** Everything the planner needs to know, observed beforehand. */
@@ -68,7 +69,6 @@ export function planNodeDeregistration(input: NodeDeregistrationInput): Plan {
     const where = type === 'ip' ? `pod IP ${target.id} is on ${node.instanceId}` : `instance target ${target.id}`;
     actions.push({ kind: 'deregister-target', target, why: `${where}: ${input.reasons.get(node.instanceId) ?? 'node going away'}` });
   }
-  const owner = Object.entries(input.ownerAttributes);
   for (const instance of input.cloudMap) {
     const ip = instance.attributes['AWS_INSTANCE_IPV4'];
     const ec2Id = instance.attributes['AWS_EC2_INSTANCE_ID'];
@@ -79,13 +79,9 @@ export function planNodeDeregistration(input: NodeDeregistrationInput): Plan {
       instance,
       why: `${ip ? `IPv4 ${ip}` : `instance ${ec2Id}`} is on ${node.instanceId}: ${input.reasons.get(node.instanceId) ?? 'node going away'}`,
     };
-    const missing = owner.filter(([k, v]) => instance.attributes[k] !== v);
-    if (missing.length > 0) {
-      heldBack.push({
-        action,
-        guard: 'ownership',
-        reason: `instance lacks owner attribute(s) ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}: another cluster's record`,
-      });
+    const notOwned = notOwnedReason(instance, input.ownerAttributes);
+    if (notOwned) {
+      heldBack.push({ action, guard: 'ownership', reason: notOwned });
       continue;
     }
     actions.push(action);

@@ -12,6 +12,7 @@
  */
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
 import { GONE_OR_GOING } from '../registration.ts';
+import { notOwnedReason } from '../ownership.ts';
 import type { HeldBackAction, Plan, PlanAction } from '../plan.ts';
 import { census } from './node-deregistration.ts';
 
@@ -93,7 +94,6 @@ export function planPodDeregistration(input: PodDeregistrationInput): Plan {
     }
     actions.push({ kind: 'deregister-target', target, why: `pod IP ${target.id} of ${subject}: ${input.reason}` });
   }
-  const owner = Object.entries(input.ownerAttributes);
   for (const instance of input.cloudMap) {
     const m = matchPodInstance(pod, instance);
     if (m.match === 'none') continue;
@@ -102,13 +102,9 @@ export function planPodDeregistration(input: PodDeregistrationInput): Plan {
       heldBack.push({ action, guard: 'evidence', reason: m.reason });
       continue;
     }
-    const missing = owner.filter(([k, v]) => instance.attributes[k] !== v);
-    if (missing.length > 0) {
-      heldBack.push({
-        action,
-        guard: 'ownership',
-        reason: `instance lacks owner attribute(s) ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}: another cluster's record`,
-      });
+    const notOwned = notOwnedReason(instance, input.ownerAttributes);
+    if (notOwned) {
+      heldBack.push({ action, guard: 'ownership', reason: notOwned });
       continue;
     }
     actions.push(action);

@@ -9,6 +9,7 @@
  * exactly that bug). So: ownership first (MCS-controller style scoping), then two independent truths (the
  * pod list and the VPC's ENIs), and the weaker truth alone never removes a healthy registration.
  */
+import { missingOwnerAttributes } from '../ownership.ts';
 import type { NodeInstance } from '../endpoint.ts';
 import type { Ipv4Cidr } from '../ipv4.ts';
 import { ipv4ToInt, parseCidr } from '../ipv4.ts';
@@ -50,10 +51,12 @@ export function targetGroupOwnership(group: TargetGroup, rules: OwnershipRules):
   return undefined;
 }
 
-/** Whether a Cloud Map instance carries every owner attribute (none configured = nothing is ours). */
+/**
+ * Whether a Cloud Map instance carries every owner attribute. Stricter than the spot and pod triggers: with
+ * none configured nothing is the sweeper's (it acts on absence of evidence, they on a dying node's IP).
+ */
 export function ownsCloudMapInstance(instance: CloudMapRegistration, ownerAttributes: Readonly<Record<string, string>>): boolean {
-  const owner = Object.entries(ownerAttributes);
-  return owner.length > 0 && owner.every(([k, v]) => instance.attributes[k] === v);
+  return Object.keys(ownerAttributes).length > 0 && missingOwnerAttributes(instance, ownerAttributes).length === 0;
 }
 
 /** A pod as the planner needs it (adapters/kube's KubePod fits this shape). */
