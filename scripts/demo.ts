@@ -127,7 +127,7 @@ const webhook = makeWebhook(() =>
 );
 const body = readFileSync(new URL('../events/argocd-webhook-body.json', import.meta.url), 'utf8');
 const post = (token: string): Promise<unknown> =>
-  webhook({ headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, isBase64Encoded: false } as never);
+  webhook({ headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, isBase64Encoded: false } as never, context);
 console.log(`  with a wrong token: ${JSON.stringify(await post('not-the-token'))}`);
 console.log(`  with the right token: ${JSON.stringify(await post(WEBHOOK_TOKEN))}`);
 console.log(`  the same revision again (ArgoCD retries): ${JSON.stringify(await post(WEBHOOK_TOKEN))}`);

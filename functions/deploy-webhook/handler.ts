@@ -8,6 +8,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ApiBudget, AwsEventBus, sdkClientConfig } from '#core/adapters/aws/index.ts';
@@ -58,19 +59,25 @@ export function buildWebhookDeps(wiring: WebhookWiring = {}): WebhookDeps {
   };
 }
 
-/** Builds the handler around a dependency factory (called once per container, on first use). */
-export function makeHandler(getDeps: () => WebhookDeps) {
-  let deps: WebhookDeps | undefined;
-  return async (event: APIGatewayProxyEventV2): Promise<WebhookResponse> => {
-    try {
-      deps ??= getDeps();
-    } catch (err) {
-      // A configuration error: loud in the log, a 500 (ArgoCD retries) without detail to the caller.
-      createLogger('deploy-webhook').error('webhook misconfigured', { error: err as Error });
-      return { statusCode: 500, headers: {}, body: '' };
-    }
-    return handleWebhook(deps, event);
+/**
+ * Middy middleware: an error escaping the webhook (a configuration error at first use, an unexpected
+ * failure) is logged loudly and answered 500 with no detail: the caller learns nothing about the inside, and
+ * ArgoCD retries on 5xx. Expected outcomes (401, 413, 400, 503) are answers of webhook.ts, not errors.
+ */
+function answerErrorsWith500(logger: Logger): MiddlewareObj<APIGatewayProxyEventV2, WebhookResponse> {
+  return {
+    onError: async (request) => {
+      logger.error('webhook failed', { error: request.error as Error });
+      request.response = { statusCode: 500, headers: {}, body: '' };
+      request.error = null;
+    },
   };
+}
+
+/** Builds the handler around a dependency factory (called once per container, on first use). */
+export function makeHandler(getDeps: () => WebhookDeps, logger: Logger = createLogger('deploy-webhook')) {
+  let deps: WebhookDeps | undefined;
+  return middy(async (event: APIGatewayProxyEventV2): Promise<WebhookResponse> => handleWebhook((deps ??= getDeps()), event)).use(answerErrorsWith500(logger));
 }
 
 /** The Lambda entry point. */

@@ -10,12 +10,13 @@ import { createLogger } from '#core/telemetry.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { seedTrafficTopology, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
 import { buildWebhookDeps, makeHandler } from '../../functions/deploy-webhook/handler.ts';
+import { lambdaContext } from './harness.ts';
 import { tokensMatch } from '../../functions/deploy-webhook/auth.ts';
 
 const body = readFileSync(new URL('../../events/argocd-webhook-body.json', import.meta.url), 'utf8');
 
 function webhook(t: TrafficTopology, env: Record<string, string> = {}) {
-  return makeHandler(() =>
+  const handler = makeHandler(() =>
     buildWebhookDeps({
       env: { WEBHOOK_TOKEN_PARAMETER: t.tokenParameter, STATE_TABLE: t.table, EVENT_BUS: t.bus, WEBHOOK_MAX_BODY_BYTES: '4096', ...env },
       clients: createAwsClients(),
@@ -23,6 +24,7 @@ function webhook(t: TrafficTopology, env: Record<string, string> = {}) {
       now: () => new Date(fakeAws.clock.now()),
     }),
   );
+  return (event: APIGatewayProxyEventV2) => handler(event, lambdaContext);
 }
 const request = (headers: Record<string, string>, b: string = body): APIGatewayProxyEventV2 => ({ headers, body: b, isBase64Encoded: false }) as unknown as APIGatewayProxyEventV2;
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
@@ -82,6 +84,14 @@ describe('deploy webhook', () => {
       expect(tokensMatch('abc', 'abcd')).toBe(false);
       expect(tokensMatch('', '')).toBe(false);
     });
+  });
+
+  it('a configuration error is a 500 with no detail (ArgoCD retries), before any AWS call', async () => {
+    seedTrafficTopology(fakeAws);
+    const calls = fakeAws.calls.count();
+    const handler = makeHandler(() => buildWebhookDeps({ env: { STATE_TABLE: 't', EVENT_BUS: 'b' }, clients: createAwsClients() }));
+    expect(await handler(request(bearer(WEBHOOK_TOKEN)), lambdaContext)).toEqual({ statusCode: 500, headers: {}, body: '' });
+    expect(fakeAws.calls.count()).toBe(calls);
   });
 
   it('413 for an oversized body, before parsing it', async () => {
