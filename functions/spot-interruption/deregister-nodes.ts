@@ -170,7 +170,9 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, warnings: plan.warnings });
   for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
   const result = await deps.executor.apply(plan);
-  await deps.audit.record(plan, result);
+  // Audit every plan for a new signal; a re-check round that found nothing to do is only logged (a dying node
+  // is looked at up to GUARD_DEADLINE / GUARD_INTERVAL times, and "nothing came back" is not news).
+  if (active.length > 0 || plan.actions.length > 0) await deps.audit.record(plan, result);
   if (deps.weightedFailover) {
     const touched = [...new Set(plan.actions.flatMap((a) => (a.kind === 'deregister-target' ? [a.target.targetGroupArn] : [])))];
     if (touched.length > 0) await deps.weightedFailover(touched).catch((err: unknown) => logger.error('weighted-rule failover failed', { error: err as Error }));

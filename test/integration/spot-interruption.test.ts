@@ -166,6 +166,8 @@ describe('re-registration guard', () => {
     // 40 s deadline, 15 s interval: re-checks at +15 s and +30 s; a third would land after the deadline.
     expect(rounds).toBe(2);
     expect(fakeAws.sqs.pending(queue)).toHaveLength(0);
+    // Rounds that found nothing came back are logged, not published: one audit event, the first plan's.
+    expect(fakeAws.events.published('quiesce-audit')).toHaveLength(1);
   });
 });
 
