@@ -56,7 +56,15 @@ async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Res
       const d = signal.detail;
       if (d.reason === 'not-ready' && deps.config.notReadyAction === 'ignore') return { ignored: `pod ${d.namespace}/${d.name} not ready: ignored (NOT_READY_ACTION=ignore)` };
       const why = d.reason === 'deletion' ? `pod terminating (deletionTimestamp ${d.deletionTimestamp ?? '?'})` : 'pod turned NotReady (NOT_READY_ACTION=deregister)';
-      return { pod: { namespace: d.namespace, name: d.name, uid: d.uid, ips: d.podIPs }, deletionTimestamp: d.deletionTimestamp, why };
+      const pod: TerminatingPod = {
+        namespace: d.namespace,
+        name: d.name,
+        uid: d.uid,
+        ips: d.podIPs,
+        ports: d.containerPorts.map((p) => p.containerPort),
+        ...(d.hostNetwork ? { hostNetwork: true } : {}),
+      };
+      return { pod, deletionTimestamp: d.deletionTimestamp, why };
     }
     case 'exporter-killing': {
       const at = `${signal.namespace}/${signal.name}`;
@@ -69,7 +77,11 @@ async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Res
         if (signal.uid !== undefined && pod.uid !== signal.uid) return { ignored: `pod ${at} is a newer incarnation (uid ${pod.uid}, event for ${signal.uid})` };
         if (!pod.deletionTimestamp) return { ignored: `pod ${at} is not terminating: Killing without deletion is a container restart` };
         const ips = pod.ips.length > 0 ? pod.ips : pod.ip ? [pod.ip] : [];
-        return { pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, ips }, deletionTimestamp: pod.deletionTimestamp, why: `Killing event (${signal.message || 'kubelet'}), pod terminating` };
+        return {
+          pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, ips, ports: pod.containerPorts.map((p) => p.containerPort), hostNetwork: pod.hostNetwork },
+          deletionTimestamp: pod.deletionTimestamp,
+          why: `Killing event (${signal.message || 'kubelet'}), pod terminating`,
+        };
       } finally {
         conn?.close();
       }

@@ -83,5 +83,6 @@ export function podToEvent(pod: V1Pod, cluster: string, now: Date): PodTerminati
     gracePeriodSeconds: typeof grace === 'number' && Number.isInteger(grace) && grace >= 0 ? grace : null,
     reason: deletionTimestamp !== null ? 'deletion' : 'not-ready',
     observedAt: now.toISOString(),
+    ...(pod.spec?.hostNetwork === true ? { hostNetwork: true } : {}),
   };
 }

@@ -48,6 +48,11 @@ export interface PodTerminatingDetail {
   readonly reason: PodEventReason;
   /** When the forwarder saw the change (RFC 3339): lets the consumer measure end-to-end latency. */
   readonly observedAt: string;
+  /**
+   * spec.hostNetwork (optional, additive in version 1; absent = false). A host-network pod's IP is its
+   * node's, shared with every other host-network pod there: the consumer may touch only its own ports.
+   */
+  readonly hostNetwork?: boolean;
 }
 
 /** One problem found by the validator: `field` is a path such as `containerPorts[0].containerPort`. */
@@ -135,6 +140,7 @@ export function validatePodTerminatingDetail(x: unknown): DetailValidation {
     err('gracePeriodSeconds', 'must be a non-negative integer or null');
   }
   if (!isTimestamp(x['observedAt'])) err('observedAt', 'must be an RFC 3339 timestamp');
+  if (x['hostNetwork'] !== undefined && typeof x['hostNetwork'] !== 'boolean') err('hostNetwork', 'must be a boolean when present');
 
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, detail: x as unknown as PodTerminatingDetail };

@@ -42,6 +42,28 @@ describe('planPodDeregistration', () => {
     ]);
   });
 
+  it('a host-network pod owns only its own ports of the node IP, and only Cloud Map records that name it', () => {
+    const hostPod: TerminatingPod = { namespace: 'kube-system', name: 'ingress-1', uid: 'u2', ips: ['10.0.1.10'], hostNetwork: true, ports: [443] };
+    const p = planPodDeregistration({
+      planId: 'p',
+      trigger: 'pod-events',
+      pod: hostPod,
+      reason: 'terminating',
+      targetGroups: [group('a')],
+      // 10.0.1.10 is the node's IP: port 443 is this pod's, 9100 another host-network pod's (node exporter).
+      targets: [target('a', '10.0.1.10', 443), target('a', '10.0.1.10', 9100), target('a', '10.0.1.11', 443)],
+      cloudMap: [
+        instance('named', { AWS_INSTANCE_IPV4: '10.0.1.10', 'k8s.io/pod': 'ingress-1', 'k8s.io/namespace': 'kube-system' }),
+        instance('anonymous', { AWS_INSTANCE_IPV4: '10.0.1.10' }),
+      ],
+      ownerAttributes: {},
+      now,
+    });
+    expect(p.actions.map((a) => (a.kind === 'deregister-target' ? `${a.target.id}:${a.target.port}` : a.kind === 'deregister-instance' ? a.instance.instanceId : ''))).toEqual(['10.0.1.10:443', 'named']);
+    expect(p.heldBack.map((h) => h.guard)).toEqual(['evidence', 'evidence']);
+    expect(p.heldBack[0]?.reason).toMatch(/host-network pod: 10\.0\.1\.10 is the node's IP and port 9100 is not one of the pod's ports \(443\)/);
+  });
+
   it('respects owner attributes', () => {
     const p = plan([], [instance('mine', { AWS_INSTANCE_IPV4: '10.0.1.5', ver: 'v2' }), instance('theirs', { AWS_INSTANCE_IPV4: '10.0.1.5', ver: 'v1' })], undefined, { ver: 'v2' });
     expect(p.actions).toHaveLength(1);

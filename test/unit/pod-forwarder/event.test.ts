@@ -61,6 +61,16 @@ describe('podToEvent', () => {
     expect(podToEvent(p, 'c', NOW).containerPorts.map((x) => x.containerPort)).toEqual([8080, 15001]);
   });
 
+  it('marks host-network pods (their IP is the node\'s), and only them', () => {
+    const host = pod({ deletionTimestamp: '2026-11-21T12:00:30Z' });
+    host.spec = { ...host.spec!, hostNetwork: true };
+    const detail = podToEvent(host, 'c', NOW);
+    expect(detail.hostNetwork).toBe(true);
+    expect(validatePodTerminatingDetail(detail).ok).toBe(true);
+    expect('hostNetwork' in podToEvent(pod(), 'c', NOW)).toBe(false);
+    expect(validatePodTerminatingDetail({ ...detail, hostNetwork: 'yes' })).toEqual({ ok: false, errors: [{ field: 'hostNetwork', message: 'must be a boolean when present' }] });
+  });
+
   it('always produces a detail that the validator accepts', () => {
     for (const p of [pod(), pod({ deletionTimestamp: '2026-11-21T12:00:30Z' }), pod({ ports: [], labels: {} })]) {
       expect(validatePodTerminatingDetail(podToEvent(p, 'c', NOW)).ok).toBe(true);

@@ -30,6 +30,8 @@ export interface KubePod {
   readonly deletionTimestamp: string | undefined;
   readonly labels: Readonly<Record<string, string>>;
   readonly containerPorts: readonly KubeContainerPort[];
+  /** spec.hostNetwork: the pod's IP is its node's, shared with other host-network pods. */
+  readonly hostNetwork: boolean;
 }
 
 /** A TargetGroupBinding (AWS Load Balancer Controller CRD): which target group a Service's pods go to. */
@@ -86,6 +88,7 @@ export function toKubePod(raw: unknown): KubePod {
     deletionTimestamp: asStr(meta['deletionTimestamp']),
     labels: stringMap(meta['labels']),
     containerPorts,
+    hostNetwork: spec['hostNetwork'] === true,
   };
 }
 

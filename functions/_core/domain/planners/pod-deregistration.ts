@@ -28,6 +28,13 @@ export interface TerminatingPod {
   readonly uid: string;
   /** Every pod IP (dual stack: IPv4 and IPv6); IP targets and AWS_INSTANCE_IPV4 point at these. */
   readonly ips: readonly string[];
+  /**
+   * spec.hostNetwork. Then the pod IP is its node's, shared with every other host-network pod on the node:
+   * only targets on the pod's own declared ports are its, and a Cloud Map record is its only by pod name.
+   */
+  readonly hostNetwork?: boolean;
+  /** The pod's declared container ports (what a host-network pod listens on). */
+  readonly ports?: readonly number[];
 }
 
 /** Everything the pod planner needs to know, observed beforehand. */
@@ -67,6 +74,9 @@ export function matchPodInstance(pod: TerminatingPod, instance: CloudMapRegistra
   const named = podName !== undefined && podNs !== undefined;
   const nameMatches = named && podName === pod.name && podNs === pod.namespace;
   if (!ipMatches && !nameMatches) return { match: 'none' };
+  if (pod.hostNetwork && ipMatches && !named) {
+    return { match: 'conflict', reason: `IP ${ip} is the node's (host-network pod) and the record names no pod: it may be another host-network pod's` };
+  }
   if (ipMatches && named && !nameMatches) {
     return { match: 'conflict', reason: `IP ${ip} matches but the record names pod ${podNs}/${podName}: the IP was reused` };
   }
@@ -92,7 +102,16 @@ export function planPodDeregistration(input: PodDeregistrationInput): Plan {
       alreadyGoing++;
       continue;
     }
-    actions.push({ kind: 'deregister-target', target, why: `pod IP ${target.id} of ${subject}: ${input.reason}` });
+    const action: PlanAction = { kind: 'deregister-target', target, why: `pod IP ${target.id} of ${subject}: ${input.reason}` };
+    if (pod.hostNetwork && (target.port === undefined || !(pod.ports ?? []).includes(target.port))) {
+      heldBack.push({
+        action,
+        guard: 'evidence',
+        reason: `host-network pod: ${target.id} is the node's IP and port ${target.port ?? '(group port)'} is not one of the pod's ports (${(pod.ports ?? []).join(', ') || 'none declared'})`,
+      });
+      continue;
+    }
+    actions.push(action);
   }
   for (const instance of input.cloudMap) {
     const m = matchPodInstance(pod, instance);
