@@ -11,13 +11,12 @@ import type { AuditSink } from '#core/audit.ts';
 import type { QuiesceConfig } from '#core/config.ts';
 import { guardPlan } from '#core/domain/guards.ts';
 import { nodeHasIp, type NodeAddresses, type NodeInstance } from '#core/domain/endpoint.ts';
-import type { Plan } from '#core/domain/plan.ts';
-import { planSummary } from '#core/domain/plan.ts';
-import { nodeOfAction, planNodeDeregistration, targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
-import type { CloudMapRegistration } from '#core/domain/registration.ts';
+import { mergePlans, planSummary, type Plan } from '#core/domain/plan.ts';
+import { nodeOfAction, planNodeDeregistration, sumAlreadyGoing, targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
+import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '#core/domain/registration.ts';
 import { DYING_STATES, recheckEnvelope, type CloudMapServiceRef, type NodeSignal, type RecheckMessage } from '#core/contracts/node-events.ts';
-import type { ApplyResult, Executor } from '#core/executor/executor.ts';
-import { observeCloudMap, observeNodeAddresses, observeTargets, resolveClusterNodes, type RejectedInstance } from '#core/observe/index.ts';
+import { emptyResult, mergeResults, type ApplyResult, type Executor } from '#core/executor/executor.ts';
+import { observeCloudMap, observeNodeAddresses, resolveClusterNodes, targetGroupsInScope, type RejectedInstance } from '#core/observe/index.ts';
 import type { AutoScalingPort, CloudMapPort, DelayQueuePort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
 import type { Logger } from '#core/telemetry.ts';
 import { mapWithConcurrency } from '#core/concurrency.ts';
@@ -125,24 +124,14 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   const planNodes: NodeInstance[] = [...reasons.keys()].map((id) => byId.get(id)).filter((n): n is NodeInstance => n !== undefined);
   if (planNodes.length === 0) return { ...empty, ignored, rejected };
 
-  // Observe. New signals scan everything in scope; a batch of re-checks only looks at what it touched.
+  // Observe, plan, guard and apply per target group, as each group's health arrives: the writes (one
+  // DeregisterTargets per group, on the tight elb-register budget) overlap the rest of the scan instead of
+  // waiting for it. Guards are per group (and per Cloud Map service), so planning a group alone decides
+  // exactly what planning everything at once would. New signals scan everything in scope; a batch of
+  // re-checks only looks at the groups and services it touched.
   const fullScan = active.length > 0;
   const addresses = await observeNodeAddresses(deps.ec2, planNodes);
   const vpcIds = [...new Set(planNodes.map((n) => n.vpcId).filter((v): v is string => v !== undefined))];
-  const [scan, cloudMap] = await Promise.all([
-    observeTargets(deps.elbv2, {
-      vpcIds,
-      tagSelector: config.targetGroupTagSelector,
-      concurrency: config.concurrency,
-      ...(fullScan ? {} : { onlyArns: [...new Set(liveRechecks.flatMap((r) => r.message.targetGroupArns))] }),
-    }),
-    fullScan
-      ? observeCloudMap(deps.cloudMap, config.cloudMapNamespaces, config.concurrency).then((r) => {
-          if (r.missingNamespaces.length > 0) logger.warn('Cloud Map namespaces not found', { namespaces: r.missingNamespaces });
-          return r.registrations;
-        })
-      : relistServices(deps.cloudMap, liveRechecks.flatMap((r) => r.message.services), config.concurrency),
-  ]);
   const warnings: string[] = [];
   for (const a of addresses) {
     if (a.ips.size === 0 && a.prefixes.length === 0) {
@@ -151,25 +140,71 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   }
   if (config.cloudMapNamespaces.length === 0) warnings.push('CLOUDMAP_NAMESPACES is empty: Cloud Map is not looked at');
 
-  // Plan (pure), guard (pure), apply (the one executor), audit.
-  const raw = planNodeDeregistration({
-    planId: randomUUID(),
-    trigger: 'spot-interruption',
-    reasons,
-    nodes: addresses,
-    targetGroups: scan.targetGroups,
-    targets: scan.targets,
-    cloudMap,
-    ownerAttributes: config.cloudMapOwnerAttributes,
-    now,
-  });
-  const plan = guardPlan(
-    { ...raw, warnings: [...raw.warnings, ...warnings] },
-    { minHealthy: config.minHealthyTargets, maxFraction: config.maxDeregisterFraction, subject: `node(s) ${raw.subject}` },
-  );
+  const planId = randomUUID();
+  const subject = addresses.map((n) => n.instanceId).join(', ');
+  const planPart = (targetGroups: readonly TargetGroup[], targets: readonly TargetRegistration[], cloudMap: readonly CloudMapRegistration[]): Plan =>
+    guardPlan(
+      planNodeDeregistration({
+        planId,
+        trigger: 'spot-interruption',
+        reasons,
+        nodes: addresses,
+        targetGroups,
+        targets,
+        cloudMap,
+        ownerAttributes: config.cloudMapOwnerAttributes,
+        now,
+      }),
+      { minHealthy: config.minHealthyTargets, maxFraction: config.maxDeregisterFraction, subject: `node(s) ${subject}` },
+    );
+  // Parts finish in any order; `order` keeps the merged plan and the audit in a stable order (groups as
+  // listed, then Cloud Map).
+  const parts: { order: number; done: Promise<{ plan: Plan; result: ApplyResult }> }[] = [];
+  const applyPart = (order: number, part: Plan): void => {
+    parts.push({
+      order,
+      done: part.actions.length > 0 ? deps.executor.apply(part).then((result) => ({ plan: part, result })) : Promise.resolve({ plan: part, result: emptyResult(planId, config.dryRun) }),
+    });
+  };
+  const scan = { targetGroups: [] as TargetGroup[], targets: [] as TargetRegistration[] };
+  let cloudMap: CloudMapRegistration[] = [];
+  const observed = await Promise.allSettled([
+    targetGroupsInScope(deps.elbv2, {
+      vpcIds,
+      tagSelector: config.targetGroupTagSelector,
+      ...(fullScan ? {} : { onlyArns: [...new Set(liveRechecks.flatMap((r) => r.message.targetGroupArns))] }),
+    }).then((groups) =>
+      mapWithConcurrency(groups, config.concurrency, async (group, i) => {
+        const targets = await deps.elbv2.targetHealth(group.arn, group.name);
+        scan.targetGroups.push(group);
+        scan.targets.push(...targets);
+        applyPart(i, planPart([group], targets, []));
+      }),
+    ),
+    (fullScan
+      ? observeCloudMap(deps.cloudMap, config.cloudMapNamespaces, config.concurrency).then((r) => {
+          if (r.missingNamespaces.length > 0) logger.warn('Cloud Map namespaces not found', { namespaces: r.missingNamespaces });
+          return r.registrations;
+        })
+      : relistServices(deps.cloudMap, liveRechecks.flatMap((r) => r.message.services), config.concurrency)
+    ).then((registrations) => {
+      cloudMap = registrations;
+      applyPart(Number.MAX_SAFE_INTEGER, planPart([], [], registrations));
+    }),
+  ]);
+  // Whatever was already applied is awaited and audited, even when part of the observation failed.
+  const applied = await Promise.all([...parts].sort((a, b) => a.order - b.order).map((p) => p.done));
+  const failedObservation = observed.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failedObservation) warnings.push(`observation incomplete (${(failedObservation.reason as Error).name}: ${(failedObservation.reason as Error).message}): the invocation fails and is retried`);
+  const merged = mergePlans({ id: planId, trigger: 'spot-interruption', subject: subject || 'no node', createdAt: now.toISOString() }, applied.map((a) => a.plan), warnings);
+  const plan: Plan = { ...merged, warnings: sumAlreadyGoing(merged.warnings) };
+  const result = mergeResults(planId, config.dryRun, applied.map((a) => a.result));
+  if (failedObservation) {
+    await deps.audit.record(plan, result);
+    throw failedObservation.reason;
+  }
   logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, warnings: plan.warnings });
   for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
-  const result = await deps.executor.apply(plan);
   // Audit every plan for a new signal; a re-check round that found nothing to do is only logged (a dying node
   // is looked at up to GUARD_DEADLINE / GUARD_INTERVAL times, and "nothing came back" is not news).
   if (active.length > 0 || plan.actions.length > 0) await deps.audit.record(plan, result);

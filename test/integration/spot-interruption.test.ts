@@ -46,10 +46,11 @@ describe('spot interruption warning', () => {
     const audit = fakeAws.events.published('quiesce-audit').map((p) => p.event.detail as Record<string, unknown>);
     expect(audit).toHaveLength(1);
     const detail = audit[0] as { warnings: string[]; heldBack: { guard: string; action: string }[]; counts: Record<string, number> };
+    // Target groups first (as listed), then Cloud Map.
     expect(detail.heldBack).toEqual([
+      expect.objectContaining({ guard: 'min-healthy', action: 'target k8s-shop-admin 10.0.1.34:8080' }),
       // The old cluster's Cloud Map record for an IP now on our node: not ours (ownership guard).
       expect.objectContaining({ guard: 'ownership', action: 'cloudmap ledger old-10.0.1.33' }),
-      expect.objectContaining({ guard: 'min-healthy', action: 'target k8s-shop-admin 10.0.1.34:8080' }),
     ]);
     expect(detail.warnings.join('\n')).toMatch(/SINGLE POINT OF FAILURE: target group k8s-shop-admin/);
     expect(detail.counts).toMatchObject({ deregistered: 5, submitted: 2, failed: 0 });
@@ -109,6 +110,19 @@ describe('spot interruption warning', () => {
     await expect(h.invoke(sample('spot-interruption-warning'))).rejects.toThrow(/deregistration\(s\) left undone/);
     const audit = fakeAws.events.published('quiesce-audit').map((p) => p.event.detail as { counts: Record<string, number> });
     expect(audit[0]?.counts.failed).toBe(5);
+  });
+
+  it('applies and audits what it could when part of the observation fails, then fails the invocation to be retried', async () => {
+    const h = spotHarness();
+    fakeAws.faults.fail('DescribeTargetHealth', { times: 1000, code: 'InternalFailure', message: 'describe is down', status: 500 });
+    await expect(h.invoke(sample('spot-interruption-warning'))).rejects.toThrow('describe is down');
+    settleCloudMap();
+    // The Cloud Map part did not depend on the failed describes: it went out, and the audit says what happened.
+    expect(instanceIds(h.topology.services.payments)).toEqual(['10.0.2.12', '10.0.9.11']);
+    const audit = fakeAws.events.published('quiesce-audit').map((p) => p.event.detail as { warnings: string[]; counts: Record<string, number> });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.counts.submitted).toBe(2);
+    expect(audit[0]?.warnings.join('\n')).toMatch(/observation incomplete \(InternalFailure: describe is down\)/);
   });
 
   it('writes nothing in dry run, but plans and reports', async () => {

@@ -95,3 +95,18 @@ export function planSummary(plan: Plan): { targets: number; instances: number; w
   }
   return { targets, instances, weights, heldBack: plan.heldBack.length };
 }
+
+/**
+ * Joins plans made for disjoint parts of one decision (e.g. one per target group, planned and applied as
+ * each group's health arrives) into the one plan that is logged and audited. Parts share `id`, trigger and
+ * time; census keys are disjoint; identical warnings are kept once.
+ */
+export function mergePlans(base: Pick<Plan, 'id' | 'trigger' | 'subject' | 'createdAt'>, parts: readonly Plan[], warnings: readonly string[] = []): Plan {
+  return {
+    ...base,
+    actions: parts.flatMap((p) => p.actions),
+    heldBack: parts.flatMap((p) => p.heldBack),
+    warnings: [...new Set([...warnings, ...parts.flatMap((p) => p.warnings)])],
+    census: Object.assign({}, ...parts.map((p) => p.census)) as Plan['census'],
+  };
+}

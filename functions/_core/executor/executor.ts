@@ -205,3 +205,22 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
 
 /** The executor's type, for dependency injection. */
 export type Executor = ReturnType<typeof createExecutor>;
+
+/** The result of applying nothing (a part of a decision whose plan had no action). */
+export function emptyResult(planId: string, dryRun: boolean): ApplyResult {
+  return mergeResults(planId, dryRun, []);
+}
+
+/** Joins the results of applying the parts of one decision (see `mergePlans`). */
+export function mergeResults(planId: string, dryRun: boolean, parts: readonly ApplyResult[]): ApplyResult {
+  const counts: Record<OutcomeStatus, number> = { deregistered: 0, submitted: 0, 'already-gone': 0, applied: 0, 'dry-run': 0, refused: 0, failed: 0 };
+  for (const part of parts) for (const [k, n] of Object.entries(part.counts)) counts[k as OutcomeStatus] += n;
+  return {
+    planId,
+    dryRun,
+    outcomes: parts.flatMap((p) => p.outcomes),
+    counts,
+    retryableFailures: parts.reduce((n, p) => n + p.retryableFailures, 0),
+    permanentFailures: parts.reduce((n, p) => n + p.permanentFailures, 0),
+  };
+}

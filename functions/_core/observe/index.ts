@@ -58,11 +58,8 @@ export interface TargetScanOptions {
   readonly ipOnly?: boolean;
 }
 
-/** The target groups in scope and every target of each, with health. */
-export async function observeTargets(
-  elbv2: Pick<Elbv2Port, 'listTargetGroups' | 'tagsOf' | 'targetHealth'>,
-  options: TargetScanOptions,
-): Promise<{ targetGroups: TargetGroup[]; targets: TargetRegistration[] }> {
+/** The target groups in scope (VPC, type, tag selector, an explicit list), without their targets. */
+export async function targetGroupsInScope(elbv2: Pick<Elbv2Port, 'listTargetGroups' | 'tagsOf'>, options: Omit<TargetScanOptions, 'concurrency'>): Promise<TargetGroup[]> {
   let groups = (await elbv2.listTargetGroups()).filter(
     (g) => (g.targetType === 'ip' || (g.targetType === 'instance' && !options.ipOnly)) && (options.vpcIds.length === 0 || (g.vpcId !== undefined && options.vpcIds.includes(g.vpcId))),
   );
@@ -77,6 +74,15 @@ export async function observeTargets(
       .map((g) => ({ ...g, tags: tags.get(g.arn) ?? {} }))
       .filter((g) => selector.every(([k, v]) => g.tags[k] === v));
   }
+  return groups;
+}
+
+/** The target groups in scope and every target of each, with health. */
+export async function observeTargets(
+  elbv2: Pick<Elbv2Port, 'listTargetGroups' | 'tagsOf' | 'targetHealth'>,
+  options: TargetScanOptions,
+): Promise<{ targetGroups: TargetGroup[]; targets: TargetRegistration[] }> {
+  const groups = await targetGroupsInScope(elbv2, options);
   const perGroup = await mapWithConcurrency(groups, options.concurrency, (g) => elbv2.targetHealth(g.arn, g.name));
   return { targetGroups: groups, targets: perGroup.flat() };
 }

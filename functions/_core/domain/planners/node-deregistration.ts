@@ -25,6 +25,25 @@ export interface NodeDeregistrationInput {
   readonly now: Date;
 }
 
+const ALREADY_GOING = /^(\d+) target\(s\) on these nodes were already draining or unused: not planned again$/;
+
+/** The warning for targets on the nodes that were already draining or unused (not planned again). */
+export function alreadyGoingWarning(count: number): string {
+  return `${count} target(s) on these nodes were already draining or unused: not planned again`;
+}
+
+/** Sums the already-going warnings of plans made per target group into one; other warnings pass through. */
+export function sumAlreadyGoing(warnings: readonly string[]): string[] {
+  let total = 0;
+  const rest: string[] = [];
+  for (const w of warnings) {
+    const m = ALREADY_GOING.exec(w);
+    if (m) total += Number(m[1]);
+    else rest.push(w);
+  }
+  return total > 0 ? [...rest, alreadyGoingWarning(total)] : rest;
+}
+
 /** Counts registered and healthy registrations per target group and per Cloud Map service (`cm:<id>`). */
 export function census(targets: readonly TargetRegistration[], cloudMap: readonly CloudMapRegistration[]): Record<string, TargetGroupCensus> {
   const out: Record<string, { registered: number; healthy: number }> = {};
@@ -86,7 +105,7 @@ export function planNodeDeregistration(input: NodeDeregistrationInput): Plan {
     }
     actions.push(action);
   }
-  if (alreadyGoing > 0) warnings.push(`${alreadyGoing} target(s) on these nodes were already draining or unused: not planned again`);
+  if (alreadyGoing > 0) warnings.push(alreadyGoingWarning(alreadyGoing));
   return {
     id: input.planId,
     trigger: input.trigger,
