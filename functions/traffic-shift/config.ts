@@ -44,6 +44,8 @@ export interface TrafficConfig {
   /** The bus ARN step schedules put their event on, and the role Scheduler assumes to do it. */
   readonly stepEventBusArn: string;
   readonly schedulerRoleArn: string;
+  /** SCHEDULER_DLQ_ARN: where an undeliverable step schedule goes (optional). */
+  readonly schedulerDeadLetterArn: string | undefined;
   readonly schedulerGroup: string;
   /** DescribeRules reads after a write before the shift gives up on seeing its weights. */
   readonly verifyAttempts: number;
@@ -140,6 +142,7 @@ export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
     eventBus: text(env, 'EVENT_BUS') ?? text(env, 'AUDIT_EVENT_BUS'),
     stepEventBusArn: required('STEP_EVENT_BUS_ARN', 'the bus ARN the step schedules deliver to'),
     schedulerRoleArn: required('SCHEDULER_ROLE_ARN', 'the role EventBridge Scheduler assumes to put step events'),
+    schedulerDeadLetterArn: text(env, 'SCHEDULER_DLQ_ARN'),
     schedulerGroup: text(env, 'SCHEDULER_GROUP') ?? 'default',
     verifyAttempts: integer(env, 'VERIFY_ATTEMPTS', 4, 1, 20),
     verifyIntervalMs: integer(env, 'VERIFY_INTERVAL_MS', 2000, 0, 60_000),

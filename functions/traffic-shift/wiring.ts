@@ -60,6 +60,7 @@ export function buildTrafficDeps(service: string, wiring: TrafficWiring = {}): T
       groupName: config.schedulerGroup,
       eventBusArn: config.stepEventBusArn,
       roleArn: config.schedulerRoleArn,
+      ...(config.schedulerDeadLetterArn ? { deadLetterArn: config.schedulerDeadLetterArn } : {}),
     }),
     logger,
     now: wiring.now ?? (() => new Date()),

@@ -55,7 +55,8 @@ function staleAfterFirstWrite(deps: TrafficDeps, ruleArn: string, n: number): Tr
 describe('traffic shift', () => {
   it('shifts 0 -> 100 in steps, pausing on Scheduler one-time schedules, preserving the whole action list', async () => {
     const t = seedTrafficTopology(fakeAws);
-    const deps = trafficDeps(fakeAws, t);
+    const dlq = 'arn:aws:sqs:us-east-1:123456789012:quiesce-events-dlq';
+    const deps = trafficDeps(fakeAws, t, { SCHEDULER_DLQ_ARN: dlq });
     const seen: number[][] = [];
     const first = await dispatch(deps, synced());
     expect(first).toMatchObject({ status: 'step-applied', step: 1, percent: 10 });
@@ -64,6 +65,8 @@ describe('traffic shift', () => {
     const [pending] = fakeAws.scheduler.schedules();
     expect(pending).toMatchObject({ at: fakeAws.clock.now() + 300_000, state: 'ENABLED' });
     expect(JSON.parse(pending!.target.Input!)).toMatchObject({ stepIndex: 1, steps: [10, 50, 100] });
+    // A step that cannot be delivered is retried for an hour, then dead-lettered (seen), never lost.
+    expect(pending!.target).toMatchObject({ DeadLetterConfig: { Arn: dlq }, RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 } });
     const rest = await runShiftToCompletion(deps, { source: 'quiesce', 'detail-type': 'Traffic Shift Step Due', detail: JSON.parse(pending!.target.Input!) }, {
       clock: fakeAws.clock,
       scheduler: { nextDueAt: () => fakeAws.scheduler.nextDueAt(), fireDue: () => { seen.push(weights(t)); return fakeAws.scheduler.fireDue(); } },

@@ -185,14 +185,19 @@ describe('triggers and event patterns', () => {
     expect(res('DeployWebhookLambdaFunction').Properties['ReservedConcurrentExecutions']).toBeGreaterThan(0);
   });
 
-  it('traffic-shift: Deployment Synced and its own step events on the quiesce bus; Scheduler may only put events there', () => {
+  it('traffic-shift: Deployment Synced and its own step events on the quiesce bus; Scheduler may only put events there (and dead-letter them)', () => {
     const [[, rule] = []] = rulesTargeting('TrafficShiftLambdaFunction');
     expect(rule?.Properties['EventPattern']).toEqual({ source: ['quiesce'], 'detail-type': ['Deployment Synced', 'Traffic Shift Step Due', 'Weighted Rule Failover Check'] });
     expect(getAtt(rule?.Properties['EventBusName'])).toBe('QuiesceBus');
     const scheduler = res('SchedulerInvokeRole').Properties;
     expect(JSON.stringify(scheduler['AssumeRolePolicyDocument'])).toContain('scheduler.amazonaws.com');
-    const actions = (scheduler['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => asList(s.Action)));
-    expect(actions).toEqual(['events:PutEvents']);
+    const statements = (scheduler['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+    expect(statements.map((st) => [asList(st.Action), JSON.stringify(st.Resource)])).toEqual([
+      [['events:PutEvents'], JSON.stringify({ 'Fn::GetAtt': ['QuiesceBus', 'Arn'] })],
+      [['sqs:SendMessage'], JSON.stringify({ 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] })],
+    ]);
+    const env = (res('TrafficShiftLambdaFunction').Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(getAtt(env['SCHEDULER_DLQ_ARN'])).toBe('EventsDeadLetterQueue');
   });
 });
 

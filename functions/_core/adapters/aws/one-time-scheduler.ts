@@ -17,8 +17,13 @@ export interface AwsOneTimeSchedulerOptions {
   readonly groupName?: string;
   /** ARN of the event bus the schedule puts its event on. */
   readonly eventBusArn: string;
-  /** Role Scheduler assumes to call events:PutEvents on that bus. */
+  /** Role Scheduler assumes to call events:PutEvents on that bus (and to send to the dead-letter queue). */
   readonly roleArn: string;
+  /**
+   * SQS queue for a schedule whose delivery failed every retry: a step that could not be delivered must be
+   * seen (its alarm), not lost. Unset = Scheduler's own retries only.
+   */
+  readonly deadLetterArn?: string;
 }
 
 /** `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second. */
@@ -57,6 +62,9 @@ export class AwsOneTimeScheduler implements OneTimeSchedulerPort {
               RoleArn: this.#options.roleArn,
               Input: JSON.stringify(s.detail),
               EventBridgeParameters: { DetailType: s.detailType, Source: QUIESCE_SOURCE },
+              // A step is worth delivering late, not never: retry for an hour, then dead-letter it.
+              RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 },
+              ...(this.#options.deadLetterArn ? { DeadLetterConfig: { Arn: this.#options.deadLetterArn } } : {}),
             },
           }),
         ),
