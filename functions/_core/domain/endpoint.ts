@@ -18,6 +18,19 @@ export interface NodeInstance {
   readonly privateIp: string | undefined;
 }
 
+/**
+ * One ENI as quiesce needs it: whose it is (instance, VPC, tags) and the addresses it holds (secondary IPs
+ * and delegated /28 prefixes). Both the node observers and the sweeper's VPC truth read ENIs this way.
+ */
+export interface NetworkInterface {
+  readonly networkInterfaceId: string;
+  readonly instanceId: string | undefined;
+  readonly vpcId: string | undefined;
+  readonly privateIps: readonly string[];
+  readonly ipv4Prefixes: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
 /** The IPs and /28 prefixes on every ENI attached to a node. */
 export interface NodeAddresses {
   readonly instanceId: string;

@@ -6,18 +6,11 @@
  * Ports speak domain types, not SDK shapes, so that a planner test can build state in three lines and an
  * adapter is the only place that knows how AWS spells a field.
  */
-import type { NodeInstance } from '../domain/endpoint.ts';
+import type { NetworkInterface, NodeInstance } from '../domain/endpoint.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../domain/registration.ts';
 
-/** One ENI as the core needs it. */
-export interface NetworkInterface {
-  readonly networkInterfaceId: string;
-  readonly instanceId: string | undefined;
-  readonly vpcId: string | undefined;
-  readonly privateIps: readonly string[];
-  readonly ipv4Prefixes: readonly string[];
-  readonly tags: Readonly<Record<string, string>>;
-}
+/** One ENI as the core needs it (a domain type, re-exported for the adapters). */
+export type { NetworkInterface };
 
 /** EC2: nodes and their addresses. */
 export interface Ec2Port {

@@ -10,6 +10,7 @@
  * pod list and the VPC's ENIs), and the weaker truth alone never removes a healthy registration.
  */
 import { missingOwnerAttributes } from '../ownership.ts';
+import type { NetworkInterface } from '../endpoint.ts';
 import type { NodeInstance } from '../endpoint.ts';
 import type { Ipv4Cidr } from '../ipv4.ts';
 import { ipv4ToInt, parseCidr } from '../ipv4.ts';
@@ -88,14 +89,7 @@ export function indexPods(pods: readonly ClusterPod[]): Map<string, ClusterPod[]
 }
 
 /** One ENI as the VPC truth needs it. */
-export interface VpcEni {
-  readonly networkInterfaceId: string;
-  readonly instanceId: string | undefined;
-  readonly vpcId: string | undefined;
-  readonly privateIps: readonly string[];
-  readonly ipv4Prefixes: readonly string[];
-  readonly tags: Readonly<Record<string, string>>;
-}
+export type VpcEni = NetworkInterface;
 
 /**
  * "Which ENI holds this IP?" for whole VPCs: secondary IPs by exact match, delegated prefixes (VPC CNI prefix
