@@ -18,8 +18,6 @@ export interface NodeWorkflowWiring {
   readonly clients?: AwsClients;
   readonly logger?: Logger;
   readonly now?: () => Date;
-  /** Trigger-specific default for the blast-radius fraction (spot: none, the node dies anyway). */
-  readonly defaultMaxFraction?: number;
   /** Backoff policy override (tests shorten it; production keeps the defaults). */
   readonly retry?: Partial<RetryPolicy>;
   /** The optional weighted-rule failover step (see `buildWeightedFailover` in functions/traffic-shift/wiring.ts). */
@@ -28,8 +26,7 @@ export interface NodeWorkflowWiring {
 
 /** Everything the node workflow (spot interruption and its re-checks) needs, wired to real AWS. */
 export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWiring = {}): NodeWorkflowDeps {
-  const loaded = wiring.config ?? loadConfig();
-  const config: QuiesceConfig = { ...loaded, maxDeregisterFraction: loaded.maxDeregisterFraction ?? wiring.defaultMaxFraction };
+  const config: QuiesceConfig = wiring.config ?? loadConfig();
   const logger = wiring.logger ?? createLogger(service);
   const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
   const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;

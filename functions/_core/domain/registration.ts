@@ -56,10 +56,3 @@ export type Registration = TargetRegistration | CloudMapRegistration;
 
 /** States in which a target no longer receives new connections from a deregistration of ours. */
 export const GONE_OR_GOING: ReadonlySet<TargetState> = new Set(['draining', 'unused', 'unhealthy.draining']);
-
-/** A stable key for a registration: used for de-duplication, audit records and idempotency. */
-export function registrationKey(r: Registration): string {
-  return r.kind === 'target'
-    ? `tg:${r.targetGroupArn}|${r.id}|${r.port ?? ''}`
-    : `cm:${r.serviceId}|${r.instanceId}`;
-}

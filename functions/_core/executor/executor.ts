@@ -9,7 +9,7 @@
  * calls and writes share one budget.
  */
 import { chunk, mapWithConcurrency } from '../concurrency.ts';
-import { awsErrorName, isRetryableAwsError } from '../errors.ts';
+import { awsErrorName, GuardRefusedError, isRetryableAwsError } from '../errors.ts';
 import type { DeregisterInstanceAction, DeregisterTargetAction, Plan, PlanAction, SetWeightsAction } from '../domain/plan.ts';
 import { actionKey } from '../domain/plan.ts';
 import { groupOf } from '../domain/guards.ts';
@@ -97,7 +97,7 @@ function blastRadius(plan: Plan, minHealthy: number): { allowed: PlanAction[]; r
         action,
         status: 'refused',
         attempts: 0,
-        error: { name: 'GuardRefusedError', message: `would leave ${group} below ${minHealthy} healthy`, retryable: false },
+        error: failure(new GuardRefusedError(`would leave ${group} below ${minHealthy} healthy`)),
       });
       continue;
     }
