@@ -41,6 +41,24 @@ export interface QuiesceConfig {
   /** Calls in flight at once when fanning out (DescribeTargetHealth, ListInstances, DeregisterInstance). */
   readonly concurrency: number;
   readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
+  /**
+   * DynamoDB table of the guard across writers (group leases and ledgers; shared with the traffic shift).
+   * Unset = each invocation guards only against its own census (warned at start).
+   */
+  readonly stateTable: string | undefined;
+  /** How long one group lease lasts: one read and a decision. */
+  readonly coordinationLeaseSeconds: number;
+  /** How long a removal counts in a group's ledger: removals within it share MAX_DEREGISTER_FRACTION. */
+  readonly coordinationWindowSeconds: number;
+  /** How long a writer waits for a lease another writer holds before failing (retried). */
+  readonly coordinationWaitSeconds: number;
+  /** Node signals older than this (by their EventBridge `time`) are replays: ignored, with the reason. */
+  readonly maxEventAgeSeconds: number;
+  /** How long the executor follows Cloud Map operations to SUCCESS / FAIL inside one invocation. */
+  readonly cloudMapOperationWaitSeconds: number;
+  /** First delay before a failed SQS record is visible again (doubled per receive up to the maximum). */
+  readonly retryDelaySeconds: number;
+  readonly retryMaxDelaySeconds: number;
 }
 
 /** The environment as configuration reads it. */
@@ -134,5 +152,13 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     auditEventBus: text(env, 'AUDIT_EVENT_BUS'),
     concurrency: integer(env, 'CONCURRENCY', 16, 1, 128),
     rateLimits: parseRateLimits('RATE_LIMITS', text(env, 'RATE_LIMITS')),
+    stateTable: text(env, 'STATE_TABLE'),
+    coordinationLeaseSeconds: integer(env, 'COORDINATION_LEASE_SECONDS', 10, 1, 120),
+    coordinationWindowSeconds: integer(env, 'COORDINATION_WINDOW_SECONDS', 60, 1, 3600),
+    coordinationWaitSeconds: integer(env, 'COORDINATION_WAIT_SECONDS', 5, 0, 60),
+    maxEventAgeSeconds: integer(env, 'MAX_EVENT_AGE_SECONDS', 600, 1, 86_400),
+    cloudMapOperationWaitSeconds: integer(env, 'CLOUDMAP_OPERATION_WAIT_SECONDS', 20, 0, 300),
+    retryDelaySeconds: integer(env, 'RETRY_DELAY_SECONDS', 2, 0, 900),
+    retryMaxDelaySeconds: integer(env, 'RETRY_MAX_DELAY_SECONDS', 30, 0, 900),
   };
 }

@@ -55,6 +55,35 @@ export class GuardRefusedError extends QuiesceError {
   }
 }
 
+/**
+ * The state table behind the guard across writers could not be reached (or answered nonsense). quiesce
+ * fails safe: nothing is written without the lease, and the work is retried.
+ */
+export class CoordinationUnavailableError extends QuiesceError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { retryable: true, cause });
+  }
+}
+
+/** Another writer held a group's lease for longer than the executor waits: retried, never written blind. */
+export class LeaseBusyError extends QuiesceError {
+  constructor(message: string) {
+    super(message, { retryable: true });
+  }
+}
+
+/**
+ * A Cloud Map operation ended in FAIL (GetOperation `ErrorCode`, e.g. ACCESS_DENIED, INTERNAL_FAILURE): the
+ * instance is still registered. Counted as a permanent failure, so the invocation fails and alarms.
+ */
+export class CloudMapOperationFailedError extends QuiesceError {
+  readonly errorCode: string;
+  constructor(operationId: string, errorCode: string, errorMessage: string) {
+    super(`Cloud Map operation ${operationId} ended in FAIL (${errorCode}): ${errorMessage}`, { retryable: false });
+    this.errorCode = errorCode;
+  }
+}
+
 /** The name AWS gave an error (SDK v3 sets `name` to the error code), or the JS name. */
 export function awsErrorName(err: unknown): string {
   if (err && typeof err === 'object' && 'name' in err && typeof err.name === 'string') return err.name;

@@ -1,13 +1,18 @@
 /**
- * Core wiring: the SDK clients, the shared rate-limit budget and one adapter per port, which every
- * trigger's own wiring builds on (each trigger adds its executor, audit sink and workflow dependencies).
+ * Core wiring: the SDK clients, the shared rate-limit budget, one adapter per port and the one executor,
+ * which every trigger's own wiring builds on (each trigger adds its audit sink and workflow dependencies).
  * Built once per Lambda container, on first invocation, so a configuration error is reported with its
  * variable name instead of a failed init.
  */
-import { ApiBudget, AwsAutoScaling, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClients, type ApiFamily, type AwsClients, type RetryPolicy } from './adapters/aws/index.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ApiBudget, AwsAutoScaling, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClients, sdkClientConfig, type ApiFamily, type AwsClients, type RetryPolicy } from './adapters/aws/index.ts';
+import { AwsDynamoGroupLeases } from './adapters/aws/dynamo-group-leases.ts';
 import type { QuiesceConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { API_FAMILIES } from './adapters/aws/budget.ts';
+import { createExecutor, type Executor, type ExecutorOptions } from './executor/executor.ts';
+import type { GroupLeasePort } from './ports/state-store.ts';
+import type { Logger } from './telemetry.ts';
 
 /** The shared AWS side of every trigger: clients, the rate-limit budget, one adapter per port. */
 export interface AwsDeps {
@@ -17,6 +22,8 @@ export interface AwsDeps {
   readonly elbv2: AwsElbv2;
   readonly cloudMap: AwsCloudMap;
   readonly autoscaling: AwsAutoScaling;
+  /** Group leases of the guard across writers; undefined without STATE_TABLE. */
+  readonly leases: GroupLeasePort | undefined;
 }
 
 /** Checks RATE_LIMITS names against the known API families (a typo must not silently do nothing). */
@@ -45,5 +52,49 @@ export function buildAwsDeps(
     elbv2: new AwsElbv2(clients.elbv2, budget),
     cloudMap: new AwsCloudMap(clients.serviceDiscovery, budget),
     autoscaling: new AwsAutoScaling(clients.autoScaling, budget),
+    leases: config.stateTable ? new AwsDynamoGroupLeases(new DynamoDBClient(sdkClientConfig()), budget, config.stateTable) : undefined,
   };
+}
+
+/** What differs between the triggers' executors. */
+export interface ExecutorWiring {
+  /** The trigger (recorded in the group ledgers). */
+  readonly writer: string;
+  /** This trigger's MAX_DEREGISTER_FRACTION (the sweeper has its own SWEEP_MAX_FRACTION). */
+  readonly maxFraction: number | undefined;
+  readonly dryRun?: boolean;
+  readonly logger?: Logger;
+  readonly sleep?: ExecutorOptions['sleep'];
+  readonly now?: () => Date;
+}
+
+/**
+ * The one executor of a trigger, with the guard across writers when STATE_TABLE is set. Without it each
+ * invocation can only guard against its own census: that is said once, loudly, at start.
+ */
+export function buildExecutor(config: QuiesceConfig, aws: AwsDeps, wiring: ExecutorWiring): Executor {
+  if (!aws.leases) wiring.logger?.warn('STATE_TABLE is not set: MIN_HEALTHY_TARGETS and MAX_DEREGISTER_FRACTION hold per invocation only, not across concurrent writers');
+  return createExecutor(
+    { elbv2: aws.elbv2, cloudMap: aws.cloudMap },
+    {
+      dryRun: wiring.dryRun ?? config.dryRun,
+      concurrency: config.concurrency,
+      minHealthy: config.minHealthyTargets,
+      operationWaitMs: config.cloudMapOperationWaitSeconds * 1000,
+      ...(aws.leases
+        ? {
+            coordination: {
+              leases: aws.leases,
+              leaseMs: config.coordinationLeaseSeconds * 1000,
+              windowMs: config.coordinationWindowSeconds * 1000,
+              waitMs: config.coordinationWaitSeconds * 1000,
+              maxFraction: wiring.maxFraction,
+              writer: wiring.writer,
+            },
+          }
+        : {}),
+      ...(wiring.sleep ? { sleep: wiring.sleep } : {}),
+      ...(wiring.now ? { now: wiring.now } : {}),
+    },
+  );
 }

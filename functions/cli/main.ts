@@ -23,7 +23,7 @@ import { ConfigError, InvalidEventError } from '#core/errors.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import { buildNodeWorkflowDeps } from '../spot-interruption/wiring.ts';
-import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from '../spot-interruption/deregister-nodes.ts';
+import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from '../spot-interruption/workflow.ts';
 import { toWorkItem } from '../spot-interruption/handler.ts';
 import { formatPlan, formatResult } from './format.ts';
 import { Progress } from './progress.ts';
@@ -52,6 +52,8 @@ export interface CliIo {
   /** SDK clients (default: `createAwsClients()` on the standard configuration, region from --region). */
   readonly clients?: AwsClients;
   readonly now?: () => Date;
+  /** Waits of the executor (leases, Cloud Map operations); default a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** The real terminal. */
@@ -192,7 +194,7 @@ function clientsFor(io: CliIo, flags: Flags): AwsClients {
 /** Node-signal deps for one mode: `plan` writes nothing at all (no executor write, no audit, no re-check). */
 function nodeDeps(config: QuiesceConfig, mode: 'plan' | 'apply', io: CliIo, clients: AwsClients, logger: Logger, progress: Progress): NodeWorkflowDeps {
   const effective: QuiesceConfig = mode === 'plan' ? { ...config, dryRun: true, auditEventBus: undefined, recheckQueueUrl: undefined } : config;
-  const base = buildNodeWorkflowDeps('quiesce-cli', { config: effective, clients, logger, ...(io.now ? { now: io.now } : {}) });
+  const base = buildNodeWorkflowDeps('quiesce-cli', { config: effective, clients, logger, ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
   return { ...base, ec2: progress.wrap('ec2', base.ec2), elbv2: progress.wrap('elbv2', base.elbv2), cloudMap: progress.wrap('cloudmap', base.cloudMap) };
 }
 

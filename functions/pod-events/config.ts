@@ -28,6 +28,14 @@ export interface PodEventsConfig extends QuiesceConfig {
   readonly notReadyAction: NotReadyAction;
   /** Whether kubernetes-event-exporter events are resolved through the cluster API (needs an EKS access entry). */
   readonly exporterEnabled: boolean;
+  /**
+   * Identity before address: when the cluster API cannot say whether a pod's IP is still that pod's, an
+   * event younger than this (by the forwarder's observedAt) proceeds on the event alone; an older one, a
+   * retry that may meet the IP reused by another pod, is refused with the reason.
+   */
+  readonly identityFreshSeconds: number;
+  /** Per-request timeout of the identity check's cluster API calls (ms): the early deregistration must stay early. */
+  readonly clusterTimeoutMs: number;
 }
 
 /** Reads the pod-events configuration (shared variables plus this trigger's own). */
@@ -47,5 +55,7 @@ export function loadPodEventsConfig(env: Env = process.env): PodEventsConfig {
     vpcId,
     notReadyAction: notReady,
     exporterEnabled: bool(env, 'EXPORTER_ENABLED', true),
+    identityFreshSeconds: integer(env, 'IDENTITY_FRESH_SECONDS', 5, 0, 3600),
+    clusterTimeoutMs: integer(env, 'CLUSTER_TIMEOUT_MS', 2000, 100, 60_000),
   };
 }

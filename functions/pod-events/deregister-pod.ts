@@ -3,7 +3,8 @@
  * kubernetes-event-exporter's events), find the registrations that may point at it (the cached registration
  * index, verified fresh), plan (pure), guard, apply, audit.
  *
- *   signal -> pod (ips, uid) -> stale? -> index lookup (fresh) -> plan -> guards -> apply -> audit
+ *   signal -> pod (ips, uid) -> stale? -> identity (the IP is still this pod's) -> index lookup (fresh)
+ *          -> plan -> guards -> apply (under each group's lease) -> audit
  *
  * Every "nothing to do" is an `ignored` result with a reason that is logged: an unknown pod or IP is a
  * no-op with a log line, never an error and never a write.
@@ -16,6 +17,8 @@ import { planSummary, type Plan } from '#core/domain/plan.ts';
 import { planPodDeregistration, type TerminatingPod } from '#core/domain/planners/pod-deregistration.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import type { IndexLookup, RegistrationIndex } from '#core/observe/target-index.ts';
+import { observationsOf } from '#core/executor/cross-writer.ts';
+import { verifyPodIdentity } from './identity.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { PodEventsConfig } from './config.ts';
 import type { PodSignal } from './events.ts';
@@ -24,7 +27,10 @@ import type { PodSignal } from './events.ts';
 export interface PodWorkflowDeps {
   readonly config: PodEventsConfig;
   readonly index: RegistrationIndex;
-  /** The cluster API, for exporter events (they carry no pod IP); undefined = exporter events are ignored. */
+  /**
+   * The cluster API: resolves exporter events (they carry no pod IP) and proves a forwarder event's IP is
+   * still its pod's. Undefined = exporter events are ignored and identity rests on the event's age.
+   */
   readonly cluster: EksClusterPortFactory | undefined;
   readonly executor: Executor;
   readonly audit: AuditSink;
@@ -41,11 +47,15 @@ export interface PodWorkflowResult {
   readonly result?: ApplyResult;
   /** How the registrations were found (cold scan, warm index, refreshed on a miss). */
   readonly lookup?: IndexLookup['path'];
-  /** Deregistrations left undone that another attempt could finish: the caller must fail so it is retried. */
+  /** Deregistrations left undone (failed, retryably or not): the caller must fail so it is retried and alarmed. */
   readonly retry: boolean;
 }
 
-type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string } | { ignored: string };
+/**
+ * The pod and why it is going; `observedAt` (forwarder events) is when the forwarder saw it, for the
+ * identity check's fallback. Exporter events are resolved through the cluster by uid, so already verified.
+ */
+type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string; observedAt?: string } | { ignored: string };
 
 /** The pod a signal is about, or why there is nothing to do. */
 async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Resolved> {
@@ -64,7 +74,7 @@ async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Res
         ports: d.containerPorts.map((p) => p.containerPort),
         ...(d.hostNetwork ? { hostNetwork: true } : {}),
       };
-      return { pod, deletionTimestamp: d.deletionTimestamp, why };
+      return { pod, deletionTimestamp: d.deletionTimestamp, why, observedAt: d.observedAt };
     }
     case 'exporter-killing': {
       const at = `${signal.namespace}/${signal.name}`;
@@ -99,16 +109,29 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   };
   const resolved = await resolvePod(signal, deps);
   if ('ignored' in resolved) return ignore(resolved.ignored);
-  const { pod } = resolved;
-  const subject = `${pod.namespace}/${pod.name}`;
+  const subject = `${resolved.pod.namespace}/${resolved.pod.name}`;
   if (resolved.deletionTimestamp !== null) {
     const late = now.getTime() - Date.parse(resolved.deletionTimestamp);
     if (late > config.staleAfterSeconds * 1000) {
-      return ignore(`stale event: pod ${subject} was due to die ${Math.round(late / 1000)} s ago; its IP may belong to another pod now`, { pod });
+      return ignore(`stale event: pod ${subject} was due to die ${Math.round(late / 1000)} s ago; its IP may belong to another pod now`, { pod: resolved.pod });
     }
   }
-  if (pod.ips.length === 0) return ignore(`pod ${subject} has no IP`, { pod });
+  if (resolved.pod.ips.length === 0) return ignore(`pod ${subject} has no IP`, { pod: resolved.pod });
 
+  // Identity before address: only IPs still proven to be this pod's (forwarder events; exporter events were
+  // resolved by uid through the cluster a moment ago).
+  const identity = resolved.observedAt
+    ? await verifyPodIdentity(resolved.pod, deps.cluster, { observedAt: resolved.observedAt, now, freshSeconds: config.identityFreshSeconds })
+    : { ips: resolved.pod.ips, refused: [], how: 'resolved through the cluster API by uid' };
+  for (const r of identity.refused) logger.warn('pod IP not deregistered: identity not proven', { pod: subject, ip: r.ip, reason: r.reason });
+  if (identity.ips.length === 0) {
+    const reason = identity.refused.map((r) => r.reason).join('; ');
+    await deps.audit.rejected({ status: 'refused', error: 'IdentityUnproven', message: reason, pod: subject });
+    return ignore(`refused: ${reason}`, { pod: resolved.pod });
+  }
+  const pod: TerminatingPod = { ...resolved.pod, ips: identity.ips };
+
+  const observedAt = now.getTime();
   const lookup = await deps.index.lookup({ ips: pod.ips, pod: { namespace: pod.namespace, name: pod.name } });
   const raw = planPodDeregistration({
     planId: randomUUID(),
@@ -121,13 +144,14 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
     ownerAttributes: config.cloudMapOwnerAttributes,
     now,
   });
-  const plan = guardPlan(raw, { minHealthy: config.minHealthyTargets, maxFraction: config.maxDeregisterFraction, subject: `pod ${subject}` });
+  const guarded = guardPlan(raw, { minHealthy: config.minHealthyTargets, maxFraction: config.maxDeregisterFraction, subject: `pod ${subject}` });
+  const plan: Plan = { ...guarded, warnings: [...guarded.warnings, ...identity.refused.map((r) => `not deregistered: ${r.reason}`)] };
   if (plan.actions.length === 0 && plan.heldBack.length === 0) {
     return ignore(`no registration points at pod ${subject} (${pod.ips.join(', ')})`, { pod, plan, lookup: lookup.path });
   }
   logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
   for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
-  const result = await deps.executor.apply(plan);
+  const result = await deps.executor.apply(plan, { observed: observationsOf([...lookup.targets, ...lookup.instances], observedAt), subject: `pod ${subject}` });
   await deps.audit.record(plan, result);
-  return { status: result.dryRun ? 'dry-run' : 'applied', pod, plan, result, lookup: lookup.path, retry: result.retryableFailures > 0 };
+  return { status: result.dryRun ? 'dry-run' : 'applied', pod, plan, result, lookup: lookup.path, retry: result.retryableFailures + result.permanentFailures > 0 };
 }

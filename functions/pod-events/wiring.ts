@@ -8,10 +8,9 @@ import { AwsEventBus, sdkClientConfig, type AwsClients, type RetryPolicy } from 
 import { createEksClusterPort, type EksDescribeClient, type EksTokenCredentials } from '#core/adapters/kube/index.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { ConfigError } from '#core/errors.ts';
-import { createExecutor, type ExecutorOptions } from '#core/executor/executor.ts';
 import { RegistrationIndex } from '#core/observe/target-index.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
-import { buildAwsDeps } from '#core/wiring.ts';
+import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
 import { loadPodEventsConfig, type PodEventsConfig } from './config.ts';
 import type { PodWorkflowDeps } from './deregister-pod.ts';
 
@@ -26,8 +25,8 @@ export interface PodWorkflowWiring {
   readonly logger?: Logger;
   readonly now?: () => Date;
   readonly retry?: Partial<RetryPolicy>;
-  /** Executor overrides (tests: a sleep that advances the fake clock). */
-  readonly executor?: Partial<Pick<ExecutorOptions, 'sleep'>>;
+  /** Executor waits (DuplicateRequest, leases, Cloud Map operations); tests tie them to the fake clock. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Everything the pod workflow needs, wired to real AWS (or whatever the SDK's standard config names). */
@@ -67,22 +66,23 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
     now: () => now().getTime(),
   });
 
-  let cluster: PodWorkflowDeps['cluster'];
-  if (config.exporterEnabled) {
-    const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
-    if (!region) throw new ConfigError('AWS_REGION', 'required to sign the EKS token for kubernetes-event-exporter events');
-    cluster = createEksClusterPort({ eks: describe, clusterName: config.clusterName, region, ...(wiring.kubeCredentials ? { credentials: wiring.kubeCredentials } : {}) });
-  }
+  // The cluster API proves identity (every event) and resolves exporter events.
+  const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
+  if (!region) throw new ConfigError('AWS_REGION', 'required to sign the EKS token for the cluster API');
+  const cluster = createEksClusterPort({
+    eks: describe,
+    clusterName: config.clusterName,
+    region,
+    timeoutMs: config.clusterTimeoutMs,
+    ...(wiring.kubeCredentials ? { credentials: wiring.kubeCredentials } : {}),
+  });
   const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
   return {
     config,
     index,
     cluster,
-    executor: createExecutor(
-      { elbv2: aws.elbv2, cloudMap: aws.cloudMap },
-      { dryRun: config.dryRun, concurrency: config.concurrency, minHealthy: config.minHealthyTargets, ...wiring.executor },
-    ),
+    executor: buildExecutor(config, aws, { writer: 'pod-events', maxFraction: config.maxDeregisterFraction, logger, now, ...(wiring.sleep ? { sleep: wiring.sleep } : {}) }),
     audit: createAuditSink(bus, logger),
     logger,
     now,

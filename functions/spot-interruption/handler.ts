@@ -1,21 +1,20 @@
 /**
  * Trigger: spot interruption warnings, rebalance recommendations, instance state changes and Auto Scaling
  * terminate lifecycle actions, delivered by EventBridge directly or through an SQS queue (durable, batched:
- * a reclaim wave of many warnings is handled as one batch, with partial batch failures reported), plus the
- * re-registration guard's own delayed re-check messages on that queue.
- *
- * The handler stays thin: parse, then hand the batch to the workflow (observe, plan, guard, apply).
+ * a reclaim wave is one batch, partial batch failures reported and retried in seconds), plus the
+ * re-registration guard's own delayed re-checks on that queue. Thin: parse, then the workflow.
  */
 import middy from '@middy/core';
-import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ApplyError, InvalidEventError } from '#core/errors.ts';
 import { DetailType, parseEnvelope, parseNodeSignal, parseRecheck } from '#core/contracts/node-events.ts';
-import { publishMetrics } from '#core/middleware/publish-metrics.ts';
+import { buildWeightedFailover } from '#core/failover/wiring.ts';
+import { publishMetrics, recordApplyMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
-import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
-import { buildNodeWorkflowDeps } from './wiring.ts';
-import { buildWeightedFailover } from '../traffic-shift/wiring.ts';
-import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from './deregister-nodes.ts';
+import { backoffSeconds, receiveCountOf, sqsRetryBackoff } from '#core/middleware/sqs-retry-backoff.ts';
+import { createLogger, createMetrics, type Logger, type Metrics } from '#core/telemetry.ts';
+import { buildNodeWorkflowDeps, type SpotDeps } from './wiring.ts';
+import { deregisterNodes, type NodeWorkflowResult, type WorkItem } from './workflow.ts';
 
 /** What a direct (EventBridge) invocation returns; SQS invocations return the batch response. */
 export interface SpotInvocationResult {
@@ -26,12 +25,6 @@ export interface SpotInvocationResult {
   readonly reason?: string;
 }
 
-type SpotEvent = EventBridgeEvent<string, unknown> | SQSEvent;
-
-function isSqs(event: unknown): event is SQSEvent {
-  return typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
-}
-
 /** Parses one raw input (an EventBridge envelope, or an SQS body holding one) into a work item. */
 export function toWorkItem(itemId: string, raw: unknown): WorkItem {
   const envelope = parseEnvelope(raw);
@@ -39,65 +32,56 @@ export function toWorkItem(itemId: string, raw: unknown): WorkItem {
   return { itemId, input: parseNodeSignal(envelope) };
 }
 
-function recordMetrics(metrics: Metrics, outcome: NodeWorkflowResult): void {
-  if (!outcome.result || !outcome.plan) return;
-  metrics.addMetric('planned', MetricUnit.Count, outcome.plan.actions.length);
-  metrics.addMetric('heldBack', MetricUnit.Count, outcome.plan.heldBack.length);
-  metrics.addMetric('deregistered', MetricUnit.Count, outcome.result.counts.deregistered + outcome.result.counts.submitted);
-  metrics.addMetric('failed', MetricUnit.Count, outcome.result.counts.failed);
-}
+const isRecheck = (record: SQSRecord): boolean => typeof record.body === 'string' && record.body.includes(`"detail-type":"${DetailType.recheck}"`);
+/** Time left to apply in: the invocation's remaining time minus 10 s for lifecycle hooks, re-checks and audit. */
+const deadlineOf = (context: Context | undefined, now: Date): number | undefined =>
+  typeof context?.getRemainingTimeInMillis === 'function' ? now.getTime() + context.getRemainingTimeInMillis() - 10_000 : undefined;
 
-/**
- * Builds the handler around a dependency factory (called once per container, on first use, so a
- * configuration error is reported per invocation with its variable name, and tests pass their own).
- */
-export function makeHandler(getDeps: () => NodeWorkflowDeps, logger: Logger = createLogger('spot-interruption'), metrics: Metrics = createMetrics('spot-interruption')) {
-  let deps: NodeWorkflowDeps | undefined;
-  const resolve = (): NodeWorkflowDeps => (deps ??= getDeps());
-
-  const run = async (event: SpotEvent): Promise<SpotInvocationResult | SQSBatchResponse> => {
-    const d = resolve();
-    if (isSqs(event)) {
+/** Builds the handler around a dependency factory (called once per container, on first use; tests pass theirs). */
+export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogger('spot-interruption'), metrics: Metrics = createMetrics('spot-interruption')) {
+  let deps: SpotDeps | undefined;
+  const run = async (event: EventBridgeEvent<string, unknown> | SQSEvent, context?: Context): Promise<SpotInvocationResult | SQSBatchResponse> => {
+    const d = (deps ??= getDeps());
+    const options = { deadline: deadlineOf(context, d.now()) };
+    const record = (outcome: NodeWorkflowResult): NodeWorkflowResult => (recordApplyMetrics(metrics, outcome.plan, outcome.result), outcome);
+    if (Array.isArray((event as SQSEvent | null)?.Records)) {
       const items: WorkItem[] = [];
-      for (const record of event.Records) {
+      for (const [i, r] of (event as SQSEvent).Records.entries()) {
         try {
-          items.push(toWorkItem(record.messageId, record.body));
+          items.push(toWorkItem(typeof r?.messageId === 'string' ? r.messageId : `record-${i}`, r?.body));
         } catch (err) {
           if (!(err instanceof InvalidEventError)) throw err;
           // A malformed message is reported, not retried: retrying cannot fix it (it goes nowhere else).
-          logger.warn('event rejected', { messageId: record.messageId, error: err.name, message: err.message, field: err.field });
-          await d.audit.rejected({ status: 'rejected', error: err.name, message: err.message, field: err.field, messageId: record.messageId });
+          logger.warn('event rejected', { messageId: r?.messageId, error: err.name, reason: err.message, field: err.field });
+          await d.audit.rejected({ status: 'rejected', error: err.name, message: err.message, field: err.field, messageId: r?.messageId });
         }
       }
-      const outcome = await deregisterNodes(items, d);
-      recordMetrics(metrics, outcome);
-      for (const r of outcome.retry) logger.warn('will be retried', r);
+      const outcome = record(await deregisterNodes(items, d, options));
+      for (const r of outcome.retry) logger.warn('will be retried', { ...r });
       return { batchItemFailures: outcome.retry.map((r) => ({ itemIdentifier: r.itemId })) };
     }
-    const item = toWorkItem(event.id ?? 'event', event);
-    const outcome = await deregisterNodes([item], d);
-    recordMetrics(metrics, outcome);
-    if (outcome.rejected.length > 0) {
-      return { status: 'rejected', reason: outcome.rejected.map((r) => `${r.instanceId}: ${r.reason}`).join('; ') };
-    }
-    if (!outcome.plan || !outcome.result) {
-      return { status: 'ignored', reason: outcome.ignored.map((i) => i.reason).join('; ') || 'nothing to do' };
-    }
+    const outcome = record(await deregisterNodes([toWorkItem((event as { id?: unknown })?.id === undefined ? 'event' : String((event as { id: unknown }).id), event)], d, options));
+    if (outcome.rejected.length > 0) return { status: 'rejected', reason: outcome.rejected.map((r) => `${r.instanceId}: ${r.reason}`).join('; ') };
+    if (!outcome.plan || !outcome.result) return { status: 'ignored', reason: outcome.ignored.map((i) => i.reason).join('; ') || 'nothing to do' };
     if (outcome.retry.length > 0) {
       // Fail the invocation so Lambda's async retries (then the on-failure destination) take it again.
-      throw new ApplyError(`${outcome.result.retryableFailures} deregistration(s) left undone: ${outcome.retry.map((r) => r.reason).join('; ')}`, outcome.result.retryableFailures, true);
+      const { retryableFailures, permanentFailures } = outcome.result;
+      throw new ApplyError(`${retryableFailures + permanentFailures} deregistration(s) left undone: ${outcome.retry.map((r) => r.reason).join("; ")}`, retryableFailures + permanentFailures, permanentFailures === 0);
     }
-    return {
-      status: outcome.result.dryRun ? 'dry-run' : 'applied',
-      planId: outcome.plan.id,
-      counts: { ...outcome.result.counts },
-      heldBack: outcome.plan.heldBack.length,
-    };
+    return { status: outcome.result.dryRun ? 'dry-run' : 'applied', planId: outcome.plan.id, counts: { ...outcome.result.counts }, heldBack: outcome.plan.heldBack.length + outcome.result.counts.refused };
   };
 
   return middy(run)
     .use(rejectInvalidInput(logger, () => deps?.audit))
-    .use(publishMetrics(metrics));
+    .use(publishMetrics(metrics))
+    .use(
+      sqsRetryBackoff({
+        visibility: () => deps?.queueVisibility,
+        // A re-check keeps its own pace; a failed signal comes back in 2, 4, 8... seconds, inside the warning.
+        delayFor: (r) => (isRecheck(r) ? (deps?.config.guardIntervalSeconds ?? 15) : backoffSeconds(receiveCountOf(r), deps?.config.retryDelaySeconds ?? 2, deps?.config.retryMaxDelaySeconds ?? 30)),
+        logger,
+      }),
+    );
 }
 
 /**
@@ -105,8 +89,4 @@ export function makeHandler(getDeps: () => NodeWorkflowDeps, logger: Logger = cr
  * FAILOVER_LISTENER_ARNS set, a target group that this node's loss takes below its minimum healthy targets
  * also has its weight in those listeners' weighted rules shifted to its healthy siblings.
  */
-export const handler = makeHandler(() =>
-  buildNodeWorkflowDeps('spot-interruption', {
-    weightedFailover: buildWeightedFailover('spot-interruption'),
-  }),
-);
+export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { weightedFailover: buildWeightedFailover('spot-interruption') }));

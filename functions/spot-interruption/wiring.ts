@@ -1,16 +1,22 @@
 /**
- * Wiring of the spot-interruption workflow: config + the core AWS adapters + executor + audit + the
- * re-check queue, built once per Lambda container (on first invocation, so a configuration error is
- * reported with its variable name instead of a failed init). The demo, the CLI and the tests build the same
- * dependencies, pointed at whatever endpoint the SDK's standard configuration names.
+ * Wiring of the spot-interruption workflow: config + the core AWS adapters + the executor (with the guard
+ * across writers when STATE_TABLE is set) + audit + the re-check queue, built once per Lambda container (on
+ * first invocation, so a configuration error is reported with its variable name instead of a failed init).
+ * The demo, the CLI and the tests build the same dependencies, pointed at whatever endpoint the SDK's
+ * standard configuration names.
  */
-import { AwsDelayQueue, AwsEventBus, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsDelayQueue, AwsEventBus, AwsQueueVisibility, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { loadConfig, type QuiesceConfig } from '#core/config.ts';
-import { createExecutor } from '#core/executor/executor.ts';
+import type { QueueVisibilityPort } from '#core/ports/index.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
-import { buildAwsDeps } from '#core/wiring.ts';
-import type { NodeWorkflowDeps } from './deregister-nodes.ts';
+import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
+import type { NodeWorkflowDeps } from './workflow.ts';
+
+/** The workflow's deps plus what only the handler uses (the retry delays of failed SQS records). */
+export interface SpotDeps extends NodeWorkflowDeps {
+  readonly queueVisibility: QueueVisibilityPort | undefined;
+}
 
 /** Options for {@link buildNodeWorkflowDeps}. */
 export interface NodeWorkflowWiring {
@@ -20,14 +26,17 @@ export interface NodeWorkflowWiring {
   readonly now?: () => Date;
   /** Backoff policy override (tests shorten it; production keeps the defaults). */
   readonly retry?: Partial<RetryPolicy>;
-  /** The optional weighted-rule failover step (see `buildWeightedFailover` in functions/traffic-shift/wiring.ts). */
+  /** Executor waits (DuplicateRequest, leases, Cloud Map operations); tests tie them to the fake clock. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** The optional weighted-rule failover step (see `buildWeightedFailover` in functions/_core/failover/wiring.ts). */
   readonly weightedFailover?: NodeWorkflowDeps['weightedFailover'];
 }
 
 /** Everything the node workflow (spot interruption and its re-checks) needs, wired to real AWS. */
-export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWiring = {}): NodeWorkflowDeps {
+export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWiring = {}): SpotDeps {
   const config: QuiesceConfig = wiring.config ?? loadConfig();
   const logger = wiring.logger ?? createLogger(service);
+  const now = wiring.now ?? (() => new Date());
   const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
   const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
@@ -38,10 +47,11 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
     cloudMap: aws.cloudMap,
     autoscaling: aws.autoscaling,
     delayQueue: config.recheckQueueUrl ? new AwsDelayQueue(aws.clients.sqs, aws.budget, config.recheckQueueUrl) : undefined,
-    executor: createExecutor({ elbv2: aws.elbv2, cloudMap: aws.cloudMap }, { dryRun: config.dryRun, concurrency: config.concurrency, minHealthy: config.minHealthyTargets }),
+    queueVisibility: new AwsQueueVisibility(aws.clients.sqs, aws.budget, config.recheckQueueUrl ? [config.recheckQueueUrl] : []),
+    executor: buildExecutor(config, aws, { writer: service, maxFraction: config.maxDeregisterFraction, logger, now, ...(wiring.sleep ? { sleep: wiring.sleep } : {}) }),
     audit: createAuditSink(bus, logger),
     logger,
-    now: wiring.now ?? (() => new Date()),
+    now,
     ...(wiring.weightedFailover ? { weightedFailover: wiring.weightedFailover } : {}),
   };
 }

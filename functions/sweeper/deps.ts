@@ -7,10 +7,9 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { AwsEventBus, createAwsClients, sdkClientConfig, type AwsClients, type AwsClientsOptions, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import type { EksTokenCredentials } from '#core/adapters/kube/index.ts';
 import { createAuditSink } from '#core/audit.ts';
-import { createExecutor } from '#core/executor/executor.ts';
 import { createClusterSource } from '#core/observe/cluster.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
-import { buildAwsDeps } from '#core/wiring.ts';
+import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
 import { loadSweeperConfig, type SweeperConfig } from './config.ts';
 import type { SweepDeps } from './run-sweep.ts';
 
@@ -25,9 +24,9 @@ export interface SweepWiring {
   readonly logger?: Logger;
   readonly now?: () => Date;
   readonly retry?: Partial<RetryPolicy>;
-  /** Executor waits (DuplicateRequest backoff); tests tie them to the fake clock. */
+  /** Executor waits (DuplicateRequest, leases, Cloud Map operations); tests tie them to the fake clock. */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** The weighted-rule failover/restore pass (see `buildWeightedFailover` in functions/traffic-shift/wiring.ts). */
+  /** The weighted-rule failover/restore pass (see `buildWeightedFailover` in functions/_core/failover/wiring.ts). */
   readonly weightedFailover?: SweepDeps['weightedFailover'];
 }
 
@@ -55,10 +54,7 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
       ...(wiring.tokenCredentials ? { credentials: wiring.tokenCredentials } : {}),
     }),
     executorFor: (dryRun) =>
-      createExecutor(
-        { elbv2: aws.elbv2, cloudMap: aws.cloudMap },
-        { dryRun, concurrency: config.concurrency, minHealthy: config.minHealthyTargets, ...(wiring.sleep ? { sleep: wiring.sleep } : {}) },
-      ),
+      buildExecutor(config, aws, { writer: 'sweeper', maxFraction: config.maxFraction, dryRun, logger, ...(wiring.now ? { now: wiring.now } : {}), ...(wiring.sleep ? { sleep: wiring.sleep } : {}) }),
     audit: createAuditSink(bus, logger),
     logger,
     now: wiring.now ?? (() => new Date()),

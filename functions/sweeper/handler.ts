@@ -14,7 +14,7 @@ import { parseEnvelope } from '#core/contracts/node-events.ts';
 import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
-import { buildWeightedFailover } from '../traffic-shift/wiring.ts';
+import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { buildSweepDeps } from './deps.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
 

@@ -11,9 +11,10 @@
  * an ArgoCD app to its rule, and could not be validated before the first shift.
  */
 import { readFileSync } from 'node:fs';
-import { bool, integer, list, parseRateLimits, text, type Env, type RateLimitSetting } from '#core/config.ts';
+import { text, type Env } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { APP_NAME } from '#core/contracts/traffic.ts';
+import { loadFailoverConfig, type FailoverConfig } from '#core/failover/wiring.ts';
 
 /** How one ArgoCD application's traffic moves. */
 export interface TrafficPlanConfig {
@@ -35,29 +36,13 @@ export interface TrafficPlanConfig {
 }
 
 /** Everything the traffic-shift function reads from its environment. */
-export interface TrafficConfig {
+export interface TrafficConfig extends FailoverConfig {
   readonly plans: ReadonlyMap<string, TrafficPlanConfig>;
   /** DynamoDB table for locks, idempotency keys and remembered weights. */
   readonly stateTable: string;
-  /** Bus for lifecycle events (Started/Completed/Aborted) and audit; unset = log only. */
-  readonly eventBus: string | undefined;
   /** The bus ARN step schedules put their event on, and the role Scheduler assumes to do it. */
   readonly stepEventBusArn: string;
   readonly schedulerRoleArn: string;
-  /** SCHEDULER_DLQ_ARN: where an undeliverable step schedule goes (optional). */
-  readonly schedulerDeadLetterArn: string | undefined;
-  readonly schedulerGroup: string;
-  /** DescribeRules reads after a write before the shift gives up on seeing its weights. */
-  readonly verifyAttempts: number;
-  readonly verifyIntervalMs: number;
-  /** Listeners whose weighted rules fail over on health; empty = failover off. */
-  readonly failoverListenerArns: readonly string[];
-  /** A group below this many healthy targets loses its weight to its siblings. */
-  readonly failoverMinHealthy: number;
-  /** How soon a failed-over rule is looked at again for a restore. */
-  readonly failoverRecheckSeconds: number;
-  readonly dryRun: boolean;
-  readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
 }
 
 const TG_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]*:\d{12}:targetgroup\/[^/]+\/[0-9a-f]+$/;
@@ -139,17 +124,8 @@ export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
   return {
     plans,
     stateTable: required('STATE_TABLE', 'the DynamoDB table for locks and idempotency keys'),
-    eventBus: text(env, 'EVENT_BUS') ?? text(env, 'AUDIT_EVENT_BUS'),
     stepEventBusArn: required('STEP_EVENT_BUS_ARN', 'the bus ARN the step schedules deliver to'),
     schedulerRoleArn: required('SCHEDULER_ROLE_ARN', 'the role EventBridge Scheduler assumes to put step events'),
-    schedulerDeadLetterArn: text(env, 'SCHEDULER_DLQ_ARN'),
-    schedulerGroup: text(env, 'SCHEDULER_GROUP') ?? 'default',
-    verifyAttempts: integer(env, 'VERIFY_ATTEMPTS', 4, 1, 20),
-    verifyIntervalMs: integer(env, 'VERIFY_INTERVAL_MS', 2000, 0, 60_000),
-    failoverListenerArns: list(env, 'FAILOVER_LISTENER_ARNS'),
-    failoverMinHealthy: integer(env, 'FAILOVER_MIN_HEALTHY_TARGETS', integer(env, 'MIN_HEALTHY_TARGETS', 1, 1, 1000), 1, 1000),
-    failoverRecheckSeconds: integer(env, 'FAILOVER_RECHECK_SECONDS', 60, 1, 3600),
-    dryRun: bool(env, 'DRY_RUN', false),
-    rateLimits: parseRateLimits('RATE_LIMITS', text(env, 'RATE_LIMITS')),
+    ...loadFailoverConfig(env),
   };
 }

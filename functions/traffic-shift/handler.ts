@@ -11,7 +11,7 @@ import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import type { TrafficDeps } from './deps.ts';
 import { parseDeploymentSynced, parseFailoverCheck, parseShiftState, TrafficDetailType } from '#core/contracts/traffic.ts';
-import { failoverWeightedRules, type FailoverResult } from './failover.ts';
+import { failoverWeightedRules, type FailoverResult } from '#core/failover/weighted-failover.ts';
 import { runShiftStep, startShift, type ShiftOutcome } from './shift.ts';
 import { buildTrafficDeps, failoverDepsOf } from './wiring.ts';
 

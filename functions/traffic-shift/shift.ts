@@ -19,8 +19,8 @@ import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, Unshi
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import type { ListenerRule } from '#core/ports/index.ts';
 import type { TrafficDeps } from './deps.ts';
-import { TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
-import { verifyRuleWeights } from './verify.ts';
+import { lockKey, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
+import { verifyRuleWeights } from '#core/failover/verify-weights.ts';
 
 /** What one invocation did to a shift. */
 export type ShiftOutcome =
@@ -31,8 +31,6 @@ export type ShiftOutcome =
   | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean }
   | { readonly status: 'dry-run'; readonly shiftId: string; readonly planId: string };
 
-/** The lock on a rule: one shift at a time. */
-export const lockKey = (ruleArn: string): string => `lock#${ruleArn}`;
 /** The claim that a shift (app + revision + rule) was started once. */
 export const claimKey = (shiftId: string): string => `shift#${shiftId}`;
 /** How long a started shift stays claimed against redelivery. */

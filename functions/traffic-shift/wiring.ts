@@ -1,5 +1,5 @@
 /**
- * Wiring of the traffic-shift function (and of the weighted-rule failover other triggers call): config,
+ * Wiring of the traffic-shift function: config,
  * SDK clients (DynamoDB and Scheduler are built here with `sdkClientConfig`, so functions that do not shift
  * traffic do not bundle them), one budget, adapters, executor, audit.
  */
@@ -7,17 +7,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { ApiBudget, API_FAMILIES, AwsElbv2, AwsEventBus, sdkClientConfig, type ApiFamily, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsElbv2, AwsEventBus, sdkClientConfig, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsOneTimeScheduler } from '#core/adapters/aws/one-time-scheduler.ts';
 import { createAuditSink } from '#core/audit.ts';
 import type { Env } from '#core/config.ts';
-import { ConfigError } from '#core/errors.ts';
-import { createExecutor } from '#core/executor/executor.ts';
+import { createExecutor, NO_CLOUD_MAP } from '#core/executor/executor.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import { loadTrafficConfig, type TrafficConfig } from './config.ts';
 import type { TrafficDeps } from './deps.ts';
-import { failoverWeightedRules, type FailoverDeps } from './failover.ts';
+import type { FailoverDeps } from '#core/failover/weighted-failover.ts';
+import { budgetFromRateLimits } from '#core/failover/wiring.ts';
 
 /** Options of {@link buildTrafficDeps}. */
 export interface TrafficWiring {
@@ -31,20 +31,12 @@ export interface TrafficWiring {
   readonly retry?: Partial<RetryPolicy>;
 }
 
-/** A budget from RATE_LIMITS, refusing unknown family names. */
-export function trafficBudget(rateLimits: TrafficConfig['rateLimits'], retry?: Partial<RetryPolicy>): ApiBudget {
-  for (const family of Object.keys(rateLimits)) {
-    if (!API_FAMILIES.includes(family as ApiFamily)) throw new ConfigError('RATE_LIMITS', `unknown API family "${family}"; known: ${API_FAMILIES.join(', ')}`);
-  }
-  return new ApiBudget({ limits: rateLimits as Partial<Record<ApiFamily, { ratePerSecond: number; burst: number }>>, ...(retry ? { retry } : {}) });
-}
-
 /** Everything the traffic-shift function needs, wired to AWS through the SDK's standard configuration. */
 export function buildTrafficDeps(service: string, wiring: TrafficWiring = {}): TrafficDeps {
   const config = wiring.config ?? loadTrafficConfig(wiring.env);
   const logger = wiring.logger ?? createLogger(service);
   const clients = wiring.clients ?? { elbv2: new ElasticLoadBalancingV2Client(sdkClientConfig()), eventBridge: new EventBridgeClient(sdkClientConfig()) };
-  const budget = trafficBudget(config.rateLimits, wiring.retry);
+  const budget = budgetFromRateLimits(config.rateLimits, wiring.retry);
   const elbv2 = new AwsElbv2(clients.elbv2, budget);
   const bus = config.eventBus ? new AwsEventBus(clients.eventBridge, budget, config.eventBus) : undefined;
   if (!bus) logger.warn('EVENT_BUS / AUDIT_EVENT_BUS is not set: plans and lifecycle events are only logged');
@@ -52,7 +44,7 @@ export function buildTrafficDeps(service: string, wiring: TrafficWiring = {}): T
     config,
     elbv2,
     // cloudMap is never used by set-weights plans; the executor's port type wants one.
-    executor: createExecutor({ elbv2, cloudMap: { deregisterInstance: () => Promise.reject(new Error('no Cloud Map in traffic plans')) } }, { dryRun: config.dryRun, concurrency: 4, minHealthy: 1 }),
+    executor: createExecutor({ elbv2, cloudMap: NO_CLOUD_MAP }, { dryRun: config.dryRun, concurrency: 4, minHealthy: 1 }),
     audit: createAuditSink(bus, logger),
     bus,
     store: new AwsDynamoStateStore(new DynamoDBClient(sdkClientConfig()), budget, config.stateTable),
@@ -85,15 +77,4 @@ export function failoverDepsOf(deps: TrafficDeps): FailoverDeps {
     verifyAttempts: deps.config.verifyAttempts,
     verifyIntervalMs: deps.config.verifyIntervalMs,
   };
-}
-
-/**
- * The optional failover step of another trigger (spot interruption): undefined unless
- * FAILOVER_LISTENER_ARNS is set; otherwise a function of the target groups that trigger touched.
- */
-export function buildWeightedFailover(service: string, wiring: TrafficWiring = {}): ((targetGroupArns: readonly string[]) => Promise<unknown>) | undefined {
-  const env = wiring.env ?? process.env;
-  if ((env['FAILOVER_LISTENER_ARNS'] ?? '').trim() === '') return undefined;
-  let deps: FailoverDeps | undefined;
-  return (tgs) => failoverWeightedRules((deps ??= failoverDepsOf(buildTrafficDeps(service, { ...wiring, env }))), tgs);
 }

@@ -67,7 +67,7 @@ async function handlerCalls(): Promise<BenchSection> {
       eks: new EKSClient(sdkClientConfig({ overrides })),
       logger: createLogger('pod-events'),
       now: () => new Date(fake.clock.now()),
-      executor: { sleep: async (ms) => fake.clock.advance(ms) },
+      sleep: async (ms) => fake.clock.advance(ms),
     });
     deps.logger.setLogLevel('SILENT');
     const handler = makeHandler(() => deps, deps.logger, createMetrics('pod-events'));

@@ -13,7 +13,7 @@ import type { AwsClients } from '#core/adapters/aws/index.ts';
 import { loadConfig } from '#core/config.ts';
 import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.ts';
 import { createLogger } from '#core/telemetry.ts';
-import { deregisterNodes, type WorkItem } from '../../functions/spot-interruption/deregister-nodes.ts';
+import { deregisterNodes, type WorkItem } from '../../functions/spot-interruption/workflow.ts';
 import type { FakeAws } from '../fakes/aws/index.ts';
 import { benchAws, callsByOp, ms } from './support.ts';
 import type { BenchSection } from './table.ts';

@@ -424,12 +424,12 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         expect(result.status).toBe('submitted');
         const operationId = result.status === 'submitted' ? result.operationId : '';
         expect(operationId).not.toBe('');
-        const first = await adapter.getOperationStatus(operationId);
+        const first = (await adapter.getOperation(operationId)).status;
         if (deviates('get-operation-always-success')) expect(first).toBe('SUCCESS');
         else expect(['SUBMITTED', 'PENDING']).toContain(first);
 
         await waitForOperation(operationId);
-        expect(await adapter.getOperationStatus(operationId)).toBe('SUCCESS');
+        expect((await adapter.getOperation(operationId)).status).toBe('SUCCESS');
         expect((await adapter.listInstances(service, namespace)).map((i) => i.instanceId)).toEqual(['10.0.6.2']);
 
         expect(await adapter.deregisterInstance(service.id, '10.0.6.99')).toEqual({ status: 'not-found' });

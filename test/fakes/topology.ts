@@ -50,7 +50,10 @@ const clusterTags = (cluster: string, extra: Record<string, string> = {}): Recor
 
 /** Seeds the topology into a (reset) fake AWS. */
 export function seedTopology(fake: FakeAws): Topology {
-  const { ec2, elbv2, cloudMap, sqs, events, autoscaling } = fake;
+  const { elbv2, cloudMap, sqs, events, autoscaling } = fake;
+  // The nodes have been running since the day before: every sample event in events/ comes after their launch.
+  const launchTime = new Date(fake.clock.now() - 86_400_000);
+  const ec2 = { seedInstance: (o: Parameters<FakeAws['ec2']['seedInstance']>[0]) => fake.ec2.seedInstance({ launchTime, ...o }) };
   ec2.seedInstance({
     instanceId: NODES.spot,
     vpcId: VPC,

@@ -46,6 +46,7 @@ function fakeIo(options: { interactive?: boolean; answer?: boolean; env?: Record
       return options.answer ?? false;
     },
     now: () => new Date(fakeAws.clock.now()),
+    sleep: async (ms) => fakeAws.clock.advance(ms),
   };
   return { io, out: () => out, err: () => err, questions };
 }
@@ -122,7 +123,7 @@ describe('quiesce apply', () => {
     const t = fakeIo({ interactive: true, answer: true });
     expect(await main(['apply', sample('spot-interruption-warning')], t.io)).toBe(ExitCode.ok);
     expect(targetsOf(topology.tg.web)).toEqual(['10.0.1.11:8080 draining', '10.0.1.33:8080 draining', '10.0.2.11:8080 healthy', '10.0.3.11:8080 healthy']);
-    expect(t.out()).toMatch(/Result: deregistered=5 submitted=2/);
+    expect(t.out()).toMatch(/Result: deregistered=7/);
     expect(audits()).toHaveLength(1);
     // The re-registration guard is scheduled as the Lambda would.
     expect(fakeAws.sqs.pending(topology.recheckQueueUrl)).toHaveLength(1);
@@ -221,7 +222,9 @@ describe('quiesce sweep', () => {
 
 describe('bin/quiesce.mjs as a child process', () => {
   it('plans against the endpoint AWS_ENDPOINT_URL names, with --json on stdout and progress on stderr', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'quiesce.mjs'), 'plan', sample('spot-interruption-warning'), '--json'], {
+    // The child runs on real time: the warning is sent now (an old one would be ignored as a replay).
+    const warning = { ...(JSON.parse(readFileSync(sample('spot-interruption-warning'), 'utf8')) as Record<string, unknown>), time: new Date().toISOString() };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(root, 'bin', 'quiesce.mjs'), 'plan', file('fresh-warning.json', JSON.stringify(warning)), '--json'], {
       env: { ...process.env, ...env, LOG_LEVEL: 'SILENT' },
       timeout: 30_000,
     });

@@ -7,11 +7,10 @@
 import type { Context } from 'aws-lambda';
 import { createAwsClients } from '#core/adapters/aws/index.ts';
 import { loadConfig } from '#core/config.ts';
-import { createExecutor } from '#core/executor/executor.ts';
 import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.ts';
 import { makeHandler } from '../../functions/spot-interruption/handler.ts';
-import type { NodeWorkflowDeps } from '../../functions/spot-interruption/deregister-nodes.ts';
+import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { PROD_ENV, seedTopology, type Topology } from '../fakes/topology.ts';
 
@@ -50,7 +49,7 @@ export function writeCalls(): number {
 /** The harness: seeded topology, deps, and an `invoke` that calls the middy handler like Lambda does. */
 export interface SpotHarness {
   readonly topology: Topology;
-  readonly deps: NodeWorkflowDeps;
+  readonly deps: SpotDeps;
   invoke(event: unknown): Promise<unknown>;
 }
 
@@ -59,26 +58,16 @@ export function spotHarness(env: Record<string, string> = {}): SpotHarness {
   const topology = seedTopology(fakeAws);
   const config = loadConfig({ ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, ...env });
   const logger = createLogger('spot-interruption');
-  const base = buildNodeWorkflowDeps('spot-interruption', {
+  const deps = buildNodeWorkflowDeps('spot-interruption', {
     config,
     clients: createAwsClients(),
     logger,
     now: () => new Date(fakeAws.clock.now()),
     // Same policy shape, shorter waits: throttling tests stay fast.
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
+    // Executor waits (DuplicateRequest, leases, Cloud Map operations) move the fake clock, as AWS time would.
+    sleep: async (ms) => fakeAws.clock.advance(ms),
   });
-  const deps: NodeWorkflowDeps = {
-    ...base,
-    executor: createExecutor(
-      { elbv2: base.elbv2, cloudMap: base.cloudMap },
-      {
-        dryRun: config.dryRun,
-        concurrency: config.concurrency,
-        minHealthy: config.minHealthyTargets,
-        sleep: async (ms) => fakeAws.clock.advance(ms),
-      },
-    ),
-  };
   const handler = makeHandler(() => deps, logger, createMetrics('spot-interruption'));
   return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };
 }

@@ -61,7 +61,7 @@ function podHarness(env: Record<string, string> = {}): PodHarness {
     logger,
     now: () => new Date(fakeAws.clock.now()),
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
-    executor: { sleep: async (ms) => fakeAws.clock.advance(ms) },
+    sleep: async (ms) => fakeAws.clock.advance(ms),
   });
   const handler = makeHandler(() => deps, logger, createMetrics('pod-events'));
   return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };
@@ -85,7 +85,7 @@ describe('"Pod Terminating" from the forwarder', () => {
     const h = podHarness();
     const before = wholeState(h.topology);
     const result = await h.invoke(podEvent('10.0.1.12'));
-    expect(result).toMatchObject({ status: 'applied', lookup: 'cold', counts: { deregistered: 2, submitted: 1, failed: 0 } });
+    expect(result).toMatchObject({ status: 'applied', lookup: 'cold', counts: { deregistered: 3, submitted: 0, failed: 0 } });
     settleCloudMap();
     expect(wholeState(h.topology)).toEqual({
       ...before,
@@ -108,7 +108,8 @@ describe('"Pod Terminating" from the forwarder', () => {
   });
 
   it('converges on duplicate delivery', async () => {
-    const h = podHarness();
+    // Not following the operation leaves it in flight for the second delivery to meet (DuplicateRequest).
+    const h = podHarness({ CLOUDMAP_OPERATION_WAIT_SECONDS: '0' });
     await h.invoke(podEvent('10.0.1.12'));
     // Again while the Cloud Map operation is in flight (DuplicateRequest is waited out), and again after.
     expect(await h.invoke(podEvent('10.0.1.12'))).toMatchObject({ counts: { failed: 0 } });
@@ -273,7 +274,7 @@ describe('kubernetes-event-exporter "Killing" events', () => {
   it('resolves the pod IP through the cluster API (EKS endpoint + CA) and runs the same plan', async () => {
     seedPod();
     const h = podHarness();
-    expect(await h.invoke(killing())).toMatchObject({ status: 'applied', counts: { deregistered: 2, submitted: 1 } });
+    expect(await h.invoke(killing())).toMatchObject({ status: 'applied', counts: { deregistered: 3, submitted: 0 } });
     settleCloudMap();
     expect(targetsOf(h.topology.tg.api)).toEqual(['10.0.1.12:9090 draining', '10.0.1.12:9091 draining', '10.0.2.12:9090 healthy', '10.0.3.12:9090 healthy']);
     expect(instanceIds(h.topology.services.payments)).toEqual(['10.0.2.12', '10.0.9.11']);

@@ -53,7 +53,8 @@ describe('spot interruption warning', () => {
       expect.objectContaining({ guard: 'ownership', action: 'cloudmap ledger old-10.0.1.33' }),
     ]);
     expect(detail.warnings.join('\n')).toMatch(/SINGLE POINT OF FAILURE: target group k8s-shop-admin/);
-    expect(detail.counts).toMatchObject({ deregistered: 5, submitted: 2, failed: 0 });
+    // The 2 Cloud Map deregistrations were followed (GetOperation) to SUCCESS inside the invocation.
+    expect(detail.counts).toMatchObject({ deregistered: 7, submitted: 0, failed: 0 });
   });
 
   it('sends DeregisterTargets once per group, with exact ports', async () => {
@@ -121,7 +122,8 @@ describe('spot interruption warning', () => {
     expect(instanceIds(h.topology.services.payments)).toEqual(['10.0.2.12', '10.0.9.11']);
     const audit = fakeAws.events.published('quiesce-audit').map((p) => p.event.detail as { warnings: string[]; counts: Record<string, number> });
     expect(audit).toHaveLength(1);
-    expect(audit[0]?.counts.submitted).toBe(2);
+    // Followed to SUCCESS (GetOperation) before the invocation failed.
+    expect(audit[0]?.counts.deregistered).toBe(2);
     expect(audit[0]?.warnings.join('\n')).toMatch(/observation incomplete \(InternalFailure: describe is down\)/);
   });
 
@@ -192,11 +194,14 @@ describe('other node events', () => {
     expect(writeCalls()).toBe(0);
     fakeAws.reset();
     const h2 = spotHarness({ REBALANCE_ACTION: 'deregister' });
-    expect(await h2.invoke(sample('rebalance-recommendation'))).toMatchObject({ status: 'applied', counts: { deregistered: 5 } });
+    // 5 targets, and 2 Cloud Map instances whose operations were followed to SUCCESS.
+    expect(await h2.invoke(sample('rebalance-recommendation'))).toMatchObject({ status: 'applied', counts: { deregistered: 7 } });
   });
 
   it('acts on a dying state change, ignores others', async () => {
     const h = spotHarness();
+    // The event says shutting-down, and so does EC2 now (current state before event state).
+    fakeAws.ec2.setInstanceState(NODES.other, 'shutting-down');
     expect(await h.invoke(sample('instance-state-change'))).toMatchObject({ status: 'applied' });
     expect(targetsOf(h.topology.tg.web)).toContain('10.0.3.11:8080 draining');
     const running = sample('instance-state-change');

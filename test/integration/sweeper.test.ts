@@ -16,7 +16,7 @@ import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { lambdaContext, writeCalls } from './harness.ts';
 import { seedTrafficTopology, trafficDeps } from '../fakes/traffic.ts';
-import { failoverWeightedRules } from '../../functions/traffic-shift/failover.ts';
+import { failoverWeightedRules } from '#core/failover/weighted-failover.ts';
 import { failoverDepsOf } from '../../functions/traffic-shift/wiring.ts';
 
 const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
@@ -143,7 +143,7 @@ describe('scheduled sweep', () => {
     const w = seedWorld();
     const s = sweeper();
     const result = await s.invoke(sample());
-    expect(result).toMatchObject({ status: 'applied', stale: 6, reported: 1, cloudMap: 'swept', counts: { deregistered: 4, submitted: 2, failed: 0 } });
+    expect(result).toMatchObject({ status: 'applied', stale: 6, reported: 1, cloudMap: 'swept', counts: { deregistered: 6, submitted: 0, failed: 0 } });
     fakeAws.clock.advance(5_000);
     expect(targetsOf(w.tg.web)).toEqual(SWEPT.web);
     expect(targetsOf(w.tg.shared)).toEqual(SWEPT.shared);
@@ -167,8 +167,9 @@ describe('scheduled sweep', () => {
       'cloudmap payments 10.0.2.22': 'grace-period',
     });
     expect(detail?.outcomes.map((o) => `${o.action} ${o.status}`).sort()).toEqual([
-      'cloudmap payments 10.0.2.21 submitted',
-      'cloudmap payments 10.0.6.6 submitted',
+      // Cloud Map operations are followed to SUCCESS inside the run (GetOperation).
+      'cloudmap payments 10.0.2.21 deregistered',
+      'cloudmap payments 10.0.6.6 deregistered',
       `target k8s-shop-nodeport ${NODE.stopped}:30080 deregistered`,
       'target k8s-shop-shared 10.0.5.6:8080 deregistered',
       'target k8s-shop-web 10.0.1.12:8080 deregistered',

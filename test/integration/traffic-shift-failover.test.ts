@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { seedTrafficTopology, trafficDeps, type TrafficTopology } from '../fakes/traffic.ts';
-import { failoverWeightedRules, originalsKey } from '../../functions/traffic-shift/failover.ts';
+import { failoverWeightedRules, originalsKey } from '#core/failover/weighted-failover.ts';
 import { failoverDepsOf } from '../../functions/traffic-shift/wiring.ts';
 import { runShiftToCompletion } from '../../functions/traffic-shift/demo.ts';
 import { makeHandler as makeSpotHandler } from '../../functions/spot-interruption/handler.ts';

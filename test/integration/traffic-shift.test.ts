@@ -9,7 +9,7 @@ import { seedTrafficTopology, trafficDeps, type TrafficTopology } from '../fakes
 import { runShiftToCompletion } from '../../functions/traffic-shift/demo.ts';
 import { dispatch, makeHandler } from '../../functions/traffic-shift/handler.ts';
 import { lambdaContext } from './harness.ts';
-import { createExecutor } from '#core/executor/executor.ts';
+import { createExecutor, NO_CLOUD_MAP } from '#core/executor/executor.ts';
 import type { TrafficDeps } from '../../functions/traffic-shift/deps.ts';
 
 const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
@@ -48,7 +48,7 @@ function staleAfterFirstWrite(deps: TrafficDeps, ruleArn: string, n: number): Tr
       armed = false;
     },
   };
-  const executor = createExecutor({ elbv2, cloudMap: { deregisterInstance: () => Promise.reject(new Error('unused')) } }, { dryRun: false, concurrency: 1, minHealthy: 1 });
+  const executor = createExecutor({ elbv2, cloudMap: NO_CLOUD_MAP }, { dryRun: false, concurrency: 1, minHealthy: 1 });
   return { ...deps, elbv2, executor };
 }
 

@@ -41,20 +41,27 @@ export interface EventBridgeEnvelope {
 /** EC2 states after which a node's registrations must go. */
 export const DYING_STATES: ReadonlySet<string> = new Set(['stopping', 'stopped', 'shutting-down', 'terminated']);
 
+/** What every node signal carries besides its kind: which event, and when AWS says it happened. */
+interface SignalOrigin {
+  readonly eventId?: string;
+  /** The envelope's `time` (RFC 3339): judged against the instance's current state and MAX_EVENT_AGE_SECONDS. */
+  readonly eventTime?: string;
+}
+
+/** An Auto Scaling lifecycle action waiting for CompleteLifecycleAction. */
+export interface PendingLifecycleAction {
+  readonly instanceId: string;
+  readonly autoScalingGroupName: string;
+  readonly lifecycleHookName: string;
+  readonly lifecycleActionToken: string | undefined;
+}
+
 /** A node-level signal: "this instance is going away", with what told us. */
 export type NodeSignal =
-  | { readonly kind: 'spot-interruption'; readonly instanceId: string; readonly action: 'terminate' | 'stop' | 'hibernate'; readonly eventId?: string }
-  | { readonly kind: 'rebalance'; readonly instanceId: string; readonly eventId?: string }
-  | { readonly kind: 'state-change'; readonly instanceId: string; readonly state: string; readonly eventId?: string }
-  | {
-      readonly kind: 'lifecycle';
-      readonly instanceId: string;
-      readonly autoScalingGroupName: string;
-      readonly lifecycleHookName: string;
-      readonly lifecycleActionToken: string | undefined;
-      readonly test: boolean;
-      readonly eventId?: string;
-    };
+  | ({ readonly kind: 'spot-interruption'; readonly instanceId: string; readonly action: 'terminate' | 'stop' | 'hibernate' } & SignalOrigin)
+  | ({ readonly kind: 'rebalance'; readonly instanceId: string } & SignalOrigin)
+  | ({ readonly kind: 'state-change'; readonly instanceId: string; readonly state: string } & SignalOrigin)
+  | ({ readonly kind: 'lifecycle'; readonly test: boolean } & PendingLifecycleAction & SignalOrigin);
 
 /** A Cloud Map service, named enough to list its instances again. */
 export interface CloudMapServiceRef {
@@ -78,6 +85,11 @@ export interface RecheckMessage {
   readonly deadline: string;
   readonly round: number;
   readonly reason: string;
+  /**
+   * Lifecycle actions not completed yet because a registration of their node was still in traffic (held
+   * back by a guard, failed, or a Cloud Map operation in flight): each round completes them once it is out.
+   */
+  readonly lifecycle?: readonly PendingLifecycleAction[];
 }
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -130,8 +142,7 @@ export function parseEnvelope(raw: unknown): EventBridgeEnvelope {
 export function parseNodeSignal(envelope: EventBridgeEnvelope): NodeSignal {
   const { source, detail } = envelope;
   const detailType = envelope['detail-type'];
-  const eventId = envelope.id;
-  const base = eventId === undefined ? {} : { eventId };
+  const base = { ...(envelope.id === undefined ? {} : { eventId: envelope.id }), ...(envelope.time === undefined ? {} : { eventTime: envelope.time }) };
   if (source === 'aws.ec2') {
     switch (detailType) {
       case DetailType.spotWarning: {
@@ -208,6 +219,21 @@ export function parseRecheck(envelope: EventBridgeEnvelope): RecheckMessage {
   ) {
     throw new InvalidEventError('detail.services must be a list of {namespaceId, namespaceName, serviceId, serviceName}', 'detail.services');
   }
+  const lifecycle = d['lifecycle'] ?? [];
+  const lifecycleKeys = ['instanceId', 'autoScalingGroupName', 'lifecycleHookName'];
+  if (
+    !Array.isArray(lifecycle) ||
+    !lifecycle.every(
+      (l) =>
+        l &&
+        typeof l === 'object' &&
+        lifecycleKeys.every((k) => typeof (l as Record<string, unknown>)[k] === 'string' && (l as Record<string, unknown>)[k] !== '') &&
+        INSTANCE_ID.test((l as PendingLifecycleAction).instanceId) &&
+        ['string', 'undefined'].includes(typeof (l as Record<string, unknown>)['lifecycleActionToken']),
+    )
+  ) {
+    throw new InvalidEventError('detail.lifecycle must be a list of {instanceId, autoScalingGroupName, lifecycleHookName, lifecycleActionToken?}', 'detail.lifecycle');
+  }
   return {
     kind: 'recheck',
     instanceIds: ids,
@@ -216,6 +242,7 @@ export function parseRecheck(envelope: EventBridgeEnvelope): RecheckMessage {
     deadline,
     round,
     reason: typeof d['reason'] === 'string' ? d['reason'] : '',
+    ...(lifecycle.length > 0 ? { lifecycle: lifecycle as PendingLifecycleAction[] } : {}),
   };
 }
 

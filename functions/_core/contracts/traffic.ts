@@ -19,6 +19,12 @@ export const TrafficDetailType = {
   refused: 'Traffic Shift Refused',
 } as const;
 
+/**
+ * The state-table key of a rule's shift lock: held by a traffic shift for as long as it runs, and read by the
+ * weighted-rule failover, which leaves a rule a shift holds to the shift.
+ */
+export const lockKey = (ruleArn: string): string => `lock#${ruleArn}`;
+
 /** Where ArgoCD deployed the application. */
 export interface DeploymentDestination {
   readonly name?: string;

@@ -16,6 +16,8 @@ export interface NodeInstance {
   readonly state: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly privateIp: string | undefined;
+  /** ISO time the instance was last launched (a stopped instance started again gets a new one). */
+  readonly launchTime?: string;
 }
 
 /**

@@ -1,21 +1,29 @@
 /**
- * The one executor: applies any `Plan` the same way for every trigger. It batches (DeregisterTargets at most
- * 200 per call, as the Load Balancer Controller does), fans out with bounded concurrency, waits out Cloud
- * Map's DuplicateRequest, re-checks the blast radius against the plan's census as a last line of defence,
- * honours dry run, and reports every action's outcome: nothing fails silently, and the caller learns whether
- * what is left undone is worth a retry (so Lambda / EventBridge / SQS retry the invocation).
+ * The one executor: applies any `Plan` the same way for every trigger.
  *
- * Rate limits and throttling retries live one level down, in the adapters' `ApiBudget`, so that observation
- * calls and writes share one budget.
+ *   blast radius vs the plan's census
+ *     -> per group, under its lease: fresh state + every writer's commitments -> guards again  (cross-writer.ts)
+ *     -> DeregisterTargets (<= 200 per call, as the Load Balancer Controller) | DeregisterInstance
+ *        (DuplicateRequest waited out) | ModifyRule, with bounded concurrency
+ *     -> Cloud Map operations followed to SUCCESS / FAIL                                       (operations.ts)
+ *
+ * It honours dry run and reports every action's outcome: nothing fails silently, and the caller learns what
+ * is left undone and whether another attempt could finish it. Rate limits and throttling retries live one
+ * level down, in the adapters' `ApiBudget`, so that observation calls and writes share one budget.
  */
 import { chunk, mapWithConcurrency } from '../concurrency.ts';
 import { awsErrorName, GuardRefusedError, isRetryableAwsError } from '../errors.ts';
 import type { DeregisterInstanceAction, DeregisterTargetAction, Plan, PlanAction, SetWeightsAction } from '../domain/plan.ts';
 import { actionKey } from '../domain/plan.ts';
-import { groupOf } from '../domain/guards.ts';
+import { groupOf, type GroupAction } from '../domain/guards.ts';
 import type { CloudMapPort, Elbv2Port } from '../ports/index.ts';
+import { decideUnderLease, type CoordinationOptions, type GroupObservation } from './cross-writer.ts';
+import { followOperations } from './operations.ts';
 
-/** What happened to one action. */
+/**
+ * What happened to one action. `submitted`: a Cloud Map operation still in flight when the executor stopped
+ * following it (handed on); `refused`: a guard held it back at apply time (see `error`).
+ */
 export type OutcomeStatus = 'deregistered' | 'submitted' | 'already-gone' | 'applied' | 'dry-run' | 'refused' | 'failed';
 
 /** One action's outcome, as logged and published. */
@@ -24,7 +32,7 @@ export interface ActionOutcome {
   readonly action: PlanAction;
   readonly status: OutcomeStatus;
   readonly attempts: number;
-  /** Cloud Map operation id, for `submitted`. */
+  /** Cloud Map operation id, for `submitted` (and the deregistrations it became). */
   readonly operationId?: string;
   readonly error?: { readonly name: string; readonly message: string; readonly retryable: boolean };
 }
@@ -35,43 +43,71 @@ export interface ApplyResult {
   readonly dryRun: boolean;
   readonly outcomes: readonly ActionOutcome[];
   readonly counts: Readonly<Record<OutcomeStatus, number>>;
-  /** Failed actions another attempt could finish: the invocation must fail so it is retried. */
+  /** Failed actions another attempt could finish. */
   readonly retryableFailures: number;
-  /** Failed actions another attempt would not fix: reported, not retried. */
+  /** Failed actions another attempt would not fix (AccessDenied, ValidationError, a Cloud Map FAIL). */
   readonly permanentFailures: number;
 }
 
 /** Executor settings; every trigger passes its own. */
 export interface ExecutorOptions {
   readonly dryRun: boolean;
-  /** Batches / Cloud Map calls in flight at once. */
+  /** Groups / Cloud Map calls in flight at once. */
   readonly concurrency: number;
-  /** The last-line blast-radius check: never below this many healthy per group (>= 1). */
+  /** The blast-radius check: never below this many healthy per group (>= 1). */
   readonly minHealthy: number;
+  /**
+   * The guard across writers (leases + ledgers in the state table). Undefined = each invocation guards only
+   * against its own census (a single writer, tests, a deployment without STATE_TABLE: warned by the wiring).
+   */
+  readonly coordination?: CoordinationOptions;
+  /** How long to follow Cloud Map operations (ms, default 20 s; bounded per call by `apply`'s deadline). */
+  readonly operationWaitMs?: number;
   /** How often to retry a Cloud Map DuplicateRequest (an operation on the same instance is in flight). */
   readonly duplicateRequestAttempts?: number;
   /** Wait before retrying a DuplicateRequest, doubled each time. */
   readonly duplicateRequestBackoffMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => Date;
 }
 
-/** The ports the executor writes through. */
-export interface ExecutorPorts {
-  readonly elbv2: Pick<Elbv2Port, 'deregisterTargets' | 'modifyRuleActions'>;
-  readonly cloudMap: Pick<CloudMapPort, 'deregisterInstance'>;
+/** Per-apply options. */
+export interface ApplyOptions {
+  /** Epoch ms by which `apply` must return (the invocation's remaining time, minus what follows apply). */
+  readonly deadline?: number;
+  /** The caller's own reads of the groups, by group key (`groupOf`), so a fresh one is not read twice. */
+  readonly observed?: ReadonlyMap<string, GroupObservation>;
+  /** Who the plan is about, for guard reasons ("node(s) i-0abc", "pod shop/web-1"). */
+  readonly subject?: string;
 }
+
+/** The ports the executor writes (and, for the guard across writers, reads) through. */
+export interface ExecutorPorts {
+  readonly elbv2: Pick<Elbv2Port, 'deregisterTargets' | 'modifyRuleActions' | 'targetHealth'>;
+  readonly cloudMap: Pick<CloudMapPort, 'deregisterInstance' | 'getOperation' | 'listInstances'>;
+}
+
+/** The Cloud Map side of an executor that only ever applies set-weights plans (traffic shift, failover). */
+export const NO_CLOUD_MAP: ExecutorPorts['cloudMap'] = Object.freeze({
+  deregisterInstance: () => Promise.reject(new Error('no Cloud Map in weight plans')),
+  getOperation: () => Promise.reject(new Error('no Cloud Map in weight plans')),
+  listInstances: () => Promise.resolve([]),
+});
 
 /** DeregisterTargets batch size: no documented maximum exists; the Load Balancer Controller sends 200. */
 export const DEREGISTER_BATCH = 200;
 
+/** The default of {@link ExecutorOptions.operationWaitMs}. */
+export const OPERATION_WAIT_MS = 20_000;
+
 const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function failure(err: unknown): ActionOutcome['error'] {
-  return {
-    name: awsErrorName(err),
-    message: err instanceof Error ? err.message : String(err),
-    retryable: isRetryableAwsError(err),
-  };
+  return { name: awsErrorName(err), message: err instanceof Error ? err.message : String(err), retryable: isRetryableAwsError(err) };
+}
+
+function outcome(action: PlanAction, status: OutcomeStatus, extra: Partial<ActionOutcome> = {}): ActionOutcome {
+  return { key: actionKey(action), action, status, attempts: 0, ...extra };
 }
 
 /**
@@ -92,13 +128,7 @@ function blastRadius(plan: Plan, minHealthy: number): { allowed: PlanAction[]; r
     const census = plan.census[group];
     const after = (removed.get(group) ?? 0) + (healthy ? 1 : 0);
     if (!census || (healthy && census.healthy - after < Math.max(1, minHealthy))) {
-      refused.push({
-        key: actionKey(action),
-        action,
-        status: 'refused',
-        attempts: 0,
-        error: failure(new GuardRefusedError(`would leave ${group} below ${minHealthy} healthy`)),
-      });
+      refused.push(outcome(action, 'refused', { error: failure(new GuardRefusedError(`would leave ${group} below ${minHealthy} healthy`)) }));
       continue;
     }
     removed.set(group, after);
@@ -107,46 +137,49 @@ function blastRadius(plan: Plan, minHealthy: number): { allowed: PlanAction[]; r
   return { allowed, refused };
 }
 
+function countOutcomes(outcomes: readonly ActionOutcome[]): Pick<ApplyResult, 'counts' | 'retryableFailures' | 'permanentFailures'> {
+  const counts: Record<OutcomeStatus, number> = { deregistered: 0, submitted: 0, 'already-gone': 0, applied: 0, 'dry-run': 0, refused: 0, failed: 0 };
+  let retryableFailures = 0;
+  let permanentFailures = 0;
+  for (const o of outcomes) {
+    counts[o.status]++;
+    if (o.status === 'failed') {
+      if (o.error?.retryable) retryableFailures++;
+      else permanentFailures++;
+    }
+  }
+  return { counts, retryableFailures, permanentFailures };
+}
+
 /** Creates the executor. */
 export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
   const sleep = options.sleep ?? sleepReal;
+  const now = options.now ?? (() => new Date());
   const dupAttempts = options.duplicateRequestAttempts ?? 6;
   const dupBackoff = options.duplicateRequestBackoffMs ?? 500;
 
-  async function deregisterTargets(actions: DeregisterTargetAction[]): Promise<ActionOutcome[]> {
-    const byGroup = new Map<string, DeregisterTargetAction[]>();
-    for (const a of actions) byGroup.set(a.target.targetGroupArn, [...(byGroup.get(a.target.targetGroupArn) ?? []), a]);
-    const batches = [...byGroup.entries()].flatMap(([arn, list]) => chunk(list, DEREGISTER_BATCH).map((b) => ({ arn, batch: b })));
-    const results = await mapWithConcurrency(batches, options.concurrency, async ({ arn, batch }) => {
+  async function deregisterTargets(arn: string, actions: readonly DeregisterTargetAction[]): Promise<ActionOutcome[]> {
+    const results = await mapWithConcurrency(chunk(actions, DEREGISTER_BATCH), 1, async (batch) => {
       try {
         await ports.elbv2.deregisterTargets(arn, batch.map((a) => ({ id: a.target.id, port: a.target.port })));
-        return batch.map((a): ActionOutcome => ({ key: actionKey(a), action: a, status: 'deregistered', attempts: 1 }));
+        return batch.map((a) => outcome(a, 'deregistered', { attempts: 1 }));
       } catch (err) {
         // The group is gone: so are its targets. Anything else is reported per target.
-        const status: OutcomeStatus = awsErrorName(err) === 'TargetGroupNotFoundException' || awsErrorName(err) === 'TargetGroupNotFound' ? 'already-gone' : 'failed';
-        return batch.map((a): ActionOutcome => ({
-          key: actionKey(a),
-          action: a,
-          status,
-          attempts: 1,
-          ...(status === 'failed' ? { error: failure(err) } : {}),
-        }));
+        const gone = ['TargetGroupNotFoundException', 'TargetGroupNotFound'].includes(awsErrorName(err));
+        return batch.map((a) => outcome(a, gone ? 'already-gone' : 'failed', { attempts: 1, ...(gone ? {} : { error: failure(err) }) }));
       }
     });
     return results.flat();
   }
 
   async function deregisterInstance(action: DeregisterInstanceAction): Promise<ActionOutcome> {
-    const key = actionKey(action);
     let attempts = 0;
     let wait = dupBackoff;
     for (;;) {
       attempts++;
       try {
         const r = await ports.cloudMap.deregisterInstance(action.instance.serviceId, action.instance.instanceId);
-        return r.status === 'submitted'
-          ? { key, action, status: 'submitted', attempts, operationId: r.operationId }
-          : { key, action, status: 'already-gone', attempts };
+        return r.status === 'submitted' ? outcome(action, 'submitted', { attempts, operationId: r.operationId }) : outcome(action, 'already-gone', { attempts });
       } catch (err) {
         // DuplicateRequest: another operation on this instance is in flight (ours, from a duplicate
         // delivery, or a controller's). Wait for it, then ask again: the answer is then authoritative.
@@ -155,7 +188,7 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
           wait *= 2;
           continue;
         }
-        return { key, action, status: 'failed', attempts, error: failure(err) };
+        return outcome(action, 'failed', { attempts, error: failure(err) });
       }
     }
   }
@@ -163,42 +196,62 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
   async function setWeights(action: SetWeightsAction): Promise<ActionOutcome> {
     try {
       await ports.elbv2.modifyRuleActions(action.ruleArn, action.actions);
-      return { key: actionKey(action), action, status: 'applied', attempts: 1 };
+      return outcome(action, 'applied', { attempts: 1 });
     } catch (err) {
-      return { key: actionKey(action), action, status: 'failed', attempts: 1, error: failure(err) };
+      return outcome(action, 'failed', { attempts: 1, error: failure(err) });
     }
+  }
+
+  /** One group: the guard across writers (when configured), then its writes. */
+  async function applyGroup(plan: Plan, group: string, actions: GroupAction[], apply: ApplyOptions): Promise<ActionOutcome[]> {
+    let write: GroupAction[] = actions;
+    const decided: ActionOutcome[] = [];
+    if (options.coordination) {
+      const observed = apply.observed?.get(group);
+      const d = await decideUnderLease(group, actions, {
+        ports,
+        coordination: options.coordination,
+        minHealthy: options.minHealthy,
+        subject: apply.subject ?? plan.subject,
+        planId: plan.id,
+        now,
+        sleep,
+        ...(observed ? { observed } : {}),
+      });
+      if (d.failed) return actions.map((a) => outcome(a, 'failed', { error: failure(d.failed) }));
+      write = d.write;
+      decided.push(...d.heldBack.map((h) => outcome(h.action, 'refused', { error: failure(new GuardRefusedError(h.reason)) })));
+      decided.push(...d.alreadyGoing.map((g) => outcome(g.action, 'already-gone')));
+    }
+    const targets = write.filter((a): a is DeregisterTargetAction => a.kind === 'deregister-target');
+    const instances = write.filter((a): a is DeregisterInstanceAction => a.kind === 'deregister-instance');
+    const written = [
+      ...(targets.length > 0 ? await deregisterTargets(targets[0]!.target.targetGroupArn, targets) : []),
+      ...(await mapWithConcurrency(instances, options.concurrency, deregisterInstance)),
+    ];
+    return [...written, ...decided];
   }
 
   return {
     /** Applies `plan` (or, in dry run, reports what it would do). Never throws for an AWS failure: see the result. */
-    async apply(plan: Plan): Promise<ApplyResult> {
+    async apply(plan: Plan, apply: ApplyOptions = {}): Promise<ApplyResult> {
       const { allowed, refused } = blastRadius(plan, options.minHealthy);
       let outcomes: ActionOutcome[];
       if (options.dryRun) {
-        outcomes = allowed.map((a) => ({ key: actionKey(a), action: a, status: 'dry-run', attempts: 0 }));
+        outcomes = allowed.map((a) => outcome(a, 'dry-run'));
       } else {
-        const targets = allowed.filter((a): a is DeregisterTargetAction => a.kind === 'deregister-target');
-        const instances = allowed.filter((a): a is DeregisterInstanceAction => a.kind === 'deregister-instance');
+        const groups = new Map<string, GroupAction[]>();
+        for (const a of allowed) if (a.kind !== 'set-weights') groups.set(groupOf(a), [...(groups.get(groupOf(a)) ?? []), a]);
         const weights = allowed.filter((a): a is SetWeightsAction => a.kind === 'set-weights');
-        const [t, i, w] = await Promise.all([
-          deregisterTargets(targets),
-          mapWithConcurrency(instances, options.concurrency, deregisterInstance),
+        const [perGroup, w] = await Promise.all([
+          mapWithConcurrency([...groups.entries()], options.concurrency, ([group, actions]) => applyGroup(plan, group, actions, apply)),
           mapWithConcurrency(weights, 1, setWeights),
         ]);
-        outcomes = [...t, ...i, ...w];
+        const until = Math.min(now().getTime() + (options.operationWaitMs ?? OPERATION_WAIT_MS), apply.deadline ?? Infinity);
+        outcomes = [...(await followOperations(perGroup.flat(), ports.cloudMap, { until, now: () => now().getTime(), sleep })), ...w];
       }
       outcomes.push(...refused);
-      const counts: Record<OutcomeStatus, number> = { deregistered: 0, submitted: 0, 'already-gone': 0, applied: 0, 'dry-run': 0, refused: 0, failed: 0 };
-      let retryableFailures = 0;
-      let permanentFailures = 0;
-      for (const o of outcomes) {
-        counts[o.status]++;
-        if (o.status === 'failed') {
-          if (o.error?.retryable) retryableFailures++;
-          else permanentFailures++;
-        }
-      }
-      return { planId: plan.id, dryRun: options.dryRun, outcomes, counts, retryableFailures, permanentFailures };
+      return { planId: plan.id, dryRun: options.dryRun, outcomes, ...countOutcomes(outcomes) };
     },
   };
 }
@@ -213,14 +266,6 @@ export function emptyResult(planId: string, dryRun: boolean): ApplyResult {
 
 /** Joins the results of applying the parts of one decision (see `mergePlans`). */
 export function mergeResults(planId: string, dryRun: boolean, parts: readonly ApplyResult[]): ApplyResult {
-  const counts: Record<OutcomeStatus, number> = { deregistered: 0, submitted: 0, 'already-gone': 0, applied: 0, 'dry-run': 0, refused: 0, failed: 0 };
-  for (const part of parts) for (const [k, n] of Object.entries(part.counts)) counts[k as OutcomeStatus] += n;
-  return {
-    planId,
-    dryRun,
-    outcomes: parts.flatMap((p) => p.outcomes),
-    counts,
-    retryableFailures: parts.reduce((n, p) => n + p.retryableFailures, 0),
-    permanentFailures: parts.reduce((n, p) => n + p.permanentFailures, 0),
-  };
+  const outcomes = parts.flatMap((p) => p.outcomes);
+  return { planId, dryRun, outcomes, ...countOutcomes(outcomes) };
 }

@@ -3,7 +3,9 @@
  * when there is something to flush: an ignored event records no metric and should print nothing.
  */
 import type { MiddlewareObj } from '@middy/core';
-import type { Metrics } from '../telemetry.ts';
+import type { Plan } from '../domain/plan.ts';
+import type { ApplyResult } from '../executor/executor.ts';
+import { MetricUnit, type Metrics } from '../telemetry.ts';
 
 /** Creates the middleware for one function's metrics object. */
 export function publishMetrics(metrics: Metrics): MiddlewareObj<unknown, unknown> {
@@ -11,4 +13,17 @@ export function publishMetrics(metrics: Metrics): MiddlewareObj<unknown, unknown
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   };
   return { after: flush, onError: flush };
+}
+
+/**
+ * The metrics every deregistering trigger records for one applied plan. `heldBack` counts what a guard kept
+ * in traffic, whether at planning or at apply time (under the lease, against the other writers); `failed`
+ * counts every failed write, retryable or not: the alarm on `failed > 0` (serverless alarms.yml) fires on it.
+ */
+export function recordApplyMetrics(metrics: Metrics, plan: Plan | undefined, result: ApplyResult | undefined): void {
+  if (!plan || !result) return;
+  metrics.addMetric('planned', MetricUnit.Count, plan.actions.length);
+  metrics.addMetric('heldBack', MetricUnit.Count, plan.heldBack.length + result.counts.refused);
+  metrics.addMetric('deregistered', MetricUnit.Count, result.counts.deregistered + result.counts.submitted);
+  metrics.addMetric('failed', MetricUnit.Count, result.counts.failed);
 }

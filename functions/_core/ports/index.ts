@@ -49,6 +49,13 @@ export type CloudMapDeregistration =
   | { readonly status: 'submitted'; readonly operationId: string }
   | { readonly status: 'not-found' };
 
+/** An asynchronous Cloud Map operation as GetOperation reports it. */
+export interface CloudMapOperation {
+  readonly status: 'SUBMITTED' | 'PENDING' | 'SUCCESS' | 'FAIL';
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+}
+
 /** Cloud Map: namespaces, services, instances. */
 export interface CloudMapPort {
   listNamespaces(): Promise<{ id: string; name: string }[]>;
@@ -57,7 +64,8 @@ export interface CloudMapPort {
   listInstances(service: { id: string; name: string }, namespace: { id: string; name: string }): Promise<CloudMapRegistration[]>;
   /** DeregisterInstance. InstanceNotFound maps to `not-found`; DuplicateRequest is thrown for the caller to retry. */
   deregisterInstance(serviceId: string, instanceId: string): Promise<CloudMapDeregistration>;
-  getOperationStatus(operationId: string): Promise<'SUBMITTED' | 'PENDING' | 'SUCCESS' | 'FAIL'>;
+  /** GetOperation: where an asynchronous deregistration stands (FAIL carries AWS's ErrorCode and message). */
+  getOperation(operationId: string): Promise<CloudMapOperation>;
 }
 
 /** Auto Scaling: lifecycle hooks. */
@@ -88,4 +96,18 @@ export interface EventBusPort {
 /** A delayed message to ourselves: the re-registration guard's next look, without an idle Lambda. */
 export interface DelayQueuePort {
   sendDelayed(body: unknown, delaySeconds: number): Promise<void>;
+}
+
+/** One SQS record to make visible again after a delay (a retry in seconds). */
+export interface RetryAfter {
+  readonly queueArn: string;
+  readonly receiptHandle: string;
+  readonly delaySeconds: number;
+  readonly messageId: string;
+}
+
+/** SQS ChangeMessageVisibility: when a failed record comes back. */
+export interface QueueVisibilityPort {
+  /** Sets each record's visibility timeout; returns the records whose change SQS refused (with why). */
+  retryAfter(records: readonly RetryAfter[]): Promise<{ failed: { messageId: string; code: string; message: string }[] }>;
 }

@@ -4,6 +4,7 @@
  * failover, to restore later). One narrow port over a conditional write, because each of those needs
  * exactly "write only if absent / expired / still mine", which DynamoDB gives atomically.
  */
+import type { GroupLedger } from '../domain/cross-writer-guard.ts';
 
 /** One stored record. */
 export interface StoredRecord {
@@ -26,4 +27,25 @@ export interface StateStorePort {
   updateIfOwner(key: string, owner: string, change: { expiresAt: Date; data: Readonly<Record<string, unknown>> }): Promise<boolean>;
   /** Deletes the record if `owner` holds it (or it is gone); false when someone else holds it. */
   deleteIfOwner(key: string, owner: string): Promise<boolean>;
+}
+
+/**
+ * Per-group leases with their ledgers: the I/O half of the guard across writers
+ * (domain/cross-writer-guard.ts). A writer takes a group's lease, reads the group afresh, decides, and
+ * releases the lease together with the ledger of its commitments BEFORE it writes, so the next writer sees
+ * those commitments even if DescribeTargetHealth / ListInstances does not show them yet. The lease is held
+ * only for one read and a pure decision; it is fenced: a release after the lease expired (someone else may
+ * have taken it) fails, and then nothing may be written.
+ */
+export interface GroupLeasePort {
+  /**
+   * Takes the group's lease for `leaseMs` if it is free (absent, expired, or released) and returns the
+   * group's ledger; undefined when another writer holds it. Throws when the store cannot be reached.
+   */
+  acquire(group: string, owner: string, now: Date, leaseMs: number, keepMs: number): Promise<GroupLedger | undefined>;
+  /**
+   * Stores the ledger and frees the lease, only if `owner` still holds it unexpired; false = the lease was
+   * lost (nothing may be written). The record lives at least `keepMs` (the guard window) for the next writer.
+   */
+  release(group: string, owner: string, ledger: GroupLedger, now: Date, keepMs: number): Promise<boolean>;
 }

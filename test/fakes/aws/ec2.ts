@@ -85,6 +85,8 @@ export interface SeedEni {
 
 export interface SeedInstanceOptions {
   instanceId?: string;
+  /** When it was (last) launched; default now. Nodes of a test topology have usually run for a while. */
+  launchTime?: Date;
   vpcId?: string;
   subnetId?: string;
   availabilityZone?: string;
@@ -207,7 +209,7 @@ export class FakeEc2 implements FakeService {
       lifecycle: opts.lifecycle === 'spot' ? 'spot' : undefined,
       instanceType: opts.instanceType ?? 'm5.large',
       imageId: 'ami-0123456789abcdef0',
-      launchTime: new Date(this.#clock.now()),
+      launchTime: opts.launchTime ?? new Date(this.#clock.now()),
     };
     this.#instances.set(id, inst);
     enis.forEach((e, i) => {
@@ -233,8 +235,11 @@ export class FakeEc2 implements FakeService {
   setInstanceState(id: string, state: InstanceStateName): void {
     const inst = this.#instances.get(id);
     if (!inst) throw new Error(`no instance ${id}`);
-    if (state === 'terminated') this.terminate(id);
-    else inst.state = state;
+    if (state === 'terminated') return this.terminate(id);
+    // DescribeInstances `LaunchTime`: "The time that the instance was last launched" (EC2 API reference,
+    // Instance): starting a stopped (or hibernated) instance again moves it; a running one keeps it.
+    if ((state === 'pending' || state === 'running') && inst.state !== 'pending' && inst.state !== 'running') inst.launchTime = new Date(this.#clock.now());
+    inst.state = state;
   }
 
   /** Terminates an instance: it stays visible as `terminated`; its ENIs detach and (delete-on-termination) vanish. */

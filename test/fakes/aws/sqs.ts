@@ -89,6 +89,10 @@ export class FakeSqs implements FakeService {
         return this.#sendMessageBatch(input);
       case 'ReceiveMessage':
         return this.#receiveMessage(input);
+      case 'ChangeMessageVisibility':
+        return this.#changeVisibility(this.#queue(input.QueueUrl), input.ReceiptHandle, input.VisibilityTimeout);
+      case 'ChangeMessageVisibilityBatch':
+        return this.#changeVisibilityBatch(input);
       case 'DeleteMessage':
         return this.#deleteMessage(input);
       default:
@@ -310,4 +314,46 @@ export class FakeSqs implements FakeService {
     q.messages = q.messages.filter((m) => m.latestHandle !== handle);
     return {};
   }
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html:
+  // "The new value for the message's visibility timeout (in seconds)" counts from the call; 0 makes the
+  // message visible at once; 0-43,200; a handle that is not the latest receive of an in-flight message is
+  // MessageNotInflight, a malformed one ReceiptHandleIsInvalid. The change does not carry over to the next
+  // receive (it is a property of this receive).
+  #changeVisibility(q: Queue, handle: unknown, timeout: unknown): unknown {
+    if (typeof handle !== 'string' || handle === '') throw new FakeAwsError('MissingParameter', 'The request must contain the parameter ReceiptHandle.', 400);
+    const seconds = intParam(timeout, 'VisibilityTimeout', 0, 43_200);
+    if (seconds === undefined) throw new FakeAwsError('MissingParameter', 'The request must contain the parameter VisibilityTimeout.', 400);
+    const decoded = Buffer.from(handle, 'base64').toString('utf8').split('|');
+    if (decoded.length !== 3 || decoded[0] !== q.name) {
+      throw new FakeAwsError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`, 404);
+    }
+    const now = this.#clock.now();
+    const m = q.messages.find((x) => x.latestHandle === handle);
+    if (!m || m.visibleAt <= now) throw new FakeAwsError('MessageNotInflight', 'The message referred to is not in flight.', 400);
+    m.visibleAt = now + seconds * 1000;
+    return {};
+  }
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibilityBatch.html:
+  // up to 10 entries, unique ids, per-entry success or failure.
+  #changeVisibilityBatch(input: Record<string, unknown>): unknown {
+    const q = this.#queue(input.QueueUrl);
+    const entries = Array.isArray(input.Entries) ? (input.Entries as Record<string, unknown>[]) : [];
+    if (entries.length === 0) throw new FakeAwsError('EmptyBatchRequest', 'There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request.', 400);
+    if (entries.length > 10) throw new FakeAwsError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`, 400);
+    const Successful: { Id: unknown }[] = [];
+    const Failed: { Id: unknown; SenderFault: boolean; Code: string; Message: string }[] = [];
+    for (const e of entries) {
+      try {
+        this.#changeVisibility(q, e.ReceiptHandle, e.VisibilityTimeout);
+        Successful.push({ Id: e.Id });
+      } catch (err) {
+        if (!(err instanceof FakeAwsError)) throw err;
+        Failed.push({ Id: e.Id, SenderFault: true, Code: err.code, Message: err.message });
+      }
+    }
+    return { Successful, Failed };
+  }
+
 }

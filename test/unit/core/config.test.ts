@@ -19,6 +19,14 @@ describe('loadConfig', () => {
       auditEventBus: undefined,
       concurrency: 16,
       rateLimits: {},
+      stateTable: undefined,
+      coordinationLeaseSeconds: 10,
+      coordinationWindowSeconds: 60,
+      coordinationWaitSeconds: 5,
+      maxEventAgeSeconds: 600,
+      cloudMapOperationWaitSeconds: 20,
+      retryDelaySeconds: 2,
+      retryMaxDelaySeconds: 30,
     });
   });
 

@@ -23,12 +23,15 @@ function ports(overrides: { deregisterTargets?: (arn: string, t: readonly unknow
           await overrides.deregisterTargets?.(arn, t);
         },
         modifyRuleActions: async () => undefined,
+        targetHealth: async () => [],
       },
       cloudMap: {
         deregisterInstance: async (s: string, i: string) => {
           calls.instances.push(i);
           return overrides.deregisterInstance ? overrides.deregisterInstance(s, i) : { status: 'submitted' as const, operationId: `op-${i}` };
         },
+        getOperation: async () => ({ status: 'SUCCESS' as const }),
+        listInstances: async () => [],
       },
     },
   };

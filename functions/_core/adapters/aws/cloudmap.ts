@@ -10,7 +10,7 @@ import {
   type ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import type { CloudMapRegistration } from '../../domain/registration.ts';
-import type { CloudMapDeregistration, CloudMapPort } from '../../ports/index.ts';
+import type { CloudMapDeregistration, CloudMapOperation, CloudMapPort } from '../../ports/index.ts';
 import { awsErrorName } from '../../errors.ts';
 import type { ApiBudget } from './budget.ts';
 
@@ -112,12 +112,18 @@ export class AwsCloudMap implements CloudMapPort {
     }
   }
 
-  /** The status of an asynchronous Cloud Map operation. An unknown status reads as PENDING: look again later. */
-  async getOperationStatus(operationId: string): Promise<'SUBMITTED' | 'PENDING' | 'SUCCESS' | 'FAIL'> {
+  /**
+   * GetOperation. An unknown status reads as PENDING (look again later); FAIL carries ErrorCode and
+   * ErrorMessage (https://docs.aws.amazon.com/cloud-map/latest/api/API_GetOperation.html).
+   */
+  async getOperation(operationId: string): Promise<CloudMapOperation> {
     const res = await this.#budget.call('cloudmap-read', 'GetOperation', () =>
       this.#client.send(new GetOperationCommand({ OperationId: operationId })),
     );
-    const status = res.Operation?.Status ?? 'PENDING';
-    return (OPERATION_STATES.has(status) ? status : 'PENDING') as 'SUBMITTED' | 'PENDING' | 'SUCCESS' | 'FAIL';
+    const op = res.Operation;
+    const status = (OPERATION_STATES.has(op?.Status ?? '') ? op?.Status : 'PENDING') as CloudMapOperation['status'];
+    return status === 'FAIL'
+      ? { status, errorCode: op?.ErrorCode ?? 'UNKNOWN', errorMessage: op?.ErrorMessage ?? '' }
+      : { status };
   }
 }

@@ -41,6 +41,7 @@ function toNode(i: Instance): NodeInstance | undefined {
     state: i.State?.Name ?? 'unknown',
     tags: tagMap(i.Tags),
     privateIp: i.PrivateIpAddress,
+    ...(i.LaunchTime ? { launchTime: new Date(i.LaunchTime).toISOString() } : {}),
   };
 }
 

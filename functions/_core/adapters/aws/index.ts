@@ -13,3 +13,4 @@ export { AwsAutoScaling } from './autoscaling.ts';
 export { AwsEventBus, MAX_ENTRIES_PER_PUT, MAX_PUT_BYTES, putEventsEntrySize } from './event-bus.ts';
 export type { AwsEventBusOptions } from './event-bus.ts';
 export { AwsDelayQueue, MAX_DELAY_SECONDS } from './delay-queue.ts';
+export { AwsQueueVisibility, queueUrlOf, MAX_VISIBILITY_SECONDS } from './queue-visibility.ts';

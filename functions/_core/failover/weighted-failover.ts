@@ -21,11 +21,10 @@ import type { OneTimeSchedulerPort } from '#core/ports/scheduler.ts';
 import type { StateStorePort } from '#core/ports/state-store.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { Plan } from '#core/domain/plan.ts';
-import { TrafficDetailType } from '#core/contracts/traffic.ts';
-import { lockKey } from './shift.ts';
-import { verifyRuleWeights } from './verify.ts';
+import { lockKey, TrafficDetailType } from '#core/contracts/traffic.ts';
+import { verifyRuleWeights } from './verify-weights.ts';
 
-/** What the failover needs (a subset of the traffic deps, so the spot trigger can build it too). */
+/** What the failover needs: built by the traffic-shift function from its deps, and by core/failover/wiring.ts for the others. */
 export interface FailoverDeps {
   readonly elbv2: Elbv2Port;
   readonly executor: Executor;

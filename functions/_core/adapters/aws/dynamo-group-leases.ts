@@ -1,0 +1,108 @@
+/**
+ * {@link GroupLeasePort} on the state table (the same table as the traffic shift's locks): one item per
+ * group, `pk = guard#<group>`, with `owner`, `leaseUntil` (epoch ms), `data` (the ledger, JSON) and
+ * `expiresAt` (epoch seconds, the table's TTL attribute).
+ *
+ * Why the lease has its own attribute instead of the TTL one: the ledger must outlive the lease by the whole
+ * guard window, and DynamoDB may delete an item any time after its TTL has passed
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html), so `expiresAt`
+ * is pushed out to "now + window" on every acquire and release while `leaseUntil` ends the lease.
+ *
+ * Each step is ONE conditional UpdateItem (atomic per item,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html):
+ * acquire returns the ledger with `ReturnValues: ALL_NEW`; release is fenced on "still mine and unexpired",
+ * so a writer whose lease ran out can never write behind the back of the writer that took it over.
+ */
+import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { GroupLedger, LedgerEntry } from '../../domain/cross-writer-guard.ts';
+import { EMPTY_LEDGER } from '../../domain/cross-writer-guard.ts';
+import { awsErrorName } from '../../errors.ts';
+import type { GroupLeasePort } from '../../ports/state-store.ts';
+import type { ApiBudget } from './budget.ts';
+
+/** The state-table key of a group's lease and ledger. */
+export const groupLeaseKey = (group: string): string => `guard#${group}`;
+
+const ttlSeconds = (now: Date, keepMs: number): string => String(Math.ceil((now.getTime() + keepMs) / 1000));
+
+function parseLedger(text: string | undefined): GroupLedger {
+  if (!text) return EMPTY_LEDGER;
+  try {
+    const v = JSON.parse(text) as { entries?: unknown };
+    const entries = Array.isArray(v.entries)
+      ? v.entries.filter((e): e is LedgerEntry => !!e && typeof e === 'object' && typeof (e as LedgerEntry).key === 'string' && typeof (e as LedgerEntry).at === 'number')
+      : [];
+    return { entries: entries.map((e) => ({ key: e.key, at: e.at, by: typeof e.by === 'string' ? e.by : '?' })) };
+  } catch {
+    // A ledger nobody can read must not read as "nobody removed anything": fail the acquire instead.
+    throw new Error(`unreadable ledger in the state table: ${text.slice(0, 80)}`);
+  }
+}
+
+/** Group leases on a DynamoDB table with string hash key `pk`. */
+export class AwsDynamoGroupLeases implements GroupLeasePort {
+  readonly #client: DynamoDBClient;
+  readonly #budget: ApiBudget;
+  readonly #table: string;
+
+  constructor(client: DynamoDBClient, budget: ApiBudget, tableName: string) {
+    this.#client = client;
+    this.#budget = budget;
+    this.#table = tableName;
+  }
+
+  async acquire(group: string, owner: string, now: Date, leaseMs: number, keepMs: number): Promise<GroupLedger | undefined> {
+    try {
+      const out = await this.#budget.call('dynamodb', 'UpdateItem', () =>
+        this.#client.send(
+          new UpdateItemCommand({
+            TableName: this.#table,
+            Key: { pk: { S: groupLeaseKey(group) } },
+            UpdateExpression: 'SET #owner = :owner, leaseUntil = :until, expiresAt = :ttl',
+            // `#owner = :owner` makes a retried acquire (the first answer was lost) succeed, not look taken.
+            ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(leaseUntil) OR leaseUntil <= :now OR #owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':owner': { S: owner },
+              ':until': { N: String(now.getTime() + leaseMs) },
+              ':now': { N: String(now.getTime()) },
+              ':ttl': { N: ttlSeconds(now, Math.max(keepMs, leaseMs)) },
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      const data = out.Attributes?.['data'];
+      return parseLedger(data && 'S' in data ? data.S : undefined);
+    } catch (err) {
+      if (awsErrorName(err) === 'ConditionalCheckFailedException') return undefined;
+      throw err;
+    }
+  }
+
+  async release(group: string, owner: string, ledger: GroupLedger, now: Date, keepMs: number): Promise<boolean> {
+    try {
+      await this.#budget.call('dynamodb', 'UpdateItem', () =>
+        this.#client.send(
+          new UpdateItemCommand({
+            TableName: this.#table,
+            Key: { pk: { S: groupLeaseKey(group) } },
+            UpdateExpression: 'SET #data = :data, leaseUntil = :now, expiresAt = :ttl',
+            ConditionExpression: '#owner = :owner AND leaseUntil > :now',
+            ExpressionAttributeNames: { '#owner': 'owner', '#data': 'data' },
+            ExpressionAttributeValues: {
+              ':owner': { S: owner },
+              ':now': { N: String(now.getTime()) },
+              ':data': { S: JSON.stringify(ledger) },
+              ':ttl': { N: ttlSeconds(now, keepMs) },
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (awsErrorName(err) === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Which node signals are acted on: pure rules over the signal, the configuration, `now`, and the instance
+ * as DescribeInstances shows it NOW. Current state before event state: EventBridge delivers at least once,
+ * SQS redelivers, a rule retries for 24 h and an operator may replay a dead-letter queue, so a "stopped"
+ * event can arrive while the instance is running again. Acting on the event alone would take a healthy
+ * node out of traffic (and the re-registration guard would keep it out).
+ */
+import { DYING_STATES, type NodeSignal } from '../contracts/node-events.ts';
+import type { NodeInstance } from './endpoint.ts';
+
+/** Act, with why; or do not, with why not (logged and returned as `ignored`). */
+export type SignalDecision = { readonly act: true; readonly reason: string } | { readonly act: false; readonly reason: string };
+
+/** States in which an instance serves traffic (again). */
+const ALIVE_STATES: ReadonlySet<string> = new Set(['pending', 'running']);
+
+/** What the signal asks for, by kind and configuration (before looking at the instance). */
+export function signalDecision(signal: NodeSignal, config: { readonly rebalanceAction: 'ignore' | 'deregister' }): SignalDecision {
+  switch (signal.kind) {
+    case 'spot-interruption':
+      return { act: true, reason: `spot interruption warning (${signal.action})` };
+    case 'rebalance':
+      return config.rebalanceAction === 'deregister'
+        ? { act: true, reason: 'rebalance recommendation (REBALANCE_ACTION=deregister)' }
+        : { act: false, reason: 'rebalance recommendation ignored (REBALANCE_ACTION=ignore)' };
+    case 'state-change':
+      return DYING_STATES.has(signal.state) ? { act: true, reason: `instance state ${signal.state}` } : { act: false, reason: `instance state ${signal.state} is not a dying state` };
+    case 'lifecycle':
+      return signal.test ? { act: false, reason: 'autoscaling:TEST_NOTIFICATION' } : { act: true, reason: `Auto Scaling terminate lifecycle hook ${signal.lifecycleHookName}` };
+  }
+}
+
+/** A replay bound: a signal older than `maxAgeSeconds` by its EventBridge `time` is not acted on. */
+export function eventAgeDecision(signal: NodeSignal, now: Date, maxAgeSeconds: number): SignalDecision {
+  if (signal.eventTime === undefined) return { act: true, reason: 'no event time: judged by the instance state alone' };
+  const at = Date.parse(signal.eventTime);
+  if (Number.isNaN(at)) return { act: false, reason: `event time "${signal.eventTime}" is not a time` };
+  const ageSeconds = Math.round((now.getTime() - at) / 1000);
+  return ageSeconds > maxAgeSeconds
+    ? { act: false, reason: `event is ${ageSeconds} s old (MAX_EVENT_AGE_SECONDS=${maxAgeSeconds}): a late delivery or a replay` }
+    : { act: true, reason: `event is ${ageSeconds} s old` };
+}
+
+/**
+ * Whether the instance as it is now still agrees with the signal:
+ * - a state change to a dying state is stale while the instance is pending or running;
+ * - any other signal (spot warning, rebalance, lifecycle hook) is stale when the instance was launched again
+ *   after the event (a stopped or hibernated spot instance that came back).
+ */
+export function currentStateDecision(signal: NodeSignal, instance: Pick<NodeInstance, 'state' | 'launchTime'>): SignalDecision {
+  if (!ALIVE_STATES.has(instance.state)) return { act: true, reason: `instance is ${instance.state}` };
+  if (signal.kind === 'state-change') {
+    return { act: false, reason: `instance is ${instance.state} now: the "${signal.state}" event is out of date` };
+  }
+  const launched = instance.launchTime === undefined ? NaN : Date.parse(instance.launchTime);
+  const at = signal.eventTime === undefined ? NaN : Date.parse(signal.eventTime);
+  if (!Number.isNaN(launched) && !Number.isNaN(at) && launched > at) {
+    return { act: false, reason: `instance was launched again at ${instance.launchTime}, after the event (${signal.eventTime})` };
+  }
+  return { act: true, reason: `instance is ${instance.state}, launched before the event` };
+}

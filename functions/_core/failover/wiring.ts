@@ -1,0 +1,123 @@
+/**
+ * Wiring of the weighted-rule failover for the triggers that run it as an optional step (spot interruption
+ * after a node's targets left, the sweeper on every run to restore weights). It lives in the core because
+ * those triggers must not import the traffic-shift function's modules; the traffic-shift function builds
+ * the same `FailoverDeps` from its own deps.
+ *
+ * Only built when FAILOVER_LISTENER_ARNS is set: the SDK clients it needs (DynamoDB, Scheduler) are created
+ * on first use, not at init.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ApiBudget, API_FAMILIES, AwsElbv2, AwsEventBus, sdkClientConfig, type ApiFamily, type RetryPolicy } from '../adapters/aws/index.ts';
+import { AwsDynamoStateStore } from '../adapters/aws/dynamo-state-store.ts';
+import { AwsOneTimeScheduler } from '../adapters/aws/one-time-scheduler.ts';
+import { createAuditSink } from '../audit.ts';
+import { bool, integer, list, parseRateLimits, text, type Env, type RateLimitSetting } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { createExecutor, NO_CLOUD_MAP } from '../executor/executor.ts';
+import { createLogger, type Logger } from '../telemetry.ts';
+import { failoverWeightedRules, type FailoverDeps } from './weighted-failover.ts';
+
+/** What the failover reads from the environment (the traffic-shift function reads the same names). */
+export interface FailoverConfig {
+  readonly failoverListenerArns: readonly string[];
+  /** A group with fewer healthy targets than this has its weight moved to healthy siblings. */
+  readonly failoverMinHealthy: number;
+  /** When to look again for the restore (a one-time schedule). */
+  readonly failoverRecheckSeconds: number;
+  readonly verifyAttempts: number;
+  readonly verifyIntervalMs: number;
+  readonly eventBus: string | undefined;
+  readonly schedulerGroup: string;
+  readonly schedulerDeadLetterArn: string | undefined;
+  readonly dryRun: boolean;
+  readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
+}
+
+/** Parses the failover's variables (shared with loadTrafficConfig). */
+export function loadFailoverConfig(env: Env = process.env): FailoverConfig {
+  return {
+    failoverListenerArns: list(env, 'FAILOVER_LISTENER_ARNS'),
+    failoverMinHealthy: integer(env, 'FAILOVER_MIN_HEALTHY_TARGETS', integer(env, 'MIN_HEALTHY_TARGETS', 1, 1, 1000), 1, 1000),
+    failoverRecheckSeconds: integer(env, 'FAILOVER_RECHECK_SECONDS', 60, 1, 3600),
+    verifyAttempts: integer(env, 'VERIFY_ATTEMPTS', 4, 1, 20),
+    verifyIntervalMs: integer(env, 'VERIFY_INTERVAL_MS', 2000, 0, 60_000),
+    eventBus: text(env, 'EVENT_BUS') ?? text(env, 'AUDIT_EVENT_BUS'),
+    schedulerGroup: text(env, 'SCHEDULER_GROUP') ?? 'default',
+    schedulerDeadLetterArn: text(env, 'SCHEDULER_DLQ_ARN'),
+    dryRun: bool(env, 'DRY_RUN', false),
+    rateLimits: parseRateLimits('RATE_LIMITS', text(env, 'RATE_LIMITS')),
+  };
+}
+
+/** A budget from RATE_LIMITS, refusing unknown family names. */
+export function budgetFromRateLimits(rateLimits: FailoverConfig['rateLimits'], retry?: Partial<RetryPolicy>): ApiBudget {
+  for (const family of Object.keys(rateLimits)) {
+    if (!API_FAMILIES.includes(family as ApiFamily)) throw new ConfigError('RATE_LIMITS', `unknown API family "${family}"; known: ${API_FAMILIES.join(', ')}`);
+  }
+  return new ApiBudget({ limits: rateLimits as Partial<Record<ApiFamily, { ratePerSecond: number; burst: number }>>, ...(retry ? { retry } : {}) });
+}
+
+/** Options of {@link buildWeightedFailover}. */
+export interface FailoverWiring {
+  readonly env?: Env;
+  readonly logger?: Logger;
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+/** Builds the failover's deps from the environment (STATE_TABLE required; the restore schedule optional). */
+export function buildFailoverDeps(service: string, wiring: FailoverWiring = {}): FailoverDeps {
+  const env = wiring.env ?? process.env;
+  const config = loadFailoverConfig(env);
+  const stateTable = text(env, 'STATE_TABLE');
+  if (!stateTable) throw new ConfigError('STATE_TABLE', 'required with FAILOVER_LISTENER_ARNS: the original weights are remembered there');
+  const logger = wiring.logger ?? createLogger(service);
+  const budget = budgetFromRateLimits(config.rateLimits, wiring.retry);
+  const elbv2 = new AwsElbv2(new ElasticLoadBalancingV2Client(sdkClientConfig()), budget);
+  const bus = config.eventBus ? new AwsEventBus(new EventBridgeClient(sdkClientConfig()), budget, config.eventBus) : undefined;
+  const stepBus = text(env, 'STEP_EVENT_BUS_ARN');
+  const role = text(env, 'SCHEDULER_ROLE_ARN');
+  return {
+    elbv2,
+    // Set-weights plans only: the Cloud Map side of the executor is never reached.
+    executor: createExecutor(
+      { elbv2, cloudMap: NO_CLOUD_MAP },
+      { dryRun: config.dryRun, concurrency: 4, minHealthy: 1 },
+    ),
+    audit: createAuditSink(bus, logger),
+    store: new AwsDynamoStateStore(new DynamoDBClient(sdkClientConfig()), budget, stateTable),
+    scheduler:
+      stepBus && role
+        ? new AwsOneTimeScheduler(new SchedulerClient(sdkClientConfig()), budget, {
+            groupName: config.schedulerGroup,
+            eventBusArn: stepBus,
+            roleArn: role,
+            ...(config.schedulerDeadLetterArn ? { deadLetterArn: config.schedulerDeadLetterArn } : {}),
+          })
+        : undefined,
+    logger,
+    now: wiring.now ?? (() => new Date()),
+    sleep: wiring.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    listenerArns: config.failoverListenerArns,
+    minHealthy: config.failoverMinHealthy,
+    recheckSeconds: config.failoverRecheckSeconds,
+    verifyAttempts: config.verifyAttempts,
+    verifyIntervalMs: config.verifyIntervalMs,
+  };
+}
+
+/**
+ * The optional failover step of another trigger: undefined unless FAILOVER_LISTENER_ARNS is set; otherwise a
+ * function of the target groups that trigger touched, building its deps on first call.
+ */
+export function buildWeightedFailover(service: string, wiring: FailoverWiring = {}): ((targetGroupArns: readonly string[]) => Promise<unknown>) | undefined {
+  const env = wiring.env ?? process.env;
+  if ((env['FAILOVER_LISTENER_ARNS'] ?? '').trim() === '') return undefined;
+  let deps: FailoverDeps | undefined;
+  return (tgs) => failoverWeightedRules((deps ??= buildFailoverDeps(service, { ...wiring, env })), tgs);
+}

@@ -1,0 +1,77 @@
+/**
+ * Identity before address. A pod IP is reused: by the time an event is retried (Lambda retries a failed
+ * async invocation a minute later; EventBridge for up to its retry policy), the terminating pod may be gone
+ * and the VPC CNI may have given its IP to a new, healthy pod. Deregistering by the event's IP alone would
+ * then take the new pod out of traffic. So before planning, each IP of the event is confirmed as still the
+ * terminating pod's, with the cluster API:
+ *
+ * - the pod (namespace, name AND uid) still exists and still holds the IP: it is its IP;
+ * - otherwise the IP is free only if no live pod holds it (`fieldSelector=status.podIP=<ip>`);
+ * - when the cluster API cannot be asked (no access, timeout): an event younger than IDENTITY_FRESH_SECONDS
+ *   (by the forwarder's `observedAt`) proceeds as before, an older one is refused with the reason.
+ */
+import type { ClusterConnection, EksClusterPortFactory, KubePod } from '#core/adapters/kube/index.ts';
+import type { TerminatingPod } from '#core/domain/planners/pod-deregistration.ts';
+
+/** The IPs confirmed as the pod's, and those refused with why. */
+export interface IdentityVerdict {
+  readonly ips: readonly string[];
+  readonly refused: readonly { readonly ip: string; readonly reason: string }[];
+  /** How the IPs were confirmed, for the log and the plan's warnings. */
+  readonly how: string;
+}
+
+/** A pod is alive while it has not terminated (Succeeded/Failed pods keep their IP in status). */
+const alive = (p: KubePod): boolean => p.phase !== 'Succeeded' && p.phase !== 'Failed';
+const ipsOf = (p: KubePod): string[] => (p.ips.length > 0 ? [...p.ips] : p.ip ? [p.ip] : []);
+
+/** Pure: the verdict from what the cluster said (the pod as it is now, and the live pods holding each IP). */
+export function identityFromCluster(pod: TerminatingPod, current: KubePod | undefined, holders: ReadonlyMap<string, readonly KubePod[]>): IdentityVerdict {
+  if (current && current.uid === pod.uid) {
+    const held = new Set(ipsOf(current));
+    return {
+      ips: pod.ips.filter((ip) => held.has(ip)),
+      refused: pod.ips.filter((ip) => !held.has(ip)).map((ip) => ({ ip, reason: `pod ${pod.namespace}/${pod.name} no longer holds ${ip}` })),
+      how: 'the pod still exists with its IPs',
+    };
+  }
+  const ips: string[] = [];
+  const refused: { ip: string; reason: string }[] = [];
+  for (const ip of pod.ips) {
+    const other = (holders.get(ip) ?? []).find((p) => alive(p) && p.uid !== pod.uid);
+    if (other) refused.push({ ip, reason: `IP ${ip} now belongs to pod ${other.namespace}/${other.name} (uid ${other.uid}): reused, not the terminating pod's` });
+    else ips.push(ip);
+  }
+  return { ips, refused, how: current ? `the name now belongs to uid ${current.uid}; no live pod holds the IPs` : 'the pod is gone and no live pod holds its IPs' };
+}
+
+/** Pure: the verdict when the cluster could not be asked, by the event's age. */
+export function identityFromAge(pod: TerminatingPod, observedAt: string, now: Date, freshSeconds: number, why: string): IdentityVerdict {
+  const ageMs = now.getTime() - Date.parse(observedAt);
+  if (ageMs <= freshSeconds * 1000) return { ips: pod.ips, refused: [], how: `cluster API unavailable (${why}); the event is ${Math.round(ageMs / 1000)} s old: acted on as sent` };
+  const reason = `cluster API unavailable (${why}) and the event is ${Math.round(ageMs / 1000)} s old (IDENTITY_FRESH_SECONDS=${freshSeconds}): its IPs may belong to another pod now`;
+  return { ips: [], refused: pod.ips.map((ip) => ({ ip, reason })), how: 'refused: identity unproven' };
+}
+
+/** Asks the cluster (when it can) and returns the verdict; never throws. */
+export async function verifyPodIdentity(
+  pod: TerminatingPod,
+  cluster: EksClusterPortFactory | undefined,
+  event: { readonly observedAt: string; readonly now: Date; readonly freshSeconds: number },
+): Promise<IdentityVerdict> {
+  if (!cluster) return identityFromAge(pod, event.observedAt, event.now, event.freshSeconds, 'no cluster access configured');
+  let conn: ClusterConnection | undefined;
+  try {
+    conn = await cluster.connect();
+    const current = await conn.getPod(pod.namespace, pod.name);
+    const holders = new Map<string, KubePod[]>();
+    if (!current || current.uid !== pod.uid) {
+      for (const ip of pod.ips) holders.set(ip, await conn.listPods({ fieldSelector: `status.podIP=${ip}` }));
+    }
+    return identityFromCluster(pod, current, holders);
+  } catch (err) {
+    return identityFromAge(pod, event.observedAt, event.now, event.freshSeconds, `${(err as Error).name}: ${(err as Error).message}`);
+  } finally {
+    conn?.close();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Stage 1, classify (pure): which inputs of the batch ask for work. A node signal is acted on when its kind
+ * and the configuration say so and it is not older than MAX_EVENT_AGE_SECONDS; a re-check is live until its
+ * deadline. Everything else is `ignored` with the reason.
+ */
+import type { QuiesceConfig } from '#core/config.ts';
+import type { NodeSignal, RecheckMessage } from '#core/contracts/node-events.ts';
+import { eventAgeDecision, signalDecision } from '#core/domain/node-signals.ts';
+import type { Ignored, WorkItem } from '../workflow.ts';
+
+/** A node signal the batch acts on, with the reason given in every plan action. */
+export interface ActingSignal {
+  readonly item: WorkItem;
+  readonly signal: NodeSignal;
+  readonly reason: string;
+}
+
+/** A re-registration guard round that is still within its deadline. */
+export interface LiveRecheck {
+  readonly item: WorkItem;
+  readonly message: RecheckMessage;
+}
+
+/** The batch, sorted. */
+export interface ClassifiedBatch {
+  readonly acting: readonly ActingSignal[];
+  readonly rechecks: readonly LiveRecheck[];
+  readonly ignored: readonly Ignored[];
+}
+
+/** Sorts a batch into signals to act on, live re-checks, and ignored inputs. */
+export function classifySignals(items: readonly WorkItem[], config: Pick<QuiesceConfig, 'rebalanceAction' | 'maxEventAgeSeconds'>, now: Date): ClassifiedBatch {
+  const acting: ActingSignal[] = [];
+  const rechecks: LiveRecheck[] = [];
+  const ignored: Ignored[] = [];
+  for (const item of items) {
+    const input = item.input;
+    if (input.kind === 'recheck') {
+      if (Date.parse(input.deadline) <= now.getTime()) ignored.push({ itemId: item.itemId, reason: 're-check deadline passed: guard ends' });
+      else rechecks.push({ item, message: input });
+      continue;
+    }
+    const wanted = signalDecision(input, config);
+    const fresh = wanted.act ? eventAgeDecision(input, now, config.maxEventAgeSeconds) : wanted;
+    if (fresh.act) acting.push({ item, signal: input, reason: wanted.reason });
+    else ignored.push({ itemId: item.itemId, reason: fresh.reason });
+  }
+  return { acting, rechecks, ignored };
+}

@@ -1,0 +1,108 @@
+/**
+ * Stage 3, observe and apply: the nodes' ENIs, then every target group in scope and the Cloud Map services,
+ * each planned, guarded and handed to the executor the moment its registrations arrive, so the rate-limited
+ * writes (one DeregisterTargets per group on the tight elb-register budget) overlap the rest of the scan.
+ * Guards are per group and per Cloud Map service, so planning a group alone decides exactly what planning
+ * everything at once would; the executor then applies each group under its lease, against every other
+ * writer's commitments, reusing the read this stage just made. New signals scan everything in scope; a
+ * batch of re-checks only looks at the groups and services it touched.
+ */
+import type { NodeAddresses } from '#core/domain/endpoint.ts';
+import { guardPlan } from '#core/domain/guards.ts';
+import { mergePlans, type Plan } from '#core/domain/plan.ts';
+import { planNodeDeregistration, sumAlreadyGoing } from '#core/domain/planners/node-deregistration.ts';
+import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '#core/domain/registration.ts';
+import type { CloudMapServiceRef } from '#core/contracts/node-events.ts';
+import { emptyResult, mergeResults, type ApplyResult } from '#core/executor/executor.ts';
+import { observationsOf, type GroupObservation } from '#core/executor/cross-writer.ts';
+import { observeCloudMap, observeNodeAddresses, targetGroupsInScope } from '#core/observe/index.ts';
+import { mapWithConcurrency } from '#core/concurrency.ts';
+import type { CloudMapPort } from '#core/ports/index.ts';
+import type { NodeWorkflowDeps } from '../workflow.ts';
+import type { ScopedBatch } from './scope.ts';
+
+/** What the batch observed and did. */
+export interface AppliedBatch {
+  readonly plan: Plan;
+  readonly result: ApplyResult;
+  readonly addresses: readonly NodeAddresses[];
+  /** The target groups looked at and their targets (the re-check's memory of where the nodes were). */
+  readonly targetGroups: readonly TargetGroup[];
+  readonly targets: readonly TargetRegistration[];
+  readonly cloudMap: readonly CloudMapRegistration[];
+  /** Set when part of the observation failed: what was applied is audited, then the invocation fails. */
+  readonly failedObservation: Error | undefined;
+}
+
+/** Observes the nodes' registrations and applies the plan part by part. */
+export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps, run: { planId: string; now: Date; deadline?: number }): Promise<AppliedBatch> {
+  const { config, logger } = deps;
+  const { planId, now } = run;
+  const fullScan = scope.active.length > 0;
+  const addresses = await observeNodeAddresses(deps.ec2, scope.planNodes);
+  const vpcIds = [...new Set(scope.planNodes.map((n) => n.vpcId).filter((v): v is string => v !== undefined))];
+  const warnings: string[] = [];
+  for (const a of addresses) {
+    if (a.ips.size === 0 && a.prefixes.length === 0) warnings.push(`no ENI found on ${a.instanceId} (already terminated?): its pod IPs are unknown; the sweeper removes what is left`);
+  }
+  if (config.cloudMapNamespaces.length === 0) warnings.push('CLOUDMAP_NAMESPACES is empty: Cloud Map is not looked at');
+
+  const subject = addresses.map((n) => n.instanceId).join(', ');
+  const guard = { minHealthy: config.minHealthyTargets, maxFraction: config.maxDeregisterFraction, subject: `node(s) ${subject}` };
+  const planPart = (targetGroups: readonly TargetGroup[], targets: readonly TargetRegistration[], cloudMap: readonly CloudMapRegistration[]): Plan =>
+    guardPlan(
+      planNodeDeregistration({ planId, trigger: 'spot-interruption', reasons: scope.reasons, nodes: addresses, targetGroups, targets, cloudMap, ownerAttributes: config.cloudMapOwnerAttributes, now }),
+      guard,
+    );
+  // Parts finish in any order; `order` keeps the merged plan and the audit stable (groups as listed, then Cloud Map).
+  const parts: { order: number; done: Promise<{ plan: Plan; result: ApplyResult }> }[] = [];
+  const applyPart = (order: number, part: Plan, observed: Map<string, GroupObservation>): void => {
+    const done =
+      part.actions.length > 0
+        ? deps.executor.apply(part, { observed, subject: guard.subject, ...(run.deadline ? { deadline: run.deadline } : {}) }).then((result) => ({ plan: part, result }))
+        : Promise.resolve({ plan: part, result: emptyResult(planId, config.dryRun) });
+    parts.push({ order, done });
+  };
+  const targetGroups: TargetGroup[] = [];
+  const targets: TargetRegistration[] = [];
+  let cloudMap: CloudMapRegistration[] = [];
+  const observed = await Promise.allSettled([
+    targetGroupsInScope(deps.elbv2, {
+      vpcIds,
+      tagSelector: config.targetGroupTagSelector,
+      ...(fullScan ? {} : { onlyArns: [...new Set(scope.liveRechecks.flatMap((r) => r.message.targetGroupArns))] }),
+    }).then((groups) =>
+      mapWithConcurrency(groups, config.concurrency, async (group, i) => {
+        const registrations = await deps.elbv2.targetHealth(group.arn, group.name);
+        targetGroups.push(group);
+        targets.push(...registrations);
+        applyPart(i, planPart([group], registrations, []), observationsOf(registrations, deps.now().getTime()));
+      }),
+    ),
+    (fullScan
+      ? observeCloudMap(deps.cloudMap, config.cloudMapNamespaces, config.concurrency).then((r) => {
+          if (r.missingNamespaces.length > 0) logger.warn('Cloud Map namespaces not found', { namespaces: r.missingNamespaces });
+          return r.registrations;
+        })
+      : relistServices(deps.cloudMap, scope.liveRechecks.flatMap((r) => r.message.services), config.concurrency)
+    ).then((registrations) => {
+      cloudMap = registrations;
+      applyPart(Number.MAX_SAFE_INTEGER, planPart([], [], registrations), observationsOf(registrations, deps.now().getTime()));
+    }),
+  ]);
+  // Whatever was already applied is awaited and audited, even when part of the observation failed.
+  const applied = await Promise.all([...parts].sort((a, b) => a.order - b.order).map((p) => p.done));
+  const failed = observed.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  const failedObservation = failed ? (failed.reason as Error) : undefined;
+  if (failedObservation) warnings.push(`observation incomplete (${failedObservation.name}: ${failedObservation.message}): the invocation fails and is retried`);
+  const merged = mergePlans({ id: planId, trigger: 'spot-interruption', subject: subject || 'no node', createdAt: now.toISOString() }, applied.map((a) => a.plan), warnings);
+  const plan: Plan = { ...merged, warnings: sumAlreadyGoing(merged.warnings) };
+  const result = mergeResults(planId, config.dryRun, applied.map((a) => a.result));
+  return { plan, result, addresses, targetGroups, targets, cloudMap, failedObservation };
+}
+
+async function relistServices(cloudMap: CloudMapPort, services: readonly CloudMapServiceRef[], concurrency: number): Promise<CloudMapRegistration[]> {
+  const unique = [...new Map(services.map((s) => [s.serviceId, s])).values()];
+  const lists = await mapWithConcurrency(unique, concurrency, (s) => cloudMap.listInstances({ id: s.serviceId, name: s.serviceName }, { id: s.namespaceId, name: s.namespaceName }));
+  return lists.flat();
+}

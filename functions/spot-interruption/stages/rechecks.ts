@@ -1,0 +1,84 @@
+/**
+ * Stage 6, the re-registration guard's next round: a delayed SQS message to ourselves (no idle Lambda),
+ * because the Load Balancer Controller treats a draining target as absent and registers a still-Ready pod
+ * again. It names only the groups and services that pointed at the nodes, and carries the lifecycle actions
+ * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. Not in dry run.
+ */
+import { nodeHasIp, type NodeAddresses } from '#core/domain/endpoint.ts';
+import { targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
+import type { CloudMapRegistration } from '#core/domain/registration.ts';
+import { recheckEnvelope, type CloudMapServiceRef, type RecheckMessage } from '#core/contracts/node-events.ts';
+import type { NodeWorkflowDeps, RetryItem } from '../workflow.ts';
+import type { LifecycleWork } from './lifecycle.ts';
+import type { AppliedBatch } from './observe-apply.ts';
+import type { ScopedBatch } from './scope.ts';
+
+/** The Cloud Map services that hold instances on these nodes. */
+function servicesOf(registrations: readonly CloudMapRegistration[], nodes: readonly NodeAddresses[]): CloudMapServiceRef[] {
+  const out = new Map<string, CloudMapServiceRef>();
+  for (const r of registrations) {
+    const ip = r.attributes['AWS_INSTANCE_IPV4'];
+    const onNode = nodes.some((n) => (ip !== undefined && nodeHasIp(n, ip)) || r.attributes['AWS_EC2_INSTANCE_ID'] === n.instanceId);
+    if (onNode) out.set(r.serviceId, { namespaceId: r.namespaceId, namespaceName: r.namespaceName, serviceId: r.serviceId, serviceName: r.serviceName });
+  }
+  return [...out.values()];
+}
+
+/** Sends the next rounds; a round that cannot be sent retries the inputs that asked for it. */
+export async function scheduleRechecks(
+  scope: ScopedBatch,
+  applied: AppliedBatch,
+  pendingLifecycle: readonly LifecycleWork[],
+  deps: NodeWorkflowDeps,
+  now: Date,
+): Promise<{ scheduled: number; retry: RetryItem[] }> {
+  const { config, logger } = deps;
+  const retry: RetryItem[] = [];
+  if (config.dryRun || config.guardDeadlineSeconds <= 0) return { scheduled: 0, retry };
+  if (!deps.delayQueue) {
+    if (scope.active.length > 0) logger.warn('RECHECK_QUEUE_URL is not set: the re-registration guard is off');
+    return { scheduled: 0, retry };
+  }
+  const running = (id: string): boolean => scope.nodes.get(id)?.state === 'running';
+  const lifecycleOf = (ids: readonly string[]) => pendingLifecycle.filter((w) => ids.includes(w.action.instanceId)).map((w) => w.action);
+  const next: { message: Omit<RecheckMessage, 'kind'>; askedBy: string[] }[] = [];
+  if (scope.active.length > 0) {
+    const instanceIds = [...new Set(scope.active.map((a) => a.signal.instanceId))].filter(running);
+    const lifecycle = lifecycleOf(instanceIds);
+    next.push({
+      message: {
+        instanceIds,
+        targetGroupArns: targetGroupsPointingAt(applied.addresses, applied.targetGroups, applied.targets),
+        services: servicesOf(applied.cloudMap, applied.addresses),
+        deadline: new Date(now.getTime() + config.guardDeadlineSeconds * 1000).toISOString(),
+        round: 1,
+        reason: [...new Set(scope.active.map((a) => a.reason))].join('; '),
+        ...(lifecycle.length > 0 ? { lifecycle } : {}),
+      },
+      askedBy: scope.active.map((a) => a.item.itemId),
+    });
+  }
+  for (const r of scope.liveRechecks) {
+    const instanceIds = r.message.instanceIds.filter(running);
+    const lifecycle = lifecycleOf(instanceIds);
+    next.push({ message: { ...r.message, instanceIds, round: r.message.round + 1, lifecycle: lifecycle.length > 0 ? lifecycle : undefined }, askedBy: [r.item.itemId] });
+  }
+  let scheduled = 0;
+  for (const { message, askedBy } of next) {
+    if (message.instanceIds.length === 0) continue;
+    if (Date.parse(message.deadline) <= now.getTime() + config.guardIntervalSeconds * 1000) {
+      for (const l of message.lifecycle ?? []) {
+        logger.warn('re-registration guard ends with the lifecycle action pending: Auto Scaling\'s heartbeat timeout decides', { instanceId: l.instanceId, hook: l.lifecycleHookName });
+      }
+      continue;
+    }
+    try {
+      await deps.delayQueue.sendDelayed(recheckEnvelope(message), config.guardIntervalSeconds);
+      scheduled++;
+    } catch (err) {
+      logger.error('re-check not scheduled', { error: err as Error, instanceIds: message.instanceIds });
+      for (const itemId of askedBy) retry.push({ itemId, reason: 're-check not scheduled' });
+    }
+  }
+  return { scheduled, retry };
+}

@@ -1,0 +1,148 @@
+/**
+ * The spot-interruption workflow for one invocation: a batch of node signals (one event, or an SQS batch of
+ * a reclaim wave) and re-registration checks, as a pipeline of named stages. A wave of 20 warnings in 10 s
+ * is one observation, one plan, one apply.
+ *
+ *   classify -> scope -> observe + apply (per group, under its lease) -> progress -> audit
+ *            -> complete lifecycle hooks -> schedule re-checks
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuditSink } from '#core/audit.ts';
+import type { QuiesceConfig } from '#core/config.ts';
+import { planSummary, type Plan } from '#core/domain/plan.ts';
+import type { NodeSignal, RecheckMessage } from '#core/contracts/node-events.ts';
+import type { ApplyResult, Executor } from '#core/executor/executor.ts';
+import type { RejectedInstance } from '#core/observe/index.ts';
+import type { AutoScalingPort, CloudMapPort, DelayQueuePort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
+import type { Logger } from '#core/telemetry.ts';
+import { classifySignals } from './stages/classify.ts';
+import { completeLifecycleHooks, type LifecycleWork } from './stages/lifecycle.ts';
+import { observeAndApply } from './stages/observe-apply.ts';
+import { nodeProgress } from './stages/progress.ts';
+import { scheduleRechecks } from './stages/rechecks.ts';
+import { scopeToCluster } from './stages/scope.ts';
+
+/** What the workflow needs; the handler builds it once per container, tests pass fakes. */
+export interface NodeWorkflowDeps {
+  readonly config: QuiesceConfig;
+  readonly ec2: Ec2Port;
+  readonly elbv2: Elbv2Port;
+  readonly cloudMap: CloudMapPort;
+  readonly autoscaling: AutoScalingPort;
+  readonly delayQueue: DelayQueuePort | undefined;
+  readonly executor: Executor;
+  readonly audit: AuditSink;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /**
+   * Optional health failover of weighted listener rules (set when FAILOVER_LISTENER_ARNS is configured):
+   * called with the target groups this run deregistered from, after apply. Its errors never fail the run.
+   */
+  readonly weightedFailover?: (targetGroupArns: readonly string[]) => Promise<unknown>;
+}
+
+/** One input of the batch, with the id the caller uses to report it failed (SQS message id). */
+export interface WorkItem {
+  readonly itemId: string;
+  readonly input: NodeSignal | RecheckMessage;
+}
+
+/** An input not acted on, and why. */
+export interface Ignored {
+  readonly itemId: string;
+  readonly reason: string;
+}
+
+/** An input about an instance that is not a node of this cluster (or does not exist). */
+export interface Rejected {
+  readonly itemId: string;
+  readonly instanceId: string;
+  readonly reason: RejectedInstance['reason'];
+}
+
+/** An input whose work is not finished: the caller reports it failed, so it is retried. */
+export interface RetryItem {
+  readonly itemId: string;
+  readonly reason: string;
+}
+
+/** What happened to the batch, per input. */
+export interface NodeWorkflowResult {
+  readonly plan: Plan | undefined;
+  readonly result: ApplyResult | undefined;
+  readonly ignored: readonly Ignored[];
+  readonly rejected: readonly Rejected[];
+  /** Items whose work is not finished (a deregistration failed, retryably or not): retried. */
+  readonly retry: readonly RetryItem[];
+  readonly rechecksScheduled: number;
+  readonly lifecycleCompleted: number;
+  /** Lifecycle actions left pending because their node was still in traffic. */
+  readonly lifecyclePending: number;
+}
+
+/** Per-invocation options. */
+export interface RunOptions {
+  /** Epoch ms by which applying must be done (the Lambda's remaining time, minus what follows apply). */
+  readonly deadline?: number;
+}
+
+/** Runs the workflow for a batch. Never throws for an AWS write failure: see `retry`. */
+export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWorkflowDeps, options: RunOptions = {}): Promise<NodeWorkflowResult> {
+  const { config, logger } = deps;
+  const now = deps.now();
+  const batch = classifySignals(items, config, now);
+  const scope = await scopeToCluster(batch, deps);
+  for (const i of scope.ignored) logger.info('event ignored', { ...i });
+  const nothing = { plan: undefined, result: undefined, ignored: scope.ignored, rejected: scope.rejected, retry: [], rechecksScheduled: 0, lifecycleCompleted: 0, lifecyclePending: 0 };
+  if (scope.planNodes.length === 0) return nothing;
+
+  const applied = await observeAndApply(scope, deps, { planId: randomUUID(), now, ...(options.deadline ? { deadline: options.deadline } : {}) });
+  const progress = nodeProgress(applied, scope.planNodes.map((n) => n.instanceId));
+  const lifecycleWork: LifecycleWork[] = [
+    ...scope.active.flatMap((a) => (a.signal.kind === 'lifecycle' ? [{ itemId: a.item.itemId, action: a.signal }] : [])),
+    ...scope.liveRechecks.flatMap((r) => (r.message.lifecycle ?? []).map((action) => ({ itemId: r.item.itemId, action }))),
+  ];
+  const lifecycleWarnings = lifecycleWork
+    .filter((w) => progress.unfinished.has(w.action.instanceId) || progress.inTraffic.has(w.action.instanceId))
+    .map((w) => `lifecycle action ${w.action.lifecycleHookName} of ${w.action.instanceId} not completed: its node is still in traffic; re-checked every ${config.guardIntervalSeconds} s, then left to Auto Scaling's heartbeat timeout`);
+  const plan: Plan = { ...applied.plan, warnings: [...applied.plan.warnings, ...lifecycleWarnings] };
+  const { result } = applied;
+
+  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, warnings: plan.warnings });
+  for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
+  // Audit every plan for a new signal; a re-check round that found nothing to do is only logged (a dying node
+  // is looked at up to GUARD_DEADLINE / GUARD_INTERVAL times, and "nothing came back" is not news).
+  if (scope.active.length > 0 || plan.actions.length > 0 || applied.failedObservation) await deps.audit.record(plan, result);
+  if (applied.failedObservation) throw applied.failedObservation;
+  if (deps.weightedFailover) {
+    const touched = [...new Set(plan.actions.flatMap((a) => (a.kind === 'deregister-target' ? [a.target.targetGroupArn] : [])))];
+    if (touched.length > 0) await deps.weightedFailover(touched).catch((err: unknown) => logger.error('weighted-rule failover failed', { error: err as Error }));
+  }
+
+  // Inputs whose nodes have a failed deregistration are retried (a permanent failure too: it is counted,
+  // alarmed, and lands in the dead-letter queue rather than passing as done).
+  const retry: RetryItem[] = [];
+  const failedFor = (ids: readonly string[]): string | undefined => ids.map((id) => progress.unfinished.get(id)?.[0]).find((f) => f !== undefined);
+  for (const a of scope.active) {
+    const f = failedFor([a.signal.instanceId]);
+    if (f) retry.push({ itemId: a.item.itemId, reason: `deregistration failed: ${f}` });
+  }
+  for (const r of scope.liveRechecks) {
+    const f = failedFor(r.message.instanceIds);
+    if (f) retry.push({ itemId: r.item.itemId, reason: `deregistration failed: ${f}` });
+  }
+  const lifecycle = await completeLifecycleHooks(lifecycleWork, progress, deps);
+  for (const p of lifecycle.pending) logger.warn('lifecycle action left pending: node still in traffic', { instanceId: p.work.action.instanceId, hook: p.work.action.lifecycleHookName, reason: p.reason });
+  const rechecks = await scheduleRechecks(scope, applied, lifecycle.pending.map((p) => p.work), deps, now);
+  const all = [...retry, ...lifecycle.retry, ...rechecks.retry];
+  return {
+    plan,
+    result,
+    ignored: scope.ignored,
+    rejected: scope.rejected,
+    retry: [...new Map(all.map((r) => [r.itemId, r])).values()],
+    rechecksScheduled: rechecks.scheduled,
+    lifecycleCompleted: lifecycle.completed,
+    lifecyclePending: lifecycle.pending.length,
+  };
+}
