@@ -31,6 +31,8 @@ export const PROD_ENV = {
   MIN_HEALTHY_TARGETS: '1',
   GUARD_DEADLINE_SECONDS: '150',
   GUARD_INTERVAL_SECONDS: '15',
+  // The guard across writers, as deployed: group leases and ledgers in the state table.
+  STATE_TABLE: 'quiesce-state',
 } as const;
 
 /** Everything a test needs to find again. */
@@ -146,7 +148,9 @@ export function seedTopology(fake: FakeAws): Topology {
     lifecycleActionToken: '87654321-4321-4321-4321-210987654321',
     instanceId: NODES.asg,
   });
-  const recheckQueueUrl = sqs.seedQueue('quiesce-recheck');
+  // The node-signal queue as deployed: visibility 6x the spot function's 90 s timeout.
+  const recheckQueueUrl = sqs.seedQueue('quiesce-recheck', { VisibilityTimeout: '540' });
+  fake.dynamodb.seedTable('quiesce-state');
   events.handle('CreateEventBus', { Name: 'quiesce-audit' });
   return { tg: { web, api, admin, nodes, staging }, namespaceId, services: { payments, ledger }, recheckQueueUrl, auditBus: 'quiesce-audit' };
 }

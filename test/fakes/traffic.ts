@@ -66,7 +66,11 @@ export function seedTrafficTopology(fake: FakeAws): TrafficTopology {
   }
   const busArn = `arn:aws:events:us-east-1:123456789012:event-bus/${bus}`;
   const table = 'quiesce-state';
-  fake.dynamodb.seedTable(table);
+  try {
+    fake.dynamodb.seedTable(table);
+  } catch {
+    // Already there (seeded with the spot topology: one state table per deployment).
+  }
   const tokenParameter = '/quiesce/webhook-token';
   fake.ssm.putParameter(tokenParameter, WEBHOOK_TOKEN, 'SecureString');
   return { listenerArn, ruleArn, lbcRuleArn, tg: { old, new: neu, errors, lbcOld, lbcNew }, bus, busArn, table, tokenParameter };

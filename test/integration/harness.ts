@@ -12,7 +12,12 @@ import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.
 import { makeHandler } from '../../functions/spot-interruption/handler.ts';
 import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { PROD_ENV, seedTopology, type Topology } from '../fakes/topology.ts';
+import type { FakeKubeApi } from '../fakes/kube/index.ts';
+import { PROD_ENV, seedTopology, VPC, type Topology } from '../fakes/topology.ts';
+import { loadPodEventsConfig } from '../../functions/pod-events/config.ts';
+import type { PodWorkflowDeps } from '../../functions/pod-events/deregister-pod.ts';
+import { makeHandler as makePodHandler } from '../../functions/pod-events/handler.ts';
+import { buildPodWorkflowDeps } from '../../functions/pod-events/wiring.ts';
 
 /** A Lambda context good enough for Powertools and middy. */
 export const lambdaContext = {
@@ -54,8 +59,9 @@ export interface SpotHarness {
 }
 
 /** Seeds the topology and builds the handler with `env` on top of the prod environment. */
-export function spotHarness(env: Record<string, string> = {}): SpotHarness {
-  const topology = seedTopology(fakeAws);
+/** `world`: an already seeded topology (a second Lambda container on the same account), else a fresh one. */
+export function spotHarness(env: Record<string, string> = {}, world?: Topology): SpotHarness {
+  const topology = world ?? seedTopology(fakeAws);
   const config = loadConfig({ ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, ...env });
   const logger = createLogger('spot-interruption');
   const deps = buildNodeWorkflowDeps('spot-interruption', {
@@ -69,5 +75,32 @@ export function spotHarness(env: Record<string, string> = {}): SpotHarness {
     sleep: async (ms) => fakeAws.clock.advance(ms),
   });
   const handler = makeHandler(() => deps, logger, createMetrics('spot-interruption'));
+  return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };
+}
+
+/** The pod-events handler against the fake AWS, its cluster API the given fake Kubernetes API (via fake EKS). */
+export interface PodHarness {
+  readonly topology: Topology;
+  readonly deps: PodWorkflowDeps;
+  invoke(event: unknown): Promise<unknown>;
+}
+
+/**
+ * Seeds the topology (or joins `world`, already seeded), points cluster `prod` at `kube`, and builds the real
+ * pod-events handler.
+ */
+export function podEventsHarness(kube: FakeKubeApi, caData: string, env: Record<string, string> = {}, world?: Topology): PodHarness {
+  const topology = world ?? seedTopology(fakeAws);
+  if (!world) fakeAws.eks.seedCluster({ name: 'prod', endpoint: kube.endpoint, caData, vpcId: VPC });
+  const logger = createLogger('pod-events');
+  const deps = buildPodWorkflowDeps({
+    config: loadPodEventsConfig({ ...PROD_ENV, ...env }),
+    clients: createAwsClients(),
+    logger,
+    now: () => new Date(fakeAws.clock.now()),
+    retry: { baseDelayMs: 2, maxDelayMs: 20 },
+    sleep: async (ms) => fakeAws.clock.advance(ms),
+  });
+  const handler = makePodHandler(() => deps, logger, createMetrics('pod-events'));
   return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };
 }

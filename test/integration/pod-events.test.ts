@@ -6,16 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createAwsClients } from '#core/adapters/aws/index.ts';
-import { createLogger, createMetrics } from '#core/telemetry.ts';
-import { loadPodEventsConfig } from '../../functions/pod-events/config.ts';
-import type { PodWorkflowDeps } from '../../functions/pod-events/deregister-pod.ts';
-import { makeHandler } from '../../functions/pod-events/handler.ts';
-import { buildPodWorkflowDeps } from '../../functions/pod-events/wiring.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { FakeKubeApi } from '../fakes/kube/index.ts';
-import { PROD_ENV, seedTopology, VPC, type Topology } from '../fakes/topology.ts';
-import { lambdaContext, writeCalls } from './harness.ts';
+import type { Topology } from '../fakes/topology.ts';
+import { podEventsHarness, writeCalls, type PodHarness } from './harness.ts';
 
 const kube = new FakeKubeApi();
 let caData = '';
@@ -45,27 +39,7 @@ function instanceIds(serviceId: string): string[] {
 const settleCloudMap = (): void => fakeAws.clock.advance(5_000);
 const describes = (): number => fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetHealth');
 
-interface PodHarness {
-  readonly topology: Topology;
-  readonly deps: PodWorkflowDeps;
-  invoke(event: unknown): Promise<unknown>;
-}
-
-function podHarness(env: Record<string, string> = {}): PodHarness {
-  const topology = seedTopology(fakeAws);
-  fakeAws.eks.seedCluster({ name: 'prod', endpoint: kube.endpoint, caData, vpcId: VPC });
-  const logger = createLogger('pod-events');
-  const deps = buildPodWorkflowDeps({
-    config: loadPodEventsConfig({ ...PROD_ENV, ...env }),
-    clients: createAwsClients(),
-    logger,
-    now: () => new Date(fakeAws.clock.now()),
-    retry: { baseDelayMs: 2, maxDelayMs: 20 },
-    sleep: async (ms) => fakeAws.clock.advance(ms),
-  });
-  const handler = makeHandler(() => deps, logger, createMetrics('pod-events'));
-  return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };
-}
+const podHarness = (env: Record<string, string> = {}): PodHarness => podEventsHarness(kube, caData, env);
 
 /** The untouched topology, for "nothing else changed" assertions. */
 function wholeState(t: Topology): Record<string, string[]> {

@@ -201,6 +201,8 @@ export class FakeCloudMap implements FakeService {
   #operations = new Map<string, Operation>();
   #seq = 0;
   #failNext = 0;
+  #history = new Map<string, { seq: number; at: number; op: string; live: number }[]>();
+  #historySeq = 0;
 
   constructor(clock: FakeClock) {
     this.#clock = clock;
@@ -215,6 +217,27 @@ export class FakeCloudMap implements FakeService {
     this.#operations = new Map();
     this.#seq = 0;
     this.#failNext = 0;
+    this.#history = new Map();
+    this.#historySeq = 0;
+  }
+
+  /**
+   * The service's recorded history: after every register/deregister call, how many instances are live,
+   * counting an instance whose deregistration was submitted (and has not failed) as gone already: that is
+   * when quiesce's write took it out of its budget, whatever DNS still answers.
+   */
+  liveHistory(serviceId: string): { seq: number; at: number; op: string; live: number }[] {
+    return [...(this.#history.get(serviceId) ?? [])];
+  }
+
+  #record(serviceId: string, op: string): void {
+    const leaving = new Set(
+      [...this.#operations.values()].filter((o) => o.Type === 'DEREGISTER_INSTANCE' && o.serviceId === serviceId && !o.settled && !o.fails).map((o) => o.instanceId),
+    );
+    const live = [...(this.#instances.get(serviceId)?.keys() ?? [])].filter((id) => !leaving.has(id)).length;
+    const list = this.#history.get(serviceId) ?? [];
+    list.push({ seq: ++this.#historySeq, at: this.#clock.now(), op, live });
+    this.#history.set(serviceId, list);
   }
 
   handle(operation: string, input: Record<string, unknown>): unknown {
@@ -267,6 +290,7 @@ export class FakeCloudMap implements FakeService {
   seedInstance(serviceId: string, instanceId: string, attributes: Attributes): void {
     this.#service(serviceId);
     this.#instanceMap(serviceId).set(instanceId, { ...attributes });
+    this.#record(serviceId, 'seed');
   }
 
   /** The instances ListInstances would show now, in registration order. */
@@ -603,6 +627,7 @@ export class FakeCloudMap implements FakeService {
     op.apply = () => {
       this.#instances.get(serviceId)?.delete(instanceId);
     };
+    this.#record(serviceId, 'DeregisterInstance');
     return { OperationId: op.Id };
   }
 

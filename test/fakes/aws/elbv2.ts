@@ -107,6 +107,20 @@ export interface SeedTargetGroupOptions {
   healthCheckSettleMs?: number;
 }
 
+/**
+ * One point of a target group's recorded history: after every call or hook that changes its targets, how
+ * many were healthy and registered (not draining). Tests assert "at every moment" on it, not just at the end.
+ */
+export interface HealthSample {
+  /** Order across all groups (one counter for the whole fake). */
+  readonly seq: number;
+  /** Fake time. */
+  readonly at: number;
+  readonly op: string;
+  readonly healthy: number;
+  readonly registered: number;
+}
+
 export interface TargetSnapshot {
   id: string;
   port: number;
@@ -152,6 +166,8 @@ export class FakeElbv2 implements FakeService {
   #observers = new Set<(e: DeregisterEvent) => void>();
   #maxDeregisterBatch = 0;
   #maxRegisterBatch = 0;
+  #history = new Map<string, HealthSample[]>();
+  #historySeq = 0;
 
   constructor(clock: FakeClock) {
     this.#clock = clock;
@@ -169,6 +185,26 @@ export class FakeElbv2 implements FakeService {
     this.#observers.clear();
     this.#maxDeregisterBatch = 0;
     this.#maxRegisterBatch = 0;
+    this.#history.clear();
+    this.#historySeq = 0;
+  }
+
+  /** The group's recorded history (see {@link HealthSample}), oldest first. */
+  healthHistory(tgArn: string): HealthSample[] {
+    return [...(this.#history.get(tgArn) ?? [])];
+  }
+
+  #record(tg: TargetGroup, op: string): void {
+    let healthy = 0;
+    let registered = 0;
+    for (const t of tg.targets.values()) {
+      const state = this.#health(t).state;
+      if (state === 'healthy') healthy++;
+      if (state !== 'draining' && state !== 'unused' && state !== 'unhealthy.draining') registered++;
+    }
+    const list = this.#history.get(tg.arn) ?? [];
+    list.push({ seq: ++this.#historySeq, at: this.#clock.now(), op, healthy, registered });
+    this.#history.set(tg.arn, list);
   }
 
   // ------------------------------------------------------------------------------------------------------
@@ -206,6 +242,7 @@ export class FakeElbv2 implements FakeService {
     const t = tg.targets.get(key(id, port ?? tg.port ?? 0));
     if (!t) throw new Error(`target ${id}:${port} is not registered in ${tgArn}`);
     t.forced = state === undefined ? undefined : { state, reason: reason ?? defaultReason(state), description };
+    this.#record(tg, 'setTargetHealth');
   }
 
   /** Current targets of a group with their reported state (draining ones included until their delay ends). */
@@ -261,6 +298,7 @@ export class FakeElbv2 implements FakeService {
         else if (state !== 'initial') t.forced = { state, reason: defaultReason(state) };
       }
     }
+    this.#record(tg, 'seed');
     return arn;
   }
 
@@ -649,6 +687,7 @@ export class FakeElbv2 implements FakeService {
     if (targets.length === 0) throw validation("1 validation error detected: Value null at 'targets' failed to satisfy constraint: Member must not be null");
     this.#maxRegisterBatch = Math.max(this.#maxRegisterBatch, targets.length);
     this.#register(tg, targets, true);
+    this.#record(tg, 'RegisterTargets');
     return {};
   }
 
@@ -675,6 +714,7 @@ export class FakeElbv2 implements FakeService {
       else existing.drainingUntil = now + delay;
       started.push({ id, port });
     }
+    this.#record(tg, 'DeregisterTargets');
     if (started.length > 0) {
       const e: DeregisterEvent = { targetGroupArn: tg.arn, targets: started, at: now };
       for (const cb of this.#observers) cb(e);
