@@ -5,7 +5,7 @@
  */
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AwsEventBus, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
-import { createEksClusterPort, type EksDescribeClient, type EksTokenCredentials } from '#core/adapters/kube/index.ts';
+import { createEksClusterPort, reuseConnection, type EksDescribeClient, type EksTokenCredentials } from '#core/adapters/kube/index.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { ConfigError } from '#core/errors.ts';
 import { RegistrationIndex } from '#core/observe/target-index.ts';
@@ -69,13 +69,13 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
   // The cluster API proves identity (every event) and resolves exporter events.
   const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
   if (!region) throw new ConfigError('AWS_REGION', 'required to sign the EKS token for the cluster API');
-  const cluster = createEksClusterPort({
+  const cluster = reuseConnection(createEksClusterPort({
     eks: describe,
     clusterName: config.clusterName,
     region,
     timeoutMs: config.clusterTimeoutMs,
     ...(wiring.kubeCredentials ? { credentials: wiring.kubeCredentials } : {}),
-  });
+  }));
   const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
   return {

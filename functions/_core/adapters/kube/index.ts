@@ -94,3 +94,44 @@ export function createEksClusterPort(options: EksClusterPortOptions): EksCluster
     },
   };
 }
+
+/**
+ * Keeps one cluster connection per container for `maxAgeMs` (default 10 minutes, inside the EKS token's 15),
+ * so a warm Lambda answers a pod event without a DescribeCluster, a token and a TLS handshake each time: the
+ * identity check sits on the path of an early deregistration, where milliseconds count. A connection whose
+ * call failed is dropped, so the next event connects afresh (a rotated CA, an expired token).
+ * `close()` of a connection handed out is a no-op; `closeAll()` ends the kept one.
+ */
+export function reuseConnection(factory: EksClusterPortFactory, options: { maxAgeMs?: number; now?: () => number } = {}): EksClusterPortFactory & { closeAll(): void } {
+  const maxAge = options.maxAgeMs ?? 10 * 60_000;
+  const now = options.now ?? Date.now;
+  let kept: { conn: ClusterConnection; at: number } | undefined;
+  const drop = (): void => {
+    kept?.conn.close();
+    kept = undefined;
+  };
+  const guarded = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    try {
+      return await f(...a);
+    } catch (err) {
+      drop();
+      throw err;
+    }
+  };
+  return {
+    async connect(): Promise<ClusterConnection> {
+      if (!kept || now() - kept.at > maxAge) {
+        drop();
+        kept = { conn: await factory.connect(), at: now() };
+      }
+      const c = kept.conn;
+      return {
+        listPods: guarded((o?: KubeListOptions) => c.listPods(o)),
+        listTargetGroupBindings: guarded((o?: KubeListOptions) => c.listTargetGroupBindings(o)),
+        getPod: guarded((ns: string, name: string) => c.getPod(ns, name)),
+        close: () => undefined,
+      };
+    },
+    closeAll: drop,
+  };
+}
