@@ -8,7 +8,7 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, OutOfScopeError } from '#core/errors.ts';
-import { publishMetrics } from '#core/middleware/publish-metrics.ts';
+import { publishMetrics, recordApplyMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { deregisterPod, type PodWorkflowDeps, type PodWorkflowResult } from './deregister-pod.ts';
@@ -33,11 +33,7 @@ function isSqs(event: unknown): event is SQSEvent {
 
 function recordMetrics(metrics: Metrics, outcome: PodWorkflowResult): void {
   if (outcome.lookup) metrics.addMetric(`lookup_${outcome.lookup}`, MetricUnit.Count, 1);
-  if (!outcome.result || !outcome.plan) return;
-  metrics.addMetric('planned', MetricUnit.Count, outcome.plan.actions.length);
-  metrics.addMetric('heldBack', MetricUnit.Count, outcome.plan.heldBack.length);
-  metrics.addMetric('deregistered', MetricUnit.Count, outcome.result.counts.deregistered + outcome.result.counts.submitted);
-  metrics.addMetric('failed', MetricUnit.Count, outcome.result.counts.failed);
+  recordApplyMetrics(metrics, outcome.plan, outcome.result);
 }
 
 function toResult(outcome: PodWorkflowResult): PodInvocationResult {
@@ -71,7 +67,7 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
         } catch (err) {
           if (err instanceof InvalidEventError || err instanceof OutOfScopeError) {
             // Retrying cannot fix a malformed or foreign event: report it, do not fail the message.
-            logger.warn('event rejected', { messageId: record.messageId, error: err.name, message: err.message, ...(err instanceof InvalidEventError ? { field: err.field } : {}) });
+            logger.warn('event rejected', { messageId: record.messageId, error: err.name, reason: err.message, ...(err instanceof InvalidEventError ? { field: err.field } : {}) });
             await d.audit.rejected({ status: 'rejected', error: err.name, message: err.message, messageId: record.messageId });
             continue;
           }
@@ -85,7 +81,8 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
     recordMetrics(metrics, outcome);
     if (outcome.retry && outcome.result) {
       // Fail the invocation so Lambda's async retries (then the on-failure destination) take it again.
-      throw new ApplyError(`${outcome.result.retryableFailures} deregistration(s) left undone for ${outcome.plan?.subject ?? 'the pod'}`, outcome.result.retryableFailures, true);
+      const { retryableFailures, permanentFailures } = outcome.result;
+      throw new ApplyError(`${retryableFailures + permanentFailures} deregistration(s) left undone for ${outcome.plan?.subject ?? 'the pod'}`, retryableFailures + permanentFailures, permanentFailures === 0);
     }
     return toResult(outcome);
   };

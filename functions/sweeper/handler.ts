@@ -55,7 +55,7 @@ export function parseScheduledEvent(raw: unknown): { id: string | undefined; tim
 export function recordSweepMetrics(metrics: Metrics, out: SweepRunResult): void {
   metrics.addMetric('staleFound', MetricUnit.Count, out.stale);
   metrics.addMetric('deregistered', MetricUnit.Count, out.result.counts.deregistered + out.result.counts.submitted);
-  metrics.addMetric('heldBack', MetricUnit.Count, out.plan.heldBack.length - out.reported);
+  metrics.addMetric('heldBack', MetricUnit.Count, out.plan.heldBack.length - out.reported + out.result.counts.refused);
   metrics.addMetric('reported', MetricUnit.Count, out.reported);
   metrics.addMetric('failed', MetricUnit.Count, out.result.counts.failed);
   if (out.apiCalls !== undefined) metrics.addMetric('apiCalls', MetricUnit.Count, out.apiCalls);
@@ -83,8 +83,10 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
       logger.error(message);
       throw new ClusterUnavailableError(message);
     }
-    if (out.result.retryableFailures > 0) {
-      throw new ApplyError(`${out.result.retryableFailures} deregistration(s) left undone; the next sweep retries them`, out.result.retryableFailures, true);
+    const failed = out.result.retryableFailures + out.result.permanentFailures;
+    if (failed > 0) {
+      // A permanent failure (AccessDenied, a Cloud Map FAIL) is a failure too: the run fails and alarms.
+      throw new ApplyError(`${failed} deregistration(s) left undone; the next sweep retries them`, failed, out.result.permanentFailures === 0);
     }
     return {
       status: out.status === 'dry-run' ? 'dry-run' : 'applied',

@@ -58,9 +58,27 @@ function dedupe<T extends { id: string }>(xs: T[]): T[] {
 /** Client-side limits high enough to never wait: shows the algorithm without the good-neighbour budget. */
 const UNLIMITED = 'elb-describe=100000:100000,elb-register=100000:100000,cloudmap-read=100000:100000,cloudmap-write=100000:100000,ec2-describe=100000:100000';
 
-function deps(clients: AwsClients, fake: FakeAws, rateLimits = '') {
-  const config = loadConfig({ CLUSTER_NAME: 'bench', CLOUDMAP_NAMESPACES: 'bench.local', GUARD_DEADLINE_SECONDS: '0', RATE_LIMITS: rateLimits });
-  return buildNodeWorkflowDeps('bench', { config, clients, logger: createLogger('bench'), now: () => new Date(fake.clock.now()) });
+/**
+ * The workflow's deps. `coordinated`: the guard across writers on (STATE_TABLE, as deployed): each group
+ * with a write costs a lease UpdateItem and a release UpdateItem. Executor waits move the fake clock (a
+ * Cloud Map operation settles after 2 s of fake time), so following operations costs calls, not seconds.
+ */
+function deps(clients: AwsClients, fake: FakeAws, rateLimits = '', coordinated = false) {
+  if (coordinated) fake.dynamodb.seedTable('bench-state');
+  const config = loadConfig({ CLUSTER_NAME: 'bench', CLOUDMAP_NAMESPACES: 'bench.local', GUARD_DEADLINE_SECONDS: '0', RATE_LIMITS: rateLimits, ...(coordinated ? { STATE_TABLE: 'bench-state' } : {}) });
+  const sleep = async (ms: number): Promise<void> => {
+    fake.clock.advance(ms);
+    await new Promise((r) => setImmediate(r));
+  };
+  return buildNodeWorkflowDeps('bench', { config, clients, logger: createLogger('bench'), now: () => new Date(fake.clock.now()), sleep });
+}
+
+const WRITES = new Set(['elasticloadbalancing.DeregisterTargets', 'servicediscovery.DeregisterInstance']);
+
+/** When the last write of the run was answered, from the start of the run (ms). */
+function lastWrite(fake: FakeAws, t0: number): number {
+  const ends = fake.calls.records.filter((r) => WRITES.has(`${r.service}.${r.operation}`)).map((r) => r.end - t0);
+  return ends.length > 0 ? Math.max(...ends) : 0;
 }
 
 const warning = (n: number): WorkItem => ({ itemId: `m${n}`, input: { kind: 'spot-interruption', instanceId: instanceId(n), action: 'terminate' } });
@@ -96,38 +114,42 @@ async function naive(clients: AwsClients, id: string): Promise<void> {
   }
 }
 
-async function measure(fake: FakeAws, run: () => Promise<unknown>): Promise<{ wall: number; calls: number; waves: number; byOp: Record<string, number> }> {
+async function measure(fake: FakeAws, run: () => Promise<unknown>): Promise<{ wall: number; last: number; calls: number; waves: number; byOp: Record<string, number> }> {
   fake.calls.clear();
   const t0 = performance.now();
   await run();
   const wall = performance.now() - t0;
-  return { wall, calls: fake.calls.count(), waves: fake.calls.waves(), byOp: fake.calls.byOperation() };
+  return { wall, last: lastWrite(fake, t0), calls: fake.calls.count(), waves: fake.calls.waves(), byOp: fake.calls.byOperation() };
 }
 
 async function singleWarning(): Promise<BenchSection> {
   const rows: (string | number)[][] = [];
   for (const groups of [10, 100, 500]) {
-    for (const impl of ['quiesce (default budget)', 'quiesce (no client budget)', 'naive sequential'] as const) {
+    for (const impl of ['quiesce (default budget)', 'quiesce + guard across writers', 'quiesce (no client budget)', 'naive sequential'] as const) {
       const { fake, clients, stop } = await benchAws();
       seed(fake, 20, groups, 50);
       fake.faults.latency(LATENCY_MS);
       const r = await measure(fake, () =>
-        impl === 'naive sequential' ? naive(clients, instanceId(0)) : deregisterNodes([warning(0)], deps(clients, fake, impl === 'quiesce (default budget)' ? '' : UNLIMITED)),
+        impl === 'naive sequential'
+          ? naive(clients, instanceId(0))
+          : deregisterNodes([warning(0)], deps(clients, fake, impl === 'quiesce (no client budget)' ? UNLIMITED : '', impl === 'quiesce + guard across writers')),
       );
       const deregistered = (r.byOp['elasticloadbalancing.DeregisterTargets'] ?? 0) + (r.byOp['servicediscovery.DeregisterInstance'] ?? 0);
-      rows.push([groups, impl, r.calls, r.waves, ms(r.wall), deregistered, callsByOp(r.byOp)]);
+      rows.push([groups, impl, r.calls, r.waves, ms(r.last), ms(r.wall), deregistered, callsByOp(r.byOp)]);
       await stop();
     }
   }
   return {
     title: 'One spot warning: target groups x 50 Cloud Map services, 20 ms per call',
-    columns: ['target groups', 'implementation', 'API calls', 'round-trip waves', 'wall time', 'write calls', 'calls by operation'],
+    columns: ['target groups', 'implementation', 'API calls', 'round-trip waves', 'last deregistration', 'wall time', 'write calls', 'calls by operation'],
     rows,
     notes: [
       '20 nodes; each group has 6 targets on 3 nodes, so the warned node is in ~15% of the groups; 50 services x 10 instances.',
       'default budget: elb-describe 40/s burst 80, elb-register 4/s burst 10 (DeregisterTargets is one call per group: the writes dominate), cloudmap 20/s and 10/s; concurrency 16.',
       'no client budget: the same code with limits raised out of the way, to separate the algorithm (waves) from the good-neighbour rate limit.',
       'naive sequential: every call in turn, one DeregisterTargets per target; it ignores any rate limit (on a real account it would be throttled).',
+      'guard across writers: STATE_TABLE set, as deployed: per group written, one lease UpdateItem and one release UpdateItem (dynamodb 25/s burst 50); the read the scan just made is reused, so no extra Describe.',
+      'last deregistration: when the last DeregisterTargets / DeregisterInstance was answered; wall time also includes following the Cloud Map operations to SUCCESS (GetOperation) and the audit.',
       'waves = critical-path depth of the calls (a call is one wave after every call that ended before it started).',
     ],
   };
@@ -137,28 +159,28 @@ async function reclaimWave(): Promise<BenchSection> {
   const rows: (string | number)[][] = [];
   const nodes = 20;
   const windowMs = 10_000;
-  for (const mode of ['SQS batch (one invocation)', 'one invocation per event'] as const) {
+  for (const mode of ['SQS batch (one invocation)', 'SQS batch + guard across writers', 'one invocation per event'] as const) {
     const { fake, clients, stop } = await benchAws();
     seed(fake, 40, 200, 50);
     fake.faults.latency(LATENCY_MS);
     const items = Array.from({ length: nodes }, (_, n) => warning(n));
     const r = await measure(fake, () =>
-      mode === 'SQS batch (one invocation)'
-        ? deregisterNodes(items, deps(clients, fake))
-        : Promise.all(items.map((i) => deregisterNodes([i], deps(clients, fake)))),
+      mode === 'one invocation per event'
+        ? Promise.all(items.map((i) => deregisterNodes([i], deps(clients, fake))))
+        : deregisterNodes(items, deps(clients, fake, '', mode === 'SQS batch + guard across writers')),
     );
     // Warnings arrive over 10 s. The SQS batching window (10 s) starts the batch when the last one is in;
     // per-event invocations start as each arrives, so the last node finishes one processing time after 10 s.
-    const lastDeregistered = windowMs + r.wall;
+    const lastDeregistered = windowMs + r.last;
     const describes = Object.entries(r.byOp).filter(([k]) => k.startsWith('elasticloadbalancing.Describe')).reduce((n, [, v]) => n + v, 0);
     // The ELB user guide's example account bucket for Describe*: 40 tokens, refilled 10 per second.
     const accountSeconds = Math.max(0, (describes - 40) / 10);
-    rows.push([mode, r.calls, describes, `${accountSeconds.toFixed(0)} s`, r.waves, ms(r.wall), ms(lastDeregistered)]);
+    rows.push([mode, r.calls, describes, `${accountSeconds.toFixed(0)} s`, r.waves, ms(r.last), ms(r.wall), ms(lastDeregistered)]);
     await stop();
   }
   return {
     title: 'Reclaim wave: 20 spot warnings within 10 s, 200 target groups, 20 ms per call',
-    columns: ['delivery', 'API calls', 'ELB Describe calls', 'account Describe budget used (40 + 10/s)', 'round-trip waves', 'processing', 'last node deregistered after first warning'],
+    columns: ['delivery', 'API calls', 'ELB Describe calls', 'account Describe budget used (40 + 10/s)', 'round-trip waves', 'last deregistration', 'processing', 'last node deregistered after first warning'],
     rows,
     notes: [
       'Per-event invocations each scan every group: 20x the Describe calls on the account budget the Load Balancer Controller shares.',

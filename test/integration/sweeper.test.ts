@@ -187,6 +187,14 @@ describe('scheduled sweep', () => {
     expect(writeCalls()).toBe(before);
   });
 
+  it('fails the run on a permanent error (AccessDenied) instead of reporting "applied"', async () => {
+    seedWorld();
+    fakeAws.faults.fail('DeregisterTargets', { times: 100, code: 'AccessDenied', message: 'not authorized' });
+    await expect(sweeper().invoke(sample())).rejects.toThrow(/deregistration\(s\) left undone/);
+    const [detail] = audit();
+    expect(detail?.counts.failed).toBeGreaterThan(0);
+  });
+
   it('writes nothing in dry run, but plans and reports', async () => {
     seedWorld();
     const result = await sweeper({ DRY_RUN: 'true' }).invoke(sample());

@@ -303,6 +303,28 @@ describe('failure paths', () => {
   });
 });
 
+describe('the guard across writers, in the deployment', () => {
+  it('gives every deregistering function the state table (leases) and nothing more there than UpdateItem', () => {
+    const roles = ['SpotInterruptionRole', 'SweeperRole', 'PodEventsRole'];
+    for (const role of roles) {
+      const statements = (((res(role).Properties['Policies'] as Json[])[0]?.['PolicyDocument'] as Json)['Statement'] as Statement[]) ?? [];
+      const dynamo = statements.filter((st) => asList(st.Action).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.flatMap((st) => asList(st.Action)), role).toEqual(['dynamodb:UpdateItem']);
+      expect(getAtt(dynamo[0]?.Resource), role).toBe('StateTable');
+    }
+    for (const id of ['SpotInterruption', 'Sweeper', 'PodEvents']) {
+      const env = ((res(`${id}LambdaFunction`).Properties['Environment'] as Json)['Variables'] as Json)['STATE_TABLE'];
+      expect(ref(env), id).toBe('StateTable');
+    }
+  });
+
+  it('alarms on quiesce\'s own failed metric for each deregistering function', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties).filter((a) => a['Namespace'] === 'quiesce' && a['MetricName'] === 'failed');
+    expect(alarms.map((a) => ((a['Dimensions'] as Json[])[0] ?? {})['Value']).sort()).toEqual(['pod-events', 'spot-interruption', 'sweeper']);
+    for (const a of alarms) expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Sum' });
+  });
+});
+
 describe('zip writer', () => {
   it('is deterministic, and its entry inflates back to the input with a matching CRC', () => {
     const data = Buffer.from('export const handler = 1;\n'.repeat(50));
