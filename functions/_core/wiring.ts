@@ -4,8 +4,7 @@
  * Built once per Lambda container, on first invocation, so a configuration error is reported with its
  * variable name instead of a failed init.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ApiBudget, AwsAutoScaling, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClients, sdkClientConfig, type ApiFamily, type AwsClients, type RetryPolicy } from './adapters/aws/index.ts';
+import { ApiBudget, AwsAutoScaling, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClients, type ApiFamily, type AwsClients, type RetryPolicy } from './adapters/aws/index.ts';
 import { AwsDynamoGroupLeases } from './adapters/aws/dynamo-group-leases.ts';
 import type { QuiesceConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
@@ -52,7 +51,7 @@ export function buildAwsDeps(
     elbv2: new AwsElbv2(clients.elbv2, budget),
     cloudMap: new AwsCloudMap(clients.serviceDiscovery, budget),
     autoscaling: new AwsAutoScaling(clients.autoScaling, budget),
-    leases: config.stateTable ? new AwsDynamoGroupLeases(new DynamoDBClient(sdkClientConfig()), budget, config.stateTable) : undefined,
+    leases: config.stateTable ? new AwsDynamoGroupLeases(clients.dynamodb, budget, config.stateTable) : undefined,
   };
 }
 

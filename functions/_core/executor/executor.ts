@@ -84,13 +84,14 @@ export interface ApplyOptions {
 /** The ports the executor writes (and, for the guard across writers, reads) through. */
 export interface ExecutorPorts {
   readonly elbv2: Pick<Elbv2Port, 'deregisterTargets' | 'modifyRuleActions' | 'targetHealth'>;
-  readonly cloudMap: Pick<CloudMapPort, 'deregisterInstance' | 'getOperation' | 'listInstances'>;
+  readonly cloudMap: Pick<CloudMapPort, 'deregisterInstance' | 'getOperation' | 'recentOperationStatuses' | 'listInstances'>;
 }
 
 /** The Cloud Map side of an executor that only ever applies set-weights plans (traffic shift, failover). */
 export const NO_CLOUD_MAP: ExecutorPorts['cloudMap'] = Object.freeze({
   deregisterInstance: () => Promise.reject(new Error('no Cloud Map in weight plans')),
   getOperation: () => Promise.reject(new Error('no Cloud Map in weight plans')),
+  recentOperationStatuses: () => Promise.reject(new Error('no Cloud Map in weight plans')),
   listInstances: () => Promise.resolve([]),
 });
 
@@ -235,6 +236,7 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
   return {
     /** Applies `plan` (or, in dry run, reports what it would do). Never throws for an AWS failure: see the result. */
     async apply(plan: Plan, apply: ApplyOptions = {}): Promise<ApplyResult> {
+      const started = now();
       const { allowed, refused } = blastRadius(plan, options.minHealthy);
       let outcomes: ActionOutcome[];
       if (options.dryRun) {
@@ -248,7 +250,7 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
           mapWithConcurrency(weights, 1, setWeights),
         ]);
         const until = Math.min(now().getTime() + (options.operationWaitMs ?? OPERATION_WAIT_MS), apply.deadline ?? Infinity);
-        outcomes = [...(await followOperations(perGroup.flat(), ports.cloudMap, { until, now: () => now().getTime(), sleep })), ...w];
+        outcomes = [...(await followOperations(perGroup.flat(), ports.cloudMap, { until, since: started, now: () => now().getTime(), sleep })), ...w];
       }
       outcomes.push(...refused);
       return { planId: plan.id, dryRun: options.dryRun, outcomes, ...countOutcomes(outcomes) };

@@ -66,6 +66,11 @@ export interface CloudMapPort {
   deregisterInstance(serviceId: string, instanceId: string): Promise<CloudMapDeregistration>;
   /** GetOperation: where an asynchronous deregistration stands (FAIL carries AWS's ErrorCode and message). */
   getOperation(operationId: string): Promise<CloudMapOperation>;
+  /**
+   * ListOperations of one type updated since `since` (all pages): the status of many operations in a few
+   * calls, where one GetOperation each would spend the read budget a reclaim wave needs.
+   */
+  recentOperationStatuses(type: 'DEREGISTER_INSTANCE', since: Date): Promise<Map<string, CloudMapOperation['status']>>;
 }
 
 /** Auto Scaling: lifecycle hooks. */

@@ -31,6 +31,7 @@ function ports(overrides: { deregisterTargets?: (arn: string, t: readonly unknow
           return overrides.deregisterInstance ? overrides.deregisterInstance(s, i) : { status: 'submitted' as const, operationId: `op-${i}` };
         },
         getOperation: async () => ({ status: 'SUCCESS' as const }),
+        recentOperationStatuses: async () => new Map(),
         listInstances: async () => [],
       },
     },

@@ -8,6 +8,7 @@
  * quiesce-specific variable. Tests that cannot use the environment pass `overrides` explicitly.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client, type ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -22,6 +23,8 @@ export interface AwsClients {
   readonly eventBridge: EventBridgeClient;
   readonly autoScaling: AutoScalingClient;
   readonly sqs: SQSClient;
+  /** The state table: group leases of the guard across writers (only called when STATE_TABLE is set). */
+  readonly dynamodb: DynamoDBClient;
   /** Closes every client's sockets: tests call it in afterAll so the worker can exit. */
   destroy(): void;
 }
@@ -81,8 +84,9 @@ export function sdkClientConfig(options: AwsClientsOptions = {}): Record<string,
 }
 
 /**
- * Builds the clients every trigger needs (ELBv2, EC2, Cloud Map, EventBridge, Auto Scaling, SQS). A trigger
- * that needs another API (EKS, SSM, Scheduler, DynamoDB) creates that client itself with
+ * Builds the clients every deregistering trigger needs (ELBv2, EC2, Cloud Map, EventBridge, Auto Scaling, SQS,
+ * DynamoDB for the guard across writers). A trigger that needs another API (EKS, SSM, Scheduler) creates that
+ * client itself with
  * {@link sdkClientConfig}, so the other functions' bundles do not carry it.
  */
 export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
@@ -94,6 +98,7 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     eventBridge: new EventBridgeClient(config),
     autoScaling: new AutoScalingClient(config),
     sqs: new SQSClient(config),
+    dynamodb: new DynamoDBClient(config),
   };
   return {
     ...clients,

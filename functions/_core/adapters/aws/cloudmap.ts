@@ -4,6 +4,7 @@
 import {
   DeregisterInstanceCommand,
   GetOperationCommand,
+  ListOperationsCommand,
   ListInstancesCommand,
   ListNamespacesCommand,
   ListServicesCommand,
@@ -125,5 +126,36 @@ export class AwsCloudMap implements CloudMapPort {
     return status === 'FAIL'
       ? { status, errorCode: op?.ErrorCode ?? 'UNKNOWN', errorMessage: op?.ErrorMessage ?? '' }
       : { status };
+  }
+
+  /**
+   * ListOperations filtered by TYPE and UPDATE_DATE (BETWEEN, epoch seconds), every page: filters apply per
+   * page, so a page may be empty while NextToken is set
+   * (https://docs.aws.amazon.com/cloud-map/latest/api/API_ListOperations.html).
+   */
+  async recentOperationStatuses(type: 'DEREGISTER_INSTANCE', since: Date): Promise<Map<string, CloudMapOperation['status']>> {
+    const out = new Map<string, CloudMapOperation['status']>();
+    const from = String(Math.floor(since.getTime() / 1000) - 1);
+    const to = String(Math.ceil(since.getTime() / 1000) + 86_400);
+    let token: string | undefined;
+    do {
+      const page = await this.#budget.call('cloudmap-read', 'ListOperations', () =>
+        this.#client.send(
+          new ListOperationsCommand({
+            MaxResults: PAGE,
+            NextToken: token,
+            Filters: [
+              { Name: 'TYPE', Values: [type], Condition: 'EQ' },
+              { Name: 'UPDATE_DATE', Values: [from, to], Condition: 'BETWEEN' },
+            ],
+          }),
+        ),
+      );
+      for (const op of page.Operations ?? []) {
+        if (op.Id && op.Status && OPERATION_STATES.has(op.Status)) out.set(op.Id, op.Status as CloudMapOperation['status']);
+      }
+      token = page.NextToken || undefined;
+    } while (token);
+    return out;
   }
 }
