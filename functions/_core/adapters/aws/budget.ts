@@ -68,7 +68,10 @@ export const DEFAULT_LIMITS: Readonly<Record<ApiFamily, RateLimit>> = Object.fre
   // GetParameter shares the account's SSM throughput (40/s standard); the token is cached, so this is ample.
   ssm: { ratePerSecond: 10, burst: 10 },
   scheduler: { ratePerSecond: 10, burst: 10 },
-  dynamodb: { ratePerSecond: 25, burst: 50 },
+  // The state table: two UpdateItem per group written (the guard across writers' lease and release), on the
+  // write path of a spot warning. On-demand tables take thousands of requests per second on distinct keys;
+  // this only keeps a bug from hammering the table.
+  dynamodb: { ratePerSecond: 100, burst: 200 },
 });
 
 /** Retry policy: attempts are bounded so a Lambda never spends its whole timeout behind a throttled API. */
