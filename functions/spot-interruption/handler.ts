@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError } from '#core/errors.ts';
 import { DetailType, parseEnvelope, parseNodeSignal, parseRecheck } from '#core/contracts/node-events.ts';
+import { isSqsBatch, parseSqsRecord, recordLabel } from '#core/contracts/sqs-batch.ts';
 import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
@@ -27,10 +28,6 @@ export interface SpotInvocationResult {
 }
 
 type SpotEvent = EventBridgeEvent<string, unknown> | SQSEvent;
-
-function isSqs(event: unknown): event is SQSEvent {
-  return typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
-}
 
 /** Parses one raw input (an EventBridge envelope, or an SQS body holding one) into a work item. */
 export function toWorkItem(itemId: string, raw: unknown): WorkItem {
@@ -57,16 +54,18 @@ export function makeHandler(getDeps: () => NodeWorkflowDeps, logger: Logger = cr
 
   const run = async (event: SpotEvent): Promise<SpotInvocationResult | SQSBatchResponse> => {
     const d = resolve();
-    if (isSqs(event)) {
+    if (isSqsBatch(event)) {
       const items: WorkItem[] = [];
-      for (const record of event.Records) {
+      for (const [index, record] of event.Records.entries()) {
         try {
-          items.push(toWorkItem(record.messageId, record.body));
+          const { messageId, body } = parseSqsRecord(record, index);
+          items.push(toWorkItem(messageId, body));
         } catch (err) {
           if (!(err instanceof InvalidEventError)) throw err;
           // A malformed message is reported, not retried: retrying cannot fix it (it goes nowhere else).
-          logger.warn('event rejected', { messageId: record.messageId, error: err.name, message: err.message, field: err.field });
-          await d.audit.rejected({ status: 'rejected', error: err.name, message: err.message, field: err.field, messageId: record.messageId });
+          const messageId = recordLabel(record, index);
+          logger.warn('event rejected', { messageId, error: err.name, message: err.message, field: err.field });
+          await d.audit.rejected({ status: 'rejected', error: err.name, message: err.message, field: err.field, messageId });
         }
       }
       const outcome = await deregisterNodes(items, d);
@@ -74,7 +73,8 @@ export function makeHandler(getDeps: () => NodeWorkflowDeps, logger: Logger = cr
       for (const r of outcome.retry) logger.warn('will be retried', r);
       return { batchItemFailures: outcome.retry.map((r) => ({ itemIdentifier: r.itemId })) };
     }
-    const item = toWorkItem(event.id ?? 'event', event);
+    // `?.`: a `null` invocation has no id; parsing then rejects it with a typed error.
+    const item = toWorkItem((event as { id?: string } | null)?.id ?? 'event', event);
     const outcome = await deregisterNodes([item], d);
     recordMetrics(metrics, outcome);
     if (outcome.rejected.length > 0) {

@@ -6,7 +6,8 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { InvalidEventError } from '#core/errors.ts';
-import { parseEnvelope } from '#core/contracts/node-events.ts';
+import { parseEnvelope, QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
+import { quoted } from '#core/contracts/names.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import type { TrafficDeps } from './deps.ts';
@@ -21,6 +22,9 @@ export type TrafficInvocationResult = ShiftOutcome | { readonly status: 'failove
 /** Runs one event through the right workflow (exported for the demo and tests that skip middy). */
 export async function dispatch(deps: TrafficDeps, raw: unknown): Promise<TrafficInvocationResult> {
   const envelope = parseEnvelope(raw);
+  // Every event of the shift is quiesce's own (the webhook, Scheduler on our behalf): the rule matches only
+  // that source, and a direct invocation must not get further with another.
+  if (envelope.source !== QUIESCE_SOURCE) throw new InvalidEventError(`source must be ${QUIESCE_SOURCE}, got ${quoted(envelope.source)}`, 'source');
   const now = deps.now().toISOString();
   switch (envelope['detail-type']) {
     case TrafficDetailType.deploymentSynced:
@@ -32,7 +36,7 @@ export async function dispatch(deps: TrafficDeps, raw: unknown): Promise<Traffic
       return { status: 'failover', failedOver: r.failedOver, restored: r.restored };
     }
     default:
-      throw new InvalidEventError(`unknown detail-type "${envelope['detail-type']}"`, 'detail-type');
+      throw new InvalidEventError(`unknown detail-type ${quoted(envelope['detail-type'])}`, 'detail-type');
   }
 }
 
