@@ -323,7 +323,7 @@ async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Promise<Sw
     const dry = await run(true);
     const summary = (o: typeof dry) =>
       `Sweep ${o.status}: ${o.stale} stale, ${o.reported} reported (healthy, not removed), Cloud Map ${o.cloudMap}, ${o.apiCalls ?? '?'} API calls, ${Math.round(o.durationMs)} ms\n` +
-      (o.clusterError ? `! cluster API unreadable (${o.clusterError.name}: ${o.clusterError.message}): only the VPC truth was used\n` : '');
+      (o.clusterError ? `! no usable pod list: cluster API unreadable or its answer not believed (${o.clusterError.name}: ${o.clusterError.message}): only the VPC truth was used\n` : '');
     const failedExit = (o: typeof dry): ExitCode => (o.status === 'degraded' ? ExitCode.failed : resultExit(o.result, 0));
     if (flags.dryRun || config.dryRun || dry.plan.actions.length === 0) {
       const code = failedExit(dry);
