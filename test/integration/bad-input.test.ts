@@ -3,23 +3,16 @@
  * names its field, and nothing is written, although the seeded world would let every write succeed.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeKubeApi } from '#fakes/kube/index.ts';
+import { describe, expect, it } from 'vitest';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { NODES } from '../fakes/topology.ts';
-import { anyWrites, buildHandlers, webhookHeaders } from './handlers.ts';
+import { anyWrites, buildHandlers, webhookHeaders, startFakeKube } from './handlers.ts';
 
-const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
-let endpoint = '';
-let caData = '';
-beforeAll(async () => {
-  ({ endpoint, caData } = await kube.start());
-});
-afterAll(() => kube.stop());
+const { address } = startFakeKube();
 
 const sample = (name: string): Record<string, unknown> & { detail: Record<string, unknown> } =>
   JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
-const handlers = () => buildHandlers({ endpoint, caData }).handlers;
+const handlers = () => buildHandlers(address()).handlers;
 const rejections = () => fakeAws.events.published('quiesce-audit').filter((p) => p.event['detail-type'] === 'Event Rejected').map((p) => p.event.detail as Record<string, unknown>);
 
 /** The forwarder's sample, for this cluster, with `patch` on its detail. */

@@ -5,11 +5,11 @@
  * and asked about again, a bounded number of times.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, main, MAX_CONFIRMATIONS, type CliIo } from '../../functions/cli/main.ts';
-import { FakeKubeApi } from '#fakes/kube/index.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { PROD_ENV, seedTopology, VPC, type Topology } from '../fakes/topology.ts';
+import { startFakeKube } from './handlers.ts';
 import { writeCalls } from './harness.ts';
 
 const warning = join(new URL('../../', import.meta.url).pathname, 'events', 'spot-interruption-warning.json');
@@ -136,17 +136,11 @@ describe('quiesce apply on a terminal: a changed plan is shown and asked about a
 });
 
 describe('quiesce sweep applies only the dry run it showed', () => {
-  const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
-  let kubeEndpoint = '';
-  let caData = '';
-  beforeAll(async () => {
-    ({ endpoint: kubeEndpoint, caData } = await kube.start());
-  });
-  afterAll(() => kube.stop());
+  const { kube, address } = startFakeKube();
 
   it('a stale registration that appears after "yes" waits for the next sweep', async () => {
     kube.reset();
-    fakeAws.eks.seedCluster({ name: 'prod', endpoint: kubeEndpoint, caData, vpcId: VPC });
+    fakeAws.eks.seedCluster({ name: 'prod', ...address(), vpcId: VPC });
     for (const [name, ip] of [['web-a', '10.0.1.11'], ['web-c', '10.0.1.33'], ['web-b', '10.0.2.11'], ['web-d', '10.0.3.11'], ['api-a', '10.0.1.12'], ['api-b', '10.0.2.12'], ['api-c', '10.0.3.12'], ['admin', '10.0.1.34']] as const) {
       kube.addPod({ namespace: 'shop', name, ip, startTime: '2026-11-21T11:00:00Z', nodeName: 'n' });
     }

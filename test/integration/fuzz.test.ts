@@ -22,11 +22,10 @@
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSqsBatch, parseSqsRecord } from '#core/contracts/sqs-batch.ts';
 import { recheckEnvelope } from '#core/contracts/node-events.ts';
 import { InvalidEventError, OutOfScopeError, QuiesceError } from '#core/errors.ts';
-import { FakeKubeApi } from '#fakes/kube/index.ts';
 import { bearerToken, tokensMatch } from '../../functions/deploy-webhook/auth.ts';
 import { parseWebhookRequest } from '../../functions/deploy-webhook/webhook.ts';
 import { parseDeploymentSynced } from '#core/contracts/traffic.ts';
@@ -38,7 +37,7 @@ import { parseTrafficEvent } from '../../functions/traffic-shift/handler.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { NODES, PROD_ENV } from '../fakes/topology.ts';
 import { WEBHOOK_TOKEN } from '../fakes/traffic.ts';
-import { anyWrites, buildHandlers, webhookHeaders, type HandlerName, type Invoke, type World } from './handlers.ts';
+import { anyWrites, buildHandlers, webhookHeaders, type HandlerName, type Invoke, type World, startFakeKube } from './handlers.ts';
 
 /** Cases per handler: the issue asks for at least 10,000 each. */
 const CASES = 10_000;
@@ -46,13 +45,7 @@ const CASES = 10_000;
 const ACCEPTED_CAP = Number(process.env['FUZZ_ACCEPTED_CAP'] ?? 12);
 const SEED = process.env['FUZZ_SEED'] === undefined ? 0x9e1f : Number(process.env['FUZZ_SEED']);
 
-const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
-let endpoint = '';
-let caData = '';
-beforeAll(async () => {
-  ({ endpoint, caData } = await kube.start());
-});
-afterAll(() => kube.stop());
+const { kube, address } = startFakeKube();
 
 const raw = (name: string): string => readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8');
 const sample = (name: string): Record<string, unknown> & { detail: Record<string, unknown> } => JSON.parse(raw(`${name}.json`));
@@ -359,7 +352,7 @@ describe('fuzzing every handler: no untyped crash, and no write for anything the
       `${spec.name}: ${CASES} cases`,
       async () => {
         kube.reset();
-        const { world, handlers } = buildHandlers({ endpoint, caData }, { auditOff: true });
+        const { world, handlers } = buildHandlers(address(), { auditOff: true });
         const invoke = handlers[spec.name];
         const samples = spec.samples(world);
         // Every sample is accepted by its parser (otherwise the mutations would start from a rejection).

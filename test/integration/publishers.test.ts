@@ -5,19 +5,12 @@
  * is attributed to the handler that caused it.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeKubeApi } from '#fakes/kube/index.ts';
+import { describe, expect, it } from 'vitest';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { PUBLISHES } from '../package/publishers.ts';
-import { buildHandlers, webhookHeaders, type HandlerName } from './handlers.ts';
+import { buildHandlers, webhookHeaders, type HandlerName, startFakeKube } from './handlers.ts';
 
-const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
-let endpoint = '';
-let caData = '';
-beforeAll(async () => {
-  ({ endpoint, caData } = await kube.start());
-});
-afterAll(() => kube.stop());
+const { kube, address } = startFakeKube();
 
 const raw = (name: string): string => readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8');
 const sample = (name: string): Record<string, unknown> & { detail: Record<string, unknown> } => JSON.parse(raw(`${name}.json`));
@@ -36,7 +29,7 @@ describe('who publishes what', () => {
     for (const [name, ip] of [['web-a', '10.0.1.11'], ['web-b', '10.0.2.11'], ['api-b', '10.0.2.12']] as const) {
       kube.addPod({ namespace: 'shop', name, ip, startTime: '2026-11-21T11:00:00Z', nodeName: 'n' });
     }
-    const { handlers } = buildHandlers({ endpoint, caData });
+    const { handlers } = buildHandlers(address());
     const pod = sample('pod-terminating');
     pod.detail = { ...pod.detail, cluster: 'prod', namespace: 'shop', name: 'payments-7d9f-abcde', podIPs: ['10.0.1.12'] };
     const inputs: Record<HandlerName, unknown[]> = {
