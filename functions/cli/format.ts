@@ -5,6 +5,7 @@
 import type { Plan, PlanAction } from '#core/domain/plan.ts';
 import { actionKey } from '#core/domain/plan.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
+import type { PlanDifference } from './confirmed.ts';
 
 /** Renders rows as an aligned table with a header line; empty rows give "(none)". */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -35,6 +36,12 @@ export function formatPlan(plan: Plan): string {
   out += table(['GUARD', 'ACTION', 'REASON'], plan.heldBack.map((h) => [h.guard, actionKey(h.action), h.reason]));
   if (plan.warnings.length > 0) out += `\nWarnings:\n${plan.warnings.map((w) => `  ! ${w}`).join('\n')}\n`;
   return out;
+}
+
+/** What changed between the plan shown and a fresh look: `+` new actions, `-` actions no longer planned. */
+export function formatPlanDifference(difference: PlanDifference): string {
+  const rows = [...difference.added.map((a) => ['+', ...actionRow(a)]), ...difference.gone.map((a) => ['-', ...actionRow(a)])];
+  return table(['', 'KIND', 'GROUP / SERVICE', 'TARGET', 'STATE', 'WHY'], rows);
 }
 
 /** What the executor did, per action, with counts. */

@@ -20,12 +20,13 @@ import { loadConfig, type Env, type QuiesceConfig } from '#core/config.ts';
 import type { Plan } from '#core/domain/plan.ts';
 import { actionKey } from '#core/domain/plan.ts';
 import { ConfigError, InvalidEventError } from '#core/errors.ts';
-import type { ApplyResult } from '#core/executor/executor.ts';
+import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import { buildNodeWorkflowDeps } from '../spot-interruption/wiring.ts';
 import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from '../spot-interruption/workflow.ts';
 import { toWorkItem } from '../spot-interruption/handler.ts';
-import { formatPlan, formatResult } from './format.ts';
+import { applyOnlyConfirmed, isNotConfirmed, planDifference, samePlan } from './confirmed.ts';
+import { formatPlan, formatPlanDifference, formatResult } from './format.ts';
 import { Progress } from './progress.ts';
 
 /**
@@ -36,6 +37,12 @@ import { Progress } from './progress.ts';
  */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, refused: 3, unavailable: 4 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * How often `apply` asks before giving up on an account that keeps changing: each "yes" is followed by a
+ * fresh look, and a changed plan is shown and asked about again, never applied unseen.
+ */
+export const MAX_CONFIRMATIONS = 3;
 
 /** Where the CLI reads and writes; `processIo()` for the real terminal, tests pass their own. */
 export interface CliIo {
@@ -212,10 +219,11 @@ function humanOutcome(o: NodeWorkflowResult): string {
   return out;
 }
 
+/** Exit code of an apply: an action nobody confirmed that was held back is reported, not a refusal of the run. */
 function resultExit(result: ApplyResult | undefined, retry: number): ExitCode {
   if (!result) return ExitCode.ok;
   if (result.counts.failed > 0 || retry > 0) return ExitCode.failed;
-  if (result.counts.refused > 0) return ExitCode.refused;
+  if (result.outcomes.some((o) => o.status === 'refused' && !isNotConfirmed(o))) return ExitCode.refused;
   return ExitCode.ok;
 }
 
@@ -255,20 +263,50 @@ async function planOrApply(command: 'plan' | 'apply', path: string | undefined, 
       if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(planned), exitCode: ExitCode.refused }, null, 2) + '\n');
       return ExitCode.refused;
     }
-    const refused = await askOrRefuse(io, flags, `Apply ${planned.plan.actions.length} action(s) in cluster ${config.clusterName}? [y/N] `);
-    if (refused !== undefined) {
-      if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(planned), exitCode: refused }, null, 2) + '\n');
-      return refused;
+    // The plan to apply is the one the operator saw. Asked on a terminal, look again after the "yes": if the
+    // account moved, show what changed and ask again (at most MAX_CONFIRMATIONS times). With --yes, the plan
+    // computed and printed above is the one confirmed.
+    let confirmed: Plan = planned.plan;
+    let latest: NodeWorkflowResult = planned;
+    for (let round = 1; ; round++) {
+      const refused = await askOrRefuse(io, flags, `Apply ${confirmed.actions.length} action(s) in cluster ${config.clusterName}? [y/N] `);
+      if (refused !== undefined) {
+        if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(latest), exitCode: refused }, null, 2) + '\n');
+        return refused;
+      }
+      if (flags.yes) break;
+      const lookProgress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
+      latest = await deregisterNodes(items, nodeDeps(config, 'plan', io, clients, logger, lookProgress));
+      lookProgress.done();
+      const difference = planDifference(confirmed, latest.plan);
+      if (samePlan(difference)) break;
+      (flags.json ? io.stderr : io.stdout).write(`\nThe plan changed since it was shown:\n${formatPlanDifference(difference)}`);
+      if (!latest.plan || latest.plan.actions.length === 0) {
+        io.stderr.write('nothing left to apply\n');
+        if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(latest), exitCode: ExitCode.ok }, null, 2) + '\n');
+        return ExitCode.ok;
+      }
+      if (round >= MAX_CONFIRMATIONS) {
+        io.stderr.write(`the plan changed after each of ${MAX_CONFIRMATIONS} confirmations: nothing applied; run it again when the account is quieter\n`);
+        if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(latest), exitCode: ExitCode.refused }, null, 2) + '\n');
+        return ExitCode.refused;
+      }
+      confirmed = latest.plan;
     }
-    // Apply = the trigger's own workflow, observing again (the account may have moved while we asked).
+    // Apply = the trigger's own workflow (current state, audit, lifecycle completion, re-checks), whose
+    // executor applies nothing but the confirmed actions.
     const applyProgress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
-    const applied = await deregisterNodes(items, nodeDeps(config, 'apply', io, clients, logger, applyProgress));
+    const applyDeps = nodeDeps(config, 'apply', io, clients, logger, applyProgress);
+    const applied = await deregisterNodes(items, { ...applyDeps, executor: applyOnlyConfirmed(applyDeps.executor, confirmed) });
     applyProgress.done();
-    const before = new Set(planned.plan.actions.map(actionKey));
-    const changed = (applied.plan?.actions ?? []).filter((a) => !before.has(actionKey(a)));
-    if (changed.length > 0) io.stderr.write(`note: ${changed.length} action(s) appeared since the plan was shown: ${changed.map(actionKey).join(', ')}\n`);
+    const notConfirmed = (applied.result?.outcomes ?? []).filter(isNotConfirmed).map((o) => o.key);
+    if (notConfirmed.length > 0) {
+      io.stderr.write(`NOT APPLIED: ${notConfirmed.length} action(s) appeared after the plan was confirmed: ${notConfirmed.join(', ')} (run quiesce plan to review them)\n`);
+    }
+    const noLongerPlanned = planDifference(confirmed, applied.plan).gone.map(actionKey);
+    if (noLongerPlanned.length > 0) io.stderr.write(`${noLongerPlanned.length} confirmed action(s) were no longer planned when applied (already going, or held by a guard): ${noLongerPlanned.join(', ')}\n`);
     const code = resultExit(applied.result, applied.retry.length);
-    if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: true, confirmedPlan: planned.plan, ...outcomeJson(applied), exitCode: code }, null, 2) + '\n');
+    if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: true, confirmedPlan: confirmed, notConfirmed, ...outcomeJson(applied), exitCode: code }, null, 2) + '\n');
     else if (applied.result) io.stdout.write('\n' + formatResult(applied.result) + `re-checks scheduled: ${applied.rechecksScheduled}, lifecycle actions completed: ${applied.lifecycleCompleted}\n`);
     return code;
   } finally {
@@ -279,7 +317,7 @@ async function planOrApply(command: 'plan' | 'apply', path: string | undefined, 
 /** The parts of functions/sweeper the CLI uses (loaded at run time: the CLI works without it). */
 interface SweeperModules {
   loadSweeperConfig(env: Env): QuiesceConfig & { readonly region: string };
-  buildSweepDeps(wiring: { config: QuiesceConfig; clients: AwsClients; logger: Logger; now?: () => Date }): Record<string, unknown> & { destroy(): void };
+  buildSweepDeps(wiring: { config: QuiesceConfig; clients: AwsClients; logger: Logger; now?: () => Date; sleep?: (ms: number) => Promise<void> }): Record<string, unknown> & { destroy(): void };
   runSweep(deps: Record<string, unknown>, options: { dryRun: boolean }): Promise<{
     status: string;
     plan: Plan;
@@ -312,11 +350,14 @@ async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Promise<Sw
   const config = mods.loadSweeperConfig(env);
   const logger = cliLogger(io, flags.verbose);
   const clients = clientsFor(io, flags);
-  const run = async (dryRun: boolean) => {
-    const base = mods.buildSweepDeps({ config: dryRun ? { ...config, auditEventBus: undefined } : config, clients, logger, ...(io.now ? { now: io.now } : {}) });
+  const run = async (dryRun: boolean, confirmed?: Plan) => {
+    const base = mods.buildSweepDeps({ config: dryRun ? { ...config, auditEventBus: undefined } : config, clients, logger, ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
     const progress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
     const deps = { ...base };
     for (const port of ['ec2', 'elbv2', 'cloudMap'] as const) if (typeof base[port] === 'object' && base[port] !== null) deps[port] = progress.wrap(port, base[port] as object);
+    // The real run applies only what the dry run showed and the operator confirmed.
+    const executorFor = base['executorFor'] as ((dryRun: boolean) => Executor) | undefined;
+    if (confirmed && executorFor) deps['executorFor'] = (d: boolean) => applyOnlyConfirmed(executorFor(d), confirmed);
     const out = await mods.runSweep(deps, { dryRun });
     progress.done();
     return out;
@@ -325,7 +366,7 @@ async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Promise<Sw
     const dry = await run(true);
     const summary = (o: typeof dry) =>
       `Sweep ${o.status}: ${o.stale} stale, ${o.reported} reported (healthy, not removed), Cloud Map ${o.cloudMap}, ${o.apiCalls ?? '?'} API calls, ${Math.round(o.durationMs)} ms\n` +
-      (o.clusterError ? `! cluster API unreadable (${o.clusterError.name}: ${o.clusterError.message}): only the VPC truth was used\n` : '');
+      (o.clusterError ? `! no usable pod list: cluster API unreadable or its answer not believed (${o.clusterError.name}: ${o.clusterError.message}): only the VPC truth was used\n` : '');
     const failedExit = (o: typeof dry): ExitCode => (o.status === 'degraded' ? ExitCode.failed : resultExit(o.result, 0));
     if (flags.dryRun || config.dryRun || dry.plan.actions.length === 0) {
       const code = failedExit(dry);
@@ -337,7 +378,9 @@ async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Promise<Sw
     if (!flags.json) io.stdout.write(formatPlan(dry.plan) + '\n' + summary(dry));
     const refused = await askOrRefuse(io, flags, `Apply ${dry.plan.actions.length} sweep action(s) in cluster ${config.clusterName}? [y/N] `);
     if (refused !== undefined) return refused;
-    const applied = await run(false);
+    const applied = await run(false, dry.plan);
+    const notConfirmed = applied.result.outcomes.filter(isNotConfirmed).map((o) => o.key);
+    if (notConfirmed.length > 0) io.stderr.write(`NOT APPLIED: ${notConfirmed.length} sweep action(s) appeared after the plan was confirmed: ${notConfirmed.join(', ')}\n`);
     const code = failedExit(applied);
     if (flags.json) io.stdout.write(JSON.stringify({ command: 'sweep', cluster: config.clusterName, applied: true, ...applied, exitCode: code }, null, 2) + '\n');
     else io.stdout.write('\n' + formatResult(applied.result) + summary(applied));

@@ -58,12 +58,43 @@ const json = (statusCode: number, body: unknown): WebhookResponse => ({
   body: body === undefined ? '' : JSON.stringify(body),
 });
 
+/**
+ * Checks the invocation is an HTTP request as a function URL delivers it (an object; headers a map of
+ * strings; body a string or null; isBase64Encoded a boolean). Only a direct invocation can send anything
+ * else; it gets a 400 naming the field, before the token is read or anything is written.
+ */
+export function parseWebhookRequest(raw: unknown): WebhookRequest {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidEventError('the request must be an object (function URL payload 2.0)', 'request');
+  const { headers, body, isBase64Encoded } = raw as Record<string, unknown>;
+  if (headers !== undefined && headers !== null) {
+    if (typeof headers !== 'object' || Array.isArray(headers)) throw new InvalidEventError('headers must be an object', 'headers');
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== undefined && typeof value !== 'string') throw new InvalidEventError(`header ${JSON.stringify(name.slice(0, 64))} must be a string`, 'headers');
+    }
+  }
+  if (body !== undefined && body !== null && typeof body !== 'string') throw new InvalidEventError('body must be a string', 'body');
+  if (isBase64Encoded !== undefined && typeof isBase64Encoded !== 'boolean') throw new InvalidEventError('isBase64Encoded must be a boolean', 'isBase64Encoded');
+  return {
+    ...(headers ? { headers: headers as Record<string, string | undefined> } : {}),
+    body: (body as string | null | undefined) ?? null,
+    ...(isBase64Encoded !== undefined ? { isBase64Encoded } : {}),
+  };
+}
+
 /** The idempotency key of one revision of one app. */
 export const revisionKey = (app: string, revision: string): string => `deploy#${app}#${revision}`;
 
 /** Handles one request. Never throws for bad input; throws only when AWS fails (-> 5xx, ArgoCD retries). */
-export async function handleWebhook(deps: WebhookDeps, req: WebhookRequest): Promise<WebhookResponse> {
+export async function handleWebhook(deps: WebhookDeps, request: WebhookRequest): Promise<WebhookResponse> {
   const { logger } = deps;
+  let req: WebhookRequest;
+  try {
+    req = parseWebhookRequest(request);
+  } catch (err) {
+    if (!(err instanceof InvalidEventError)) throw err;
+    logger.warn('webhook: malformed request', { field: err.field, message: err.message });
+    return json(400, { error: 'InvalidRequest', field: err.field, message: err.message });
+  }
   let expected: string;
   try {
     expected = await deps.secrets.get(deps.config.tokenParameter);

@@ -118,6 +118,7 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   }
   if (resolved.pod.ips.length === 0) return ignore(`pod ${subject} has no IP`, { pod: resolved.pod });
 
+  const prepared = deps.executor.prepare(); // the state table's connection opens while the cluster is asked
   // Identity before address: only IPs still proven to be this pod's (forwarder events; exporter events were
   // resolved by uid through the cluster a moment ago).
   const identity = resolved.observedAt
@@ -151,6 +152,7 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   }
   logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
   for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
+  await prepared;
   const result = await deps.executor.apply(plan, { observed: observationsOf([...lookup.targets, ...lookup.instances], observedAt), subject: `pod ${subject}` });
   await deps.audit.record(plan, result);
   return { status: result.dryRun ? 'dry-run' : 'applied', pod, plan, result, lookup: lookup.path, retry: result.retryableFailures + result.permanentFailures > 0 };

@@ -12,6 +12,7 @@
  */
 import { InvalidEventError, OutOfScopeError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
+import { isDns1123Label, isDns1123Subdomain, isUid, quoted } from '#core/contracts/names.ts';
 import {
   DETAIL_TYPE_POD_NOT_READY,
   DETAIL_TYPE_POD_TERMINATING,
@@ -34,7 +35,8 @@ export type PodSignal =
     }
   | { readonly kind: 'exporter-ignored'; readonly reason: string; readonly eventId?: string };
 
-const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** How many validator findings a rejection message lists (the rest are counted): a log line stays a line. */
+const MAX_LISTED_ERRORS = 10;
 
 function str(o: Record<string, unknown>, key: string, field: string): string {
   const v = o[key];
@@ -52,20 +54,22 @@ export function parsePodSignal(raw: unknown, config: { clusterName: string; expo
   const detailType = envelope['detail-type'];
   if (envelope.source === POD_EVENT_SOURCE) {
     if (detailType !== DETAIL_TYPE_POD_TERMINATING && detailType !== DETAIL_TYPE_POD_NOT_READY) {
-      throw new InvalidEventError(`unknown ${POD_EVENT_SOURCE} detail-type "${detailType}"`, 'detail-type');
+      throw new InvalidEventError(`unknown ${POD_EVENT_SOURCE} detail-type ${quoted(detailType)}`, 'detail-type');
     }
     const checked = validatePodTerminatingDetail(envelope.detail);
     if (!checked.ok) {
       const first = checked.errors[0];
+      const listed = checked.errors.slice(0, MAX_LISTED_ERRORS).map((e) => `${e.field.slice(0, 80) || 'detail'} ${e.message}`);
+      const more = checked.errors.length - listed.length;
       throw new InvalidEventError(
-        `invalid pod event: ${checked.errors.map((e) => `${e.field || 'detail'} ${e.message}`).join('; ')}`,
-        first?.field ? `detail.${first.field}` : 'detail',
+        `invalid pod event: ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+        first?.field ? `detail.${first.field.slice(0, 80)}` : 'detail',
       );
     }
     const expected = checked.detail.reason === 'deletion' ? DETAIL_TYPE_POD_TERMINATING : DETAIL_TYPE_POD_NOT_READY;
     if (detailType !== expected) throw new InvalidEventError(`detail.reason "${checked.detail.reason}" does not go with detail-type "${detailType}"`, 'detail.reason');
     if (checked.detail.cluster !== config.clusterName) {
-      throw new OutOfScopeError(`pod event of cluster "${checked.detail.cluster}", this deployment serves "${config.clusterName}"`);
+      throw new OutOfScopeError(`pod event of cluster ${quoted(checked.detail.cluster)}, this deployment serves "${config.clusterName}"`);
     }
     return { kind: 'forwarder', detail: checked.detail, ...base };
   }
@@ -78,18 +82,26 @@ export function parsePodSignal(raw: unknown, config: { clusterName: string; expo
     const obj = involved as Record<string, unknown>;
     const reason = str(d, 'reason', 'detail.reason');
     const cluster = d['clusterName'];
+    if (cluster !== undefined && cluster !== null && typeof cluster !== 'string') {
+      throw new InvalidEventError('detail.clusterName must be a string when present', 'detail.clusterName');
+    }
     if (typeof cluster === 'string' && cluster !== '' && cluster !== config.clusterName) {
-      throw new OutOfScopeError(`exporter event of cluster "${cluster}", this deployment serves "${config.clusterName}"`);
+      throw new OutOfScopeError(`exporter event of cluster ${quoted(cluster)}, this deployment serves "${config.clusterName}"`);
     }
     if (reason !== 'Killing' || obj['kind'] !== 'Pod') {
-      return { kind: 'exporter-ignored', reason: `event ${String(obj['kind'])} ${reason}: only Killing on a Pod is acted on`, ...base };
+      return { kind: 'exporter-ignored', reason: `event ${quoted(obj['kind'], 63)} ${quoted(reason, 63)}: only Killing on a Pod is acted on`, ...base };
     }
     const namespace = str(obj, 'namespace', 'detail.involvedObject.namespace');
     const name = str(obj, 'name', 'detail.involvedObject.name');
-    if (!K8S_NAME.test(namespace)) throw new InvalidEventError(`not a namespace name: "${namespace}"`, 'detail.involvedObject.namespace');
-    if (!K8S_NAME.test(name)) throw new InvalidEventError(`not a pod name: "${name}"`, 'detail.involvedObject.name');
-    const uid = typeof obj['uid'] === 'string' && obj['uid'] !== '' ? obj['uid'] : undefined;
-    return { kind: 'exporter-killing', namespace, name, uid, message: typeof d['message'] === 'string' ? d['message'] : '', ...base };
+    // As the API server validates them: namespace a DNS-1123 label (63), pod name a DNS-1123 subdomain (253).
+    if (!isDns1123Label(namespace)) throw new InvalidEventError(`not a namespace name: ${quoted(namespace)}`, 'detail.involvedObject.namespace');
+    if (!isDns1123Subdomain(name)) throw new InvalidEventError(`not a pod name: ${quoted(name)}`, 'detail.involvedObject.name');
+    const uid = obj['uid'];
+    if (uid !== undefined && uid !== '' && !isUid(uid)) {
+      throw new InvalidEventError('detail.involvedObject.uid must be at most 128 printable characters when present', 'detail.involvedObject.uid');
+    }
+    const message = typeof d['message'] === 'string' ? d['message'].slice(0, 1024) : '';
+    return { kind: 'exporter-killing', namespace, name, uid: typeof uid === 'string' && uid !== '' ? uid : undefined, message, ...base };
   }
   throw new InvalidEventError(`unknown event: source "${envelope.source}", detail-type "${detailType}"`, 'source');
 }

@@ -8,6 +8,7 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, OutOfScopeError } from '#core/errors.ts';
+import { isSqsBatch, parseSqsRecord, recordLabel } from '#core/contracts/sqs-batch.ts';
 import { publishMetrics, recordApplyMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
@@ -26,10 +27,6 @@ export interface PodInvocationResult {
 }
 
 type PodEvent = EventBridgeEvent<string, unknown> | SQSEvent;
-
-function isSqs(event: unknown): event is SQSEvent {
-  return typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
-}
 
 function recordMetrics(metrics: Metrics, outcome: PodWorkflowResult): void {
   if (outcome.lookup) metrics.addMetric(`lookup_${outcome.lookup}`, MetricUnit.Count, 1);
@@ -57,22 +54,23 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
 
   const run = async (event: PodEvent): Promise<PodInvocationResult | SQSBatchResponse> => {
     const d = resolve();
-    if (isSqs(event)) {
+    if (isSqsBatch(event)) {
       const failures: { itemIdentifier: string }[] = [];
-      for (const record of event.Records) {
+      for (const [index, record] of event.Records.entries()) {
+        const messageId = recordLabel(record, index);
         try {
-          const outcome = await deregisterPod(parsePodSignal(record.body, d.config), d);
+          const outcome = await deregisterPod(parsePodSignal(parseSqsRecord(record, index).body, d.config), d);
           recordMetrics(metrics, outcome);
-          if (outcome.retry) failures.push({ itemIdentifier: record.messageId });
+          if (outcome.retry) failures.push({ itemIdentifier: messageId });
         } catch (err) {
           if (err instanceof InvalidEventError || err instanceof OutOfScopeError) {
             // Retrying cannot fix a malformed or foreign event: report it, do not fail the message.
-            logger.warn('event rejected', { messageId: record.messageId, error: err.name, reason: err.message, ...(err instanceof InvalidEventError ? { field: err.field } : {}) });
-            await d.audit.rejected({ status: 'rejected', error: err.name, message: err.message, messageId: record.messageId });
+            logger.warn('event rejected', { messageId, error: err.name, reason: err.message, ...(err instanceof InvalidEventError ? { field: err.field } : {}) });
+            await d.audit.rejected({ status: 'rejected', error: err.name, message: err.message, messageId });
             continue;
           }
-          logger.error('pod event failed: will be retried', { messageId: record.messageId, error: err as Error });
-          failures.push({ itemIdentifier: record.messageId });
+          logger.error('pod event failed: will be retried', { messageId, error: err as Error });
+          failures.push({ itemIdentifier: messageId });
         }
       }
       return { batchItemFailures: failures };

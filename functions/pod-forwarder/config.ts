@@ -3,6 +3,7 @@
  * bus name would silently drop every termination, so every problem is reported at once, by variable name,
  * and the process exits before it watches anything.
  */
+import { isDns1123Label, isEksClusterName } from '../_core/contracts/names.ts';
 
 /** The forwarder's configuration (see the Deployment and the overlay for how each is set). */
 export interface ForwarderConfig {
@@ -38,8 +39,6 @@ export class ConfigError extends Error {
   }
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
 const BUS_ARN = /^arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[/.\-_A-Za-z0-9]{1,256}$/;
 
@@ -69,7 +68,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): F
 
   const clusterName = str('CLUSTER_NAME');
   if (clusterName === undefined) problems.push('CLUSTER_NAME is required (the EKS cluster name, copied into every event)');
-  else if (!CLUSTER_NAME.test(clusterName)) problems.push(`CLUSTER_NAME "${clusterName}" is not a valid EKS cluster name`);
+  else if (!isEksClusterName(clusterName)) problems.push(`CLUSTER_NAME "${clusterName}" is not a valid EKS cluster name`);
 
   const eventBusName = str('EVENT_BUS_NAME');
   if (eventBusName === undefined) problems.push('EVENT_BUS_NAME is required (event bus name or ARN)');
@@ -84,7 +83,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): F
   const nsRaw = str('NAMESPACES');
   if (nsRaw !== undefined) {
     namespaces = [...new Set(nsRaw.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
-    const bad = namespaces.filter((n) => !DNS_LABEL.test(n));
+    const bad = namespaces.filter((n) => !isDns1123Label(n));
     if (bad.length > 0) problems.push(`NAMESPACES contains invalid namespace names: ${bad.join(', ')}`);
     if (namespaces.length === 0) namespaces = undefined;
   }

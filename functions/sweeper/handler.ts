@@ -3,7 +3,8 @@
  * one run at a time) invokes it with a "Scheduled Event"; it parses the event, runs one sweep and reports.
  * Anything that is not a scheduled event is a typed, logged rejection that touches nothing.
  *
- * A run whose cluster API was unreachable acts only on the VPC truth and then fails the invocation with
+ * A run whose cluster API was unreachable, or whose pod list was not believed (empty, or missing most pods,
+ * while nodes of the cluster run: `doubtPodList`), acts only on the VPC truth and then fails the invocation with
  * `ClusterUnavailableError`, so the error shows in the function's Errors metric and alarms; a run with
  * deregistrations left undone fails with a retryable `ApplyError`.
  */
@@ -11,6 +12,7 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
+import { IMPLAUSIBLE_POD_LIST } from '#core/domain/planners/sweep.ts';
 import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
@@ -79,7 +81,8 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     recordSweepMetrics(metrics, out);
     logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, durationMs: Math.round(out.durationMs) });
     if (out.clusterError) {
-      const message = `cluster ${d.config.clusterName} API unreachable (${out.clusterError.name}: ${out.clusterError.message}); only registrations on no ENI were removed`;
+      const what = out.clusterError.name === IMPLAUSIBLE_POD_LIST ? 'pod list not trusted' : 'API unreachable';
+      const message = `cluster ${d.config.clusterName} ${what} (${out.clusterError.name}: ${out.clusterError.message}); only registrations on no ENI were removed`;
       logger.error(message);
       throw new ClusterUnavailableError(message);
     }

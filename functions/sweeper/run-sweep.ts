@@ -21,7 +21,7 @@ import type { NodeInstance } from '#core/domain/endpoint.ts';
 import { guardPlan } from '#core/domain/guards.ts';
 import type { Plan } from '#core/domain/plan.ts';
 import { planSummary } from '#core/domain/plan.ts';
-import { EniIndex, indexPods, instanceIdsToLookUp, planSweep, targetGroupOwnership, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { EniIndex, IMPLAUSIBLE_POD_LIST, indexPods, instanceIdsToLookUp, planSweep, targetGroupOwnership, type VpcEni } from '#core/domain/planners/sweep.ts';
 import type { CloudMapRegistration, TargetGroup } from '#core/domain/registration.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import { observeCloudMap } from '#core/observe/index.ts';
@@ -72,7 +72,10 @@ export interface SweepScan {
 
 /** The outcome of one sweep. */
 export interface SweepRunResult {
-  /** `degraded`: the cluster API could not be read; only the VPC truth was acted on (see `clusterError`). */
+  /**
+   * `degraded`: the cluster API could not be read, or its pod list was not believed (`clusterError.name`
+   * ImplausiblePodList); only the VPC truth was acted on (see `clusterError`).
+   */
   readonly status: 'applied' | 'dry-run' | 'degraded';
   readonly plan: Plan;
   readonly result: ApplyResult;
@@ -157,8 +160,10 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
       instances: new Map(instances.map((i) => [i.instanceId, i])),
       instancesLookedUp: new Set(lookUp),
     });
-    const clusterError = !session.ok ? session.error : !pods.ok ? pods.error : !bindings.ok ? bindings.error : undefined;
-    if (clusterError) {
+    // A pod list the planner did not believe is missing evidence, reported like an unreachable API.
+    const doubted = swept.podListDoubt === undefined ? undefined : { name: IMPLAUSIBLE_POD_LIST, message: swept.podListDoubt };
+    const clusterError = !session.ok ? session.error : !pods.ok ? pods.error : !bindings.ok ? bindings.error : doubted;
+    if (clusterError && !doubted) {
       warnings.push(`cluster API unreadable (${clusterError.name}: ${clusterError.message}): nothing removed on pod-list evidence; the VPC truth still applies`);
     }
     const plan = guardPlan(

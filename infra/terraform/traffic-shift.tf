@@ -97,7 +97,8 @@ resource "aws_scheduler_schedule_group" "quiesce" {
 
 data "aws_cloudwatch_event_bus" "quiesce" { name = var.event_bus_name }
 
-# Scheduler delivers step events to the bus (events:PutEvents only on that bus).
+# Scheduler delivers step events to the bus (events:PutEvents only on that bus, only the shift's own
+# source and detail-types: a schedule cannot put any other event there).
 resource "aws_iam_role" "scheduler" {
   name = "quiesce-scheduler"
   assume_role_policy = jsonencode({
@@ -106,7 +107,15 @@ resource "aws_iam_role" "scheduler" {
   })
   inline_policy {
     name   = "put-step-events"
-    policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "events:PutEvents", Resource = data.aws_cloudwatch_event_bus.quiesce.arn }] })
+    policy = jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Effect    = "Allow"
+        Action    = "events:PutEvents"
+        Resource  = data.aws_cloudwatch_event_bus.quiesce.arn
+        Condition = { StringEquals = { "events:source" = "quiesce", "events:detail-type" = ["Traffic Shift Step Due", "Weighted Rule Failover Check"] } }
+      }]
+    })
   }
 }
 

@@ -340,3 +340,48 @@ describe('restoring listener weights a failover shifted (issue 3, item 6)', () =
     expect(fakeAws.calls.count('elasticloadbalancing', 'ModifyRule')).toBe(calls);
   });
 });
+
+describe('an empty or shrunken pod list while nodes run (issue 9, item 8)', () => {
+  /** Every pod seedWorld adds, by name. */
+  const PODS = ['web-a', 'web-b', 'web-c', 'shared-a', 'payments-a', 'payments-e', 'batch-x', 'web-new', 'worker-new', 'job-done'];
+
+  it('a 200 with zero items is missing evidence, like an unreachable API: only the VPC and EC2 truths remove anything', async () => {
+    const w = seedWorld();
+    for (const name of PODS) kube.deletePod('shop', name);
+    await expect(sweeper().invoke(sample())).rejects.toThrow(
+      /cluster prod pod list not trusted \(ImplausiblePodList: the pod list holds no live pod while 2 running node\(s\) of prod hold the addresses of \d+ registration\(s\)\); only registrations on no ENI were removed/,
+    );
+    expect(kube.requests.some((r) => /\/pods/.test(r.path))).toBe(true);
+    fakeAws.clock.advance(5_000);
+    // Kept: 10.0.1.12 (a free address only by the empty list's word) and the IP-reuse record. Removed:
+    // addresses on no ENI (the shared group is still ours: its binding was readable) and the stopped node.
+    expect(targetsOf(w.tg.web)).toEqual(['10.0.1.11 healthy', '10.0.1.12 unhealthy', '10.0.1.13 healthy', '10.0.1.33 healthy', '10.0.2.11 healthy', '10.0.2.20 initial', '10.0.5.5 draining']);
+    expect(targetsOf(w.tg.shared)).toEqual(['10.0.1.14 healthy', '10.0.5.6 draining', '10.0.9.11 unhealthy', '10.0.9.12 healthy']);
+    expect(targetsOf(w.tg.nodes)).toEqual(SWEPT.nodes);
+    expect(instancesOf(w.payments)).toEqual(['10.0.1.10', '10.0.1.36', '10.0.2.21', '10.0.2.22', '10.0.6.7', '10.0.9.10']);
+    const [record] = audit();
+    expect(record?.warnings.join('\n')).toMatch(/pod list not trusted \(the pod list holds no live pod.*nothing removed on pod-list evidence/);
+    expect(record?.heldBack.filter((h) => h.guard === 'evidence')).toEqual([]);
+  });
+
+  it('so is a list that lost most pods (a truncated answer): the healthy targets of live pods stay, nothing goes on its word', async () => {
+    const w = seedWorld();
+    for (const name of ['web-a', 'web-b', 'web-c', 'shared-a']) kube.deletePod('shop', name);
+    const out = await runSweep(sweeper().deps);
+    expect(out.status).toBe('degraded');
+    expect(out.clusterError).toEqual({ name: 'ImplausiblePodList', message: 'the pod list has no live pod for 5 of the 5 healthy ip targets on running nodes of prod: it looks incomplete' });
+    fakeAws.clock.advance(5_000);
+    expect(targetsOf(w.tg.web)).toContain('10.0.1.12 unhealthy');
+    expect(targetsOf(w.tg.web)).toContain('10.0.5.5 draining');
+  });
+
+  it('a pod list that lost one pod of many is believed: that target is reported, the free address removed', async () => {
+    const w = seedWorld();
+    kube.deletePod('shop', 'web-a');
+    const out = await runSweep(sweeper().deps);
+    expect(out.status).toBe('applied');
+    expect(out.clusterError).toBeUndefined();
+    fakeAws.clock.advance(5_000);
+    expect(targetsOf(w.tg.web)).toEqual(expect.arrayContaining(['10.0.1.11 healthy', '10.0.1.12 draining']));
+  });
+});

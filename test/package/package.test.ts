@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../scripts/build.ts';
 import { offlineEnv, packageService, type PackageResult } from '../../bin/package.ts';
 import { zip } from '../../bin/zip.ts';
+import { DetailType, QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
+import { PUBLISHES } from './publishers.ts';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -253,6 +255,52 @@ describe('IAM least privilege', () => {
     expect(modify?.s.Condition?.['Null']).toEqual({ 'aws:ResourceTag/ingress.k8s.aws/stack': 'true', 'aws:ResourceTag/elbv2.k8s.aws/cluster': 'true' });
     for (const { s } of find('events:PutEvents')) expect(getAtt(s.Resource)).toBe('QuiesceBus');
     for (const { s } of find('iam:PassRole')) expect(s.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+  });
+
+  /**
+   * IAM's evaluation of one PutEvents entry against a role's Allow statements on the quiesce bus: a statement
+   * allows when every operator and key of its Condition matches (a list value: any of them), and a condition
+   * key the request does not carry never matches. Only the operators the template uses are understood.
+   */
+  const mayPutEvents = (role: string, source: string, detailType: string): boolean =>
+    statements()
+      .filter(({ role: r, s }) => r === role && asList(s.Action).includes('events:PutEvents') && getAtt(s.Resource) === 'QuiesceBus')
+      .some(({ s }) =>
+        Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
+          Object.entries(keys).every(([key, expected]) => {
+            const actual = key === 'events:source' ? source : key === 'events:detail-type' ? detailType : undefined;
+            if (actual === undefined) return false;
+            return asList(expected as string | string[]).some((v) => {
+              if (operator === 'StringEquals') return v === actual;
+              if (operator === 'StringLike') return new RegExp(`^${v.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(actual);
+              throw new Error(`${role}/${s.Sid}: condition operator ${operator} not understood by this test`);
+            });
+          }),
+        ),
+      );
+
+  it('lets each role PutEvents only its own source and detail-types, so no function can forge another\'s events', () => {
+    const publishers = Object.keys(PUBLISHES).filter((k) => k !== 'PodForwarder');
+    const withPutEvents = [...new Set(statements().filter(({ s }) => asList(s.Action).includes('events:PutEvents')).map(({ role }) => role))];
+    expect(withPutEvents.sort()).toEqual(publishers.sort());
+    const kinds = [...new Map(Object.values(PUBLISHES).flat().map((k) => [k.join('\n'), k])).values()];
+    const forgeries: (readonly [string, string])[] = [
+      ...kinds,
+      [QUIESCE_SOURCE, DetailType.recheck],
+      ['quiesce.kubernetes', 'Deployment Synced'],
+      ['quiesce.evil', 'Pod Terminating'],
+      [QUIESCE_SOURCE, 'Anything Else'],
+      ['aws.ec2', DetailType.spotWarning],
+    ];
+    for (const role of publishers) {
+      const own = new Set((PUBLISHES[role] ?? []).map((k) => k.join('\n')));
+      for (const [source, detailType] of forgeries) {
+        expect(mayPutEvents(role, source, detailType), `${role}: ${source} / ${detailType}`).toBe(own.has(`${source}\n${detailType}`));
+      }
+    }
+    // The issue's case: the internet-facing webhook's role cannot forge a pod termination.
+    expect(mayPutEvents('DeployWebhookRole', 'quiesce.kubernetes', 'Pod Terminating')).toBe(false);
+    expect(mayPutEvents('DeployWebhookRole', QUIESCE_SOURCE, 'Deployment Synced')).toBe(true);
   });
 
   it('gives the EKS cluster read only to the roles that talk to Kubernetes', () => {

@@ -10,6 +10,7 @@
  * - Lifecycle: https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html
  */
 import { InvalidEventError } from '../errors.ts';
+import { isAutoScalingGroupName, isLifecycleActionToken, isLifecycleHookName, quoted } from './names.ts';
 
 /** Source of every event quiesce publishes. */
 export const QUIESCE_SOURCE = 'quiesce';
@@ -56,6 +57,17 @@ export interface PendingLifecycleAction {
   readonly lifecycleActionToken: string | undefined;
 }
 
+/** Every state an EC2 state-change notification can carry (EC2 user guide): anything else is not from EC2. */
+export const INSTANCE_STATES: ReadonlySet<string> = new Set(['pending', 'running', ...DYING_STATES]);
+
+/**
+ * Most nodes and target groups one re-check may name. The guard writes one re-check per batch (an SQS batch
+ * of at most 10 signals) naming the groups that pointed at those nodes; the bounds leave room for that and
+ * keep a forged message from fanning out over a whole account.
+ */
+export const MAX_RECHECK_NODES = 100;
+export const MAX_RECHECK_TARGET_GROUPS = 5000;
+
 /** A node-level signal: "this instance is going away", with what told us. */
 export type NodeSignal =
   | ({ readonly kind: 'spot-interruption'; readonly instanceId: string; readonly action: 'terminate' | 'stop' | 'hibernate' } & SignalOrigin)
@@ -93,6 +105,13 @@ export interface RecheckMessage {
 }
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+/** Envelope ids, account ids, regions, versions: printable ASCII, bounded. */
+const ENVELOPE_TEXT = /^[\x20-\x7e]{1,256}$/;
+/** A target group ARN (any partition), as the re-registration guard writes it. */
+const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[\x21-\x7e]{1,2000}$/;
+/** Cloud Map ids and names, as the guard copies them from ListServices / ListNamespaces. */
+const CLOUD_MAP_TEXT = /^[\x21-\x7e]{1,1024}$/;
+const isCloudMapText = (v: unknown): boolean => typeof v === 'string' && CLOUD_MAP_TEXT.test(v);
 
 function obj(value: unknown, field: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -109,8 +128,23 @@ function str(o: Record<string, unknown>, key: string, field: string): string {
 
 function instanceId(o: Record<string, unknown>, key: string, field: string): string {
   const id = str(o, key, field);
-  if (!INSTANCE_ID.test(id)) throw new InvalidEventError(`${field} is not an EC2 instance id: "${id}"`, field);
+  if (!INSTANCE_ID.test(id)) throw new InvalidEventError(`${field} is not an EC2 instance id: ${quoted(id)}`, field);
   return id;
+}
+
+/** A name that must pass `valid` (an AWS or Kubernetes name rule); `rule` says which, in the error. */
+function named(o: Record<string, unknown>, key: string, field: string, valid: (v: unknown) => boolean, rule: string): string {
+  const v = str(o, key, field);
+  if (!valid(v)) throw new InvalidEventError(`${field} is not ${rule}: ${quoted(v)}`, field);
+  return v;
+}
+
+/** An optional envelope field: absent, or a string EventBridge could have written. */
+function envelopeText(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !ENVELOPE_TEXT.test(v)) throw new InvalidEventError(`${key} must be a string of at most 256 printable characters`, key);
+  return v;
 }
 
 /** Parses an EventBridge envelope; a string body (SQS) is JSON-parsed first. */
@@ -126,14 +160,25 @@ export function parseEnvelope(raw: unknown): EventBridgeEnvelope {
   const o = obj(value, 'event');
   const source = str(o, 'source', 'source');
   const detailType = str(o, 'detail-type', 'detail-type');
+  // EventBridge writes source and detail-type as printable text of at most 256 characters (PutEvents).
+  if (!ENVELOPE_TEXT.test(source)) throw new InvalidEventError(`source is not an EventBridge source: ${quoted(source)}`, 'source');
+  if (!ENVELOPE_TEXT.test(detailType)) throw new InvalidEventError(`detail-type is not an EventBridge detail-type: ${quoted(detailType)}`, 'detail-type');
   const detail = obj(o['detail'], 'detail');
-  const resources = Array.isArray(o['resources']) ? (o['resources'] as unknown[]).filter((r): r is string => typeof r === 'string') : undefined;
+  // The other envelope fields are optional (our own re-checks carry none), but never of another type.
+  const id = envelopeText(o, 'id');
+  const time = envelopeText(o, 'time');
+  for (const key of ['version', 'account', 'region']) envelopeText(o, key);
+  const rawResources = o['resources'];
+  if (rawResources !== undefined && (!Array.isArray(rawResources) || !rawResources.every((r) => typeof r === 'string'))) {
+    throw new InvalidEventError('resources must be a list of ARNs', 'resources');
+  }
+  const resources = rawResources as string[] | undefined;
   return {
     source,
     'detail-type': detailType,
     detail,
-    ...(typeof o['id'] === 'string' ? { id: o['id'] } : {}),
-    ...(typeof o['time'] === 'string' ? { time: o['time'] } : {}),
+    ...(id !== undefined ? { id } : {}),
+    ...(time !== undefined ? { time } : {}),
     ...(resources ? { resources } : {}),
   };
 }
@@ -148,7 +193,7 @@ export function parseNodeSignal(envelope: EventBridgeEnvelope): NodeSignal {
       case DetailType.spotWarning: {
         const action = str(detail, 'instance-action', 'detail.instance-action');
         if (action !== 'terminate' && action !== 'stop' && action !== 'hibernate') {
-          throw new InvalidEventError(`detail.instance-action must be terminate, stop or hibernate, got "${action}"`, 'detail.instance-action');
+          throw new InvalidEventError(`detail.instance-action must be terminate, stop or hibernate, got ${quoted(action)}`, 'detail.instance-action');
         }
         return { kind: 'spot-interruption', instanceId: instanceId(detail, 'instance-id', 'detail.instance-id'), action, ...base };
       }
@@ -158,7 +203,7 @@ export function parseNodeSignal(envelope: EventBridgeEnvelope): NodeSignal {
         return {
           kind: 'state-change',
           instanceId: instanceId(detail, 'instance-id', 'detail.instance-id'),
-          state: str(detail, 'state', 'detail.state'),
+          state: named(detail, 'state', 'detail.state', (v) => INSTANCE_STATES.has(v as string), 'an EC2 instance state'),
           ...base,
         };
     }
@@ -167,9 +212,12 @@ export function parseNodeSignal(envelope: EventBridgeEnvelope): NodeSignal {
     const transition = detail['LifecycleTransition'] ?? detail['Event'];
     const test = transition === 'autoscaling:TEST_NOTIFICATION';
     if (!test && transition !== 'autoscaling:EC2_INSTANCE_TERMINATING') {
-      throw new InvalidEventError(`detail.LifecycleTransition must be autoscaling:EC2_INSTANCE_TERMINATING, got "${String(transition)}"`, 'detail.LifecycleTransition');
+      throw new InvalidEventError(`detail.LifecycleTransition must be autoscaling:EC2_INSTANCE_TERMINATING, got ${quoted(transition)}`, 'detail.LifecycleTransition');
     }
     if (test) {
+      // A test notification is ignored, but a present field still has to be what Auto Scaling would send.
+      if (detail['EC2InstanceId'] !== undefined) instanceId(detail, 'EC2InstanceId', 'detail.EC2InstanceId');
+      if (detail['AutoScalingGroupName'] !== undefined) named(detail, 'AutoScalingGroupName', 'detail.AutoScalingGroupName', isAutoScalingGroupName, 'an Auto Scaling group name');
       return {
         kind: 'lifecycle',
         instanceId: typeof detail['EC2InstanceId'] === 'string' ? detail['EC2InstanceId'] : '',
@@ -180,18 +228,22 @@ export function parseNodeSignal(envelope: EventBridgeEnvelope): NodeSignal {
         ...base,
       };
     }
+    // Validated here, not by CompleteLifecycleAction: a name AWS rejects would fail only after the deregistrations.
     const token = detail['LifecycleActionToken'];
+    if (token !== undefined && !isLifecycleActionToken(token)) {
+      throw new InvalidEventError(`detail.LifecycleActionToken must be a UUID when present: ${quoted(token)}`, 'detail.LifecycleActionToken');
+    }
     return {
       kind: 'lifecycle',
       instanceId: instanceId(detail, 'EC2InstanceId', 'detail.EC2InstanceId'),
-      autoScalingGroupName: str(detail, 'AutoScalingGroupName', 'detail.AutoScalingGroupName'),
-      lifecycleHookName: str(detail, 'LifecycleHookName', 'detail.LifecycleHookName'),
-      lifecycleActionToken: typeof token === 'string' ? token : undefined,
+      autoScalingGroupName: named(detail, 'AutoScalingGroupName', 'detail.AutoScalingGroupName', isAutoScalingGroupName, 'an Auto Scaling group name (1-255 of ASCII 33-126, no colon)'),
+      lifecycleHookName: named(detail, 'LifecycleHookName', 'detail.LifecycleHookName', isLifecycleHookName, 'a lifecycle hook name (1-255 of A-Z a-z 0-9 - _ /)'),
+      lifecycleActionToken: token,
       test: false,
       ...base,
     };
   }
-  throw new InvalidEventError(`unknown event: source "${source}", detail-type "${detailType}"`, 'detail-type');
+  throw new InvalidEventError(`unknown event: source ${quoted(source)}, detail-type ${quoted(detailType)}`, 'detail-type');
 }
 
 /** Parses and validates a re-check message (our own, from the delay queue). */
@@ -199,39 +251,43 @@ export function parseRecheck(envelope: EventBridgeEnvelope): RecheckMessage {
   const d = envelope.detail;
   const ids = d['instanceIds'];
   const tgs = d['targetGroupArns'];
-  if (!Array.isArray(ids) || ids.length === 0 || !ids.every((i) => typeof i === 'string' && INSTANCE_ID.test(i))) {
-    throw new InvalidEventError('detail.instanceIds must be a non-empty list of instance ids', 'detail.instanceIds');
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_RECHECK_NODES || !ids.every((i) => typeof i === 'string' && INSTANCE_ID.test(i))) {
+    throw new InvalidEventError(`detail.instanceIds must be a list of 1-${MAX_RECHECK_NODES} instance ids`, 'detail.instanceIds');
   }
-  if (!Array.isArray(tgs) || !tgs.every((t) => typeof t === 'string' && t.startsWith('arn:'))) {
-    throw new InvalidEventError('detail.targetGroupArns must be a list of ARNs', 'detail.targetGroupArns');
+  if (!Array.isArray(tgs) || tgs.length > MAX_RECHECK_TARGET_GROUPS || !tgs.every((t) => typeof t === 'string' && TARGET_GROUP_ARN.test(t))) {
+    throw new InvalidEventError(`detail.targetGroupArns must be a list of at most ${MAX_RECHECK_TARGET_GROUPS} target group ARNs`, 'detail.targetGroupArns');
   }
   const deadline = str(d, 'deadline', 'detail.deadline');
-  if (Number.isNaN(Date.parse(deadline))) throw new InvalidEventError('detail.deadline must be an ISO time', 'detail.deadline');
+  if (deadline.length > 64 || Number.isNaN(Date.parse(deadline))) throw new InvalidEventError('detail.deadline must be an ISO time', 'detail.deadline');
   const round = d['round'];
   if (typeof round !== 'number' || !Number.isInteger(round) || round < 1) {
     throw new InvalidEventError('detail.round must be a positive integer', 'detail.round');
   }
+  const reason = d['reason'] ?? '';
+  if (typeof reason !== 'string' || reason.length > 4096) throw new InvalidEventError('detail.reason must be a string of at most 4096 characters', 'detail.reason');
   const services = d['services'] ?? [];
   const refKeys = ['namespaceId', 'namespaceName', 'serviceId', 'serviceName'];
   if (
     !Array.isArray(services) ||
-    !services.every((s) => s && typeof s === 'object' && refKeys.every((k) => typeof (s as Record<string, unknown>)[k] === 'string'))
+    services.length > MAX_RECHECK_TARGET_GROUPS ||
+    !services.every((s) => s && typeof s === 'object' && refKeys.every((k) => isCloudMapText((s as Record<string, unknown>)[k])))
   ) {
     throw new InvalidEventError('detail.services must be a list of {namespaceId, namespaceName, serviceId, serviceName}', 'detail.services');
   }
   const lifecycle = d['lifecycle'] ?? [];
-  const lifecycleKeys = ['instanceId', 'autoScalingGroupName', 'lifecycleHookName'];
-  if (
-    !Array.isArray(lifecycle) ||
-    !lifecycle.every(
-      (l) =>
-        l &&
-        typeof l === 'object' &&
-        lifecycleKeys.every((k) => typeof (l as Record<string, unknown>)[k] === 'string' && (l as Record<string, unknown>)[k] !== '') &&
-        INSTANCE_ID.test((l as PendingLifecycleAction).instanceId) &&
-        ['string', 'undefined'].includes(typeof (l as Record<string, unknown>)['lifecycleActionToken']),
-    )
-  ) {
+  const isPending = (l: unknown): l is PendingLifecycleAction => {
+    const o = l as Record<string, unknown> | null;
+    return (
+      !!o &&
+      typeof o === 'object' &&
+      typeof o['instanceId'] === 'string' &&
+      INSTANCE_ID.test(o['instanceId']) &&
+      isAutoScalingGroupName(o['autoScalingGroupName']) &&
+      isLifecycleHookName(o['lifecycleHookName']) &&
+      (o['lifecycleActionToken'] === undefined || isLifecycleActionToken(o['lifecycleActionToken']))
+    );
+  };
+  if (!Array.isArray(lifecycle) || lifecycle.length > MAX_RECHECK_NODES || !lifecycle.every(isPending)) {
     throw new InvalidEventError('detail.lifecycle must be a list of {instanceId, autoScalingGroupName, lifecycleHookName, lifecycleActionToken?}', 'detail.lifecycle');
   }
   return {
@@ -241,8 +297,8 @@ export function parseRecheck(envelope: EventBridgeEnvelope): RecheckMessage {
     services: services as CloudMapServiceRef[],
     deadline,
     round,
-    reason: typeof d['reason'] === 'string' ? d['reason'] : '',
-    ...(lifecycle.length > 0 ? { lifecycle: lifecycle as PendingLifecycleAction[] } : {}),
+    reason,
+    ...(lifecycle.length > 0 ? { lifecycle } : {}),
   };
 }
 

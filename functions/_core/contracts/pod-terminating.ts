@@ -6,6 +6,7 @@
  * because two deployables (the forwarder image and the Lambda) depend on it and neither owns it.
  */
 import { isIP } from 'node:net';
+import { isDns1123Label, isDns1123Subdomain, isEksClusterName, isPortName, isUid } from './names.ts';
 
 /** EventBridge `source` of every forwarder event: a custom source, so rules cannot confuse it with AWS's own. */
 export const POD_EVENT_SOURCE = 'quiesce.kubernetes';
@@ -15,6 +16,13 @@ export const DETAIL_TYPE_POD_TERMINATING = 'Pod Terminating';
 export const DETAIL_TYPE_POD_NOT_READY = 'Pod Not Ready';
 /** Current `detail.version`; additive fields keep it, a breaking change bumps it so consumers can refuse. */
 export const POD_EVENT_VERSION = 1;
+
+/**
+ * Most addresses one event may name: a pod has at most one IPv4 and one IPv6 address (Kubernetes dual-stack
+ * gives one per family; EKS pods have one). Why a bound at all: the consumer deregisters every address it is
+ * told about, so an unbounded list is a way to empty every ip target group with one event.
+ */
+export const MAX_POD_IPS = 2;
 
 /** Why the event was sent; the consumer may treat a not-ready pod more cautiously than a deleted one. */
 export type PodEventReason = 'deletion' | 'not-ready';
@@ -69,6 +77,7 @@ export type DetailValidation =
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
 
+
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
@@ -101,15 +110,26 @@ export function validatePodTerminatingDetail(x: unknown): DetailValidation {
   for (const f of ['cluster', 'namespace', 'name', 'uid'] as const) {
     if (!nonEmptyString(x[f])) err(f, 'must be a non-empty string');
   }
+  // Names as Kubernetes (and EKS) validate them: anything else was never produced by a cluster.
+  if (nonEmptyString(x['cluster']) && !isEksClusterName(x['cluster'])) err('cluster', 'must be an EKS cluster name (1-100 of A-Z a-z 0-9 - _, alphanumeric first)');
+  if (nonEmptyString(x['namespace']) && !isDns1123Label(x['namespace'])) err('namespace', 'must be a DNS-1123 label of at most 63 characters');
+  if (nonEmptyString(x['name']) && !isDns1123Subdomain(x['name'])) err('name', 'must be a DNS-1123 subdomain of at most 253 characters');
+  if (nonEmptyString(x['uid']) && !isUid(x['uid'])) err('uid', 'must be at most 128 printable characters');
 
   const ips = x['podIPs'];
   if (!Array.isArray(ips)) err('podIPs', 'must be an array of IP addresses');
-  else ips.forEach((ip, i) => {
-    if (typeof ip !== 'string' || isIP(ip) === 0) err(`podIPs[${i}]`, 'must be an IPv4 or IPv6 address');
-  });
+  else if (ips.length > MAX_POD_IPS) err('podIPs', `must hold at most one IPv4 and one IPv6 address, got ${ips.length} entries`);
+  else {
+    ips.forEach((ip, i) => {
+      if (typeof ip !== 'string' || isIP(ip) === 0 || ip.includes('%')) err(`podIPs[${i}]`, 'must be an IPv4 or IPv6 address');
+    });
+    const families = ips.map((ip) => (typeof ip === 'string' ? isIP(ip) : 0)).filter((f) => f !== 0);
+    if (new Set(families).size < families.length) err('podIPs', 'must hold at most one IPv4 and one IPv6 address');
+  }
 
   const nodeName = x['nodeName'];
   if (nodeName !== null && !nonEmptyString(nodeName)) err('nodeName', 'must be a non-empty string or null');
+  else if (nodeName !== null && !isDns1123Subdomain(nodeName)) err('nodeName', 'must be a DNS-1123 subdomain of at most 253 characters, or null');
 
   const ports = x['containerPorts'];
   if (!Array.isArray(ports)) err('containerPorts', 'must be an array');
@@ -120,6 +140,7 @@ export function validatePodTerminatingDetail(x: unknown): DetailValidation {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) err(`${at}.containerPort`, 'must be an integer 1-65535');
     if (typeof p['protocol'] !== 'string' || !PROTOCOLS.has(p['protocol'])) err(`${at}.protocol`, 'must be TCP, UDP or SCTP');
     if (p['name'] !== undefined && !nonEmptyString(p['name'])) err(`${at}.name`, 'must be a non-empty string when present');
+    else if (p['name'] !== undefined && !isPortName(p['name'])) err(`${at}.name`, 'must be a port name (IANA_SVC_NAME: at most 15 of a-z 0-9 -) when present');
   });
 
   const labels = x['labels'];

@@ -6,6 +6,7 @@
  */
 import { InvalidEventError } from '#core/errors.ts';
 import type { WeightedTargetGroup } from '#core/domain/plan.ts';
+import { hasControlCharacter, isDns1123Label, quoted } from './names.ts';
 
 /** Detail-types of the traffic shift (source `quiesce`). */
 export const TrafficDetailType = {
@@ -81,14 +82,23 @@ function str(o: Record<string, unknown>, key: string, field: string, pattern?: R
   const v = o[key];
   if (typeof v !== 'string' || v === '') throw new InvalidEventError(`${field} must be a non-empty string`, field);
   if (v.length > max) throw new InvalidEventError(`${field} must be at most ${max} characters`, field);
-  if (pattern && !pattern.test(v)) throw new InvalidEventError(`${field} is not valid: "${v.slice(0, 80)}"`, field);
+  if (pattern && !pattern.test(v)) throw new InvalidEventError(`${field} is not valid: ${quoted(v)}`, field);
   return v;
 }
 
-function optStr(o: Record<string, unknown>, key: string, field: string, max = 1024): string | undefined {
+/** An optional string; by default any text without control characters (it reaches logs and events as it came). */
+function optStr(o: Record<string, unknown>, key: string, field: string, max = 1024, valid: (v: string) => boolean = (v) => !hasControlCharacter(v)): string | undefined {
   const v = o[key];
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== 'string' || v.length > max) throw new InvalidEventError(`${field} must be a string of at most ${max} characters`, field);
+  if (!valid(v)) throw new InvalidEventError(`${field} is not valid: ${quoted(v)}`, field);
+  return v;
+}
+
+/** An ISO 8601 time as JSON carries it (Date.parse accepts it), at most 64 characters. */
+function time(o: Record<string, unknown>, key: string, field: string): string {
+  const v = str(o, key, field, undefined, 64);
+  if (Number.isNaN(Date.parse(v))) throw new InvalidEventError(`${field} must be an ISO 8601 time`, field);
   return v;
 }
 
@@ -101,13 +111,13 @@ export const REVISION = /^[\x21-\x7e]{1,200}$/;
 /** Parses the payload ArgoCD sends (or the detail of the event we published from it). `prefix` names fields. */
 export function parseDeploymentSynced(raw: unknown, receivedAt: string, prefix = ''): DeploymentSynced {
   const o = obj(raw, prefix === '' ? 'body' : prefix.slice(0, -1));
-  const finishedAt = str(o, 'finishedAt', `${prefix}finishedAt`, undefined, 64);
-  if (Number.isNaN(Date.parse(finishedAt))) throw new InvalidEventError(`${prefix}finishedAt must be an ISO 8601 time`, `${prefix}finishedAt`);
+  const finishedAt = time(o, 'finishedAt', `${prefix}finishedAt`);
   const d = obj(o['destination'], `${prefix}destination`);
   const destination: DeploymentDestination = {
     ...(optStr(d, 'name', `${prefix}destination.name`, 253) !== undefined ? { name: d['name'] as string } : {}),
     ...(optStr(d, 'server', `${prefix}destination.server`, 2048) !== undefined ? { server: d['server'] as string } : {}),
-    ...(optStr(d, 'namespace', `${prefix}destination.namespace`, 253) !== undefined ? { namespace: d['namespace'] as string } : {}),
+    // A Kubernetes namespace: a DNS-1123 label, as the API server validates it.
+    ...(optStr(d, 'namespace', `${prefix}destination.namespace`, 63, isDns1123Label) !== undefined ? { namespace: d['namespace'] as string } : {}),
   };
   if (destination.name === undefined && destination.server === undefined) {
     throw new InvalidEventError(`${prefix}destination needs a name or a server`, `${prefix}destination`);
@@ -121,7 +131,7 @@ export function parseDeploymentSynced(raw: unknown, receivedAt: string, prefix =
     health: str(o, 'health', `${prefix}health`, /^(Healthy|Progressing|Degraded|Suspended|Missing|Unknown)$/),
     finishedAt,
     destination,
-    receivedAt: typeof o['receivedAt'] === 'string' ? o['receivedAt'] : receivedAt,
+    receivedAt: o['receivedAt'] === undefined ? receivedAt : time(o, 'receivedAt', `${prefix}receivedAt`),
   };
 }
 
@@ -160,7 +170,7 @@ export function parseShiftState(detail: Record<string, unknown>): ShiftState {
     original: weights(detail['original'], 'detail.original'),
     pauseSeconds: int('pauseSeconds', 0, 86_400),
     minHealthyTargets: int('minHealthyTargets', 1, 1000),
-    startedAt: str(detail, 'startedAt', 'detail.startedAt'),
+    startedAt: time(detail, 'startedAt', 'detail.startedAt'),
   };
 }
 

@@ -234,6 +234,13 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
   }
 
   return {
+    /**
+     * Gets the guard across writers ready while the caller still observes (opens the state table's
+     * connection); a no-op without coordination or in dry run. Never throws.
+     */
+    async prepare(): Promise<void> {
+      if (options.coordination && !options.dryRun) await options.coordination.leases.prepare();
+    },
     /** Applies `plan` (or, in dry run, reports what it would do). Never throws for an AWS failure: see the result. */
     async apply(plan: Plan, apply: ApplyOptions = {}): Promise<ApplyResult> {
       const started = now();

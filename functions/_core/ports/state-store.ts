@@ -48,4 +48,10 @@ export interface GroupLeasePort {
    * lost (nothing may be written). The record lives at least `keepMs` (the guard window) for the next writer.
    */
   release(group: string, owner: string, ledger: GroupLedger, now: Date, keepMs: number): Promise<boolean>;
+  /**
+   * Opens the connection to the store ahead of the first lease (TLS, the SDK's endpoint and credential
+   * resolution), so that cost is paid while the caller still observes, not in front of its first write.
+   * Writes nothing; never throws.
+   */
+  prepare(): Promise<void>;
 }

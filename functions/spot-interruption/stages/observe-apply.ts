@@ -39,6 +39,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   const { config, logger } = deps;
   const { planId, now } = run;
   const fullScan = scope.active.length > 0;
+  const prepared = deps.executor.prepare();
   const addresses = await observeNodeAddresses(deps.ec2, scope.planNodes);
   const vpcIds = [...new Set(scope.planNodes.map((n) => n.vpcId).filter((v): v is string => v !== undefined))];
   const warnings: string[] = [];
@@ -90,6 +91,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
       applyPart(Number.MAX_SAFE_INTEGER, planPart([], [], registrations), observationsOf(registrations, deps.now().getTime()));
     }),
   ]);
+  await prepared;
   // Whatever was already applied is awaited and audited, even when part of the observation failed.
   const applied = await Promise.all([...parts].sort((a, b) => a.order - b.order).map((p) => p.done));
   const failed = observed.find((o): o is PromiseRejectedResult => o.status === 'rejected');

@@ -105,4 +105,23 @@ export class AwsDynamoGroupLeases implements GroupLeasePort {
       throw err;
     }
   }
+
+  async prepare(): Promise<void> {
+    // A condition no item can meet: DynamoDB answers ConditionalCheckFailedException and writes nothing,
+    // with no permission beyond the UpdateItem the leases need. Not through the budget's retries: best effort.
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: { S: groupLeaseKey('prepare') } },
+          UpdateExpression: 'SET #owner = :owner',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(pk)',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: 'prepare' } },
+        }),
+      );
+    } catch {
+      // ConditionalCheckFailedException is the expected answer; anything else shows up on the first lease.
+    }
+  }
 }

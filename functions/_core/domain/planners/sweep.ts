@@ -185,6 +185,8 @@ export interface SweepPlan {
   readonly unverified: number;
   /** Cloud Map instances skipped as another owner's. */
   readonly notOwnedInstances: number;
+  /** Why the pod list was not used as evidence ({@link doubtPodList}); undefined when it was. */
+  readonly podListDoubt: string | undefined;
 }
 
 /** Registrations the ENI index could be asked about, for the workflow's instance lookup. */
@@ -195,7 +197,9 @@ export function instanceIdsToLookUp(input: Pick<SweepInput, 'targetGroups' | 'ta
     // Without a pod list no on-ENI address is judged, so there is nothing to attribute.
     if (ip === undefined || !input.pods || input.pods.has(ip)) return;
     const eni = input.enis.eniOf(ip);
-    if (eni?.instanceId && eni.tags[CNI_CLUSTER_TAG] === undefined) out.add(eni.instanceId);
+    // Also behind ENIs the CNI tagged: the tag says whose, but only the instance says whether it runs,
+    // which `doubtPodList` needs to tell "no pod holds it" from "the pod list is missing pods".
+    if (eni?.instanceId) out.add(eni.instanceId);
   };
   for (const t of input.targets) {
     if (t.state === 'initial' || GONE_OR_GOING.has(t.state)) continue;
@@ -207,6 +211,67 @@ export function instanceIdsToLookUp(input: Pick<SweepInput, 'targetGroups' | 'ta
   return [...out].sort();
 }
 
+/** `clusterError.name` of a run whose pod list was not trusted (see {@link doubtPodList}). */
+export const IMPLAUSIBLE_POD_LIST = 'ImplausiblePodList';
+
+/**
+ * Whether the pod list is evidence at all. An API server that answers 200 with no pods, or with a list that
+ * lost most of them (a truncated page, a cache that was just reset, RBAC gone wrong), looks exactly like a
+ * cluster whose pods all died, and every registration of a live pod would then be removed on the pod list's
+ * word alone. It is not believed, and counts as missing evidence like an unreachable API, when:
+ *
+ * - it holds no live pod while registered addresses sit on running nodes of this cluster (a running node
+ *   always runs pods: at least its aws-node and kube-proxy DaemonSet pods); or
+ * - it would leave most healthy ip targets on running nodes of this cluster without a live pod: more of
+ *   them have no pod than have one (a healthy target answers its health check: something lives there).
+ *
+ * "Running node of this cluster": the ENI holding the address is attached to an instance that was looked
+ * up, runs, and is this cluster's by its tags or by the CNI's cluster tag on the ENI. Pure; returns why the
+ * list is doubted, or undefined when it can be used.
+ */
+export function doubtPodList(input: Pick<SweepInput, 'clusterName' | 'targetGroups' | 'targets' | 'cloudMap' | 'ownerAttributes' | 'clusterVpcId' | 'pods' | 'enis' | 'instances'>): string | undefined {
+  const pods = input.pods;
+  if (!pods) return undefined;
+  const nodes = new Set<string>();
+  const onRunningNode = (ip: string, vpcId: string | undefined): boolean => {
+    if (!input.enis.covers(vpcId)) return false;
+    const eni = input.enis.eniOf(ip);
+    const instance = eni?.instanceId === undefined ? undefined : input.instances.get(eni.instanceId);
+    if (!eni || !instance || instance.state !== 'running') return false;
+    const ours = eni.tags[CNI_CLUSTER_TAG] === input.clusterName || clustersOfInstance(instance).has(input.clusterName);
+    if (ours) nodes.add(instance.instanceId);
+    return ours;
+  };
+  const groups = new Map(input.targetGroups.map((g) => [g.arn, g]));
+  let onNodes = 0;
+  let healthyWithPod = 0;
+  let healthyWithoutPod = 0;
+  for (const t of input.targets) {
+    const group = groups.get(t.targetGroupArn);
+    if (group?.targetType !== 'ip' || t.state === 'initial' || GONE_OR_GOING.has(t.state) || t.availabilityZone === 'all') continue;
+    const held = (pods.get(t.id) ?? []).length > 0;
+    // A pod of the list holds it: a live pod of ours, wherever it runs. Otherwise only our running nodes count.
+    if (held) {
+      onNodes++;
+      if (t.state === 'healthy') healthyWithPod++;
+    } else if (onRunningNode(t.id, group.vpcId)) {
+      onNodes++;
+      if (t.state === 'healthy') healthyWithoutPod++;
+    }
+  }
+  for (const i of input.cloudMap) {
+    const ip = i.attributes['AWS_INSTANCE_IPV4'];
+    if (ip !== undefined && ownsCloudMapInstance(i, input.ownerAttributes) && onRunningNode(ip, input.clusterVpcId)) onNodes++;
+  }
+  if (pods.size === 0 && onNodes > 0) {
+    return `the pod list holds no live pod while ${nodes.size} running node(s) of ${input.clusterName} hold the addresses of ${onNodes} registration(s)`;
+  }
+  if (healthyWithoutPod > healthyWithPod) {
+    return `the pod list has no live pod for ${healthyWithoutPod} of the ${healthyWithPod + healthyWithoutPod} healthy ip targets on running nodes of ${input.clusterName}: it looks incomplete`;
+  }
+  return undefined;
+}
+
 type Verdict =
   | { readonly kind: 'alive' }
   | { readonly kind: 'skip' }
@@ -214,8 +279,13 @@ type Verdict =
   | { readonly kind: 'stale'; readonly why: string }
   | { readonly kind: 'hold'; readonly guard: HeldBackAction['guard']; readonly reason: string; readonly report?: boolean };
 
-/** Plans the removal of this cluster's stale registrations (before `guardPlan`). */
-export function planSweep(input: SweepInput): SweepPlan {
+/**
+ * Plans the removal of this cluster's stale registrations (before `guardPlan`). A pod list that
+ * {@link doubtPodList} does not believe is set aside first: the plan then rests on the VPC and EC2 truths only.
+ */
+export function planSweep(given: SweepInput): SweepPlan {
+  const podListDoubt = doubtPodList(given);
+  const input: SweepInput = podListDoubt === undefined ? given : { ...given, pods: undefined };
   const groups = new Map(input.targetGroups.map((g) => [g.arn, g]));
   const actions: PlanAction[] = [];
   const heldBack: HeldBackAction[] = [];
@@ -325,6 +395,7 @@ export function planSweep(input: SweepInput): SweepPlan {
     }
   }
 
+  if (podListDoubt !== undefined) warnings.push(`pod list not trusted (${podListDoubt}): nothing removed on pod-list evidence; the VPC truth still applies`);
   if (unverified > 0) warnings.push(`${unverified} registration(s) not judged: the evidence they need (pod list or VPC scan) is missing`);
   if (reported > 0) warnings.push(`${reported} healthy registration(s) point at addresses the VPC still has but no pod of ${input.clusterName} holds: reported, not removed`);
   return {
@@ -342,6 +413,7 @@ export function planSweep(input: SweepInput): SweepPlan {
     reported,
     unverified,
     notOwnedInstances,
+    podListDoubt,
   };
 }
 

@@ -1,0 +1,39 @@
+/**
+ * The spot function's inputs, parsed: an EventBridge envelope (direct invocation) or an SQS batch whose
+ * bodies hold one each (node signals and the guard's own re-checks). A malformed record is a typed rejection
+ * of that record alone (logged and audited, never retried: retrying cannot fix it); the rest of the batch
+ * is still handled.
+ */
+import type { AuditSink } from '#core/audit.ts';
+import { DetailType, parseEnvelope, parseNodeSignal, parseRecheck } from '#core/contracts/node-events.ts';
+import { parseSqsRecord, recordLabel } from '#core/contracts/sqs-batch.ts';
+import { InvalidEventError } from '#core/errors.ts';
+import type { Logger } from '#core/telemetry.ts';
+import type { WorkItem } from './workflow.ts';
+
+/** Parses one raw input (an EventBridge envelope, or an SQS body holding one) into a work item. */
+export function toWorkItem(itemId: string, raw: unknown): WorkItem {
+  const envelope = parseEnvelope(raw);
+  if (envelope['detail-type'] === DetailType.recheck) return { itemId, input: parseRecheck(envelope) };
+  return { itemId, input: parseNodeSignal(envelope) };
+}
+
+/** Whether an SQS record holds one of the guard's re-checks (they keep their own pace when retried). */
+export const isRecheckBody = (body: unknown): boolean => typeof body === 'string' && body.includes(`"detail-type":"${DetailType.recheck}"`);
+
+/** The batch's valid records as work items; each invalid one is rejected (logged, audited) on its own. */
+export async function workItemsOf(records: readonly unknown[], logger: Logger, audit: AuditSink): Promise<WorkItem[]> {
+  const items: WorkItem[] = [];
+  for (const [index, record] of records.entries()) {
+    try {
+      const { messageId, body } = parseSqsRecord(record, index);
+      items.push(toWorkItem(messageId, body));
+    } catch (err) {
+      if (!(err instanceof InvalidEventError)) throw err;
+      const messageId = recordLabel(record, index);
+      logger.warn('event rejected', { messageId, error: err.name, reason: err.message, field: err.field });
+      await audit.rejected({ status: 'rejected', error: err.name, message: err.message, field: err.field, messageId });
+    }
+  }
+  return items;
+}

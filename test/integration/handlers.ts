@@ -1,0 +1,149 @@
+/**
+ * The five Lambda handlers, each built as production wires it (middy, config, SDK v3 clients, adapters,
+ * executor, audit) against the fake AWS, for tests that throw the same input at all of them: the bad-input
+ * scenarios and the fuzz suite. Time follows the fake clock. Building them seeds the world they can write
+ * to; the caller starts the fake Kubernetes API (the sweeper and exporter events reach it through EKS).
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
+import { FakeKubeApi } from '#fakes/kube/index.ts';
+import { createAwsClients } from '#core/adapters/aws/index.ts';
+import { createLogger, createMetrics } from '#core/telemetry.ts';
+import { buildWebhookDeps, makeHandler as makeWebhookHandler } from '../../functions/deploy-webhook/handler.ts';
+import { loadPodEventsConfig } from '../../functions/pod-events/config.ts';
+import { makeHandler as makePodHandler } from '../../functions/pod-events/handler.ts';
+import { buildPodWorkflowDeps } from '../../functions/pod-events/wiring.ts';
+import { loadSweeperConfig } from '../../functions/sweeper/config.ts';
+import { buildSweepDeps } from '../../functions/sweeper/deps.ts';
+import { makeHandler as makeSweepHandler } from '../../functions/sweeper/handler.ts';
+import { makeHandler as makeTrafficHandler } from '../../functions/traffic-shift/handler.ts';
+import { fakeAws } from '../fakes/aws/shared.ts';
+import { PROD_ENV, VPC, type Topology } from '../fakes/topology.ts';
+import { seedTrafficTopology, trafficDeps, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
+import { lambdaContext, spotHarness, WRITE_OPERATIONS } from './harness.ts';
+
+/** The handlers by function name. */
+export type HandlerName = 'spot-interruption' | 'pod-events' | 'sweeper' | 'deploy-webhook' | 'traffic-shift';
+
+/** Every write of any handler: the shared list plus the state table, the schedules and the bus. */
+export const ANY_WRITE: readonly [string, string][] = [
+  ...WRITE_OPERATIONS,
+  ['dynamodb', 'PutItem'],
+  ['dynamodb', 'UpdateItem'],
+  ['dynamodb', 'DeleteItem'],
+  ['scheduler', 'CreateSchedule'],
+  ['scheduler', 'DeleteSchedule'],
+];
+
+/**
+ * Writes so far: the calls above, plus every event published except the `Event Rejected` audit record (a
+ * rejection is reported on the bus by design; anything else published is a write).
+ */
+export function anyWrites(): number {
+  const calls = ANY_WRITE.reduce((n, [s, o]) => n + fakeAws.calls.count(s, o), 0);
+  const published = fakeAws.events.published('quiesce-audit').filter((p) => p.event['detail-type'] !== 'Event Rejected').length;
+  return calls + published;
+}
+
+/** Both topologies (the spot/pod world and the traffic migration), with the EKS cluster `prod`. */
+export interface World {
+  readonly topology: Topology;
+  readonly traffic: TrafficTopology;
+}
+
+/** Options of {@link buildHandlers}. */
+export interface HandlerOptions {
+  /** Extra environment for every function. */
+  readonly env?: Record<string, string>;
+  /**
+   * Audit records only logged, not published (no audit bus): a rejection then makes no AWS call at all,
+   * which is what lets the fuzz suite run tens of thousands of them quickly. The webhook keeps its bus.
+   */
+  readonly auditOff?: boolean;
+}
+
+/** A handler as Lambda calls it: one event in, its result (or its thrown error) out. */
+export type Invoke = (event: unknown) => Promise<unknown>;
+
+/**
+ * Seeds the (reset) fake AWS with everything the five handlers can write to (the spot topology, the traffic
+ * topology, the EKS cluster pointing at `kube`) and builds the handlers against it.
+ */
+export function buildHandlers(kube: { endpoint: string; caData: string }, options: HandlerOptions = {}): { world: World; handlers: Record<HandlerName, Invoke> } {
+  const env = { ...(options.auditOff ? { AUDIT_EVENT_BUS: '' } : {}), ...options.env };
+  const now = () => new Date(fakeAws.clock.now());
+  const sleep = async (ms: number): Promise<void> => fakeAws.clock.advance(ms);
+  const retry = { baseDelayMs: 2, maxDelayMs: 20 };
+
+  // The spot harness seeds the spot topology (and its re-check queue) as it builds the handler.
+  const spot = spotHarness(env);
+  const world: World = { topology: spot.topology, traffic: seedTrafficTopology(fakeAws) };
+  fakeAws.eks.seedCluster({ name: 'prod', endpoint: kube.endpoint, caData: kube.caData, vpcId: VPC });
+
+  const podLogger = createLogger('pod-events');
+  const podDeps = buildPodWorkflowDeps({
+    config: loadPodEventsConfig({ ...PROD_ENV, ...env }),
+    clients: createAwsClients(),
+    logger: podLogger,
+    now,
+    retry,
+    sleep,
+  });
+  const pod = makePodHandler(() => podDeps, podLogger, createMetrics('pod-events'));
+
+  const sweepLogger = createLogger('sweeper');
+  const sweepDeps = buildSweepDeps({
+    config: loadSweeperConfig({ ...PROD_ENV, AWS_REGION: 'us-east-1', ...env }),
+    clients: createAwsClients(),
+    logger: sweepLogger,
+    now,
+    retry,
+    sleep,
+  });
+  const sweep = makeSweepHandler(() => sweepDeps, sweepLogger, createMetrics('sweeper'));
+
+  const webhook = makeWebhookHandler(() =>
+    buildWebhookDeps({
+      env: { WEBHOOK_TOKEN_PARAMETER: world.traffic.tokenParameter, STATE_TABLE: world.traffic.table, ...env, EVENT_BUS: world.traffic.bus },
+      clients: createAwsClients(),
+      logger: createLogger('deploy-webhook'),
+      now,
+    }),
+  );
+
+  const trafficDepsOnce = trafficDeps(fakeAws, world.traffic, { ...env, ...(options.auditOff ? { EVENT_BUS: '' } : {}) });
+  const traffic = makeTrafficHandler(() => trafficDepsOnce, createLogger('traffic-shift'));
+
+  const handlers: Record<HandlerName, Invoke> = {
+    'spot-interruption': (event) => spot.invoke(event),
+    'pod-events': (event) => pod(event as never, lambdaContext),
+    sweeper: (event) => sweep(event as never, lambdaContext),
+    'deploy-webhook': (event) => webhook(event as APIGatewayProxyEventV2, lambdaContext),
+    'traffic-shift': (event) => traffic(event as never, lambdaContext),
+  };
+  return { world, handlers };
+}
+
+/** The headers of an authenticated ArgoCD call. */
+export const webhookHeaders = (): Record<string, string> => ({ authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' });
+
+/** The fake Kubernetes API of a test file, and where the fake EKS should say it is. */
+export interface StartedKube {
+  readonly kube: FakeKubeApi;
+  /** Endpoint and CA of the started server (valid inside tests, after beforeAll). */
+  readonly address: () => { endpoint: string; caData: string };
+}
+
+/**
+ * Starts a fake Kubernetes API for the calling test file (beforeAll / afterAll) that accepts only EKS tokens
+ * of cluster `prod` signed with the test credentials of test/setup.ts, as the sweeper and pod-events send.
+ */
+export function startFakeKube(): StartedKube {
+  const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
+  let address = { endpoint: '', caData: '' };
+  beforeAll(async () => {
+    address = await kube.start();
+  });
+  afterAll(() => kube.stop());
+  return { kube, address: () => address };
+}
