@@ -26,8 +26,7 @@ import { loadSweeperConfig } from '../../functions/sweeper/config.ts';
 import { buildSweepDeps } from '../../functions/sweeper/deps.ts';
 import { makeHandler as makeSweepHandler } from '../../functions/sweeper/handler.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { FakeKubeApi } from '../fakes/kube/index.ts';
-import { lambdaContext } from './harness.ts';
+import { lambdaContext, startFakeKube } from './harness.ts';
 
 const CASES = Number(process.env['PROPERTY_CASES'] ?? 500);
 const SEED = process.env['PROPERTY_SEED'] === undefined ? undefined : Number(process.env['PROPERTY_SEED']);
@@ -39,17 +38,13 @@ const SUBNET = { spotA: 1, spotB: 2, pod: 3, live: 4 } as const;
 const VICTIM = { name: 'victim', uid: '3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c', ip: '10.0.3.11' };
 type Where = 'spotA' | 'spotB' | 'pod' | 'live' | 'dead';
 
-const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
-let caData = '';
+const started = startFakeKube();
+const kube = started.kube;
 let clients: AwsClients;
-beforeAll(async () => {
-  ({ caData } = await kube.start());
+beforeAll(() => {
   clients = createAwsClients();
 });
-afterAll(async () => {
-  clients.destroy();
-  await kube.stop();
-});
+afterAll(() => clients.destroy());
 
 interface World {
   readonly groups: readonly { readonly targets: readonly { readonly where: Where; readonly healthy: boolean }[] }[];
@@ -87,7 +82,7 @@ interface Seeded {
 function seed(world: World): Seeded {
   const { ec2, elbv2, cloudMap, eks, dynamodb, events, sqs } = fakeAws;
   kube.reset();
-  eks.seedCluster({ name: 'prod', endpoint: kube.endpoint, caData, vpcId: VPC });
+  eks.seedCluster({ name: 'prod', ...started.address(), vpcId: VPC });
   dynamodb.seedTable('quiesce-state');
   events.handle('CreateEventBus', { Name: 'quiesce-audit' });
   sqs.seedQueue('quiesce-recheck');

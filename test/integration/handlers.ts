@@ -5,8 +5,6 @@
  * to; the caller starts the fake Kubernetes API (the sweeper and exporter events reach it through EKS).
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { afterAll, beforeAll } from 'vitest';
-import { FakeKubeApi } from '#fakes/kube/index.ts';
 import { createAwsClients } from '#core/adapters/aws/index.ts';
 import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { buildWebhookDeps, makeHandler as makeWebhookHandler } from '../../functions/deploy-webhook/handler.ts';
@@ -127,23 +125,4 @@ export function buildHandlers(kube: { endpoint: string; caData: string }, option
 /** The headers of an authenticated ArgoCD call. */
 export const webhookHeaders = (): Record<string, string> => ({ authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' });
 
-/** The fake Kubernetes API of a test file, and where the fake EKS should say it is. */
-export interface StartedKube {
-  readonly kube: FakeKubeApi;
-  /** Endpoint and CA of the started server (valid inside tests, after beforeAll). */
-  readonly address: () => { endpoint: string; caData: string };
-}
-
-/**
- * Starts a fake Kubernetes API for the calling test file (beforeAll / afterAll) that accepts only EKS tokens
- * of cluster `prod` signed with the test credentials of test/setup.ts, as the sweeper and pod-events send.
- */
-export function startFakeKube(): StartedKube {
-  const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
-  let address = { endpoint: '', caData: '' };
-  beforeAll(async () => {
-    address = await kube.start();
-  });
-  afterAll(() => kube.stop());
-  return { kube, address: () => address };
-}
+export { startFakeKube, type StartedKube } from './harness.ts';

@@ -12,7 +12,8 @@ import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.
 import { makeHandler } from '../../functions/spot-interruption/handler.ts';
 import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import type { FakeKubeApi } from '../fakes/kube/index.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { FakeKubeApi } from '../fakes/kube/index.ts';
 import { PROD_ENV, seedTopology, VPC, type Topology } from '../fakes/topology.ts';
 import { loadPodEventsConfig } from '../../functions/pod-events/config.ts';
 import type { PodWorkflowDeps } from '../../functions/pod-events/deregister-pod.ts';
@@ -86,12 +87,13 @@ export interface PodHarness {
 }
 
 /**
- * Seeds the topology (or joins `world`, already seeded), points cluster `prod` at `kube`, and builds the real
+ * Seeds the topology (or joins `world`, already seeded), points cluster `prod` at the started fake
+ * Kubernetes API, and builds the real
  * pod-events handler.
  */
-export function podEventsHarness(kube: FakeKubeApi, caData: string, env: Record<string, string> = {}, world?: Topology): PodHarness {
+export function podEventsHarness(kube: StartedKube, env: Record<string, string> = {}, world?: Topology): PodHarness {
   const topology = world ?? seedTopology(fakeAws);
-  if (!world) fakeAws.eks.seedCluster({ name: 'prod', endpoint: kube.endpoint, caData, vpcId: VPC });
+  if (!world) fakeAws.eks.seedCluster({ name: 'prod', ...kube.address(), vpcId: VPC });
   const logger = createLogger('pod-events');
   const deps = buildPodWorkflowDeps({
     config: loadPodEventsConfig({ ...PROD_ENV, ...env }),
@@ -103,4 +105,25 @@ export function podEventsHarness(kube: FakeKubeApi, caData: string, env: Record<
   });
   const handler = makePodHandler(() => deps, logger, createMetrics('pod-events'));
   return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };
+}
+
+/** The fake Kubernetes API of a test file, and where the fake EKS should say it is. */
+export interface StartedKube {
+  readonly kube: FakeKubeApi;
+  /** Endpoint and CA of the started server (valid inside tests, after beforeAll). */
+  readonly address: () => { endpoint: string; caData: string };
+}
+
+/**
+ * Starts a fake Kubernetes API for the calling test file (beforeAll / afterAll) that accepts only EKS tokens
+ * of cluster `prod` signed with the test credentials of test/setup.ts, as the sweeper and pod-events send.
+ */
+export function startFakeKube(): StartedKube {
+  const kube = new FakeKubeApi({ token: { verify: { clusterName: 'prod', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } } });
+  let address = { endpoint: '', caData: '' };
+  beforeAll(async () => {
+    address = await kube.start();
+  });
+  afterAll(() => kube.stop());
+  return { kube, address: () => address };
 }

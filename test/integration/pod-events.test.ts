@@ -5,20 +5,13 @@
  * the endpoint and CA that the fake EKS DescribeCluster returns.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { FakeKubeApi } from '../fakes/kube/index.ts';
 import type { Topology } from '../fakes/topology.ts';
-import { podEventsHarness, writeCalls, type PodHarness } from './harness.ts';
+import { type PodHarness, podEventsHarness, startFakeKube, writeCalls } from './harness.ts';
 
-const kube = new FakeKubeApi();
-let caData = '';
-beforeAll(async () => {
-  ({ caData } = await kube.start());
-});
-afterAll(async () => {
-  await kube.stop();
-});
+const started = startFakeKube();
+const kube = started.kube;
 
 const sample = (name: string): Record<string, unknown> & { detail: Record<string, unknown> } =>
   JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
@@ -39,7 +32,7 @@ function instanceIds(serviceId: string): string[] {
 const settleCloudMap = (): void => fakeAws.clock.advance(5_000);
 const describes = (): number => fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetHealth');
 
-const podHarness = (env: Record<string, string> = {}): PodHarness => podEventsHarness(kube, caData, env);
+const podHarness = (env: Record<string, string> = {}): PodHarness => podEventsHarness(started, env);
 
 /** The untouched topology, for "nothing else changed" assertions. */
 function wholeState(t: Topology): Record<string, string[]> {

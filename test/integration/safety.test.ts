@@ -5,21 +5,14 @@
  * state table that cannot be reached. Each one failed on the code before the guard across writers.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { FakeKubeApi } from '../fakes/kube/index.ts';
 import { NODES } from '../fakes/topology.ts';
-import { podEventsHarness, spotHarness, writeCalls } from './harness.ts';
+import { podEventsHarness, spotHarness, startFakeKube, writeCalls } from './harness.ts';
 
-const kube = new FakeKubeApi();
-let caData = '';
-beforeAll(async () => {
-  ({ caData } = await kube.start());
-});
-afterAll(async () => {
-  await kube.stop();
-});
+const started = startFakeKube();
+const kube = started.kube;
 
 type Event = Record<string, unknown> & { detail: Record<string, unknown> };
 const sample = (name: string): Event => JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
@@ -68,8 +61,8 @@ describe('guards that hold across concurrent writers', () => {
 
   it('a spot batch and a pod-events invocation at once: the same', async () => {
     const spot = spotHarness();
-    const pod = podEventsHarness(kube, caData, {}, spot.topology);
-    fakeAws.eks.seedCluster({ name: 'prod', endpoint: kube.endpoint, caData, vpcId: 'vpc-0123456789abcdef0' });
+    const pod = podEventsHarness(started, {}, spot.topology);
+    fakeAws.eks.seedCluster({ name: 'prod', ...started.address(), vpcId: 'vpc-0123456789abcdef0' });
     kube.reset();
     const pair = seedPair();
     // The spot write is slow to land: pod-events reads "2 healthy" meanwhile. Only the spot's commitment,
@@ -82,9 +75,9 @@ describe('guards that hold across concurrent writers', () => {
 
   it('MAX_DEREGISTER_FRACTION holds for the writers together, within the guard window', async () => {
     const env = { MAX_DEREGISTER_FRACTION: '0.5' };
-    const first = podEventsHarness(kube, caData, env);
+    const first = podEventsHarness(started, env);
     kube.reset();
-    const others = [podEventsHarness(kube, caData, env, first.topology), podEventsHarness(kube, caData, env, first.topology)];
+    const others = [podEventsHarness(started, env, first.topology), podEventsHarness(started, env, first.topology)];
     const web = first.topology.tg.web; // 4 healthy targets: at most 2 may go in one window
     fakeAws.faults.latency(30, { service: 'elasticloadbalancing', operation: 'DescribeTargetHealth' });
     const ips = ['10.0.1.11', '10.0.2.11', '10.0.3.11'];
@@ -116,7 +109,7 @@ describe('identity before address (pod-events)', () => {
   it('a retry after the IP went to a new pod deregisters nothing', async () => {
     kube.reset();
     kube.addPod({ namespace: 'shop', name: payments.name, uid: payments.uid, ip: payments.ip, containerPorts: [9090], deletionTimestamp: at(30_000), deletionGracePeriodSeconds: 30 });
-    const h = podEventsHarness(kube, caData);
+    const h = podEventsHarness(started);
     const event = paymentsEvent({ deletionTimestamp: at(30_000) });
     // The first attempt fails retryably (ELB 500s past the budget's retries).
     fakeAws.faults.fail('DeregisterTargets', { times: 8, code: 'InternalFailure', message: 'boom', status: 500 });
@@ -134,7 +127,7 @@ describe('identity before address (pod-events)', () => {
   it('proceeds when the pod still holds its IP, or when no live pod holds it', async () => {
     kube.reset();
     kube.addPod({ namespace: 'shop', name: payments.name, uid: payments.uid, ip: payments.ip, containerPorts: [9090], deletionTimestamp: at(30_000) });
-    const h = podEventsHarness(kube, caData);
+    const h = podEventsHarness(started);
     expect(await h.invoke(paymentsEvent())).toMatchObject({ status: 'applied' });
     expect(targetsOf(h.topology.tg.api)).toContain('10.0.1.12:9090 draining');
   });
@@ -143,9 +136,9 @@ describe('identity before address (pod-events)', () => {
     kube.reset();
     kube.setUnavailable(true);
     try {
-      const h = podEventsHarness(kube, caData);
+      const h = podEventsHarness(started);
       expect(await h.invoke(paymentsEvent({ observedAt: at(-2_000) }))).toMatchObject({ status: 'applied' });
-      const h2 = podEventsHarness(kube, caData, {}, h.topology);
+      const h2 = podEventsHarness(started, {}, h.topology);
       const before = writeCalls();
       expect(await h2.invoke(podEvent('ledger-6b8c-uvwxy', '10.0.3.11', { observedAt: at(-30_000) }))).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/cluster API unavailable .* 30 s old \(IDENTITY_FRESH_SECONDS=5\)/) });
       expect(writeCalls()).toBe(before);
@@ -272,7 +265,7 @@ describe('permanent failures are failures', () => {
 
   it('the sweeper and pod-events fail on a permanent error instead of reporting "applied"', async () => {
     kube.reset();
-    const h = podEventsHarness(kube, caData);
+    const h = podEventsHarness(started);
     fakeAws.faults.fail('DeregisterTargets', { times: 100, code: 'AccessDenied', message: 'not authorized' });
     await expect(h.invoke(podEvent('payments-7d9f-abcde', '10.0.1.12'))).rejects.toThrow(/left undone/);
   });
