@@ -19,35 +19,9 @@ import { groupOf, type GroupAction } from '../domain/guards.ts';
 import type { CloudMapPort, Elbv2Port } from '../ports/index.ts';
 import { decideUnderLease, type CoordinationOptions, type GroupObservation } from './cross-writer.ts';
 import { followOperations } from './operations.ts';
+import { countOutcomes, type ActionOutcome, type ApplyResult, type OutcomeStatus } from './outcomes.ts';
 
-/**
- * What happened to one action. `submitted`: a Cloud Map operation still in flight when the executor stopped
- * following it (handed on); `refused`: a guard held it back at apply time (see `error`).
- */
-export type OutcomeStatus = 'deregistered' | 'submitted' | 'already-gone' | 'applied' | 'dry-run' | 'refused' | 'failed';
-
-/** One action's outcome, as logged and published. */
-export interface ActionOutcome {
-  readonly key: string;
-  readonly action: PlanAction;
-  readonly status: OutcomeStatus;
-  readonly attempts: number;
-  /** Cloud Map operation id, for `submitted` (and the deregistrations it became). */
-  readonly operationId?: string;
-  readonly error?: { readonly name: string; readonly message: string; readonly retryable: boolean };
-}
-
-/** The result of applying one plan. */
-export interface ApplyResult {
-  readonly planId: string;
-  readonly dryRun: boolean;
-  readonly outcomes: readonly ActionOutcome[];
-  readonly counts: Readonly<Record<OutcomeStatus, number>>;
-  /** Failed actions another attempt could finish. */
-  readonly retryableFailures: number;
-  /** Failed actions another attempt would not fix (AccessDenied, ValidationError, a Cloud Map FAIL). */
-  readonly permanentFailures: number;
-}
+export type { ActionOutcome, ApplyResult, OutcomeStatus } from './outcomes.ts';
 
 /** Executor settings; every trigger passes its own. */
 export interface ExecutorOptions {
@@ -138,19 +112,6 @@ function blastRadius(plan: Plan, minHealthy: number): { allowed: PlanAction[]; r
   return { allowed, refused };
 }
 
-function countOutcomes(outcomes: readonly ActionOutcome[]): Pick<ApplyResult, 'counts' | 'retryableFailures' | 'permanentFailures'> {
-  const counts: Record<OutcomeStatus, number> = { deregistered: 0, submitted: 0, 'already-gone': 0, applied: 0, 'dry-run': 0, refused: 0, failed: 0 };
-  let retryableFailures = 0;
-  let permanentFailures = 0;
-  for (const o of outcomes) {
-    counts[o.status]++;
-    if (o.status === 'failed') {
-      if (o.error?.retryable) retryableFailures++;
-      else permanentFailures++;
-    }
-  }
-  return { counts, retryableFailures, permanentFailures };
-}
 
 /** Creates the executor. */
 export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {

@@ -14,7 +14,7 @@
 import { mapWithConcurrency } from '../concurrency.ts';
 import { awsErrorName, CloudMapOperationFailedError, isRetryableAwsError } from '../errors.ts';
 import type { CloudMapOperation, CloudMapPort } from '../ports/index.ts';
-import type { ActionOutcome } from './executor.ts';
+import type { ActionOutcome } from './outcomes.ts';
 
 /** How long and how to wait. */
 export interface OperationWait {

@@ -5,8 +5,8 @@
  */
 import type { QuiesceConfig } from '#core/config.ts';
 import type { NodeSignal, RecheckMessage } from '#core/contracts/node-events.ts';
-import { eventAgeDecision, signalDecision } from '#core/domain/node-signals.ts';
-import type { Ignored, WorkItem } from '../workflow.ts';
+import { eventAgeDecision, signalDecision } from './signal-rules.ts';
+import type { Ignored, WorkItem } from '../types.ts';
 
 /** A node signal the batch acts on, with the reason given in every plan action. */
 export interface ActingSignal {

@@ -6,7 +6,7 @@
  * their deadline, Auto Scaling's heartbeat timeout decides). Not in dry run: completing is a write.
  */
 import type { PendingLifecycleAction } from '#core/contracts/node-events.ts';
-import type { NodeWorkflowDeps, RetryItem } from '../workflow.ts';
+import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
 import type { NodeProgress } from './progress.ts';
 
 /** A lifecycle action to complete or keep, and which input asked for it (to retry that input). */

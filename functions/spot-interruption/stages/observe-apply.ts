@@ -18,7 +18,7 @@ import { observationsOf, type GroupObservation } from '#core/executor/cross-writ
 import { observeCloudMap, observeNodeAddresses, targetGroupsInScope } from '#core/observe/index.ts';
 import { mapWithConcurrency } from '#core/concurrency.ts';
 import type { CloudMapPort } from '#core/ports/index.ts';
-import type { NodeWorkflowDeps } from '../workflow.ts';
+import type { NodeWorkflowDeps } from '../types.ts';
 import type { ScopedBatch } from './scope.ts';
 
 /** What the batch observed and did. */

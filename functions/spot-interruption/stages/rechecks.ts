@@ -8,7 +8,7 @@ import { nodeHasIp, type NodeAddresses } from '#core/domain/endpoint.ts';
 import { targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
 import type { CloudMapRegistration } from '#core/domain/registration.ts';
 import { recheckEnvelope, type CloudMapServiceRef, type RecheckMessage } from '#core/contracts/node-events.ts';
-import type { NodeWorkflowDeps, RetryItem } from '../workflow.ts';
+import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
 import type { LifecycleWork } from './lifecycle.ts';
 import type { AppliedBatch } from './observe-apply.ts';
 import type { ScopedBatch } from './scope.ts';

@@ -5,9 +5,9 @@
  * when none of its nodes is running any more.
  */
 import type { NodeInstance } from '#core/domain/endpoint.ts';
-import { currentStateDecision } from '#core/domain/node-signals.ts';
+import { currentStateDecision } from './signal-rules.ts';
 import { resolveClusterNodes, type RejectedInstance } from '#core/observe/index.ts';
-import type { Ignored, NodeWorkflowDeps, Rejected } from '../workflow.ts';
+import type { Ignored, NodeWorkflowDeps, Rejected } from '../types.ts';
 import type { ActingSignal, ClassifiedBatch, LiveRecheck } from './classify.ts';
 
 /** The batch in scope: what to plan for, and why. */

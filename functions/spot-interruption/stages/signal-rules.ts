@@ -5,8 +5,8 @@
  * event can arrive while the instance is running again. Acting on the event alone would take a healthy
  * node out of traffic (and the re-registration guard would keep it out).
  */
-import { DYING_STATES, type NodeSignal } from '../contracts/node-events.ts';
-import type { NodeInstance } from './endpoint.ts';
+import { DYING_STATES, type NodeSignal } from '#core/contracts/node-events.ts';
+import type { NodeInstance } from '#core/domain/endpoint.ts';
 
 /** Act, with why; or do not, with why not (logged and returned as `ignored`). */
 export type SignalDecision = { readonly act: true; readonly reason: string } | { readonly act: false; readonly reason: string };

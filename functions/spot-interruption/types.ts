@@ -1,0 +1,55 @@
+/**
+ * The spot-interruption workflow's vocabulary, shared by the workflow and its stages (so a stage depends on
+ * these types, not on the workflow that runs it): its dependencies and what an input and its fate are.
+ */
+import type { AuditSink } from '#core/audit.ts';
+import type { QuiesceConfig } from '#core/config.ts';
+import type { NodeSignal, RecheckMessage } from '#core/contracts/node-events.ts';
+import type { Executor } from '#core/executor/executor.ts';
+import type { RejectedInstance } from '#core/observe/index.ts';
+import type { AutoScalingPort, CloudMapPort, DelayQueuePort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
+import type { Logger } from '#core/telemetry.ts';
+
+/** What the workflow needs; the handler builds it once per container, tests pass fakes. */
+export interface NodeWorkflowDeps {
+  readonly config: QuiesceConfig;
+  readonly ec2: Ec2Port;
+  readonly elbv2: Elbv2Port;
+  readonly cloudMap: CloudMapPort;
+  readonly autoscaling: AutoScalingPort;
+  readonly delayQueue: DelayQueuePort | undefined;
+  readonly executor: Executor;
+  readonly audit: AuditSink;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /**
+   * Optional health failover of weighted listener rules (set when FAILOVER_LISTENER_ARNS is configured):
+   * called with the target groups this run deregistered from, after apply. Its errors never fail the run.
+   */
+  readonly weightedFailover?: (targetGroupArns: readonly string[]) => Promise<unknown>;
+}
+
+/** One input of the batch, with the id the caller uses to report it failed (SQS message id). */
+export interface WorkItem {
+  readonly itemId: string;
+  readonly input: NodeSignal | RecheckMessage;
+}
+
+/** An input not acted on, and why. */
+export interface Ignored {
+  readonly itemId: string;
+  readonly reason: string;
+}
+
+/** An input about an instance that is not a node of this cluster (or does not exist). */
+export interface Rejected {
+  readonly itemId: string;
+  readonly instanceId: string;
+  readonly reason: RejectedInstance['reason'];
+}
+
+/** An input whose work is not finished: the caller reports it failed, so it is retried. */
+export interface RetryItem {
+  readonly itemId: string;
+  readonly reason: string;
+}
