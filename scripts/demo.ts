@@ -41,8 +41,13 @@ Object.assign(process.env, {
   ...PROD_ENV,
   RECHECK_QUEUE_URL: topology.recheckQueueUrl,
 });
-// Imported after the environment is set, exactly as Lambda would load it.
-const { handler } = await import('../functions/spot-interruption/handler.ts');
+// Imported after the environment is set, exactly as Lambda would load it. The handler is the module's own
+// factory with the production wiring; only time is the fake's (AWS's "later" is a clock the demo moves: a
+// Cloud Map operation settles, a re-check comes due), so the run takes seconds, not minutes.
+const { makeHandler } = await import('../functions/spot-interruption/handler.ts');
+const { buildNodeWorkflowDeps } = await import('../functions/spot-interruption/wiring.ts');
+const spotDeps = buildNodeWorkflowDeps('spot-interruption', { now: () => new Date(fake.clock.now()), sleep: async (ms) => fake.clock.advance(ms) });
+const handler = makeHandler(() => spotDeps);
 const context = { functionName: 'quiesce-spot-interruption', awsRequestId: 'demo', getRemainingTimeInMillis: () => 60_000 } as never;
 
 let seenAudit = 0;
@@ -62,6 +67,9 @@ function printAudit(): void {
     console.log(`    ${dim(Object.entries(d.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ') || 'nothing to do')}`);
   }
 }
+
+/** Delivers `event` now: EventBridge stamps `time` when it sends (an old time would be ignored as a replay). */
+const now = (event: Record<string, unknown>): Record<string, unknown> => ({ ...event, time: new Date(fake.clock.now()).toISOString() });
 
 async function replay(title: string, event: unknown): Promise<void> {
   console.log(`\n${bold(title)}`);
@@ -86,7 +94,7 @@ function printState(): void {
 console.log(bold('quiesce demo: a fake AWS on loopback, cluster "prod", spot node ' + NODES.spot));
 printState();
 
-await replay('1. EC2 Spot Instance Interruption Warning for the spot node', sample('spot-interruption-warning'));
+await replay('1. EC2 Spot Instance Interruption Warning for the spot node', now(sample('spot-interruption-warning')));
 fake.clock.advance(5_000); // Cloud Map deregistrations are asynchronous operations
 
 console.log(`\n${bold('2. The Load Balancer Controller registers the still-Ready pod 10.0.1.11 again')}`);
@@ -98,11 +106,12 @@ await replay(
   { Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) },
 );
 
-await replay('3. EC2 Instance Rebalance Recommendation (REBALANCE_ACTION=ignore)', sample('rebalance-recommendation'));
-await replay('4. Auto Scaling terminate lifecycle action for ' + NODES.asg, sample('asg-terminate-lifecycle-action'));
+await replay('3. EC2 Instance Rebalance Recommendation (REBALANCE_ACTION=ignore)', now(sample('rebalance-recommendation')));
+await replay('4. Auto Scaling terminate lifecycle action for ' + NODES.asg, now(sample('asg-terminate-lifecycle-action')));
 console.log(`  ${dim(`lifecycle actions completed: ${JSON.stringify(fake.autoscaling.completed().map((c) => `${c.instanceId} ${c.result}`))}`)}`);
-await replay('5. EC2 state change: ' + NODES.other + ' shutting-down (last healthy targets)', sample('instance-state-change'));
-await replay('6. Auto Scaling test notification', sample('asg-test-notification'));
+fake.ec2.setInstanceState(NODES.other, 'shutting-down'); // the event says so, and EC2 agrees: acted on
+await replay('5. EC2 state change: ' + NODES.other + ' shutting-down (last healthy targets)', now(sample('instance-state-change')));
+await replay('6. Auto Scaling test notification', now(sample('asg-test-notification')));
 await replay('7. A malformed event', { source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'not-an-instance' } });
 fake.clock.advance(5_000);
 printState();
