@@ -528,6 +528,7 @@ export class FakeAwsServer {
   readonly #routes = new Map<string, CompiledRoute[]>();
   #server: Server | undefined;
   #endpoint: string | undefined;
+  #lastPort: number | undefined;
 
   register(service: FakeService): void {
     this.#services.set(service.signingName, service);
@@ -539,6 +540,12 @@ export class FakeAwsServer {
     return this.#endpoint;
   }
 
+  /**
+   * Listens on 127.0.0.1. A server that was stopped and is started again takes the port it had before
+   * when it is still free, so an SDK client built for the old endpoint (a handler's dependencies made at
+   * first use in an earlier test file of the same vitest worker, the suite runs without isolation) still
+   * reaches it; otherwise a random port.
+   */
   async start(): Promise<{ endpoint: string }> {
     if (this.#endpoint) return { endpoint: this.#endpoint };
     const server = createServer((req, res) => {
@@ -548,22 +555,30 @@ export class FakeAwsServer {
       });
     });
     server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    const listen = (port: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    await (this.#lastPort ? listen(this.#lastPort).catch(() => listen(0)) : listen(0));
     this.#server = server;
-    this.#endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.#lastPort = (server.address() as AddressInfo).port;
+    this.#endpoint = `http://127.0.0.1:${this.#lastPort}`;
     return { endpoint: this.#endpoint };
   }
 
+  /** Closes the listener and every connection; resolves once both are gone. */
   async stop(): Promise<void> {
     const s = this.#server;
     this.#server = undefined;
     this.#endpoint = undefined;
     if (!s) return;
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
     s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closed;
   }
 
   /** Loads the SDK client module of an API (to have its schemas ready before the first call). */
