@@ -15,7 +15,7 @@ export default defineConfig({
     // Test files share a worker's module cache instead of each loading the SDK, the fakes and the code
     // again: measured 33 s -> 24 s for the suite. It holds because no test changes module state for the
     // files after it: the shared fake AWS is reset before every test and comes back on the same port in
-    // the next file (setup.ts), loopback servers are closed by the file that starts them, spies are on
+    // the next file (fakes/aws/server.ts), loopback servers are closed by the file that starts them, spies are on
     // objects a test made, and tests that set process.env put it back. A new test must keep to that.
     isolate: false,
   },
