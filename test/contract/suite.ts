@@ -44,7 +44,6 @@ import { AwsElbv2 } from '../../functions/_core/adapters/aws/elbv2.ts';
 import { AwsCloudMap } from '../../functions/_core/adapters/aws/cloudmap.ts';
 import { AwsEventBus } from '../../functions/_core/adapters/aws/event-bus.ts';
 import { AwsDelayQueue } from '../../functions/_core/adapters/aws/delay-queue.ts';
-import { mapWithConcurrency } from '../../functions/_core/concurrency.ts';
 import { QuiesceError } from '../../functions/_core/errors.ts';
 import type { TargetRegistration } from '../../functions/_core/domain/registration.ts';
 
@@ -100,6 +99,19 @@ const REGION_AZS = ['us-east-1a', 'us-east-1b'];
 /** A fresh, short, unique suffix: ELB names are at most 32 characters. */
 function uid(): string {
   return randomUUID().replaceAll('-', '').slice(0, 10);
+}
+
+/**
+ * Seeds state one call at a time. moto's server is threaded and its backends are plain dicts: two writes
+ * in flight at once (or a write while another request iterates the same dict) fail with
+ * `OrderedDict mutated during iteration` and an HTML 500, which the SDK cannot parse. ELBv2 and Cloud Map
+ * have no batch create for target groups or instances, so sequential is the way moto takes this data;
+ * the suite's subject is the adapters, not how fast the seed goes in (405 groups take ~2 s against moto).
+ */
+async function sequentially<R>(count: number, make: (i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < count; i++) out.push(await make(i));
+  return out;
 }
 
 function byIdPort(a: TargetRegistration, b: TargetRegistration): number {
@@ -162,16 +174,12 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         const { elbv2 } = getEnv().clients;
         const prefix = `qp${uid().slice(0, 4)}`;
         const count = 405;
-        const created = await mapWithConcurrency(
-          Array.from({ length: count }, (_, i) => i),
-          16,
-          async (i) => {
-            const res = await elbv2.send(
-              new CreateTargetGroupCommand({ Name: `${prefix}-${i}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'ip' }),
-            );
-            return res.TargetGroups?.[0]?.TargetGroupArn ?? '';
-          },
-        );
+        const created = await sequentially(count, async (i) => {
+          const res = await elbv2.send(
+            new CreateTargetGroupCommand({ Name: `${prefix}-${i}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'ip' }),
+          );
+          return res.TargetGroups?.[0]?.TargetGroupArn ?? '';
+        });
         const adapter = new AwsElbv2(elbv2, budget);
         const before = budget.stats()['elb-describe'].calls;
         const all = await adapter.listTargetGroups();
@@ -190,23 +198,19 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
 
       it('reads tags of more than 20 target groups in batches of 20', async () => {
         const { elbv2 } = getEnv().clients;
-        const groups = await mapWithConcurrency(
-          Array.from({ length: 23 }, (_, i) => i),
-          8,
-          async (i) => {
-            const tg = await createTargetGroup('qt');
-            await elbv2.send(
-              new AddTagsCommand({
-                ResourceArns: [tg.arn],
-                Tags: [
-                  { Key: 'elbv2.k8s.aws/cluster', Value: 'prod' },
-                  { Key: 'index', Value: String(i) },
-                ],
-              }),
-            );
-            return tg;
-          },
-        );
+        const groups = await sequentially(23, async (i) => {
+          const tg = await createTargetGroup('qt');
+          await elbv2.send(
+            new AddTagsCommand({
+              ResourceArns: [tg.arn],
+              Tags: [
+                { Key: 'elbv2.k8s.aws/cluster', Value: 'prod' },
+                { Key: 'index', Value: String(i) },
+              ],
+            }),
+          );
+          return tg;
+        });
         const adapter = new AwsElbv2(elbv2, budget);
         const before = budget.stats()['elb-describe'].calls;
         const tags = await adapter.tagsOf(groups.map((g) => g.arn));
@@ -378,11 +382,7 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
       it('lists every instance across pages of 100 with attributes and names', async () => {
         const { namespace, services } = await namespaceWithService(1);
         const service = services[0] ?? { id: '', name: '' };
-        const ops = await mapWithConcurrency(
-          Array.from({ length: 105 }, (_, i) => i),
-          8,
-          (i) => register(service.id, `10.0.4.${i + 1}`, `10.0.4.${i + 1}`),
-        );
+        const ops = await sequentially(105, (i) => register(service.id, `10.0.4.${i + 1}`, `10.0.4.${i + 1}`));
         for (const op of ops) await waitForOperation(op);
         const adapter = new AwsCloudMap(getEnv().clients.serviceDiscovery, budget);
         const before = budget.stats()['cloudmap-read'].calls;

@@ -5,16 +5,16 @@
  * alarms present. Functions whose handler is not written yet are packaged as placeholders (and said so);
  * once every handler exists the placeholder list must be empty.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../scripts/build.ts';
-import { offlineEnv, packageService, type PackageResult } from '../../bin/package.ts';
+import { offlineEnv, type PackageResult } from '../../bin/package.ts';
 import { zip } from '../../bin/zip.ts';
 import { DetailType, QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import { PUBLISHES } from './publishers.ts';
+import { packaged } from './packaged.ts';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -30,7 +30,6 @@ interface Statement {
 }
 
 const root = new URL('../../', import.meta.url).pathname;
-const out = mkdtempSync(join(tmpdir(), 'quiesce-package-'));
 let result: PackageResult;
 let resources: Record<string, Resource>;
 let elapsedMs = 0;
@@ -62,13 +61,12 @@ function rulesTargeting(logicalId: string): [string, Resource][] {
 }
 
 beforeAll(async () => {
-  const t0 = Date.now();
-  result = await packageService({ outDir: out, stage: 'prod', allowMissing: true, timeoutMs: 90_000 });
-  elapsedMs = Date.now() - t0;
+  // Packaged once per test run (packaged.ts): stage prod, placeholders allowed, into the run's scratch dir.
+  const packagedStack = await packaged();
+  result = packagedStack;
+  elapsedMs = packagedStack.elapsedMs;
   resources = (JSON.parse(readFileSync(result.templatePath, 'utf8')) as { Resources: Record<string, Resource> }).Resources;
 }, 120_000);
-
-afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run package', () => {
   it('packages offline in well under a minute, placeholders only for handlers not written yet', () => {

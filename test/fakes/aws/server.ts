@@ -189,6 +189,7 @@ interface BucketRule {
   refillPerSecond: number;
   tokens: number;
   updatedAt: number;
+  now: () => number;
 }
 interface FailRule {
   operation: string;
@@ -239,10 +240,12 @@ export class FaultInjector {
    * token; an empty bucket answers the API's throttling error. The ELB user guide documents the model with
    * the example "the bucket for non-mutating actions holds 40 tokens and refills 10 per second"
    * (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html).
-   * Refills follow real time (performance.now), because benchmarks measure real time.
+   * Refills follow real time (performance.now) by default, because benchmarks measure real time; a test
+   * passes `now` (milliseconds) to decide when time passes, so a slow machine cannot refill a token in
+   * the middle of the burst it asserts on.
    */
-  accountBucket(service: string, operationPrefix: string, capacity: number, refillPerSecond: number): void {
-    this.#buckets.push({ service, operationPrefix, capacity, refillPerSecond, tokens: capacity, updatedAt: performance.now() });
+  accountBucket(service: string, operationPrefix: string, capacity: number, refillPerSecond: number, now: () => number = () => performance.now()): void {
+    this.#buckets.push({ service, operationPrefix, capacity, refillPerSecond, tokens: capacity, updatedAt: now(), now });
   }
 
   /** The next `times` (default 1) calls of `operation` fail with `code` (default InternalFailure/500). */
@@ -281,7 +284,7 @@ export class FaultInjector {
     }
     for (const b of this.#buckets) {
       if (b.service !== service || !operation.startsWith(b.operationPrefix)) continue;
-      const now = performance.now();
+      const now = b.now();
       b.tokens = Math.min(b.capacity, b.tokens + ((now - b.updatedAt) / 1000) * b.refillPerSecond);
       b.updatedAt = now;
       if (b.tokens < 1) return throttlingErrorFor(service);
@@ -528,6 +531,7 @@ export class FakeAwsServer {
   readonly #routes = new Map<string, CompiledRoute[]>();
   #server: Server | undefined;
   #endpoint: string | undefined;
+  #lastPort: number | undefined;
 
   register(service: FakeService): void {
     this.#services.set(service.signingName, service);
@@ -539,6 +543,12 @@ export class FakeAwsServer {
     return this.#endpoint;
   }
 
+  /**
+   * Listens on 127.0.0.1. A server that was stopped and is started again takes the port it had before
+   * when it is still free, so an SDK client built for the old endpoint (a handler's dependencies made at
+   * first use in an earlier test file of the same vitest worker, the suite runs without isolation) still
+   * reaches it; otherwise a random port.
+   */
   async start(): Promise<{ endpoint: string }> {
     if (this.#endpoint) return { endpoint: this.#endpoint };
     const server = createServer((req, res) => {
@@ -548,22 +558,30 @@ export class FakeAwsServer {
       });
     });
     server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    const listen = (port: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    await (this.#lastPort ? listen(this.#lastPort).catch(() => listen(0)) : listen(0));
     this.#server = server;
-    this.#endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.#lastPort = (server.address() as AddressInfo).port;
+    this.#endpoint = `http://127.0.0.1:${this.#lastPort}`;
     return { endpoint: this.#endpoint };
   }
 
+  /** Closes the listener and every connection; resolves once both are gone. */
   async stop(): Promise<void> {
     const s = this.#server;
     this.#server = undefined;
     this.#endpoint = undefined;
     if (!s) return;
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
     s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await closed;
   }
 
   /** Loads the SDK client module of an API (to have its schemas ready before the first call). */

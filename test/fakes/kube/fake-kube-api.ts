@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { checkEksToken, TokenRejected, type TokenCheckOptions } from './eks-token-check.ts';
 import {
   buildPod,
@@ -147,6 +147,8 @@ export class FakeKubeApi {
   #failures: { remaining: number; status: number; reason: string | undefined } = { remaining: 0, status: 500, reason: undefined };
   #bookmarkTimer: NodeJS.Timeout | undefined;
   readonly #watchWaiters = new Set<() => void>();
+  /** Every TCP socket ever accepted and not yet closed, TLS handshake included (see {@link stop}). */
+  readonly #sockets = new Set<Socket>();
 
   constructor(options: FakeKubeApiOptions = {}) {
     this.#options = options;
@@ -165,6 +167,10 @@ export class FakeKubeApi {
         });
       });
       server.keepAliveTimeout = 1000;
+      server.on('connection', (socket: Socket) => {
+        this.#sockets.add(socket);
+        socket.once('close', () => this.#sockets.delete(socket));
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => resolve());
@@ -180,16 +186,26 @@ export class FakeKubeApi {
     return { endpoint: this.#endpoint, caData: Buffer.from(FAKE_KUBE_CA_PEM).toString('base64') };
   }
 
-  /** Closes every connection (watches included) and the listener. */
+  /**
+   * Closes the listener and every connection, watches included, and resolves once all are gone.
+   *
+   * Why raw sockets and not only `closeAllConnections()`: an HTTPS server tracks a connection only after
+   * its TLS handshake. A client that connected just before stop (an informer restarting its watch) would
+   * finish the handshake afterwards, open a watch that never ends, and keep `close()` from ever resolving:
+   * the test file's afterAll then times out. Destroying every accepted socket leaves nothing to wait for.
+   */
   async stop(): Promise<void> {
     const server = this.#server;
     if (!server) return;
     this.#server = undefined;
     if (this.#bookmarkTimer) clearInterval(this.#bookmarkTimer);
     this.#bookmarkTimer = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     this.dropWatches('reset');
     server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    await closed;
   }
 
   /** Forgets all objects, history, recorded requests and injected failures; drops open watches. Keeps listening. */

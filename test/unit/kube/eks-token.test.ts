@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eksToken, EKS_TOKEN_PREFIX } from '#core/adapters/kube/eks-token.ts';
+import type * as EksTokenModule from '#core/adapters/kube/eks-token.ts';
 import { checkEksToken, TokenRejected } from '#fakes/kube/index.ts';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'FQoG/+token==' };
@@ -59,7 +60,12 @@ describe('eksToken', () => {
     delete process.env['AWS_SESSION_TOKEN'];
     delete process.env['AWS_PROFILE'];
     try {
-      const token = await eksToken('prod', { region: 'eu-west-1' });
+      // The module keeps one default provider per process (as one per Lambda environment should): an earlier
+      // test file in this worker may have made it with other env credentials. A fresh instance of the
+      // module has none yet, like a new Lambda environment.
+      const fresh = `../../../functions/_core/adapters/kube/eks-token.ts?fresh=${Date.now()}`;
+      const { eksToken: freshEksToken } = (await import(fresh)) as typeof EksTokenModule;
+      const token = await freshEksToken('prod', { region: 'eu-west-1' });
       expect(decode(token).searchParams.get('X-Amz-Credential')).toMatch(/^AKIDFROMENV\//);
     } finally {
       process.env = saved;

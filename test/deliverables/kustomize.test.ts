@@ -1,0 +1,110 @@
+/**
+ * `kubectl kustomize` renders every kustomize base and overlay under infra/k8s, and every object it
+ * renders is valid against the Kubernetes API schemas of the version the README supports (1.33): the
+ * OpenAPI schemas of Kubernetes v1.33.0 as the `kubernetes-models` package (4.5) ships them, compiled to
+ * ajv validators, one per apiVersion + kind. An apiVersion + kind the package has no schema for fails.
+ *
+ * Why not the yannh/kubernetes-json-schema files kubeconform uses: they are not on the npm registry (the
+ * only registry this project installs from); kubernetes-models is, and pins the version by its own.
+ * Limits: these schemas, like the API server's, accept unknown fields, so a misspelt field is not caught
+ * here; and the package also keeps schemas of group-versions removed before 1.33 (extensions/v1beta1),
+ * so an API that 1.33 no longer serves is not caught either.
+ */
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { available, run, skipReason } from './tools.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+/** The Kubernetes minor version the README supports; the schema package below must match it. */
+export const KUBERNETES_VERSION = '1.33';
+
+/** Every directory under `dir` with a kustomization file (bases and overlays alike). */
+export function kustomizations(dir = join(root, 'infra', 'k8s')): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    const entries = readdirSync(d, { withFileTypes: true });
+    if (entries.some((e) => e.isFile() && /^(kustomization\.ya?ml|Kustomization)$/.test(e.name))) out.push(d);
+    for (const e of entries) if (e.isDirectory()) walk(join(d, e.name));
+  };
+  walk(dir);
+  return out.sort();
+}
+
+interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+}
+
+/** Validates one object against its apiVersion + kind's schema; returns the problems (none = valid). */
+export async function schemaProblems(obj: KubeObject): Promise<string[]> {
+  const { apiVersion = '', kind = '' } = obj;
+  if (!apiVersion || !kind) return ['no apiVersion or kind'];
+  // kubernetes-models lays out one module per kind: core group `v1/<Kind>`, others `<group>/<version>/<Kind>`.
+  let model: { new (data: unknown): { validate(): void } } | undefined;
+  try {
+    const mod = (await import(`kubernetes-models/${apiVersion}/${kind}`)) as Record<string, unknown>;
+    model = mod[kind] as typeof model;
+  } catch {
+    model = undefined;
+  }
+  if (!model) return [`no schema for ${apiVersion} ${kind} in kubernetes-models (Kubernetes ${KUBERNETES_VERSION})`];
+  try {
+    new model(obj).validate();
+    return [];
+  } catch (err) {
+    return [(err as Error).message];
+  }
+}
+
+/** Renders a kustomization with kubectl; the objects it produced, or kubectl's error. */
+export async function render(dir: string): Promise<{ ok: true; objects: KubeObject[] } | { ok: false; error: string }> {
+  const r = await run('kubectl', ['kustomize', dir], { timeoutMs: 60_000 });
+  if (r.code !== 0) return { ok: false, error: r.stderr || r.stdout };
+  return { ok: true, objects: parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject).filter((o) => o !== null) };
+}
+
+const hasKubectl = available('kubectl', ['version', '--client']);
+if (!hasKubectl) console.warn('kustomize checks SKIPPED: kubectl is not on PATH');
+
+describe.skipIf(!hasKubectl)(`kustomize bases and overlays${skipReason(hasKubectl, 'kubectl is not on PATH')}`, () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'quiesce-kustomize-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const dirs = kustomizations();
+
+  it('finds the forwarder base and its example overlay', () => {
+    expect(dirs.map((d) => relative(root, d))).toEqual(['infra/k8s/forwarder/base', 'infra/k8s/forwarder/overlays/example']);
+  });
+
+  for (const dir of dirs) {
+    it(`${relative(root, dir)} renders, and every object is valid Kubernetes ${KUBERNETES_VERSION}`, async () => {
+      const r = await render(dir);
+      if (!r.ok) throw new Error(`kubectl kustomize failed: ${r.error}`);
+      expect(r.objects.length).toBeGreaterThan(0);
+      for (const obj of r.objects) expect(await schemaProblems(obj), `${obj.kind}/${obj.metadata?.name}`).toEqual([]);
+    });
+  }
+
+  it('catches a deliberately broken copy: a patch to a missing object, and an invalid field', async () => {
+    const copy = join(scratch, 'forwarder');
+    cpSync(join(root, 'infra', 'k8s', 'forwarder'), copy, { recursive: true });
+    const overlay = join(copy, 'overlays', 'example');
+    writeFileSync(join(overlay, 'serviceaccount-role.yaml'), 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: no-such-account\n  namespace: quiesce\n');
+    const missing = await render(overlay);
+    expect(missing.ok).toBe(false);
+    expect(missing.ok ? '' : missing.error).toMatch(/no-such-account/);
+
+    const r = await render(join(root, 'infra', 'k8s', 'forwarder', 'base'));
+    if (!r.ok) throw new Error(r.error);
+    const deployment = structuredClone(r.objects.find((o) => o.kind === 'Deployment')) as KubeObject & { spec: { replicas: unknown } };
+    deployment.spec.replicas = 'one';
+    expect((await schemaProblems(deployment)).join()).toMatch(/replicas must be integer/);
+    expect(await schemaProblems({ apiVersion: 'apps/v1', kind: 'NoSuchKind', metadata: { name: 'x' } })).toEqual([
+      `no schema for apps/v1 NoSuchKind in kubernetes-models (Kubernetes ${KUBERNETES_VERSION})`,
+    ]);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Every terraform module under infra/ (each directory holding *.tf) passes `terraform fmt -check` and
+ * `terraform validate`, the checks a user's pipeline runs before a plan. validate runs after
+ * `terraform init -backend=false -plugin-dir=<mirror>` in a temporary copy, so nothing is downloaded
+ * (plugin-dir turns off every registry) and the repository stays clean. The mirror comes from
+ * TF_PLUGIN_DIR or the known path /opt/tf-plugins. A module whose providers are not all in the mirror
+ * is skipped by name; fmt needs no provider and always runs.
+ */
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { available, run, skipReason } from './tools.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+/** Directories under infra/ with terraform files: each is one module. */
+export function terraformModules(dir = join(root, 'infra')): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    const entries = readdirSync(d, { withFileTypes: true });
+    if (entries.some((e) => e.isFile() && e.name.endsWith('.tf'))) out.push(d);
+    for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) walk(join(d, e.name));
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** The providers a module uses: `resource`/`data` type prefixes and required_providers entries. */
+export function providersOf(moduleDir: string): string[] {
+  const text = readdirSync(moduleDir)
+    .filter((f) => f.endsWith('.tf'))
+    .map((f) => readFileSync(join(moduleDir, f), 'utf8'))
+    .join('\n');
+  const names = new Set<string>();
+  for (const m of text.matchAll(/^\s*(?:resource|data)\s+"([a-z0-9]+)_/gm)) names.add(m[1] ?? '');
+  for (const m of text.matchAll(/source\s*=\s*"(?:registry\.terraform\.io\/)?hashicorp\/([a-z0-9-]+)"/g)) names.add(m[1] ?? '');
+  return [...names].sort();
+}
+
+const mirror = [process.env['TF_PLUGIN_DIR'], '/opt/tf-plugins'].find((d): d is string => !!d && existsSync(d));
+const inMirror = (provider: string): boolean => !!mirror && existsSync(join(mirror, 'registry.terraform.io', 'hashicorp', provider));
+// No version check against the network, no prompt; TF_CLI_CONFIG_FILE may name a file that is absent (a warning only).
+const env = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+
+async function validate(moduleDir: string): Promise<{ ok: boolean; output: string }> {
+  const work = mkdtempSync(join(tmpdir(), 'quiesce-tf-'));
+  try {
+    cpSync(moduleDir, work, { recursive: true, filter: (src) => !src.includes(`${'/'}.terraform`) });
+    const init = await run('terraform', ['init', '-backend=false', `-plugin-dir=${mirror}`, '-input=false', '-no-color'], { cwd: work, env, timeoutMs: 120_000 });
+    if (init.code !== 0) return { ok: false, output: `init failed:\n${init.stdout}${init.stderr}` };
+    const v = await run('terraform', ['validate', '-no-color'], { cwd: work, env, timeoutMs: 120_000 });
+    return { ok: v.code === 0, output: v.stdout + v.stderr };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const hasTerraform = available('terraform', ['version']);
+const modules = terraformModules();
+if (!hasTerraform) console.warn('terraform checks SKIPPED: terraform is not on PATH');
+else if (!mirror) console.warn('terraform validate SKIPPED: no provider mirror (set TF_PLUGIN_DIR or provide /opt/tf-plugins)');
+
+describe.skipIf(!hasTerraform)(`terraform${skipReason(hasTerraform, 'terraform is not on PATH')}`, () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'quiesce-tf-broken-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('finds the modules under infra/', () => {
+    expect(modules.map((m) => relative(root, m))).toEqual(expect.arrayContaining(['infra/terraform']));
+  });
+
+  for (const dir of modules) {
+    const name = relative(root, dir);
+    it(`${name}: terraform fmt -check`, async () => {
+      const r = await run('terraform', ['fmt', '-check', '-diff', '-no-color', dir], { env });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    });
+
+    const missing = providersOf(dir).filter((p) => !inMirror(p));
+    const why = !mirror ? 'no provider mirror' : `provider(s) ${missing.map((p) => `hashicorp/${p}`).join(', ')} not in the mirror ${mirror}`;
+    if (mirror && missing.length > 0) console.warn(`terraform validate of ${name} SKIPPED: ${why}`);
+    it.skipIf(!mirror || missing.length > 0)(`${name}: terraform validate${skipReason(!!mirror && missing.length === 0, why)}`, async () => {
+      const r = await validate(dir);
+      expect(r.ok, r.output).toBe(true);
+    }, 120_000);
+  }
+
+  it('catches a deliberately broken copy: unformatted, and an attribute typo', async () => {
+    const broken = join(scratch, 'module');
+    cpSync(join(root, 'infra', 'terraform'), broken, { recursive: true, filter: (src) => !src.includes('/.terraform') && !src.includes('/eks-access') });
+    const file = join(broken, 'traffic-shift.tf');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('  vpc_id      = var.vpc_id');
+    writeFileSync(file, text.replace('  vpc_id      = var.vpc_id', '  vpc_idd = var.vpc_id'));
+    const fmt = await run('terraform', ['fmt', '-check', '-no-color', broken], { env });
+    expect(fmt.code).not.toBe(0);
+    if (!inMirror('aws')) return console.warn('terraform validate of the broken copy SKIPPED: hashicorp/aws not in the mirror');
+    const v = await validate(broken);
+    expect(v.ok).toBe(false);
+    expect(v.output).toMatch(/Unsupported argument[\s\S]*vpc_idd/);
+  }, 120_000);
+});
