@@ -106,7 +106,7 @@ resource "aws_iam_role" "scheduler" {
     Statement = [{ Effect = "Allow", Principal = { Service = "scheduler.amazonaws.com" }, Action = "sts:AssumeRole" }]
   })
   inline_policy {
-    name   = "put-step-events"
+    name = "put-step-events"
     policy = jsonencode({
       Version = "2012-10-17"
       Statement = [{

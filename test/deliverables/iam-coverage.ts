@@ -38,6 +38,18 @@ export const IMPLIED: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * API operations IAM authorizes under another action's name. SQS batch operations need the permission of
+ * the single one ("ChangeMessageVisibilityBatch: ... the permission is sqs:ChangeMessageVisibility", SQS
+ * Developer Guide, "Amazon SQS API permissions: Actions and resource reference"); there is no
+ * sqs:ChangeMessageVisibilityBatch action to grant.
+ */
+export const AUTHORIZED_AS: Readonly<Record<string, string>> = {
+  'sqs:ChangeMessageVisibilityBatch': 'sqs:ChangeMessageVisibility',
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
+  'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
+};
+
+/**
  * The actions the Lambda service performs with a function's execution role, read from the template:
  * - CloudWatch Logs for the function's log group (CreateLogGroup only if the stack does not create it);
  * - an SQS event source mapping polls with the role: sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes
@@ -106,8 +118,9 @@ export function check(template: Template, functionId: string, calls: ReadonlyMap
   const service = lambdaServiceActions(template, functionId);
   const needed = new Set<string>();
   const missing: { action: string; modules: string[] }[] = [];
-  for (const [action, modules] of calls) {
-    const sending = modules.filter((m) => !notSent.some((n) => n.action === action && n.module === m));
+  for (const [operation, modules] of calls) {
+    const action = AUTHORIZED_AS[operation] ?? operation;
+    const sending = modules.filter((m) => !notSent.some((n) => (n.action === operation || n.action === action) && n.module === m));
     if (sending.length === 0) continue;
     needed.add(action);
     for (const implied of IMPLIED[action] ?? []) needed.add(implied);

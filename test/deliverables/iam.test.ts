@@ -17,23 +17,20 @@ const FAILOVER = 'weighted-rule failover runs only with FAILOVER_LISTENER_ARNS s
 const EXECUTOR = 'the executor applies any plan; this function never plans that kind of action';
 
 const ddb = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
-/** What the spot and sweeper functions reach of traffic-shift's modules, for weighted-rule failover only. */
+/** What the spot and sweeper functions reach of the core's weighted-rule failover, which is opt-in. */
 const FAILOVER_CALLS: Readonly<Record<string, readonly string[]>> = {
-  'functions/traffic-shift/failover.ts': [...ddb, 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth', 'scheduler:CreateSchedule'],
-  'functions/traffic-shift/shift.ts': [
-    ...ddb,
-    'elasticloadbalancing:DescribeRules',
-    'elasticloadbalancing:DescribeTags',
-    'elasticloadbalancing:DescribeTargetHealth',
-    'events:PutEvents',
-    'scheduler:CreateSchedule',
-    'scheduler:DeleteSchedule',
-  ],
-  'functions/traffic-shift/verify.ts': ['elasticloadbalancing:DescribeRules'],
+  'functions/_core/failover/weighted-failover.ts': [...ddb, 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth', 'scheduler:CreateSchedule'],
+  'functions/_core/failover/verify-weights.ts': ['elasticloadbalancing:DescribeRules'],
   'functions/_core/executor/executor.ts': ['elasticloadbalancing:ModifyRule'],
 };
 const failover: NotSent[] = Object.entries(FAILOVER_CALLS).flatMap(([module, actions]) => actions.map((action) => ({ action, module, why: FAILOVER })));
 const executor = (...actions: string[]): NotSent[] => actions.map((action) => ({ action, module: 'functions/_core/executor/executor.ts', why: EXECUTOR }));
+/** The executor's Cloud Map side (the fresh read under a lease, following operations): never reached by weight plans. */
+const executorCloudMap: NotSent[] = [
+  { action: 'servicediscovery:ListInstances', module: 'functions/_core/executor/cross-writer.ts', why: EXECUTOR },
+  { action: 'servicediscovery:GetOperation', module: 'functions/_core/executor/operations.ts', why: EXECUTOR },
+  { action: 'servicediscovery:ListOperations', module: 'functions/_core/executor/operations.ts', why: EXECUTOR },
+];
 
 /**
  * Calls the code can reach that a function never sends as deployed. Each names the module it is excused
@@ -45,7 +42,7 @@ const NOT_SENT: Readonly<Record<string, readonly NotSent[]>> = {
   sweeper: failover,
   'pod-events': executor('elasticloadbalancing:ModifyRule'),
   'deploy-webhook': [],
-  'traffic-shift': executor('elasticloadbalancing:DeregisterTargets', 'servicediscovery:DeregisterInstance'),
+  'traffic-shift': [...executor('elasticloadbalancing:DeregisterTargets', 'servicediscovery:DeregisterInstance'), ...executorCloudMap],
 };
 
 let template: Template;
@@ -107,10 +104,10 @@ describe('the check catches a broken role', () => {
     expect(check(broken, functionId('pod-events'), calls.get('pod-events') ?? new Map(), NOT_SENT['pod-events']).unused).toEqual(['ec2:TerminateInstances']);
   });
 
-  it('reports a call added to a function without its grant (a new DynamoDB UpdateItem in the sweeper)', () => {
+  it('reports a call added to a function without its grant (a new DynamoDB PutItem in the sweeper)', () => {
     const more = new Map(calls.get('sweeper'));
-    more.set('dynamodb:UpdateItem', [...(more.get('dynamodb:UpdateItem') ?? []), 'functions/sweeper/run-sweep.ts']);
-    expect(check(template, functionId('sweeper'), more, NOT_SENT['sweeper']).missing).toEqual([{ action: 'dynamodb:UpdateItem', modules: ['functions/sweeper/run-sweep.ts'] }]);
+    more.set('dynamodb:PutItem', [...(more.get('dynamodb:PutItem') ?? []), 'functions/sweeper/run-sweep.ts']);
+    expect(check(template, functionId('sweeper'), more, NOT_SENT['sweeper']).missing).toEqual([{ action: 'dynamodb:PutItem', modules: ['functions/sweeper/run-sweep.ts'] }]);
   });
 
   it('needs the actions AWS checks on behalf of a call (PassRole for CreateSchedule)', () => {

@@ -216,7 +216,8 @@ function receive(queueUrl: string): SQSRecord[] {
 
 describe('retries in seconds (SQS)', () => {
   it('a failed warning is visible again after 2 s, then 4 s, not after the 540 s visibility timeout', async () => {
-    const h = spotHarness();
+    // Every retry of a 500 spends an elb-register token (4/s): a roomy budget keeps the test from waiting on it.
+    const h = spotHarness({ RATE_LIMITS: 'elb-register=1000:1000' });
     const queue = h.topology.recheckQueueUrl;
     fakeAws.sqs.handle('SendMessage', { QueueUrl: queue, MessageBody: JSON.stringify(warning(NODES.spot)) });
     fakeAws.faults.fail('DeregisterTargets', { times: 10_000, code: 'InternalFailure', message: 'boom', status: 500 });

@@ -106,7 +106,8 @@ describe('spot interruption warning', () => {
   });
 
   it('fails the invocation (so it is retried) when a deregistration is left undone, and reports it', async () => {
-    const h = spotHarness();
+    // Every retry of a 500 spends an elb-register token (4/s): a roomy budget keeps the test from waiting on it.
+    const h = spotHarness({ RATE_LIMITS: 'elb-register=1000:1000' });
     fakeAws.faults.fail('DeregisterTargets', { times: 100, code: 'InternalFailure', message: 'boom', status: 500 });
     await expect(h.invoke(sample('spot-interruption-warning'))).rejects.toThrow(/deregistration\(s\) left undone/);
     const audit = fakeAws.events.published('quiesce-audit').map((p) => p.event.detail as { counts: Record<string, number> });

@@ -9,7 +9,7 @@
  */
 import type { DescribeClusterCommand, DescribeClusterCommandOutput, EKSClient } from '@aws-sdk/client-eks';
 import type { ApiBudget } from '../adapters/aws/budget.ts';
-import { createEksClusterPort, type ClusterConnection, type EksClusterPortFactory, type EksTokenCredentials, type KubePod } from '../adapters/kube/index.ts';
+import { createEksClusterPort, reuseConnection, type ClusterConnection, type EksTokenCredentials, type KubePod } from '../adapters/kube/index.ts';
 import { awsErrorName } from '../errors.ts';
 
 /** A read that either produced a value or failed with a reportable error. */
@@ -44,7 +44,8 @@ export interface ClusterSourceOptions {
 
 /**
  * Builds the cluster source. No I/O until `connect()`, which is called per run, never at init: the token is
- * valid 15 minutes and the CA may rotate.
+ * valid 15 minutes and the CA may rotate, so the connection is kept at most 10 minutes (and dropped on a
+ * failed call), and `close()` of a session is then a no-op.
  *
  * @example
  * const cluster = createClusterSource({ eks: new EKSClient(sdkClientConfig()), budget, clusterName: 'prod', region });
@@ -52,26 +53,30 @@ export interface ClusterSourceOptions {
  * try { const pods = await observePods(session); } finally { session.connection.close(); }
  */
 export function createClusterSource(options: ClusterSourceOptions): ClusterSource {
+  // One connection per container for up to 10 minutes (reuseConnection): a sweep every 2 minutes then costs
+  // no DescribeCluster, token or TLS handshake but the first; a failed call drops it.
+  let vpcId: string | undefined;
+  // The port asks DescribeCluster for endpoint + CA; the same answer names the VPC, so it is read here
+  // rather than with a second call. Every attempt goes through the budget.
+  const eks = {
+    send: async (command: DescribeClusterCommand): Promise<DescribeClusterCommandOutput> => {
+      const out = await options.budget.call('eks', 'DescribeCluster', () => options.eks.send(command));
+      vpcId = out.cluster?.resourcesVpcConfig?.vpcId ?? undefined;
+      return out;
+    },
+  };
+  const factory = reuseConnection(
+    createEksClusterPort({
+      eks: eks as unknown as Pick<EKSClient, 'send'>,
+      clusterName: options.clusterName,
+      region: options.region,
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    }),
+  );
   return {
     async connect(): Promise<ClusterSession> {
-      let vpcId: string | undefined;
-      // The port asks DescribeCluster for endpoint + CA; the same answer names the VPC, so it is read here
-      // rather than with a second call. Every attempt goes through the budget.
-      const eks = {
-        send: async (command: DescribeClusterCommand): Promise<DescribeClusterCommandOutput> => {
-          const out = await options.budget.call('eks', 'DescribeCluster', () => options.eks.send(command));
-          vpcId = out.cluster?.resourcesVpcConfig?.vpcId ?? undefined;
-          return out;
-        },
-      };
-      const factory: EksClusterPortFactory = createEksClusterPort({
-        eks: eks as unknown as Pick<EKSClient, 'send'>,
-        clusterName: options.clusterName,
-        region: options.region,
-        ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-        ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-      });
       const connection = await factory.connect();
       return { connection, vpcId };
     },

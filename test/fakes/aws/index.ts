@@ -12,7 +12,7 @@
  */
 import { FakeClock } from './core.ts';
 import type { FakeService } from './core.ts';
-import { FakeAwsServer } from './server.ts';
+import { FakeAwsServer, inProcessHandler } from './server.ts';
 import type { CallLog, FaultInjector } from './server.ts';
 import { FakeElbv2 } from './elbv2.ts';
 import { FakeEc2 } from './ec2.ts';
@@ -28,7 +28,7 @@ import { FakeDynamoDb } from './dynamodb.ts';
 
 export { FakeAwsError, FakeClock } from './core.ts';
 export type { FakeService, RestRoute } from './core.ts';
-export { FakeAwsServer, CallLog, FaultInjector, throttlingErrorFor } from './server.ts';
+export { FakeAwsServer, CallLog, FaultInjector, inProcessHandler, throttlingErrorFor } from './server.ts';
 export type { CallRecord, FaultScope } from './server.ts';
 export type { ScheduleInvocation, ScheduleTarget } from './scheduler.ts';
 
@@ -72,6 +72,11 @@ export class FakeAws {
 
   get faults(): FaultInjector {
     return this.#server.faults;
+  }
+
+  /** An SDK `requestHandler` that reaches this fake without a socket (see `inProcessHandler`). */
+  requestHandler(): ReturnType<typeof inProcessHandler> {
+    return inProcessHandler(this.#server);
   }
 
   /** `http://127.0.0.1:<port>`; throws before start(). */

@@ -99,6 +99,15 @@ export function throttlingErrorFor(signingName: string): FakeAwsError {
   return new FakeAwsError(t.code, t.message, t.status);
 }
 
+/** A request as the fake answers it: what an HTTP listener or an in-process SDK handler hands over. */
+export interface RawRequest {
+  readonly method: string;
+  /** Path and query. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Call log
 // ---------------------------------------------------------------------------------------------------------
@@ -600,12 +609,22 @@ export class FakeAwsServer {
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const start = performance.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const auth = req.headers.authorization ?? url.searchParams.get('X-Amz-Credential') ?? '';
+    const out = await this.respond({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+    res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
+    res.end(out.body);
+  }
+
+  /**
+   * Answers one request as the loopback server would, without the socket: what both the HTTP listener and
+   * {@link inProcessHandler} call.
+   */
+  async respond(req: RawRequest): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    const start = performance.now();
+    const body = req.body;
+    const url = new URL(req.url, 'http://localhost');
+    const auth = String(req.headers['authorization'] ?? url.searchParams.get('X-Amz-Credential') ?? '');
     const signingName =
       SIGNING_NAME.exec(auth)?.[1] ?? /^[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request$/.exec(auth)?.[1] ?? 'unknown';
     const service = this.#services.get(signingName);
@@ -647,15 +666,14 @@ export class FakeAwsServer {
       : this.#encode(protocol, signingName, mod, operation, result, requestId);
     record.end = performance.now();
     if (error) record.error = error.code;
-    res.writeHead(out.status, { ...out.headers, 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(out.body) });
-    res.end(out.body);
+    return { status: out.status, headers: { ...out.headers, 'x-amzn-requestid': requestId }, body: out.body };
   }
 
   async #decode(
     protocol: Protocol,
     signingName: string,
     mod: SdkModule | undefined,
-    req: IncomingMessage,
+    req: RawRequest,
     url: URL,
     body: string,
     service: FakeService,
@@ -681,7 +699,7 @@ export class FakeAwsServer {
     }
     // restJson1
     const routes = this.#restRoutes(signingName, mod, service);
-    const method = (req.method ?? 'GET').toUpperCase();
+    const method = req.method.toUpperCase();
     for (const r of routes) {
       if (r.method !== method) continue;
       const m = r.regex.exec(url.pathname);
@@ -791,4 +809,40 @@ function toAwsError(e: unknown): FakeAwsError {
   if (e instanceof FakeAwsError) return e;
   if (e instanceof SyntaxError) return new FakeAwsError('SerializationException', e.message, 400);
   return new FakeAwsError('InternalFailure', e instanceof Error ? (e.stack ?? e.message) : String(e), 500);
+}
+
+/** The parts of a smithy HttpRequest the in-process handler reads. */
+interface SmithyRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/**
+ * An SDK v3 `requestHandler` that hands each request to the fake directly instead of over a socket: the
+ * real client still builds, signs and parses every call (serializers, SigV4, retries, deserializers), only
+ * TCP and HTTP framing are skipped. For tests that make tens of thousands of calls (the concurrent-writers
+ * property), where the sockets were a fifth of the time.
+ *
+ * @example
+ * new ElasticLoadBalancingV2Client({ ...config, requestHandler: inProcessHandler(fakeAws) })
+ */
+export function inProcessHandler(server: Pick<FakeAwsServer, 'respond'>): { handle(request: SmithyRequest): Promise<{ response: unknown }>; updateHttpClientConfig(): void; httpHandlerConfigs(): Record<string, never>; destroy(): void } {
+  return {
+    async handle(request) {
+      const { HttpResponse } = await import('@smithy/protocol-http');
+      const query = Object.entries(request.query ?? {})
+        .flatMap(([k, v]) => (v === null ? [encodeURIComponent(k)] : [v].flat().map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x)}`)))
+        .join('&');
+      const body = request.body === undefined || request.body === null ? '' : typeof request.body === 'string' ? request.body : Buffer.from(request.body as Uint8Array).toString('utf8');
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const out = await server.respond({ method: request.method, url: `${request.path}${query ? `?${query}` : ''}`, headers, body });
+      return { response: new HttpResponse({ statusCode: out.status, headers: out.headers, body: new Uint8Array(Buffer.from(out.body, 'utf8')) }) };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
 }

@@ -39,6 +39,8 @@ export interface AwsClientsOptions {
     readonly endpoint?: string;
     readonly region?: string;
     readonly credentials?: NonNullable<ElasticLoadBalancingV2ClientConfig['credentials']>;
+    /** A request handler of the SDK's own interface (an in-process emulator); replaces the HTTP handler. */
+    readonly requestHandler?: unknown;
   };
   /**
    * Sockets per host and client (default 64): enough for the fan-out (16 concurrent DescribeTargetHealth
@@ -79,6 +81,7 @@ export function sdkClientConfig(options: AwsClientsOptions = {}): Record<string,
     ...(options.overrides?.endpoint !== undefined ? { endpoint: options.overrides.endpoint } : {}),
     ...(options.overrides?.region !== undefined ? { region: options.overrides.region } : {}),
     ...(options.overrides?.credentials !== undefined ? { credentials: options.overrides.credentials } : {}),
+    ...(options.overrides?.requestHandler !== undefined ? { requestHandler: options.overrides.requestHandler } : {}),
   };
   return config;
 }

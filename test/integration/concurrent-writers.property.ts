@@ -1,6 +1,6 @@
 /**
- * The guards hold for the whole system: a property over random topologies and random interleavings of four
- * concurrent writers (two spot batches, a pod-events invocation and the sweeper), each through its real
+ * The guards hold for the whole system: a property over random topologies and random interleavings of three
+ * or four concurrent writers (two spot batches, a pod-events invocation, the sweeper), each through its real
  * handler and wiring against the fake AWS, with latency and throttling injected. Failed invocations are
  * retried, as SQS and Lambda would.
  *
@@ -9,7 +9,8 @@
  * more than MAX_DEREGISTER_FRACTION of a group within the guard window, and at the end nothing that should
  * go is still registered unless a guard had to keep it.
  *
- * PROPERTY_CASES (default 500) and PROPERTY_SEED reproduce or widen a run.
+ * The 500 cases run as two halves in two test files (concurrent-writers-{1,2}.property.test.ts), so the two
+ * vitest workers share them. PROPERTY_CASES (per half, default 250) and PROPERTY_SEED widen or reproduce a run.
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -26,9 +27,8 @@ import { loadSweeperConfig } from '../../functions/sweeper/config.ts';
 import { buildSweepDeps } from '../../functions/sweeper/deps.ts';
 import { makeHandler as makeSweepHandler } from '../../functions/sweeper/handler.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { lambdaContext, startFakeKube } from './harness.ts';
+import { lambdaContext, startFakeKube, type StartedKube } from './harness.ts';
 
-const CASES = Number(process.env['PROPERTY_CASES'] ?? 500);
 const SEED = process.env['PROPERTY_SEED'] === undefined ? undefined : Number(process.env['PROPERTY_SEED']);
 
 const VPC = 'vpc-0c0c0c0c0c0c0c0c0';
@@ -38,13 +38,16 @@ const SUBNET = { spotA: 1, spotB: 2, pod: 3, live: 4 } as const;
 const VICTIM = { name: 'victim', uid: '3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c', ip: '10.0.3.11' };
 type Where = 'spotA' | 'spotB' | 'pod' | 'live' | 'dead';
 
-const started = startFakeKube();
-const kube = started.kube;
-let clients: AwsClients;
-beforeAll(() => {
-  clients = createAwsClients();
-});
-afterAll(() => clients.destroy());
+/**
+ * What a test file of the property holds: its fake Kubernetes API, the SDK clients and the writers it built.
+ * Per file, never module state: the suite runs without per-file isolation, so a module (and anything it
+ * started at load) is shared by every file of a worker that imports it.
+ */
+interface Env {
+  readonly started: StartedKube;
+  readonly clients: () => AwsClients;
+  readonly cache: Map<string, ReturnType<typeof writers>>;
+}
 
 interface World {
   readonly groups: readonly { readonly targets: readonly { readonly where: Where; readonly healthy: boolean }[] }[];
@@ -58,28 +61,32 @@ interface Schedule {
   readonly starts: readonly [number, number, number, number];
   readonly latencyMs: number;
   readonly throttle: number;
+  /** Half the cases run all four writers, the others three (the spot batches and one of the other two). */
+  readonly writers: 'all' | 'no-pod-events' | 'no-sweeper';
 }
 
 const where = fc.constantFrom<Where>('spotA', 'spotB', 'pod', 'live', 'live', 'dead');
 const worldArb: fc.Arbitrary<World> = fc.record({
-  groups: fc.array(fc.record({ targets: fc.array(fc.record({ where, healthy: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }), { minLength: 1, maxLength: 5 }) }), { minLength: 1, maxLength: 3 }),
-  instances: fc.array(where, { maxLength: 4 }),
+  groups: fc.array(fc.record({ targets: fc.array(fc.record({ where, healthy: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }), { minLength: 1, maxLength: 5 }) }), { minLength: 1, maxLength: 2 }),
+  instances: fc.array(where, { maxLength: 3 }),
   minHealthy: fc.constantFrom(1, 1, 2),
   fraction: fc.constantFrom(0.5, 0.34, 1),
 });
 const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
-  starts: fc.tuple(fc.nat(12), fc.nat(12), fc.nat(12), fc.nat(12)),
-  latencyMs: fc.nat(3),
+  starts: fc.tuple(fc.nat(4), fc.nat(4), fc.nat(4), fc.nat(4)),
+  latencyMs: fc.constantFrom(0, 0, 0, 1, 2),
   throttle: fc.constantFrom(0, 0, 0.1, 0.2),
+  writers: fc.constantFrom<Schedule['writers']>('all', 'all', 'no-pod-events', 'no-sweeper'),
 });
 
 /** What a seeded world is, for the assertions: per group / service, which registrations should go. */
 interface Seeded {
-  readonly groups: { arn: string; initial: number; shouldGo: Set<string> }[];
-  readonly service: { id: string; initial: number; shouldGo: Set<string> } | undefined;
+  readonly groups: { arn: string; initial: number; shouldGo: Map<string, Where> }[];
+  readonly service: { id: string; initial: number; shouldGo: Map<string, Where> } | undefined;
 }
 
-function seed(world: World): Seeded {
+function seed(world: World, { started }: Env): Seeded {
+  const kube = started.kube;
   const { ec2, elbv2, cloudMap, eks, dynamodb, events, sqs } = fakeAws;
   kube.reset();
   eks.seedCluster({ name: 'prod', ...started.address(), vpcId: VPC });
@@ -104,17 +111,17 @@ function seed(world: World): Seeded {
       targets.push({ id, state: t.healthy ? 'healthy' : 'unhealthy', where: t.where });
     }
     const arn = elbv2.seedTargetGroup({ name: `k8s-shop-g${i}`, vpcId: VPC, port: 8080, tags: { 'elbv2.k8s.aws/cluster': 'prod' }, deregistrationDelaySeconds: 300, targets });
-    return { arn, initial: targets.length, shouldGo: new Set(targets.filter((t) => t.where !== 'live').map((t) => `${t.id}:8080`)) };
+    return { arn, initial: targets.length, shouldGo: new Map(targets.filter((t) => t.where !== 'live').map((t) => [`${t.id}:8080`, t.where])) };
   });
   let service: Seeded['service'];
   if (world.instances.length > 0) {
     const ns = cloudMap.seedNamespace('mesh.local');
     const id = cloudMap.seedService(ns, 'svc');
-    const shouldGo = new Set<string>();
+    const shouldGo = new Map<string, Where>();
     for (const w of new Set(world.instances)) {
       const ip = ipFor(w);
       cloudMap.seedInstance(id, ip, { AWS_INSTANCE_IPV4: ip, AWS_INSTANCE_PORT: '8080', 'k8s.io/pod': w === 'pod' ? VICTIM.name : `p-${ip}`, 'k8s.io/namespace': 'shop', ver: 'v1-30' });
-      if (w !== 'live') shouldGo.add(ip);
+      if (w !== 'live') shouldGo.set(ip, w);
     }
     service = { id, initial: cloudMap.instancesOf(id).length, shouldGo };
   }
@@ -132,12 +139,13 @@ function seed(world: World): Seeded {
 }
 
 /** The four writers of one guard configuration: one Lambda container each, reused across cases. */
-function writers(minHealthy: number, fraction: number) {
+function writers(minHealthy: number, fraction: number, clients: AwsClients) {
   const env = {
     CLUSTER_NAME: 'prod',
     CLOUDMAP_NAMESPACES: 'mesh.local',
     CLOUDMAP_OWNER_ATTRIBUTES: 'ver=v1-30',
-    AUDIT_EVENT_BUS: 'quiesce-audit',
+    // Audit records only logged: what is under test is the writes, and PutEvents would be a tenth of the calls.
+    AUDIT_EVENT_BUS: '',
     AWS_REGION: 'us-east-1',
     STATE_TABLE: 'quiesce-state',
     MIN_HEALTHY_TARGETS: String(minHealthy),
@@ -179,79 +187,99 @@ function victimEvent(): Record<string, unknown> {
   return e;
 }
 
-/** Runs a writer until it reports success (SQS item not failed, invocation not thrown), at most `rounds` times. */
-async function untilDone(run: () => Promise<unknown>, rounds = 6): Promise<boolean> {
+/**
+ * Runs a writer until it reports success (SQS item not failed, invocation not thrown), at most `rounds`
+ * times; the last failure says why, for the assertion message.
+ */
+async function untilDone(run: () => Promise<unknown>, rounds = 6): Promise<true | string> {
+  let last = '';
   for (let i = 0; i < rounds; i++) {
     try {
       const out = (await run()) as { batchItemFailures?: unknown[] } | undefined;
       if (!out?.batchItemFailures || out.batchItemFailures.length === 0) return true;
-    } catch {
+      last = `batch item failures ${JSON.stringify(out.batchItemFailures)}`;
+    } catch (err) {
       // retried, as Lambda / SQS would
+      last = `${(err as Error).name}: ${(err as Error).message}`;
     }
     fakeAws.clock.advance(1_000);
   }
-  return false;
+  return last;
 }
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const cache = new Map<string, ReturnType<typeof writers>>();
 
-describe('guards across concurrent writers (property)', () => {
-  it(`hold at every moment, for ${CASES} random topologies and interleavings of 2 spot batches, pod-events and the sweeper`, async () => {
-    await fc.assert(
-      fc.asyncProperty(worldArb, scheduleArb, async (world, schedule) => {
-        fakeAws.reset();
-        const seeded = seed(world);
-        const key = `${world.minHealthy}/${world.fraction}`;
-        const w = cache.get(key) ?? writers(world.minHealthy, world.fraction);
-        cache.set(key, w);
-        if (schedule.latencyMs > 0) fakeAws.faults.latency(schedule.latencyMs);
-        if (schedule.throttle > 0) fakeAws.faults.throttle(schedule.throttle, { service: 'elasticloadbalancing', seed: 7 });
-        const [a, b, p, s] = schedule.starts;
-        const done = await Promise.all([
-          delay(a).then(() => untilDone(() => w.spotA(spotRecord(NODE.spotA) as never, lambdaContext))),
-          delay(b).then(() => untilDone(() => w.spotB(spotRecord(NODE.spotB) as never, lambdaContext))),
-          delay(p).then(() => untilDone(() => w.pod(victimEvent() as never, lambdaContext))),
-          delay(s).then(() => untilDone(() => w.sweep(sample('scheduled-sweep') as never, lambdaContext))),
-        ]);
-        expect(done, 'every writer finished within its retries').toEqual([true, true, true, true]);
-        fakeAws.faults.reset();
-        fakeAws.clock.advance(10_000); // Cloud Map operations settle
+/** Defines the property in the calling test file, for `cases` cases (half of the 500). */
+export function defineConcurrentWritersProperty(half: number, cases = Number(process.env['PROPERTY_CASES'] ?? 250)): void {
+  let clients: AwsClients | undefined;
+  const env: Env = { started: startFakeKube(), clients: () => clients as AwsClients, cache: new Map() };
+  beforeAll(() => {
+    // The real SDK clients, handing each request to the fake without a socket: tens of thousands of calls.
+    clients = createAwsClients({ overrides: { requestHandler: fakeAws.requestHandler() } });
+  });
+  afterAll(() => clients?.destroy());
+  describe(`guards across concurrent writers (property, half ${half} of 2)`, () => {
+    it(`hold at every moment, for ${cases} random topologies and interleavings of 2 spot batches with pod-events, the sweeper or both`, async () => {
+      await fc.assert(
+        fc.asyncProperty(worldArb, scheduleArb, async (world, schedule) => {
+          fakeAws.reset();
+          const seeded = seed(world, env);
+          const key = `${world.minHealthy}/${world.fraction}`;
+          const w = env.cache.get(key) ?? writers(world.minHealthy, world.fraction, env.clients());
+          env.cache.set(key, w);
+          if (schedule.latencyMs > 0) fakeAws.faults.latency(schedule.latencyMs);
+          if (schedule.throttle > 0) fakeAws.faults.throttle(schedule.throttle, { service: 'elasticloadbalancing', seed: 7 });
+          const [a, b, p, s] = schedule.starts;
+          const podEvents = schedule.writers !== 'no-pod-events';
+          const sweeper = schedule.writers !== 'no-sweeper';
+          const done = await Promise.all([
+            delay(a).then(() => untilDone(() => w.spotA(spotRecord(NODE.spotA) as never, lambdaContext))),
+            delay(b).then(() => untilDone(() => w.spotB(spotRecord(NODE.spotB) as never, lambdaContext))),
+            podEvents ? delay(p).then(() => untilDone(() => w.pod(victimEvent() as never, lambdaContext))) : true,
+            sweeper ? delay(s).then(() => untilDone(() => w.sweep(sample('scheduled-sweep') as never, lambdaContext))) : true,
+          ]);
+          expect(done, 'every writer finished within its retries').toEqual([true, true, true, true]);
+          // What should go is what the writers that ran were for: the spot nodes' registrations always, the
+          // terminating pod's with pod-events, those on no ENI with the sweeper.
+          const goes = (where: Where | undefined): boolean => where !== undefined && (where === 'spotA' || where === 'spotB' || (where === 'pod' ? podEvents : sweeper));
+          fakeAws.faults.reset();
+          fakeAws.clock.advance(10_000); // Cloud Map operations settle
 
-        const min = world.minHealthy;
-        for (const g of seeded.groups) {
-          const history = fakeAws.elbv2.healthHistory(g.arn);
-          history.forEach((h, i) => {
-            const before = history[i - 1];
-            if (before && h.healthy < before.healthy) expect(h.healthy, `${g.arn} dropped below ${min} healthy at ${h.op} #${h.seq}`).toBeGreaterThanOrEqual(min);
-          });
-          const targets = fakeAws.elbv2.targets(g.arn);
-          const live = targets.filter((t) => t.state !== 'draining');
-          const removed = g.initial - live.length;
-          const cap = world.fraction >= 1 ? Infinity : Math.max(1, Math.floor(g.initial * world.fraction));
-          expect(removed, `${g.arn}: removed ${removed} of ${g.initial} (fraction ${world.fraction})`).toBeLessThanOrEqual(cap);
-          const left = live.filter((t) => g.shouldGo.has(`${t.id}:${t.port}`));
-          if (left.length > 0 && removed < cap) {
-            const healthy = live.filter((t) => t.state === 'healthy').length;
-            expect(left.every((t) => t.state === 'healthy') && healthy <= min, `${g.arn}: ${left.map((t) => `${t.id} ${t.state}`).join(', ')} left registered with ${healthy} healthy`).toBe(true);
+          const min = world.minHealthy;
+          for (const g of seeded.groups) {
+            const history = fakeAws.elbv2.healthHistory(g.arn);
+            history.forEach((h, i) => {
+              const before = history[i - 1];
+              if (before && h.healthy < before.healthy) expect(h.healthy, `${g.arn} dropped below ${min} healthy at ${h.op} #${h.seq}`).toBeGreaterThanOrEqual(min);
+            });
+            const targets = fakeAws.elbv2.targets(g.arn);
+            const live = targets.filter((t) => t.state !== 'draining');
+            const removed = g.initial - live.length;
+            const cap = world.fraction >= 1 ? Infinity : Math.max(1, Math.floor(g.initial * world.fraction));
+            expect(removed, `${g.arn}: removed ${removed} of ${g.initial} (fraction ${world.fraction})`).toBeLessThanOrEqual(cap);
+            const left = live.filter((t) => goes(g.shouldGo.get(`${t.id}:${t.port}`)));
+            if (left.length > 0 && removed < cap) {
+              const healthy = live.filter((t) => t.state === 'healthy').length;
+              expect(left.every((t) => t.state === 'healthy') && healthy <= min, `${g.arn}: ${left.map((t) => `${t.id} ${t.state}`).join(', ')} left registered with ${healthy} healthy`).toBe(true);
+            }
           }
-        }
-        if (seeded.service) {
-          const { id, initial, shouldGo } = seeded.service;
-          const history = fakeAws.cloudMap.liveHistory(id);
-          history.forEach((h, i) => {
-            const before = history[i - 1];
-            if (before && h.live < before.live) expect(h.live, `service dropped below ${min} at #${h.seq}`).toBeGreaterThanOrEqual(min);
-          });
-          const now = fakeAws.cloudMap.instancesOf(id);
-          const removed = initial - now.length;
-          const cap = world.fraction >= 1 ? Infinity : Math.max(1, Math.floor(initial * world.fraction));
-          expect(removed).toBeLessThanOrEqual(cap);
-          const left = now.filter((i) => shouldGo.has(i.Id));
-          if (left.length > 0 && removed < cap) expect(now.length, `service kept ${left.map((i) => i.Id).join(', ')}`).toBeLessThanOrEqual(min);
-        }
-      }),
-      { numRuns: CASES, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: true },
-    );
-  }, 300_000);
-});
+          if (seeded.service) {
+            const { id, initial, shouldGo } = seeded.service;
+            const history = fakeAws.cloudMap.liveHistory(id);
+            history.forEach((h, i) => {
+              const before = history[i - 1];
+              if (before && h.live < before.live) expect(h.live, `service dropped below ${min} at #${h.seq}`).toBeGreaterThanOrEqual(min);
+            });
+            const now = fakeAws.cloudMap.instancesOf(id);
+            const removed = initial - now.length;
+            const cap = world.fraction >= 1 ? Infinity : Math.max(1, Math.floor(initial * world.fraction));
+            expect(removed).toBeLessThanOrEqual(cap);
+            const left = now.filter((i) => goes(shouldGo.get(i.Id)));
+            if (left.length > 0 && removed < cap) expect(now.length, `service kept ${left.map((i) => i.Id).join(', ')}`).toBeLessThanOrEqual(min);
+          }
+        }),
+        { numRuns: cases, ...(SEED === undefined ? {} : { seed: SEED + half }), endOnFailure: true },
+      );
+    }, 300_000);
+  });
+}
