@@ -194,7 +194,8 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         expect(inVpc.every((tg) => tg.vpcId === vpcId)).toBe(true);
         expect(inVpc.filter((tg) => tg.name.startsWith(`${prefix}-`))).toHaveLength(count);
         expect(await adapter.listTargetGroups({ vpcId: 'vpc-0000000000000000f' })).toEqual([]);
-      });
+        // 405 groups created one by one (moto's server cannot take concurrent writes): a minute on a loaded machine.
+      }, 90_000);
 
       it('reads tags of more than 20 target groups in batches of 20', async () => {
         const { elbv2 } = getEnv().clients;

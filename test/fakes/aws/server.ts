@@ -566,7 +566,10 @@ export class FakeAwsServer {
         res.end(String(e instanceof Error ? e.stack : e));
       });
     });
-    server.keepAliveTimeout = 5_000;
+    // No idle timeout: a server that closes an idle kept-alive socket races the client reusing it (the
+    // client's next request meets ECONNRESET), which under a loaded CI machine happens. stop() closes
+    // every connection itself.
+    server.keepAliveTimeout = 0;
     const listen = (port: number): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -166,7 +166,9 @@ export class FakeKubeApi {
           else res.destroy();
         });
       });
-      server.keepAliveTimeout = 1000;
+      // No idle timeout (see the fake AWS server): an idle socket the server closes races the client reusing
+      // it. stop() destroys every socket itself.
+      server.keepAliveTimeout = 0;
       server.on('connection', (socket: Socket) => {
         this.#sockets.add(socket);
         socket.once('close', () => this.#sockets.delete(socket));

@@ -139,7 +139,12 @@ export class KubeClient {
     const token = typeof this.#token === 'string' ? this.#token : await this.#token();
     const qs = new URLSearchParams(query).toString();
     const url = `${this.#endpoint}${path}${qs ? `?${qs}` : ''}`;
-    const { status, body } = await this.#get(url, path, token);
+    const { status, body } = await this.#get(url, path, token).catch((err: unknown) => {
+      // A kept-alive socket the server (or a Lambda freeze) closed while idle fails the next request at once:
+      // a GET is safe to send once more, on a fresh socket.
+      if (err instanceof KubeApiError && err.reason === 'NetworkError' && /ECONNRESET|EPIPE|socket hang up/.test(err.message)) return this.#get(url, path, token);
+      throw err;
+    });
     let parsed: unknown;
     try {
       parsed = body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
