@@ -8,7 +8,8 @@ import { decideAcrossWriters, EMPTY_LEDGER, registrationKey } from '#core/domain
 import { actionKey, type DeregisterTargetAction } from '#core/domain/plan.ts';
 import { planNodeDeregistration } from '#core/domain/planners/node-deregistration.ts';
 import { matchPodInstance, planPodDeregistration } from '#core/domain/planners/pod-deregistration.ts';
-import { EniIndex, eniOwner, indexPods, planSweep, unverifiableAddress, type SweepInput, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { EniIndex, eniOwner, indexPods, planSweep, targetGroupOwnership, unverifiableAddress, type SweepInput, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { optedInFor } from '#core/domain/ownership.ts';
 import type { NodeInstance } from '#core/domain/endpoint.ts';
 import { cm, target, tg } from './fixtures.ts';
 
@@ -103,5 +104,15 @@ describe('the sweeper: whose an address is', () => {
     expect(out.plan.heldBack[1]?.reason).toMatch(/no evidence makes prod's \(no instance and no cluster tag\)/);
     expect(out).toMatchObject({ unverified: 1, reported: 1, otherClusters: 1 });
     expect(out.plan.warnings.join('\n')).toMatch(/1 registration\(s\) of groups or services prod owns point at another cluster's addresses/);
+  });
+});
+
+describe('one opt-in tag for every trigger', () => {
+  it('quiesce.io/deregister-by names clusters between colons: prod opts in, prod2 does not', () => {
+    const tags = (v: string) => ({ 'elbv2.k8s.aws/cluster': 'blue', 'quiesce.io/deregister-by': v });
+    expect([':blue:prod:', ':prod:', ':blue:prod2:', 'prod', ''].map((v) => optedInFor(tags(v), 'prod'))).toEqual([true, true, false, false, false]);
+    const rules = { clusterName: 'prod', tagSelector: {}, bindingArns: undefined };
+    expect(targetGroupOwnership({ ...tg('bg'), tags: tags(':blue:prod:') }, rules)).toBe('opt-in-tag');
+    expect(targetGroupOwnership({ ...tg('bg'), tags: tags(':blue:prod2:') }, rules)).toBeUndefined();
   });
 });
