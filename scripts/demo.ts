@@ -1,7 +1,7 @@
 /**
  * `npm start`: the main job on the embedded default. Starts the fake AWS on loopback (no credentials, no
  * network), seeds a realistic topology (one ALB, target groups with pods of several nodes, a Cloud Map
- * namespace shared by two clusters, one spot node), points the SDK at it through the standard
+ * namespace shared by two clusters, one spot node, one dual-stack node with IPv6 pods), points the SDK at it through the standard
  * AWS_ENDPOINT_URL, and replays the samples in events/ through the REAL Lambda handler module, printing
  * each plan, what the guards held back and what was done. Then a cluster migration: the ArgoCD webhook
  * (wrong token, right token, a replay) and the traffic shift it starts, step by step to 100%.
@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { FakeAws } from '../test/fakes/aws/index.ts';
 import { NODES, PROD_ENV, seedTopology } from '../test/fakes/topology.ts';
+import type { NetworkInterface } from '@aws-sdk/client-ec2';
 
 // On Node 20 the SDK prints a notice that its 2027 releases need Node 22 (the Lambda runtime is 22); the
 // demo is about quiesce, so it uses the SDK's own switch to skip it.
@@ -79,10 +80,23 @@ async function replay(title: string, event: unknown): Promise<void> {
   console.log(`  ${dim(`handler returned ${JSON.stringify(result)}; ${fake.calls.count() - calls} AWS calls`)}`);
 }
 
+/** Every node with the address kinds its ENIs hold (what quiesce matches registrations against). */
+function printNodes(): void {
+  console.log(`\n${bold('Nodes')} ${dim('(their ENIs: IPv4 addresses and /28 prefixes, IPv6 addresses and /80 prefixes)')}`);
+  const pick = (enis: NetworkInterface[], f: (e: NetworkInterface) => (string | undefined)[]): string[] => enis.flatMap(f).filter((x): x is string => x !== undefined);
+  for (const [role, id] of Object.entries(NODES)) {
+    const enis = fake.ec2.networkInterfacesOf(id);
+    const v4 = pick(enis, (e) => [...(e.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress), ...(e.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix)]);
+    const v6 = pick(enis, (e) => [...(e.Ipv6Addresses ?? []).map((p) => p.Ipv6Address), ...(e.Ipv6Prefixes ?? []).map((p) => p.Ipv6Prefix)]);
+    console.log(`  ${id} ${role.padEnd(8)} ${(v6.length > 0 ? 'dual-stack' : 'IPv4').padEnd(11)} ${[...v4, ...v6].join(', ')}`);
+  }
+}
+
 function printState(): void {
   console.log(`\n${bold('Registrations now')}`);
   for (const [name, arn] of Object.entries(topology.tg)) {
-    const targets = fake.elbv2.targets(arn).map((t) => `${t.id}:${t.port} ${t.state}`);
+    // RFC 5952 section 6: an IPv6 target with its port is written [address]:port.
+    const targets = fake.elbv2.targets(arn).map((t) => `${t.id.includes(':') ? `[${t.id}]` : t.id}:${t.port} ${t.state}`);
     console.log(`  target group ${name.padEnd(8)} ${targets.join(', ')}`);
   }
   for (const [name, id] of Object.entries(topology.services)) {
@@ -92,6 +106,7 @@ function printState(): void {
 }
 
 console.log(bold('quiesce demo: a fake AWS on loopback, cluster "prod", spot node ' + NODES.spot));
+printNodes();
 printState();
 
 await replay('1. EC2 Spot Instance Interruption Warning for the spot node', now(sample('spot-interruption-warning')));
@@ -106,13 +121,17 @@ await replay(
   { Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) },
 );
 
-await replay('3. EC2 Instance Rebalance Recommendation (REBALANCE_ACTION=ignore)', now(sample('rebalance-recommendation')));
-await replay('4. Auto Scaling terminate lifecycle action for ' + NODES.asg, now(sample('asg-terminate-lifecycle-action')));
+// The dual-stack node's IPv6 pods come out of its /80: matched by containment, compared in canonical form.
+const dualWarning = { ...sample('spot-interruption-warning'), id: 'demo-dual-stack', resources: [`arn:aws:ec2:us-east-1:123456789012:instance/${NODES.dual}`], detail: { 'instance-id': NODES.dual, 'instance-action': 'terminate' } };
+await replay('3. EC2 Spot Instance Interruption Warning for the dual-stack node ' + NODES.dual + ' (IPv6 pods)', now(dualWarning));
+fake.clock.advance(5_000);
+await replay('4. EC2 Instance Rebalance Recommendation (REBALANCE_ACTION=ignore)', now(sample('rebalance-recommendation')));
+await replay('5. Auto Scaling terminate lifecycle action for ' + NODES.asg, now(sample('asg-terminate-lifecycle-action')));
 console.log(`  ${dim(`lifecycle actions completed: ${JSON.stringify(fake.autoscaling.completed().map((c) => `${c.instanceId} ${c.result}`))}`)}`);
 fake.ec2.setInstanceState(NODES.other, 'shutting-down'); // the event says so, and EC2 agrees: acted on
-await replay('5. EC2 state change: ' + NODES.other + ' shutting-down (last healthy targets)', now(sample('instance-state-change')));
-await replay('6. Auto Scaling test notification', now(sample('asg-test-notification')));
-await replay('7. A malformed event', { source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'not-an-instance' } });
+await replay('6. EC2 state change: ' + NODES.other + ' shutting-down (last healthy targets)', now(sample('instance-state-change')));
+await replay('7. Auto Scaling test notification', now(sample('asg-test-notification')));
+await replay('8. A malformed event', { source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'not-an-instance' } });
 fake.clock.advance(5_000);
 printState();
 
@@ -126,7 +145,7 @@ const weights = (): string => {
   const names = new Map([[traffic.tg.old, 'blue (old cluster)'], [traffic.tg.new, 'green (new cluster)'], [traffic.tg.errors, 'errors']]);
   return (rule.Rules[0]?.Actions[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => `${names.get(t.TargetGroupArn) ?? t.TargetGroupArn}=${t.Weight}`).join('  ');
 };
-console.log(`\n${bold('8. ArgoCD: app "shop" synced and healthy on the new cluster; the webhook is called')}`);
+console.log(`\n${bold('9. ArgoCD: app "shop" synced and healthy on the new cluster; the webhook is called')}`);
 console.log(`  listener rule weights: ${weights()}`);
 const webhook = makeWebhook(() =>
   buildWebhookDeps({
@@ -141,7 +160,7 @@ console.log(`  with a wrong token: ${JSON.stringify(await post('not-the-token'))
 console.log(`  with the right token: ${JSON.stringify(await post(WEBHOOK_TOKEN))}`);
 console.log(`  the same revision again (ArgoCD retries): ${JSON.stringify(await post(WEBHOOK_TOKEN))}`);
 const synced = fake.events.published(traffic.bus).filter((p) => p.event['detail-type'] === 'Deployment Synced');
-console.log(`\n${bold('9. "Deployment Synced" drives the shift: gate, write, verify, pause (a one-time schedule), repeat')}`);
+console.log(`\n${bold('10. "Deployment Synced" drives the shift: gate, write, verify, pause (a one-time schedule), repeat')}`);
 const deps = trafficDeps(fake, traffic, trafficEnv(traffic));
 const steps = await runShiftToCompletion(deps, synced[0]?.event, {
   clock: fake.clock,

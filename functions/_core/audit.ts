@@ -5,7 +5,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Plan } from './domain/plan.ts';
-import { planSummary } from './domain/plan.ts';
+import { actionKey, planSummary } from './domain/plan.ts';
 import type { ApplyResult } from './executor/executor.ts';
 import { AuditDetailType, QUIESCE_SOURCE } from './contracts/node-events.ts';
 import type { BusEvent, EventBusPort } from './ports/index.ts';
@@ -31,7 +31,7 @@ export function auditEvents(plan: Plan, result: ApplyResult): BusEvent[] {
     ...(o.operationId ? { operationId: o.operationId } : {}),
     ...(o.error ? { error: `${o.error.name}: ${o.error.message}` } : {}),
   }));
-  const heldBack = plan.heldBack.map((h) => ({ action: h.action.kind === 'set-weights' ? h.action.ruleArn : keyOf(h.action), guard: h.guard, reason: h.reason }));
+  const heldBack = plan.heldBack.map((h) => ({ action: h.action.kind === 'set-weights' ? h.action.ruleArn : actionKey(h.action), guard: h.guard, reason: h.reason }));
   const head = {
     planId: plan.id,
     trigger: plan.trigger,
@@ -65,12 +65,6 @@ export function auditEvents(plan: Plan, result: ApplyResult): BusEvent[] {
     detailType: AuditDetailType.planApplied,
     detail: { ...head, part: i + 1, parts: parts.length, ...p },
   }));
-}
-
-function keyOf(action: Exclude<Plan['actions'][number], { kind: 'set-weights' }>): string {
-  return action.kind === 'deregister-target'
-    ? `target ${action.target.targetGroupName} ${action.target.id}:${action.target.port ?? '-'}`
-    : `cloudmap ${action.instance.serviceName} ${action.instance.instanceId}`;
 }
 
 /** Where audit events go: a bus (published) or nowhere but the log (when no bus is configured). */

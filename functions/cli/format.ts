@@ -4,6 +4,7 @@
  */
 import type { Plan, PlanAction } from '#core/domain/plan.ts';
 import { actionKey } from '#core/domain/plan.ts';
+import { withPort } from '#core/domain/ip.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
 import type { PlanDifference } from './confirmed.ts';
 
@@ -19,7 +20,7 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 function actionRow(a: PlanAction): string[] {
   switch (a.kind) {
     case 'deregister-target':
-      return ['target', a.target.targetGroupName, `${a.target.id}:${a.target.port ?? '-'}`, a.target.state, a.why];
+      return ['target', a.target.targetGroupName, withPort(a.target.id, a.target.port ?? '-'), a.target.state, a.why];
     case 'deregister-instance':
       return ['cloudmap', `${a.instance.namespaceName}/${a.instance.serviceName}`, a.instance.instanceId, '-', a.why];
     case 'set-weights':

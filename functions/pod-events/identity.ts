@@ -5,12 +5,20 @@
  * then take the new pod out of traffic. So before planning, each IP of the event is confirmed as still the
  * terminating pod's, with the cluster API:
  *
- * - the pod (namespace, name AND uid) still exists and still holds the IP: it is its IP;
- * - otherwise the IP is free only if no live pod holds it (`fieldSelector=status.podIP=<ip>`);
+ * - the pod (namespace, name AND uid) still exists and still holds the IP: it is its IP (IPv4 or IPv6,
+ *   compared canonicalised: `status.podIPs` is Go-printed, the event's spelling may differ);
+ * - otherwise the pod's primary IP (`podIPs[0]`) is free only if no live pod holds it
+ *   (`fieldSelector=status.podIP=<ip>`, sent in canonical form: the API server compares the string). That
+ *   works for IPv6 too: on a single-stack IPv6 cluster (every EKS IPv6 cluster) `status.podIP` IS the IPv6.
+ *   A dual-stack pod's second address cannot be asked about that way: the API server's only address field
+ *   selector is `status.podIP`, which is `podIPs[0]` (kubernetes pkg/registry/core/pod/strategy.go
+ *   ToSelectableFields, "TODO: add podIPs"), so a query with the second family's address matches nothing and
+ *   would prove nothing. That address is treated as the cluster API not being able to say (next rule);
  * - when the cluster API cannot be asked (no access, timeout): an event younger than IDENTITY_FRESH_SECONDS
  *   (by the forwarder's `observedAt`) proceeds as before, an older one is refused with the reason.
  */
 import type { ClusterConnection, EksClusterPortFactory, KubePod } from '#core/adapters/kube/index.ts';
+import { addressKey } from '#core/domain/ip.ts';
 import type { TerminatingPod } from '#core/domain/planners/pod-deregistration.ts';
 
 /** The IPs confirmed as the pod's, and those refused with why. */
@@ -28,10 +36,10 @@ const ipsOf = (p: KubePod): string[] => (p.ips.length > 0 ? [...p.ips] : p.ip ? 
 /** Pure: the verdict from what the cluster said (the pod as it is now, and the live pods holding each IP). */
 export function identityFromCluster(pod: TerminatingPod, current: KubePod | undefined, holders: ReadonlyMap<string, readonly KubePod[]>): IdentityVerdict {
   if (current && current.uid === pod.uid) {
-    const held = new Set(ipsOf(current));
+    const held = new Set(ipsOf(current).map(addressKey));
     return {
-      ips: pod.ips.filter((ip) => held.has(ip)),
-      refused: pod.ips.filter((ip) => !held.has(ip)).map((ip) => ({ ip, reason: `pod ${pod.namespace}/${pod.name} no longer holds ${ip}` })),
+      ips: pod.ips.filter((ip) => held.has(addressKey(ip))),
+      refused: pod.ips.filter((ip) => !held.has(addressKey(ip))).map((ip) => ({ ip, reason: `pod ${pod.namespace}/${pod.name} no longer holds ${ip}` })),
       how: 'the pod still exists with its IPs',
     };
   }
@@ -53,6 +61,12 @@ export function identityFromAge(pod: TerminatingPod, observedAt: string, now: Da
   return { ips: [], refused: pod.ips.map((ip) => ({ ip, reason })), how: 'refused: identity unproven' };
 }
 
+/** Joins the verdicts on disjoint parts of one pod's IPs. */
+function joinVerdicts(a: IdentityVerdict, b: IdentityVerdict): IdentityVerdict {
+  if (b.ips.length === 0 && b.refused.length === 0) return a;
+  return { ips: [...a.ips, ...b.ips], refused: [...a.refused, ...b.refused], how: `${a.how}; ${b.how}` };
+}
+
 /** Asks the cluster (when it can) and returns the verdict; never throws. */
 export async function verifyPodIdentity(
   pod: TerminatingPod,
@@ -64,11 +78,15 @@ export async function verifyPodIdentity(
   try {
     conn = await cluster.connect();
     const current = await conn.getPod(pod.namespace, pod.name);
+    if (current && current.uid === pod.uid) return identityFromCluster(pod, current, new Map());
+    // The pod is gone (or its name is another incarnation's): only the primary IP can be asked about.
+    const [primary, ...secondary] = pod.ips;
     const holders = new Map<string, KubePod[]>();
-    if (!current || current.uid !== pod.uid) {
-      for (const ip of pod.ips) holders.set(ip, await conn.listPods({ fieldSelector: `status.podIP=${ip}` }));
-    }
-    return identityFromCluster(pod, current, holders);
+    if (primary !== undefined) holders.set(primary, await conn.listPods({ fieldSelector: `status.podIP=${addressKey(primary)}` }));
+    const asked = identityFromCluster({ ...pod, ips: primary === undefined ? [] : [primary] }, current, holders);
+    if (secondary.length === 0) return asked;
+    const why = `no field selector finds a pod by its second address (only status.podIP, the primary, is selectable)`;
+    return joinVerdicts(asked, identityFromAge({ ...pod, ips: secondary }, event.observedAt, event.now, event.freshSeconds, why));
   } catch (err) {
     return identityFromAge(pod, event.observedAt, event.now, event.freshSeconds, `${(err as Error).name}: ${(err as Error).message}`);
   } finally {

@@ -59,6 +59,7 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
     cloudMap: aws.cloudMap,
     vpcIds,
     tagSelector: config.targetGroupTagSelector,
+    clusterName: config.clusterName,
     cloudMapNamespaces: config.cloudMapNamespaces,
     concurrency: config.concurrency,
     ttlMs: config.indexTtlSeconds * 1000,

@@ -21,6 +21,7 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
+  AssignIpv6AddressesCommand,
   AssignPrivateIpAddressesCommand,
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
@@ -66,7 +67,13 @@ export type Deviation =
   /** DescribeTargetGroups ignores PageSize and returns every group in one page (no NextMarker). */
   | 'target-groups-not-paged'
   /** ListServices ignores the NAMESPACE_ID filter and returns the services of every namespace. */
-  | 'list-services-ignores-namespace-filter';
+  | 'list-services-ignores-namespace-filter'
+  /** AssignIpv6Addresses ignores Ipv6Prefixes / Ipv6PrefixCount: an ENI never has `Ipv6Prefixes` (EKS IPv6 nodes' /80). */
+  | 'no-ipv6-prefixes'
+  /** CreateNetworkInterface ignores InterfaceType: every ENI is `interface`, none `trunk` or `branch`. */
+  | 'no-trunk-or-branch-interfaces'
+  /** RegisterTargets takes an IPv6 Id in an ipv4 target group instead of failing with ValidationError. */
+  | 'ip-targets-not-checked-against-group-family';
 
 /** The deviations each environment is known to have. AWS itself, and the fake, have none. */
 export const KNOWN_DEVIATIONS: Readonly<Record<string, ReadonlySet<Deviation>>> = {
@@ -80,6 +87,9 @@ export const KNOWN_DEVIATIONS: Readonly<Record<string, ReadonlySet<Deviation>>> 
     'private-ip-filter-primary-only',
     'target-groups-not-paged',
     'list-services-ignores-namespace-filter',
+    'no-ipv6-prefixes',
+    'no-trunk-or-branch-interfaces',
+    'ip-targets-not-checked-against-group-family',
   ]),
   fake: new Set<Deviation>(),
 };
@@ -259,6 +269,21 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
           expect(after.find((t) => t.id === '10.0.1.10' && t.port === 9090)?.state).not.toBe('draining');
           expect(after.find((t) => t.id === '10.0.1.11')?.state).not.toBe('draining');
         }
+      });
+
+      it('ipv6 target groups: IpAddressType read, IPv6 Ids as registered; an ipv4 group refuses an IPv6 Id (AWS)', async () => {
+        const { elbv2 } = getEnv().clients;
+        const name = `q6-${uid()}`;
+        const created = await elbv2.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'ip', IpAddressType: 'ipv6' }));
+        const arn = created.TargetGroups?.[0]?.TargetGroupArn ?? '';
+        await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: '2600:1f18:aa:1:c3a5::1', Port: 8080 }] }));
+        const adapter = new AwsElbv2(elbv2, budget);
+        expect((await adapter.listTargetGroups({ vpcId })).find((g) => g.arn === arn)).toMatchObject({ ipAddressType: 'ipv6', targetType: 'ip' });
+        expect((await adapter.targetHealth(arn, name)).map((t) => [t.id, t.port])).toEqual([['2600:1f18:aa:1:c3a5::1', 8080]]);
+        const v4 = await createTargetGroup('q4');
+        const attempt = elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: v4.arn, Targets: [{ Id: '2600:1f18:aa:1:c3a5::2' }] }));
+        if (deviates('ip-targets-not-checked-against-group-family')) await expect(attempt).resolves.toBeDefined();
+        else await expect(attempt).rejects.toMatchObject({ name: 'ValidationError', message: "The IP address '2600:1f18:aa:1:c3a5::2' is not a valid IPv4 address" });
       });
 
       it('deregistering a target that is not registered succeeds (AWS)', async () => {
@@ -473,6 +498,37 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         const found = (bySecondaryIp.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId);
         if (deviates('private-ip-filter-primary-only')) expect(found).toEqual([]);
         else expect(found).toEqual([eniId]);
+      });
+
+      it('reads IPv6 addresses and prefixes, ENI kinds, and finds branch ENIs by their trunk tag (not by the instance)', async () => {
+        const { ec2 } = getEnv().clients;
+        const subnetId = subnetIds[1] ?? '';
+        const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', SubnetId: subnetId }));
+        const instanceId = run.Instances?.[0]?.InstanceId ?? '';
+        const eni = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId }))).NetworkInterface?.NetworkInterfaceId ?? '';
+        await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni, InstanceId: instanceId, DeviceIndex: 1 }));
+        await ec2.send(new AssignIpv6AddressesCommand({ NetworkInterfaceId: eni, Ipv6Addresses: ['2600:1f18:aa:2::10'] }));
+        await ec2.send(new AssignIpv6AddressesCommand({ NetworkInterfaceId: eni, Ipv6Prefixes: ['2600:1f18:aa:2:c3a5::/80'] }));
+        const trunk = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, InterfaceType: 'trunk' }))).NetworkInterface?.NetworkInterfaceId ?? '';
+        await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: trunk, InstanceId: instanceId, DeviceIndex: 2 }));
+        const branchTags = [{ Key: 'vpcresources.k8s.aws/trunk-eni-id', Value: trunk }, { Key: 'kubernetes.io/cluster/prod', Value: 'owned' }];
+        const branch = (
+          await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, InterfaceType: 'branch', TagSpecifications: [{ ResourceType: 'network-interface', Tags: branchTags }] }))
+        ).NetworkInterface?.NetworkInterfaceId ?? '';
+
+        const adapter = new AwsEc2(ec2, budget);
+        const enis = await adapter.networkInterfacesOfInstances([instanceId]);
+        expect(enis.map((e) => e.networkInterfaceId)).not.toContain(branch);
+        const v6 = enis.find((e) => e.networkInterfaceId === eni);
+        expect(v6?.ipv6Addresses).toEqual(['2600:1f18:aa:2::10']);
+        if (deviates('no-ipv6-prefixes')) expect(v6?.ipv6Prefixes).toBeUndefined();
+        else expect(v6?.ipv6Prefixes).toEqual(['2600:1f18:aa:2:c3a5::/80']);
+        const kind = enis.find((e) => e.networkInterfaceId === trunk)?.interfaceType;
+        if (deviates('no-trunk-or-branch-interfaces')) expect(kind).toBeUndefined();
+        else expect(kind).toBe('trunk');
+        const branches = await adapter.branchInterfacesOfTrunks([trunk]);
+        expect(branches.map((e) => [e.networkInterfaceId, e.instanceId, e.tags['kubernetes.io/cluster/prod']])).toEqual([[branch, undefined, 'owned']]);
+        expect(branches[0]?.interfaceType).toBe(deviates('no-trunk-or-branch-interfaces') ? undefined : 'branch');
       });
     });
 

@@ -1,12 +1,14 @@
 /**
  * A realistic topology for the fake AWS, shared by the integration tests and `npm start`:
  *
- * - EKS cluster `prod` in vpc-0prod: three nodes. The spot node n1 holds pods on its primary ENI (secondary
+ * - EKS cluster `prod` in vpc-0prod: four nodes. The spot node n1 holds pods on its primary ENI (secondary
  *   IPs) AND on a second ENI through a delegated /28 prefix (VPC CNI prefix delegation: those pod IPs are
- *   listed nowhere as secondary IPs).
+ *   listed nowhere as secondary IPs). The fourth is dual-stack, as every node of an EKS IPv6 cluster is: an
+ *   IPv4 primary address, an IPv6 address, and the one /80 its IPv6 pods' addresses come out of.
  * - Another cluster, `staging`, has a node in the same VPC (a shared account).
  * - One ALB with target groups: ip targets (one with the same pod IP on two ports: a port override), an
- *   instance-type group, a group whose only healthy target sits on the spot node, and staging's own group.
+ *   instance-type group, a group whose only healthy target sits on the spot node, staging's own group, and an
+ *   ipv6 group of the dual-stack node's pods (one Id registered uncompressed and in capitals: the same address).
  * - Cloud Map namespace `mesh.local`, shared by two clusters during a migration and told apart by the
  *   App Mesh virtual node attribute `ver` (prod = v1-30, the old cluster = v1-29).
  */
@@ -17,10 +19,19 @@ export const NODES = {
   spot: 'i-0a1b2c3d4e5f60001',
   asg: 'i-0a1b2c3d4e5f60002',
   other: 'i-0a1b2c3d4e5f60003',
+  dual: 'i-0a1b2c3d4e5f60004',
   staging: 'i-0a1b2c3d4e5f60009',
 } as const;
 
 export const VPC = 'vpc-0123456789abcdef0';
+
+/** The dual-stack node's IPv6 address and /80, and its two IPv6 pods (pod b is registered as `b.registered`). */
+export const DUAL_STACK = {
+  ipv6: '2600:1f18:4e1f:4d04::10',
+  prefix: '2600:1f18:4e1f:4d04:c3a5::/80',
+  podA: '2600:1f18:4e1f:4d04:c3a5::1',
+  podB: { address: '2600:1f18:4e1f:4d04:c3a5::2', registered: '2600:1F18:4E1F:4D04:C3A5:0:0:2' },
+} as const;
 
 /** Environment for a prod deployment against this topology. */
 export const PROD_ENV = {
@@ -37,9 +48,9 @@ export const PROD_ENV = {
 
 /** Everything a test needs to find again. */
 export interface Topology {
-  readonly tg: { web: string; api: string; admin: string; nodes: string; staging: string };
+  readonly tg: { web: string; api: string; admin: string; nodes: string; staging: string; grpc: string };
   readonly namespaceId: string;
-  readonly services: { payments: string; ledger: string };
+  readonly services: { payments: string; ledger: string; grpc: string };
   readonly recheckQueueUrl: string;
   readonly auditBus: string;
 }
@@ -73,6 +84,12 @@ export function seedTopology(fake: FakeAws): Topology {
     enis: [{ privateIps: ['10.0.2.10', '10.0.2.11', '10.0.2.12'] }],
   });
   ec2.seedInstance({ instanceId: NODES.other, vpcId: VPC, tags: clusterTags('prod'), enis: [{ privateIps: ['10.0.3.10', '10.0.3.11', '10.0.3.12'] }] });
+  ec2.seedInstance({
+    instanceId: NODES.dual,
+    vpcId: VPC,
+    tags: clusterTags('prod'),
+    enis: [{ privateIps: ['10.0.4.10'], ipv6Addresses: [DUAL_STACK.ipv6], ipv6Prefixes: [DUAL_STACK.prefix] }],
+  });
   ec2.seedInstance({ instanceId: NODES.staging, vpcId: VPC, lifecycle: 'spot', tags: clusterTags('staging'), enis: [{ privateIps: ['10.0.9.10', '10.0.9.11'] }] });
 
   const alb = elbv2.seedLoadBalancer({ name: 'prod-alb', vpcId: VPC });
@@ -121,6 +138,16 @@ export function seedTopology(fake: FakeAws): Topology {
     tags: { 'elbv2.k8s.aws/cluster': 'staging' },
     targets: [{ id: '10.0.9.11' }],
   });
+  const grpc = elbv2.seedTargetGroup({
+    name: 'k8s-shop-grpc',
+    vpcId: VPC,
+    targetType: 'ip',
+    ipAddressType: 'ipv6',
+    port: 50051,
+    tags: prodTags,
+    deregistrationDelaySeconds: 30,
+    targets: [{ id: DUAL_STACK.podA }, { id: DUAL_STACK.podB.registered }],
+  });
 
   const namespaceId = cloudMap.seedNamespace('mesh.local');
   const payments = cloudMap.seedService(namespaceId, 'payments');
@@ -141,6 +168,11 @@ export function seedTopology(fake: FakeAws): Topology {
   cloudMap.seedInstance(ledger, '10.0.3.11', mesh('10.0.3.11', 'ledger-6b8c-uvwxy', 'v1-30'));
   // The old cluster's record for an IP that, after the move, is on prod's spot node: not ours to touch.
   cloudMap.seedInstance(ledger, 'old-10.0.1.33', { ...mesh('10.0.1.33', 'ledger-5a5a-old', 'v1-29') });
+  // The dual-stack node's IPv6 pods; Cloud Map keeps AWS_INSTANCE_IPV6 as written (its doc example is uncompressed).
+  const grpcService = cloudMap.seedService(namespaceId, 'grpc');
+  const ipv6Record = (ip: string, pod: string): Record<string, string> => ({ AWS_INSTANCE_IPV6: ip, AWS_INSTANCE_PORT: '50051', 'k8s.io/pod': pod, 'k8s.io/namespace': 'shop', ver: 'v1-30' });
+  cloudMap.seedInstance(grpcService, 'grpc-a', ipv6Record(DUAL_STACK.podA, 'grpc-5f6d-aaaaa'));
+  cloudMap.seedInstance(grpcService, 'grpc-b', ipv6Record('2600:1f18:4e1f:4d04:c3a5:0000:0000:0002', 'grpc-5f6d-bbbbb'));
 
   autoscaling.seedLifecycleAction({
     autoScalingGroupName: 'eks-prod-ng-general',
@@ -152,5 +184,5 @@ export function seedTopology(fake: FakeAws): Topology {
   const recheckQueueUrl = sqs.seedQueue('quiesce-recheck', { VisibilityTimeout: '540' });
   fake.dynamodb.seedTable('quiesce-state');
   events.handle('CreateEventBus', { Name: 'quiesce-audit' });
-  return { tg: { web, api, admin, nodes, staging }, namespaceId, services: { payments, ledger }, recheckQueueUrl, auditBus: 'quiesce-audit' };
+  return { tg: { web, api, admin, nodes, staging, grpc }, namespaceId, services: { payments, ledger, grpc: grpcService }, recheckQueueUrl, auditBus: 'quiesce-audit' };
 }

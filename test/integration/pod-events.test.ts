@@ -141,12 +141,12 @@ describe('registration index across warm invocations', () => {
   it('scans once, then describes only the groups the index names', async () => {
     const h = podHarness();
     await h.invoke(podEvent('10.0.1.12'));
-    // cold: the 4 ip groups of the VPC (the instance group is never described for a pod)
-    expect(describes()).toBe(4);
+    // cold: the 5 ip groups of the VPC, ipv4 and ipv6 (the instance group is never described for a pod)
+    expect(describes()).toBe(5);
     expect(fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetGroups')).toBe(1);
     fakeAws.clock.advance(1_000);
     expect(await h.invoke(podEvent('10.0.2.11', 'web-2'))).toMatchObject({ status: 'applied', lookup: 'warm', counts: { deregistered: 1 } });
-    expect(describes()).toBe(4 + 1);
+    expect(describes()).toBe(5 + 1);
     expect(fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetGroups')).toBe(1);
     expect(targetsOf(h.topology.tg.web)).toContain('10.0.2.11:8080 draining');
   });

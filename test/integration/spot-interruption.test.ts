@@ -155,8 +155,8 @@ describe('re-registration guard', () => {
     const batch = { Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) };
     expect(await h.invoke(batch)).toEqual({ batchItemFailures: [] });
     expect(targetsOf(h.topology.tg.web)).toContain('10.0.1.11:8080 draining');
-    // The re-check only looked at the 4 groups that point at the node, not at all 5.
-    expect(fakeAws.calls.filter('elasticloadbalancing', 'DescribeTargetHealth').length).toBe(5 + 4);
+    // The re-check only looked at the 4 groups that point at the node, not at all 6.
+    expect(fakeAws.calls.filter('elasticloadbalancing', 'DescribeTargetHealth').length).toBe(6 + 4);
 
     // Round 2 is scheduled; once the node is terminated the guard ends and schedules nothing more.
     fakeAws.ec2.terminate(NODES.spot);
@@ -283,7 +283,8 @@ describe('reclaim waves through SQS', () => {
     const batch = { Records: [warn(NODES.spot, 1), warn(NODES.asg, 2), { messageId: 'bad', eventSource: 'aws:sqs', body: '{not json' }] };
     expect(await h.invoke(batch)).toEqual({ batchItemFailures: [] });
     expect(fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetGroups')).toBe(1);
-    expect(fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetHealth')).toBe(5);
+    // One scan: each of the topology's 6 groups described once.
+    expect(fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetHealth')).toBe(6);
     expect(targetsOf(h.topology.tg.web)).toEqual(['10.0.1.11:8080 draining', '10.0.1.33:8080 draining', '10.0.2.11:8080 draining', '10.0.3.11:8080 healthy']);
   });
 

@@ -385,3 +385,66 @@ describe('an empty or shrunken pod list while nodes run (issue 9, item 8)', () =
     expect(targetsOf(w.tg.web)).toEqual(expect.arrayContaining(['10.0.1.11 healthy', '10.0.1.12 draining']));
   });
 });
+
+describe('address truth (issue 10): an IPv6 cluster, and another cluster\'s branch-ENI pods in a shared VPC and group', () => {
+  const P6 = 'i-0c0000000000000c6';
+  const BLUE = 'i-0b0000000000000b6';
+  const V6 = (n: string): string => `2600:1f18:aa:1:c3a5::${n}`;
+
+  /** prod: an IPv6 node with a trunk (SGP pods); blue: a node with a trunk in the same VPC; one group both fill. */
+  function seedAddressWorld(): { grpc: string; shared: string; grpcService: string } {
+    const { ec2, elbv2, cloudMap, eks, events } = fakeAws;
+    eks.seedCluster({ name: 'prod', endpoint: kubeEndpoint, caData, vpcId: VPC });
+    ec2.seedInstance({ instanceId: P6, vpcId: VPC, tags: { 'kubernetes.io/cluster/prod': 'owned' }, enis: [{ privateIps: ['10.0.1.10'], ipv6Addresses: ['2600:1f18:aa:1::10'], ipv6Prefixes: [`${V6('')}/80`] }, { privateIps: ['10.0.1.20'], interfaceType: 'trunk' }] });
+    ec2.seedInstance({ instanceId: BLUE, vpcId: VPC, tags: { 'kubernetes.io/cluster/blue': 'owned' }, enis: [{ privateIps: ['10.0.9.10'] }, { privateIps: ['10.0.9.20'], interfaceType: 'trunk' }] });
+    const trunk = (id: string): string => ec2.networkInterfacesOf(id).find((e) => e.InterfaceType === 'trunk')!.NetworkInterfaceId!;
+    for (const ip of ['10.0.1.31', '10.0.1.32']) ec2.seedBranchEni({ trunkEniId: trunk(P6), privateIp: ip, clusterName: 'prod' });
+    for (const ip of ['10.0.9.31', '10.0.9.32']) ec2.seedBranchEni({ trunkEniId: trunk(BLUE), privateIp: ip, clusterName: 'blue' });
+    // A branch ENI whose owner and node tags are gone (leaked): nothing says whose it is.
+    ec2.seedBranchEni({ trunkEniId: trunk(BLUE), privateIp: '10.0.9.33', clusterName: 'blue', tags: { 'kubernetes.io/cluster/blue': null, 'node.k8s.amazonaws.com/instance_id': null } });
+
+    const grpc = elbv2.seedTargetGroup({
+      name: 'k8s-shop-grpc', vpcId: VPC, targetType: 'ip', ipAddressType: 'ipv6', port: 50051, tags: { 'elbv2.k8s.aws/cluster': 'prod' },
+      targets: [
+        { id: '2600:1F18:AA:1:C3A5:0:0:1' }, // a live pod (the pod list spells it canonically)
+        { id: V6('4') }, // a live pod
+        { id: V6('2'), state: 'unhealthy' }, // in our node's /80, no pod: stale
+        { id: V6('3') }, // healthy, in our node's /80, no pod: reported, not removed
+        { id: '2600:1f18:aa:99::1', state: 'unhealthy' }, // on no ENI: gone
+      ],
+    });
+    // Blue/green: blue's LBC made it; it opts in for both clusters by tag (no TargetGroupBinding of prod names it).
+    const shared = elbv2.seedTargetGroup({
+      name: 'k8s-shop-shared', vpcId: VPC, targetType: 'ip', port: 8080, tags: { 'elbv2.k8s.aws/cluster': 'blue', 'quiesce.io/deregister-by': ':blue:prod:' },
+      targets: [{ id: '10.0.1.31' }, { id: '10.0.1.32', state: 'unhealthy' }, { id: '10.0.9.31' }, { id: '10.0.9.32', state: 'unhealthy' }, { id: '10.0.9.33', state: 'unhealthy' }],
+    });
+    const ns = cloudMap.seedNamespace('mesh.local');
+    const grpcService = cloudMap.seedService(ns, 'grpc');
+    const record = (ip: string, pod: string, extra: Record<string, string> = {}) => ({ AWS_INSTANCE_IPV6: ip, 'k8s.io/pod': pod, 'k8s.io/namespace': 'shop', ver: 'v1-30', ...extra });
+    cloudMap.seedInstance(grpcService, 'grpc-a', record('2600:1f18:aa:1:c3a5:0000:0000:0001', 'grpc-a'));
+    cloudMap.seedInstance(grpcService, 'grpc-b', record(V6('2'), 'grpc-b', { AWS_INIT_HEALTH_STATUS: 'UNHEALTHY' }));
+    cloudMap.seedInstance(grpcService, 'grpc-d', record(V6('4'), 'grpc-d'));
+    for (const [name, ip] of [['grpc-a', V6('1')], ['grpc-d', V6('4')], ['sgp-a', '10.0.1.31']] as const) kube.addPod({ namespace: 'shop', name, ip, startTime: OLD, nodeName: 'n' });
+    events.handle('CreateEventBus', { Name: 'quiesce-audit' });
+    return { grpc, shared, grpcService };
+  }
+
+  it("removes only what is provably prod's and dead: blue's branch-ENI pods and an unattributable ENI's address stay, reported", async () => {
+    const w = seedAddressWorld();
+    const result = await sweeper().invoke(sample());
+    expect(result).toMatchObject({ status: 'applied', stale: 4, counts: { deregistered: 4, failed: 0 } });
+    fakeAws.clock.advance(5_000);
+    expect(targetsOf(w.grpc)).toEqual(['2600:1F18:AA:1:C3A5:0:0:1 healthy', `${V6('2')} draining`, `${V6('3')} healthy`, `${V6('4')} healthy`, '2600:1f18:aa:99::1 draining'].sort());
+    // Blue's targets untouched, dead or alive; prod's dead branch-ENI pod gone.
+    expect(targetsOf(w.shared)).toEqual(['10.0.1.31 healthy', '10.0.1.32 draining', '10.0.9.31 healthy', '10.0.9.32 unhealthy', '10.0.9.33 unhealthy']);
+    expect(instancesOf(w.grpcService)).toEqual(['grpc-a', 'grpc-d']);
+    const held = Object.fromEntries((audit()[0]?.heldBack ?? []).map((h) => [h.action, h.guard]));
+    expect(held).toEqual({
+      [`target k8s-shop-grpc [${V6('3')}]:50051`]: 'evidence',
+      'target k8s-shop-shared 10.0.9.31:8080': 'ownership',
+      'target k8s-shop-shared 10.0.9.32:8080': 'ownership',
+      'target k8s-shop-shared 10.0.9.33:8080': 'evidence',
+    });
+    expect(audit()[0]?.warnings.join('\n')).toMatch(/2 registration\(s\) of groups or services prod owns point at another cluster's addresses/);
+  });
+});

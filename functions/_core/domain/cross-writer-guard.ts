@@ -13,6 +13,7 @@
 import { GONE_OR_GOING, type CloudMapRegistration, type TargetRegistration } from './registration.ts';
 import type { HeldBackAction, TargetGroupCensus } from './plan.ts';
 import { guardGroup, type GroupAction, type GuardOptions } from './guards.ts';
+import { addressKey } from './ip.ts';
 
 /** One removal a writer committed to, kept in the group's ledger for the guard window. */
 export interface LedgerEntry {
@@ -32,9 +33,14 @@ export interface GroupLedger {
 /** The ledger of a group no writer has touched within the window. */
 export const EMPTY_LEDGER: GroupLedger = Object.freeze({ entries: [] });
 
-/** The identity of a registration inside its group (targets are (Id, Port): ELBv2 DeregisterTargets). */
+/**
+ * The identity of a registration inside its group (targets are (Id, Port): ELBv2 DeregisterTargets). An
+ * IPv6 Id is keyed in its canonical form (RFC 5952): writers that read one target spelled two ways still
+ * meet in one ledger entry. The port is after the last `:`, so `2001:db8::1:80` (Id, port 80) and
+ * `2001:db8::1:80:` (Id `2001:db8::1:80`, group port) stay apart.
+ */
 export function registrationKey(r: TargetRegistration | CloudMapRegistration): string {
-  return r.kind === 'target' ? `${r.id}:${r.port ?? ''}` : r.instanceId;
+  return r.kind === 'target' ? `${addressKey(r.id)}:${r.port ?? ''}` : r.instanceId;
 }
 
 /** The registration an action removes, as a key. */
@@ -89,7 +95,11 @@ function isLive(r: TargetRegistration | CloudMapRegistration): boolean {
  */
 function changedSincePlanned(planned: CloudMapRegistration, fresh: CloudMapRegistration): string | undefined {
   for (const k of IDENTITY_ATTRIBUTES) {
-    if (planned.attributes[k] !== fresh.attributes[k]) {
+    const was = planned.attributes[k];
+    const is = fresh.attributes[k];
+    // The same address re-written in another spelling is the same address.
+    const same = was === is || (k.startsWith('AWS_INSTANCE_IP') && was !== undefined && is !== undefined && addressKey(was) === addressKey(is));
+    if (!same) {
       return `instance ${fresh.instanceId} changed since it was planned (${k} was ${planned.attributes[k] ?? 'unset'}, now ${fresh.attributes[k] ?? 'unset'}): another pod's record now`;
     }
   }

@@ -5,6 +5,7 @@
  * held back by a guard and why, and what actually happened.
  */
 import type { CloudMapRegistration, TargetRegistration } from './registration.ts';
+import { addressKey, withPort } from './ip.ts';
 
 /** Take one target out of one target group. */
 export interface DeregisterTargetAction {
@@ -71,11 +72,14 @@ export interface Plan {
   readonly census: Readonly<Record<string, TargetGroupCensus>>;
 }
 
-/** A short stable identifier for an action, used in logs, audit events and outcome lists. */
+/**
+ * A short stable identifier for an action, used in logs, audit events and outcome lists. An IPv6 target is
+ * written canonical and bracketed (RFC 5952 section 6: `[2001:db8::1]:8080`), so one target has one key.
+ */
 export function actionKey(action: PlanAction): string {
   switch (action.kind) {
     case 'deregister-target':
-      return `target ${action.target.targetGroupName} ${action.target.id}:${action.target.port ?? '-'}`;
+      return `target ${action.target.targetGroupName} ${withPort(addressKey(action.target.id), action.target.port ?? '-')}`;
     case 'deregister-instance':
       return `cloudmap ${action.instance.serviceName} ${action.instance.instanceId}`;
     case 'set-weights':

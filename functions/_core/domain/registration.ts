@@ -18,6 +18,8 @@ export interface TargetGroup {
   readonly arn: string;
   readonly name: string;
   readonly targetType: 'ip' | 'instance' | 'lambda' | 'alb';
+  /** `IpAddressType` (ipv4 | ipv6): which family its ip targets' Ids are; absent = ipv4 (the default). */
+  readonly ipAddressType?: 'ipv4' | 'ipv6';
   readonly vpcId: string | undefined;
   readonly port: number | undefined;
   readonly loadBalancerArns: readonly string[];
@@ -53,6 +55,24 @@ export interface CloudMapRegistration {
 }
 
 export type Registration = TargetRegistration | CloudMapRegistration;
+
+/** The reserved Cloud Map attributes that carry an instance's address (aws-facts: free strings, as written). */
+export type AddressAttribute = 'AWS_INSTANCE_IPV4' | 'AWS_INSTANCE_IPV6';
+
+/** The addresses a Cloud Map instance points at, IPv4 first, as written (compare them canonicalised). */
+export function instanceAddresses(instance: Pick<CloudMapRegistration, 'attributes'>): { readonly attribute: AddressAttribute; readonly address: string }[] {
+  const out: { attribute: AddressAttribute; address: string }[] = [];
+  const v4 = instance.attributes['AWS_INSTANCE_IPV4'];
+  const v6 = instance.attributes['AWS_INSTANCE_IPV6'];
+  if (v4 !== undefined) out.push({ attribute: 'AWS_INSTANCE_IPV4', address: v4 });
+  if (v6 !== undefined) out.push({ attribute: 'AWS_INSTANCE_IPV6', address: v6 });
+  return out;
+}
+
+/** `IPv4 10.0.0.1` / `IPv6 2001:db8::1`: how a plan's reasons name an instance's address. */
+export function addressLabel(a: { readonly attribute: AddressAttribute; readonly address: string }): string {
+  return `${a.attribute === 'AWS_INSTANCE_IPV4' ? 'IPv4' : 'IPv6'} ${a.address}`;
+}
 
 /** States in which a target no longer receives new connections from a deregistration of ours. */
 export const GONE_OR_GOING: ReadonlySet<TargetState> = new Set(['draining', 'unused', 'unhealthy.draining']);

@@ -4,9 +4,10 @@
  */
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { NodeAddresses, NodeInstance } from '../domain/endpoint.ts';
-import { isNodeOfCluster, nodeAddresses } from '../domain/endpoint.ts';
+import { isNodeOfCluster, NODE_INSTANCE_TAG, nodeAddresses, TRUNK_ENI_TAG } from '../domain/endpoint.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../domain/registration.ts';
 import type { CloudMapPort, Ec2Port, Elbv2Port } from '../ports/index.ts';
+import { optedInFor } from '../domain/ownership.ts';
 
 /** Why an instance named by an event is not acted on. */
 export interface RejectedInstance {
@@ -33,12 +34,25 @@ export async function resolveClusterNodes(
   return { nodes, rejected };
 }
 
-/** Every IP and delegated prefix on the ENIs of these nodes, one call for all of them. */
-export async function observeNodeAddresses(ec2: Pick<Ec2Port, 'networkInterfacesOfInstances'>, nodes: readonly NodeInstance[]): Promise<NodeAddresses[]> {
+/**
+ * Every address and delegated prefix (IPv4 and IPv6) on the ENIs of these nodes, one call for all of
+ * them; and, only for nodes with a trunk ENI (security groups for pods), one more for the branch ENIs of
+ * their pods, which hang off the trunk and are not attached to the instance. A branch counts for the node
+ * whose trunk its `vpcresources.k8s.aws/trunk-eni-id` tag names, and only if its
+ * `node.k8s.amazonaws.com/instance_id` tag, when present, names that node too.
+ */
+export async function observeNodeAddresses(ec2: Pick<Ec2Port, 'networkInterfacesOfInstances' | 'branchInterfacesOfTrunks'>, nodes: readonly NodeInstance[]): Promise<NodeAddresses[]> {
   if (nodes.length === 0) return [];
   const enis = await ec2.networkInterfacesOfInstances(nodes.map((n) => n.instanceId));
+  const trunks = new Map(enis.filter((e) => e.interfaceType === 'trunk' && e.instanceId !== undefined).map((e) => [e.networkInterfaceId, e.instanceId as string]));
+  const branches = trunks.size > 0 ? await ec2.branchInterfacesOfTrunks([...trunks.keys()]) : [];
+  const branchNode = (e: (typeof branches)[number]): string | undefined => {
+    const node = trunks.get(e.tags[TRUNK_ENI_TAG] ?? '');
+    const named = e.tags[NODE_INSTANCE_TAG];
+    return node !== undefined && (named === undefined || named === node) ? node : undefined;
+  };
   return nodes.map((n) => {
-    const own = enis.filter((e) => e.instanceId === n.instanceId);
+    const own = [...enis.filter((e) => e.instanceId === n.instanceId), ...branches.filter((b) => b.instanceId === undefined && branchNode(b) === n.instanceId)];
     const addrs = nodeAddresses(n.instanceId, own);
     // The primary IP of the instance belongs to it even if its ENI listing raced a detach.
     return n.privateIp && !addrs.ips.has(n.privateIp) ? { ...addrs, ips: new Set([...addrs.ips, n.privateIp]) } : addrs;
@@ -49,8 +63,13 @@ export async function observeNodeAddresses(ec2: Pick<Ec2Port, 'networkInterfaces
 export interface TargetScanOptions {
   /** Only groups in these VPCs (an instance's pod IPs cannot be targets of another VPC's groups). */
   readonly vpcIds: readonly string[];
-  /** Only groups carrying all of these tags (empty = all). */
+  /** Only groups carrying all of these tags (empty = all), or opted in for `clusterName` by tag. */
   readonly tagSelector: Readonly<Record<string, string>>;
+  /**
+   * The cluster a group may opt in for with `quiesce.io/deregister-by` (domain/ownership.ts): such a group is
+   * in scope even when it lacks the tag selector's tags (a blue/green group another cluster's LBC made).
+   */
+  readonly clusterName?: string;
   readonly concurrency: number;
   /** Only these target groups (re-checks look at the groups they touched, not at everything). */
   readonly onlyArns?: readonly string[];
@@ -58,7 +77,7 @@ export interface TargetScanOptions {
   readonly ipOnly?: boolean;
 }
 
-/** The target groups in scope (VPC, type, tag selector, an explicit list), without their targets. */
+/** The target groups in scope (VPC, type, tag selector or opt-in tag, an explicit list), without their targets. */
 export async function targetGroupsInScope(elbv2: Pick<Elbv2Port, 'listTargetGroups' | 'tagsOf'>, options: Omit<TargetScanOptions, 'concurrency'>): Promise<TargetGroup[]> {
   let groups = (await elbv2.listTargetGroups()).filter(
     (g) => (g.targetType === 'ip' || (g.targetType === 'instance' && !options.ipOnly)) && (options.vpcIds.length === 0 || (g.vpcId !== undefined && options.vpcIds.includes(g.vpcId))),
@@ -72,7 +91,7 @@ export async function targetGroupsInScope(elbv2: Pick<Elbv2Port, 'listTargetGrou
     const tags = await elbv2.tagsOf(groups.map((g) => g.arn));
     groups = groups
       .map((g) => ({ ...g, tags: tags.get(g.arn) ?? {} }))
-      .filter((g) => selector.every(([k, v]) => g.tags[k] === v));
+      .filter((g) => selector.every(([k, v]) => g.tags[k] === v) || (options.clusterName !== undefined && optedInFor(g.tags, options.clusterName)));
   }
   return groups;
 }

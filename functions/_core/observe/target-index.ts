@@ -21,6 +21,7 @@ import { mapWithConcurrency } from '../concurrency.ts';
 import { awsErrorName } from '../errors.ts';
 import type { CloudMapPort, Elbv2Port } from '../ports/index.ts';
 import { observeCloudMap, observeTargets } from './index.ts';
+import { addressKey } from '../domain/ip.ts';
 
 /** What the index is asked for: the pod's IPs, and its name for Cloud Map records that carry k8s.io/pod. */
 export interface IndexQuery {
@@ -34,7 +35,7 @@ export interface IndexSnapshot {
   readonly builtAt: number;
   readonly targetGroups: readonly TargetGroup[];
   readonly services: readonly CloudMapServiceRef[];
-  /** IP -> ARNs of the groups that had a target with that id. */
+  /** IP (canonical form) -> ARNs of the groups that had a target with that id. */
   readonly groupsByIp: ReadonlyMap<string, ReadonlySet<string>>;
   /** `ip:<ip>` or `pod:<namespace>/<name>` -> ids of the services that had such an instance. */
   readonly servicesByKey: ReadonlyMap<string, ReadonlySet<string>>;
@@ -62,12 +63,12 @@ const addTo = <K, V>(m: Map<K, Set<V>>, k: K, v: V): void => {
   else m.set(k, new Set([v]));
 };
 
-/** The index keys a Cloud Map instance is found under. */
+/** The index keys a Cloud Map instance is found under (addresses in canonical form: any spelling finds it). */
 export function instanceKeys(instance: CloudMapRegistration): string[] {
   const keys: string[] = [];
   for (const a of ['AWS_INSTANCE_IPV4', 'AWS_INSTANCE_IPV6']) {
     const ip = instance.attributes[a];
-    if (ip !== undefined) keys.push(`ip:${ip}`);
+    if (ip !== undefined) keys.push(`ip:${addressKey(ip)}`);
   }
   const pod = instance.attributes['k8s.io/pod'];
   const ns = instance.attributes['k8s.io/namespace'];
@@ -77,7 +78,7 @@ export function instanceKeys(instance: CloudMapRegistration): string[] {
 
 /** The index keys a query looks under. */
 export function queryKeys(q: IndexQuery): string[] {
-  return [...q.ips.map((ip) => `ip:${ip}`), ...(q.pod ? [`pod:${q.pod.namespace}/${q.pod.name}`] : [])];
+  return [...q.ips.map((ip) => `ip:${addressKey(ip)}`), ...(q.pod ? [`pod:${q.pod.namespace}/${q.pod.name}`] : [])];
 }
 
 /** Builds the index from one scan's observations (pure). */
@@ -88,7 +89,7 @@ export function buildIndexSnapshot(
   instances: readonly CloudMapRegistration[],
 ): IndexSnapshot {
   const groupsByIp = new Map<string, Set<string>>();
-  for (const t of targets) addTo(groupsByIp, t.id, t.targetGroupArn);
+  for (const t of targets) addTo(groupsByIp, addressKey(t.id), t.targetGroupArn);
   const servicesByKey = new Map<string, Set<string>>();
   const services = new Map<string, CloudMapServiceRef>();
   for (const i of instances) {
@@ -101,7 +102,7 @@ export function buildIndexSnapshot(
 /** Where the index should look in a snapshot (pure): group ARNs and service ids named by any key. */
 export function namedBy(snapshot: IndexSnapshot, q: IndexQuery): { groupArns: Set<string>; serviceIds: Set<string> } {
   const groupArns = new Set<string>();
-  for (const ip of q.ips) for (const arn of snapshot.groupsByIp.get(ip) ?? []) groupArns.add(arn);
+  for (const ip of q.ips) for (const arn of snapshot.groupsByIp.get(addressKey(ip)) ?? []) groupArns.add(arn);
   const serviceIds = new Set<string>();
   for (const k of queryKeys(q)) for (const id of snapshot.servicesByKey.get(k) ?? []) serviceIds.add(id);
   return { groupArns, serviceIds };
@@ -114,6 +115,8 @@ export interface RegistrationIndexOptions {
   /** The VPCs whose groups are in scope, resolved lazily once (a pod IP means nothing in another VPC). */
   readonly vpcIds: () => Promise<readonly string[]>;
   readonly tagSelector: Readonly<Record<string, string>>;
+  /** Groups opted in for this cluster by `quiesce.io/deregister-by` are in scope too (domain/ownership.ts). */
+  readonly clusterName?: string;
   readonly cloudMapNamespaces: readonly string[];
   readonly concurrency: number;
   /** How long a scan is trusted as a hint; 0 = never cached (every lookup scans). */
@@ -180,7 +183,7 @@ export class RegistrationIndex {
     this.scans++;
     const vpcIds = await this.#o.vpcIds();
     const [scan, cm] = await Promise.all([
-      observeTargets(this.#o.elbv2, { vpcIds, tagSelector: this.#o.tagSelector, concurrency: this.#o.concurrency, ipOnly: true }),
+      observeTargets(this.#o.elbv2, { vpcIds, tagSelector: this.#o.tagSelector, ...(this.#o.clusterName ? { clusterName: this.#o.clusterName } : {}), concurrency: this.#o.concurrency, ipOnly: true }),
       observeCloudMap(this.#o.cloudMap, this.#o.cloudMapNamespaces, this.#o.concurrency),
     ]);
     const snapshot = buildIndexSnapshot(builtAt, scan.targetGroups, scan.targets, cm.registrations);

@@ -18,6 +18,11 @@ export interface Ec2Port {
   describeInstances(instanceIds: readonly string[]): Promise<NodeInstance[]>;
   /** Every ENI attached to any of these instances (filter attachment.instance-id), all pages. */
   networkInterfacesOfInstances(instanceIds: readonly string[]): Promise<NetworkInterface[]>;
+  /**
+   * The branch ENIs hanging off these trunk ENIs (security groups for pods: tagged
+   * `vpcresources.k8s.aws/trunk-eni-id`, not attached to any instance), all pages.
+   */
+  branchInterfacesOfTrunks(trunkEniIds: readonly string[]): Promise<NetworkInterface[]>;
   /** Every ENI in a VPC (filter vpc-id), all pages: the sweeper's "is this IP on any ENI at all" truth. */
   networkInterfacesInVpc(vpcId: string): Promise<NetworkInterface[]>;
 }

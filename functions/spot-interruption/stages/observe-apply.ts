@@ -44,7 +44,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   const vpcIds = [...new Set(scope.planNodes.map((n) => n.vpcId).filter((v): v is string => v !== undefined))];
   const warnings: string[] = [];
   for (const a of addresses) {
-    if (a.ips.size === 0 && a.prefixes.length === 0) warnings.push(`no ENI found on ${a.instanceId} (already terminated?): its pod IPs are unknown; the sweeper removes what is left`);
+    if (a.ips.size === 0 && a.prefixes.length === 0 && a.ipv6Prefixes.length === 0) warnings.push(`no ENI found on ${a.instanceId} (already terminated?): its pod IPs are unknown; the sweeper removes what is left`);
   }
   if (config.cloudMapNamespaces.length === 0) warnings.push('CLOUDMAP_NAMESPACES is empty: Cloud Map is not looked at');
 
@@ -71,6 +71,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
     targetGroupsInScope(deps.elbv2, {
       vpcIds,
       tagSelector: config.targetGroupTagSelector,
+      clusterName: config.clusterName,
       ...(fullScan ? {} : { onlyArns: [...new Set(scope.liveRechecks.flatMap((r) => r.message.targetGroupArns))] }),
     }).then((groups) =>
       mapWithConcurrency(groups, config.concurrency, async (group, i) => {

@@ -4,8 +4,8 @@
  * again. It names only the groups and services that pointed at the nodes, and carries the lifecycle actions
  * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. Not in dry run.
  */
-import { nodeHasIp, type NodeAddresses } from '#core/domain/endpoint.ts';
-import { targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
+import type { NodeAddresses } from '#core/domain/endpoint.ts';
+import { nodeOfInstance, targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
 import type { CloudMapRegistration } from '#core/domain/registration.ts';
 import { recheckEnvelope, type CloudMapServiceRef, type RecheckMessage } from '#core/contracts/node-events.ts';
 import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
@@ -17,9 +17,7 @@ import type { ScopedBatch } from './scope.ts';
 function servicesOf(registrations: readonly CloudMapRegistration[], nodes: readonly NodeAddresses[]): CloudMapServiceRef[] {
   const out = new Map<string, CloudMapServiceRef>();
   for (const r of registrations) {
-    const ip = r.attributes['AWS_INSTANCE_IPV4'];
-    const onNode = nodes.some((n) => (ip !== undefined && nodeHasIp(n, ip)) || r.attributes['AWS_EC2_INSTANCE_ID'] === n.instanceId);
-    if (onNode) out.set(r.serviceId, { namespaceId: r.namespaceId, namespaceName: r.namespaceName, serviceId: r.serviceId, serviceName: r.serviceName });
+    if (nodeOfInstance(nodes, r)) out.set(r.serviceId, { namespaceId: r.namespaceId, namespaceName: r.namespaceName, serviceId: r.serviceId, serviceName: r.serviceName });
   }
   return [...out.values()];
 }

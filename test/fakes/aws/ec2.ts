@@ -1,6 +1,7 @@
 /**
- * Fake EC2 (signing name `ec2`, ec2Query): VPCs, subnets, instances and their ENIs with secondary IPs and
- * /28 IPv4 prefixes (prefix delegation). Answers use the SDK's PascalCase shapes (`@aws-sdk/client-ec2` types);
+ * Fake EC2 (signing name `ec2`, ec2Query): VPCs, subnets, instances and their ENIs with secondary IPs,
+ * /28 IPv4 prefixes (prefix delegation), IPv6 addresses and /80 IPv6 prefixes (EKS IPv6 nodes), and trunk /
+ * branch ENIs as the VPC resource controller makes them (security groups for pods). Answers use the SDK's PascalCase shapes (`@aws-sdk/client-ec2` types);
  * the server maps them to EC2's lowerCamel wire names (`networkInterfaceSet/item/privateIpAddressesSet/item`,
  * `ipv4PrefixSet/item/ipv4Prefix`, `reservationSet/item/instancesSet/item`, `tagSet/item`) through the SDK's
  * own output schemas, so the mapping cannot drift from the SDK.
@@ -45,8 +46,18 @@ interface SubnetRec {
   az: string;
   nextIp: number;
   nextPrefix: number;
+  /** The subnet's IPv6 /64 (`2600:1f18:4e1f:4d04::/64`), when it has one. */
+  ipv6Cidr?: string;
+  nextIpv6: number;
   tags: Map<string, string>;
 }
+
+/**
+ * `InterfaceType` values the fake makes (botocore ec2 NetworkInterfaceType): `interface` (default), `trunk`
+ * (one per node with security groups for pods), `branch` (one per such pod, never attached to an instance:
+ * it is joined to the trunk with AssociateTrunkInterface and a VLAN id; aws-facts "Security groups for pods").
+ */
+type InterfaceType = 'interface' | 'trunk' | 'branch';
 
 interface EniRec {
   id: string;
@@ -54,8 +65,16 @@ interface EniRec {
   vpcId: string;
   az: string;
   description: string;
+  interfaceType: InterfaceType;
   privateIps: { ip: string; primary: boolean }[];
   prefixes: string[];
+  /** `Ipv6Addresses[]`; the first is the primary IPv6 when `primaryIpv6` is set. */
+  ipv6: string[];
+  /** `Ipv6Prefixes[]` (ipamd gives an EKS IPv6 node one /80 on its primary ENI). */
+  ipv6Prefixes: string[];
+  primaryIpv6: boolean;
+  /** A branch ENI's trunk association (AssociateTrunkInterface). */
+  trunk?: { trunkId: string; vlanId: number; associationId: string };
   tags: Map<string, string>;
   attachment?: { instanceId: string; deviceIndex: number; attachmentId: string; attachTime: Date; deleteOnTermination: boolean };
 }
@@ -80,7 +99,28 @@ export interface SeedEni {
   privateIps?: string[];
   /** /28 prefixes, e.g. `10.0.96.16/28`. */
   ipv4Prefixes?: string[];
+  /** IPv6 addresses (`Ipv6Addresses`); the first is marked `IsPrimaryIpv6`. */
+  ipv6Addresses?: string[];
+  /** IPv6 prefixes, e.g. the node's `2600:1f18:4e1f:4d04:c3a5::/80`. */
+  ipv6Prefixes?: string[];
+  /** `trunk` for the VPC resource controller's trunk ENI (gets its description and tags). */
+  interfaceType?: 'interface' | 'trunk';
   tags?: Record<string, string>;
+}
+
+/** A pod's branch ENI as the VPC resource controller creates it (see {@link FakeEc2.seedBranchEni}). */
+export interface SeedBranchEni {
+  /** The node's trunk ENI the branch is associated with. */
+  trunkEniId: string;
+  /** The branch's primary private IPv4: the pod's IP (aws-facts). */
+  privateIp: string;
+  ipv6Address?: string;
+  vlanId?: number;
+  /** `kubernetes.io/cluster/<clusterName>=owned`; the controller writes no other cluster tag. */
+  clusterName: string;
+  networkInterfaceId?: string;
+  /** Extra tags, or `null` values to leave one of the controller's tags out (an ENI quiesce cannot attribute). */
+  tags?: Record<string, string | null>;
 }
 
 export interface SeedInstanceOptions {
@@ -216,15 +256,25 @@ export class FakeEc2 implements FakeService {
       let ips = e.privateIps ?? [];
       if (i === 0 && ips[0] !== primaryIp) ips = [primaryIp, ...ips.filter((x) => x !== primaryIp)];
       if (ips.length === 0) ips = [this.#allocIp(subnet)];
+      const trunk = e.interfaceType === 'trunk';
+      // The VPC resource controller's trunk: description `aws-k8s-trunk-eni`, tags eks:eni:owner,
+      // node.k8s.amazonaws.com/instance_id and kubernetes.io/cluster/<name> (aws-facts, trunk.go @ b8d4251).
+      const trunkTags: Record<string, string> = trunk
+        ? { 'eks:eni:owner': 'eks-vpc-resource-controller', 'node.k8s.amazonaws.com/instance_id': id, ...Object.fromEntries([...inst.tags].filter(([k]) => k.startsWith('kubernetes.io/cluster/')).map(([k]) => [k, 'owned'])) }
+        : {};
       const eni: EniRec = {
         id: e.networkInterfaceId ?? this.#id('eni-'),
         subnetId: subnet.id,
         vpcId: subnet.vpcId,
         az: subnet.az,
-        description: i === 0 ? '' : 'aws-K8S-' + id,
+        description: trunk ? 'aws-k8s-trunk-eni' : i === 0 ? '' : 'aws-K8S-' + id,
+        interfaceType: trunk ? 'trunk' : 'interface',
         privateIps: ips.map((ip, j) => ({ ip, primary: j === 0 })),
         prefixes: [...(e.ipv4Prefixes ?? [])],
-        tags: new Map(Object.entries(e.tags ?? {})),
+        ipv6: [...(e.ipv6Addresses ?? [])],
+        ipv6Prefixes: [...(e.ipv6Prefixes ?? [])],
+        primaryIpv6: (e.ipv6Addresses ?? []).length > 0,
+        tags: new Map(Object.entries({ ...trunkTags, ...(e.tags ?? {}) })),
         attachment: { instanceId: id, deviceIndex: i, attachmentId: this.#id('eni-attach-'), attachTime: new Date(this.#clock.now()), deleteOnTermination: true },
       };
       this.#enis.set(eni.id, eni);
@@ -254,6 +304,53 @@ export class FakeEc2 implements FakeService {
     }
   }
 
+  /**
+   * A pod's branch ENI (security groups for pods), as the VPC resource controller makes it: created
+   * unattached in the trunk's subnet, description `aws-k8s-branch-eni`, tagged
+   * `vpcresources.k8s.aws/trunk-eni-id`, `vpcresources.k8s.aws/vlan-id`, `node.k8s.amazonaws.com/instance_id`,
+   * `eks:eni:owner=eks-vpc-resource-controller` and `kubernetes.io/cluster/<cluster>=owned`, then joined to the
+   * trunk (AssociateTrunkInterface). It has no Attachment, so `attachment.instance-id` never returns it
+   * (aws-facts "Security groups for pods"; amazon-vpc-resource-controller-k8s pkg/provider/branch/trunk/trunk.go,
+   * pkg/config/type.go @ b8d4251). Returns the ENI id.
+   */
+  seedBranchEni(opts: SeedBranchEni): string {
+    const trunk = this.#eni(opts.trunkEniId);
+    if (trunk.interfaceType !== 'trunk') throw new Error(`${opts.trunkEniId} is not a trunk ENI`);
+    const instanceId = trunk.attachment?.instanceId ?? '';
+    const vlanId = opts.vlanId ?? 1 + [...this.#enis.values()].filter((e) => e.trunk?.trunkId === trunk.id).length;
+    const tags: Record<string, string | null> = {
+      'vpcresources.k8s.aws/trunk-eni-id': trunk.id,
+      'vpcresources.k8s.aws/vlan-id': String(vlanId),
+      'node.k8s.amazonaws.com/instance_id': instanceId,
+      'eks:eni:owner': 'eks-vpc-resource-controller',
+      [`kubernetes.io/cluster/${opts.clusterName}`]: 'owned',
+      ...opts.tags,
+    };
+    this.#checkIpsFree([opts.privateIp]);
+    const eni: EniRec = {
+      id: opts.networkInterfaceId ?? this.#id('eni-'),
+      subnetId: trunk.subnetId,
+      vpcId: trunk.vpcId,
+      az: trunk.az,
+      description: 'aws-k8s-branch-eni',
+      interfaceType: 'branch',
+      privateIps: [{ ip: opts.privateIp, primary: true }],
+      prefixes: [],
+      ipv6: opts.ipv6Address ? [opts.ipv6Address] : [],
+      ipv6Prefixes: [],
+      primaryIpv6: false,
+      trunk: { trunkId: trunk.id, vlanId, associationId: this.#id('trunk-assoc-') },
+      tags: new Map(Object.entries(tags).filter((kv): kv is [string, string] => kv[1] !== null)),
+    };
+    this.#enis.set(eni.id, eni);
+    return eni.id;
+  }
+
+  /** Deletes an ENI (the controller deletes a branch ENI after its cooldown; aws-facts). */
+  deleteEni(id: string): void {
+    if (!this.#enis.delete(id)) throw new Error(`no ENI ${id}`);
+  }
+
   /** The ENIs of an instance (SDK shape), for assertions. */
   networkInterfacesOf(instanceId: string): NetworkInterface[] {
     return [...this.#enis.values()].filter((e) => e.attachment?.instanceId === instanceId).map((e) => this.#eniOut(e));
@@ -279,6 +376,10 @@ export class FakeEc2 implements FakeService {
         return this.#attachNetworkInterface(input);
       case 'AssignPrivateIpAddresses':
         return this.#assignPrivateIpAddresses(input);
+      case 'AssignIpv6Addresses':
+        return this.#assignIpv6Addresses(input);
+      case 'AssociateTrunkInterface':
+        return this.#associateTrunkInterface(input);
       case 'CreateTags':
         return this.#createTags(input);
       case 'CreateVpc':
@@ -324,6 +425,9 @@ export class FakeEc2 implements FakeService {
         PrivateIpAddress: e.privateIps.find((p) => p.primary)?.ip,
         PrivateIpAddresses: e.privateIps.map((p) => ({ Primary: p.primary, PrivateIpAddress: p.ip })),
         Ipv4Prefixes: e.prefixes.map((p) => ({ Ipv4Prefix: p })),
+        // InstanceNetworkInterface carries the same IPv6 fields (botocore ec2 service-2.json).
+        Ipv6Addresses: e.ipv6.map((a, j) => ({ Ipv6Address: a, IsPrimaryIpv6: e.primaryIpv6 && j === 0 })),
+        Ipv6Prefixes: e.ipv6Prefixes.map((p) => ({ Ipv6Prefix: p })),
         Attachment: {
           AttachmentId: e.attachment!.attachmentId,
           DeviceIndex: e.attachment!.deviceIndex,
@@ -331,7 +435,7 @@ export class FakeEc2 implements FakeService {
           AttachTime: e.attachment!.attachTime,
           DeleteOnTermination: e.attachment!.deleteOnTermination,
         },
-        InterfaceType: 'interface',
+        InterfaceType: e.interfaceType,
       })),
     };
   }
@@ -439,13 +543,19 @@ export class FakeEc2 implements FakeService {
       VpcId: e.vpcId,
       AvailabilityZone: e.az,
       Description: e.description,
-      InterfaceType: 'interface',
+      InterfaceType: e.interfaceType,
       MacAddress: '02:00:00:' + e.id.slice(-6).replace(/(..)(?!$)/g, '$1:'),
       OwnerId: ACCOUNT,
       PrivateIpAddress: primary,
       PrivateDnsName: primary ? dns(primary) : undefined,
       PrivateIpAddresses: e.privateIps.map((p) => ({ Primary: p.primary, PrivateIpAddress: p.ip, PrivateDnsName: dns(p.ip) })),
       Ipv4Prefixes: e.prefixes.map((p) => ({ Ipv4Prefix: p })),
+      // `Ipv6Addresses[] = {Ipv6Address, IsPrimaryIpv6}`, `Ipv6Prefixes[] = {Ipv6Prefix}`, top-level `Ipv6Address`
+      // (the primary one) and `Ipv6Native` (aws-facts "EC2 ENIs: IPv6 and prefix fields").
+      Ipv6Addresses: e.ipv6.map((a, j) => ({ Ipv6Address: a, IsPrimaryIpv6: e.primaryIpv6 && j === 0 })),
+      Ipv6Prefixes: e.ipv6Prefixes.map((p) => ({ Ipv6Prefix: p })),
+      Ipv6Address: e.primaryIpv6 ? e.ipv6[0] : undefined,
+      Ipv6Native: false,
       Attachment: e.attachment && {
         AttachmentId: e.attachment.attachmentId,
         AttachTime: e.attachment.attachTime,
@@ -491,6 +601,12 @@ export class FakeEc2 implements FakeService {
         return e.privateIps.filter((p) => p.primary).map((p) => p.ip);
       case 'addresses.primary':
         return [...new Set(e.privateIps.map((p) => String(p.primary)))];
+      // "ipv6-addresses.ipv6-address - An IPv6 address associated with the network interface": listed
+      // addresses only; like the IPv4 filters, none matches an address inside a prefix (aws-facts).
+      case 'ipv6-addresses.ipv6-address':
+        return e.ipv6;
+      case 'interface-type':
+        return [e.interfaceType];
       case 'owner-id':
         return [ACCOUNT];
       default:
@@ -537,14 +653,23 @@ export class FakeEc2 implements FakeService {
     const prefixes = arr<{ Ipv4Prefix?: string }>(input.Ipv4Prefixes).map((p) => p.Ipv4Prefix ?? '').filter(Boolean);
     for (let n = num(input.Ipv4PrefixCount) ?? 0; n > 0; n--) prefixes.push(this.#allocPrefix(subnet));
     this.#checkIpsFree(ips.map((x) => x.ip));
+    // CreateNetworkInterface `InterfaceType`: efa | efa-only | branch | trunk (botocore NetworkInterfaceCreationType).
+    const type = str(input.InterfaceType);
+    if (type !== undefined && type !== 'trunk' && type !== 'branch') throw invalidParam(`Value (${type}) for parameter interfaceType is invalid (fake: trunk or branch only)`);
+    const ipv6 = arr<{ Ipv6Address?: string }>(input.Ipv6Addresses).map((a) => a.Ipv6Address ?? '').filter(Boolean);
+    const ipv6Prefixes = arr<{ Ipv6Prefix?: string }>(input.Ipv6Prefixes).map((p) => p.Ipv6Prefix ?? '').filter(Boolean);
     const eni: EniRec = {
       id: this.#id('eni-'),
       subnetId: subnet.id,
       vpcId: subnet.vpcId,
       az: subnet.az,
       description: str(input.Description) ?? '',
+      interfaceType: type ?? 'interface',
       privateIps: ips,
       prefixes,
+      ipv6,
+      ipv6Prefixes,
+      primaryIpv6: input.EnablePrimaryIpv6 === true && ipv6.length > 0,
       tags: tagsFromSpecs(input.TagSpecifications, 'network-interface'),
     };
     this.#enis.set(eni.id, eni);
@@ -556,7 +681,7 @@ export class FakeEc2 implements FakeService {
     const instanceId = str(input.InstanceId) ?? '';
     const inst = this.#instances.get(instanceId);
     if (!inst || inst.state === 'terminated') throw new FakeAwsError('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
-    if (eni.attachment) throw new FakeAwsError('InvalidParameterValue', `Interface: [${eni.id}] in use.`);
+    if (eni.attachment || eni.trunk) throw new FakeAwsError('InvalidParameterValue', `Interface: [${eni.id}] in use.`);
     const deviceIndex = num(input.DeviceIndex) ?? 1;
     const taken = [...this.#enis.values()].some((e) => e.attachment?.instanceId === instanceId && e.attachment.deviceIndex === deviceIndex);
     if (taken) throw new FakeAwsError('InvalidParameterValue', `Instance '${instanceId}' already has an interface attached at device index '${deviceIndex}'.`);
@@ -578,6 +703,39 @@ export class FakeEc2 implements FakeService {
       NetworkInterfaceId: eni.id,
       AssignedPrivateIpAddresses: ips.map((PrivateIpAddress) => ({ PrivateIpAddress })),
       AssignedIpv4Prefixes: prefixes.map((Ipv4Prefix) => ({ Ipv4Prefix })),
+    };
+  }
+
+  /**
+   * AssignIpv6Addresses: `Ipv6Addresses` / `Ipv6AddressCount` and `Ipv6Prefixes` / `Ipv6PrefixCount` (ipamd
+   * asks for one prefix: `Ipv6PrefixCount: 1`, aws-facts). Allocated prefixes are /80s of the subnet's /64.
+   */
+  #assignIpv6Addresses(input: Record<string, unknown>): unknown {
+    const eni = this.#eni(str(input.NetworkInterfaceId));
+    const subnet = this.#subnets.get(eni.subnetId)!;
+    const ips = arr<string>(input.Ipv6Addresses);
+    const prefixes = arr<string>(input.Ipv6Prefixes);
+    const count = (num(input.Ipv6AddressCount) ?? 0) + (num(input.Ipv6PrefixCount) ?? 0);
+    if (count > 0 && !subnet.ipv6Cidr) throw invalidParam(`Subnet ${subnet.id} has no IPv6 CIDR block`);
+    for (let n = num(input.Ipv6AddressCount) ?? 0; n > 0; n--) ips.push(this.#allocIpv6(subnet, 128));
+    for (let n = num(input.Ipv6PrefixCount) ?? 0; n > 0; n--) prefixes.push(this.#allocIpv6(subnet, 80));
+    eni.ipv6.push(...ips);
+    eni.ipv6Prefixes.push(...prefixes);
+    return { NetworkInterfaceId: eni.id, AssignedIpv6Addresses: ips, AssignedIpv6Prefixes: prefixes };
+  }
+
+  /**
+   * AssociateTrunkInterface (BranchInterfaceId, TrunkInterfaceId, VlanId): joins a branch ENI to a trunk. The
+   * branch stays unattached to any instance (aws-facts "Security groups for pods").
+   */
+  #associateTrunkInterface(input: Record<string, unknown>): unknown {
+    const branch = this.#eni(str(input.BranchInterfaceId));
+    const trunk = this.#eni(str(input.TrunkInterfaceId));
+    if (trunk.interfaceType !== 'trunk') throw invalidParam(`Interface ${trunk.id} is not a trunk interface`);
+    if (branch.interfaceType !== 'branch' || branch.attachment || branch.trunk) throw invalidParam(`Interface ${branch.id} cannot be associated`);
+    branch.trunk = { trunkId: trunk.id, vlanId: num(input.VlanId) ?? 1, associationId: this.#id('trunk-assoc-') };
+    return {
+      InterfaceAssociation: { AssociationId: branch.trunk.associationId, BranchInterfaceId: branch.id, TrunkInterfaceId: trunk.id, InterfaceProtocol: 'VLAN', VlanId: branch.trunk.vlanId },
     };
   }
 
@@ -611,7 +769,16 @@ export class FakeEc2 implements FakeService {
   }
 
   #subnetOut(s: SubnetRec): Subnet {
-    return { SubnetId: s.id, VpcId: s.vpcId, CidrBlock: s.cidr, AvailabilityZone: s.az, State: 'available', OwnerId: ACCOUNT, Tags: tagList(s.tags) };
+    return {
+      SubnetId: s.id,
+      VpcId: s.vpcId,
+      CidrBlock: s.cidr,
+      AvailabilityZone: s.az,
+      State: 'available',
+      OwnerId: ACCOUNT,
+      Tags: tagList(s.tags),
+      ...(s.ipv6Cidr ? { Ipv6CidrBlockAssociationSet: [{ AssociationId: `subnet-cidr-assoc-${s.id.slice(7)}`, Ipv6CidrBlock: s.ipv6Cidr, Ipv6CidrBlockState: { State: 'associated' } }] } : {}),
+    };
   }
 
   #createVpc(input: Record<string, unknown>): unknown {
@@ -633,8 +800,15 @@ export class FakeEc2 implements FakeService {
       az: str(input.AvailabilityZone) ?? `${REGION}a`,
       nextIp: 10,
       nextPrefix: 0,
+      nextIpv6: 1,
       tags: tagsFromSpecs(input.TagSpecifications, 'subnet'),
     };
+    const v6 = str(input.Ipv6CidrBlock);
+    if (v6 !== undefined) {
+      // A subnet's IPv6 block is a /64 (VPC UG); the fake takes it written `a:b:c:d::/64`.
+      if (!/^([0-9a-f]{1,4}:){4}:\/64$/i.test(v6)) throw invalidParam(`The IPv6 CIDR '${v6}' is invalid (fake: a:b:c:d::/64)`);
+      s.ipv6Cidr = v6.toLowerCase();
+    }
     this.#subnets.set(s.id, s);
     return { Subnet: this.#subnetOut(s) };
   }
@@ -671,6 +845,7 @@ export class FakeEc2 implements FakeService {
       az: zone,
       nextIp: 10,
       nextPrefix: 0,
+      nextIpv6: 1,
       tags: new Map(),
     };
     this.#subnets.set(s.id, s);
@@ -686,6 +861,13 @@ export class FakeEc2 implements FakeService {
     const bits = Number(s.cidr.split('/')[1] ?? 16);
     const size = 2 ** (32 - bits);
     return `${intToIp(cidrBase(s.cidr) + size / 2 + 16 * s.nextPrefix++)}/28`;
+  }
+
+  /** An IPv6 address (`length` 128) or /80 prefix of the subnet's /64: `<64 bits>::n` / `<64 bits>:n::/80`. */
+  #allocIpv6(s: SubnetRec, length: 128 | 80): string {
+    const base = (s.ipv6Cidr ?? '').replace(/::\/64$/, '');
+    const n = (s.nextIpv6++).toString(16);
+    return length === 80 ? `${base}:${n}::/80` : `${base}::${n}`;
   }
 
   #hex(len: number): string {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AssignIpv6AddressesCommand,
   AssignPrivateIpAddressesCommand,
+  AssociateTrunkInterfaceCommand,
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
   CreateSubnetCommand,
@@ -113,5 +115,46 @@ describe('FakeEc2 through the real SDK client', () => {
     expect(got.Ipv4Prefixes).toHaveLength(2);
     expect(got.TagSet).toContainEqual({ Key: 'cluster.k8s.amazonaws.com/name', Value: 'prod' });
     expect(got.AvailabilityZone).toBe('us-east-1b');
+  });
+
+  it('IPv6: addresses and /80 prefixes on the wire, trunk and branch ENIs as the VPC resource controller makes them', async () => {
+    const client = ec2();
+    const node = fakeAws.ec2.seedInstance({
+      vpcId: 'vpc-1',
+      tags: { 'kubernetes.io/cluster/prod': 'owned' },
+      enis: [
+        { privateIps: ['10.0.4.10'], ipv6Addresses: ['2600:1f18:4e1f:4d04::10'], ipv6Prefixes: ['2600:1f18:4e1f:4d04:c3a5::/80'] },
+        { privateIps: ['10.0.4.20'], interfaceType: 'trunk' },
+      ],
+    });
+    const branch = fakeAws.ec2.seedBranchEni({ trunkEniId: fakeAws.ec2.networkInterfacesOf(node)[1]!.NetworkInterfaceId!, privateIp: '10.0.4.30', clusterName: 'prod' });
+    const attached = (await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [node] }] }))).NetworkInterfaces ?? [];
+    // A branch ENI is attached to no instance: attachment.instance-id never returns it.
+    expect(attached.map((e) => e.InterfaceType).sort()).toEqual(['interface', 'trunk']);
+    const primary = attached.find((e) => e.InterfaceType === 'interface')!;
+    expect(primary).toMatchObject({ Ipv6Address: '2600:1f18:4e1f:4d04::10', Ipv6Addresses: [{ Ipv6Address: '2600:1f18:4e1f:4d04::10', IsPrimaryIpv6: true }], Ipv6Prefixes: [{ Ipv6Prefix: '2600:1f18:4e1f:4d04:c3a5::/80' }] });
+    const trunk = attached.find((e) => e.InterfaceType === 'trunk')!;
+    expect(trunk).toMatchObject({ Description: 'aws-k8s-trunk-eni' });
+    expect(trunk.TagSet).toContainEqual({ Key: 'kubernetes.io/cluster/prod', Value: 'owned' });
+    const byTrunk = (await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'tag:vpcresources.k8s.aws/trunk-eni-id', Values: [trunk.NetworkInterfaceId!] }] }))).NetworkInterfaces ?? [];
+    expect(byTrunk.map((e) => e.NetworkInterfaceId)).toEqual([branch]);
+    expect(byTrunk[0]).toMatchObject({ InterfaceType: 'branch', Description: 'aws-k8s-branch-eni', PrivateIpAddress: '10.0.4.30', Status: 'available' });
+    expect(byTrunk[0]!.Attachment).toBeUndefined();
+    expect(Object.fromEntries((byTrunk[0]!.TagSet ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ 'node.k8s.amazonaws.com/instance_id': node, 'kubernetes.io/cluster/prod': 'owned', 'eks:eni:owner': 'eks-vpc-resource-controller', 'vpcresources.k8s.aws/vlan-id': '1' });
+    const inst = (await client.send(new DescribeInstancesCommand({ InstanceIds: [node] }))).Reservations![0]!.Instances![0]!;
+    expect(inst.NetworkInterfaces?.[0]?.Ipv6Prefixes).toEqual([{ Ipv6Prefix: '2600:1f18:4e1f:4d04:c3a5::/80' }]);
+    expect((await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'ipv6-addresses.ipv6-address', Values: ['2600:1f18:4e1f:4d04::10'] }] }))).NetworkInterfaces).toHaveLength(1);
+
+    // Through the API: a subnet with a /64, an /80 prefix assigned as ipamd asks for it, a branch joined to the trunk.
+    const vpc = (await client.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16' }))).Vpc!.VpcId!;
+    const subnet = (await client.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.30.0.0/16', Ipv6CidrBlock: '2600:1f18:aa:1::/64' }))).Subnet!.SubnetId!;
+    const eni = (await client.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet }))).NetworkInterface!.NetworkInterfaceId!;
+    const v6 = await client.send(new AssignIpv6AddressesCommand({ NetworkInterfaceId: eni, Ipv6PrefixCount: 1 }));
+    expect(v6.AssignedIpv6Prefixes).toEqual(['2600:1f18:aa:1:1::/80']);
+    const t2 = (await client.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, InterfaceType: 'trunk' }))).NetworkInterface!.NetworkInterfaceId!;
+    const b2 = (await client.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, InterfaceType: 'branch' }))).NetworkInterface!.NetworkInterfaceId!;
+    const assoc = await client.send(new AssociateTrunkInterfaceCommand({ BranchInterfaceId: b2, TrunkInterfaceId: t2, VlanId: 7 }));
+    expect(assoc.InterfaceAssociation).toMatchObject({ BranchInterfaceId: b2, TrunkInterfaceId: t2, VlanId: 7, InterfaceProtocol: 'VLAN' });
+    await expect(client.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: b2, InstanceId: node, DeviceIndex: 3 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
   });
 });

@@ -166,4 +166,21 @@ describe('FakeElbv2 through the real SDK client', () => {
     const tgs = await client.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: lb }));
     expect(tgs.TargetGroups?.map((t) => t.TargetGroupName).sort()).toEqual(['a', 'b']);
   });
+
+  it('ipv6 target groups take IPv6 ids only; an ipv4 group refuses them with ValidationError (aws-facts "ELBv2 and IPv6")', async () => {
+    const v4 = fakeAws.elbv2.seedTargetGroup({ name: 'v4', targets: [{ id: '10.0.1.5' }] });
+    const v6 = fakeAws.elbv2.seedTargetGroup({ name: 'v6', ipAddressType: 'ipv6', targets: [{ id: '2600:1F18::5' }] });
+    await expect(elb().send(new RegisterTargetsCommand({ TargetGroupArn: v4, Targets: [{ Id: '2600:1f18::6' }] }))).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: "The IP address '2600:1f18::6' is not a valid IPv4 address",
+    });
+    await expect(elb().send(new RegisterTargetsCommand({ TargetGroupArn: v6, Targets: [{ Id: '10.0.1.6' }] }))).rejects.toMatchObject({ name: 'ValidationError' });
+    const groups = await elb().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [v6] }));
+    expect(groups.TargetGroups?.[0]?.IpAddressType).toBe('ipv6');
+    // The Id comes back as registered; another spelling of the same address is the same target.
+    expect(await health(v6)).toEqual([{ id: '2600:1F18::5', port: 80, state: 'healthy', reason: undefined }]);
+    await elb().send(new DeregisterTargetsCommand({ TargetGroupArn: v6, Targets: [{ Id: '2600:1f18:0:0::5', Port: 80 }] }));
+    expect((await health(v6))[0]?.state).toBe('draining');
+    await expect(elb().send(new CreateTargetGroupCommand({ Name: 'ds', Protocol: 'HTTP', Port: 80, VpcId: 'vpc-1', TargetType: 'ip', IpAddressType: 'dualstack' as never }))).rejects.toMatchObject({ name: 'ValidationError' });
+  });
 });

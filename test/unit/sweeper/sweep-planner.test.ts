@@ -50,7 +50,8 @@ describe('planSweep', () => {
   });
 
   it('uses delegated prefixes as addresses of the VPC', () => {
-    const enis = new EniIndex([VPC], [eni('eni-1', ['10.0.0.1'], ['10.0.1.16/28'])]);
+    // The CNI's cluster tag makes the ENI prod's: a free address is stale only on an ENI that is provably ours.
+    const enis = new EniIndex([VPC], [eni('eni-1', ['10.0.0.1'], ['10.0.1.16/28'], { 'cluster.k8s.amazonaws.com/name': 'prod' })]);
     const out = planSweep(input({ targetGroups: [g], targets: [target(g, '10.0.1.20', 'unhealthy'), target(g, '10.0.1.40', 'unhealthy')], enis }));
     expect(out.plan.actions.map((a) => (a.kind === 'deregister-target' ? a.target.id : ''))).toEqual(['10.0.1.20', '10.0.1.40']);
     expect(out.plan.actions[0]?.why).toMatch(/no live pod of prod/);

@@ -1,5 +1,7 @@
 /**
- * EC2 port over the SDK: nodes and the IPs/prefixes on their ENIs.
+ * EC2 port over the SDK: nodes and the addresses on their ENIs (IPv4 and IPv6 addresses and prefixes),
+ * including the branch ENIs of pods with security groups (found by their trunk's tag, as the VPC resource
+ * controller finds them).
  */
 import {
   DescribeInstancesCommand,
@@ -11,7 +13,7 @@ import {
   type NetworkInterface as SdkNetworkInterface,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import type { NodeInstance } from '../../domain/endpoint.ts';
+import { TRUNK_ENI_TAG, type NodeInstance } from '../../domain/endpoint.ts';
 import type { Ec2Port, NetworkInterface } from '../../ports/index.ts';
 import { awsErrorName } from '../../errors.ts';
 import { chunk, mapWithConcurrency } from '../../concurrency.ts';
@@ -50,12 +52,21 @@ function toEni(n: SdkNetworkInterface): NetworkInterface | undefined {
   const privateIps = new Set<string>();
   if (n.PrivateIpAddress) privateIps.add(n.PrivateIpAddress);
   for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress);
+  // NetworkInterface: `Ipv6Addresses[].Ipv6Address`, `Ipv6Prefixes[].Ipv6Prefix`, and the top-level primary
+  // `Ipv6Address` (botocore ec2 service-2.json, aws-facts "EC2 ENIs: IPv6 and prefix fields").
+  const ipv6 = new Set<string>();
+  if (n.Ipv6Address) ipv6.add(n.Ipv6Address);
+  for (const a of n.Ipv6Addresses ?? []) if (a.Ipv6Address) ipv6.add(a.Ipv6Address);
+  const ipv6Prefixes = (n.Ipv6Prefixes ?? []).flatMap((p) => (p.Ipv6Prefix ? [p.Ipv6Prefix] : []));
   return {
     networkInterfaceId: n.NetworkInterfaceId,
     instanceId: n.Attachment?.InstanceId,
     vpcId: n.VpcId,
     privateIps: [...privateIps],
     ipv4Prefixes: (n.Ipv4Prefixes ?? []).flatMap((p) => (p.Ipv4Prefix ? [p.Ipv4Prefix] : [])),
+    ...(ipv6.size > 0 ? { ipv6Addresses: [...ipv6] } : {}),
+    ...(ipv6Prefixes.length > 0 ? { ipv6Prefixes } : {}),
+    ...(n.InterfaceType && n.InterfaceType !== 'interface' ? { interfaceType: n.InterfaceType } : {}),
     tags: tagMap(n.TagSet),
   };
 }
@@ -88,6 +99,17 @@ export class AwsEc2 implements Ec2Port {
     const batches = await mapWithConcurrency(chunk(unique, FILTER_VALUES_MAX), 4, (ids) =>
       this.#enis([{ Name: 'attachment.instance-id', Values: ids }]),
     );
+    return batches.flat();
+  }
+
+  /**
+   * The branch ENIs of these trunk ENIs (security groups for pods): filter `tag:vpcresources.k8s.aws/trunk-eni-id`,
+   * as the VPC resource controller finds them; they are not attached to the instance, so `attachment.instance-id`
+   * misses them, and DescribeTrunkInterfaceAssociations "is not supported with assumed role" (aws-facts).
+   */
+  async branchInterfacesOfTrunks(trunkEniIds: readonly string[]): Promise<NetworkInterface[]> {
+    const unique = [...new Set(trunkEniIds)];
+    const batches = await mapWithConcurrency(chunk(unique, FILTER_VALUES_MAX), 4, (ids) => this.#enis([{ Name: `tag:${TRUNK_ENI_TAG}`, Values: ids }]));
     return batches.flat();
   }
 

@@ -70,6 +70,7 @@ export class AwsElbv2 implements Elbv2Port {
           arn: tg.TargetGroupArn,
           name: tg.TargetGroupName ?? tg.TargetGroupArn,
           targetType: (TARGET_TYPES.has(type) ? type : 'instance') as TargetGroup['targetType'],
+          ...(tg.IpAddressType === 'ipv6' ? { ipAddressType: 'ipv6' as const } : {}),
           vpcId: tg.VpcId,
           port: tg.Port,
           loadBalancerArns: tg.LoadBalancerArns ?? [],

@@ -6,7 +6,7 @@
 import type { NodeAddresses } from '../endpoint.ts';
 import { nodeHasIp } from '../endpoint.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
-import { GONE_OR_GOING } from '../registration.ts';
+import { addressLabel, GONE_OR_GOING, instanceAddresses } from '../registration.ts';
 import { notOwnedReason } from '../ownership.ts';
 import type { HeldBackAction, Plan, PlanAction, TargetGroupCensus } from '../plan.ts';
 
@@ -69,6 +69,21 @@ function nodeFor(nodes: readonly NodeAddresses[], targetType: TargetGroup['targe
   return undefined;
 }
 
+/**
+ * Which node a Cloud Map instance points at: one of its addresses (IPv4 or IPv6, any spelling) is on the
+ * node, or its AWS_EC2_INSTANCE_ID is the node. Returns how, for the plan's reason.
+ */
+export function nodeOfInstance(nodes: readonly NodeAddresses[], instance: CloudMapRegistration): { node: NodeAddresses; by: string } | undefined {
+  const addresses = instanceAddresses(instance);
+  const ec2Id = instance.attributes['AWS_EC2_INSTANCE_ID'];
+  for (const node of nodes) {
+    const a = addresses.find((x) => nodeHasIp(node, x.address));
+    if (a) return { node, by: addressLabel(a) };
+    if (ec2Id !== undefined && node.instanceId === ec2Id) return { node, by: `instance ${ec2Id}` };
+  }
+  return undefined;
+}
+
 /** Plans the deregistration of every registration that points at the given nodes (before guards). */
 export function planNodeDeregistration(input: NodeDeregistrationInput): Plan {
   const types = new Map(input.targetGroups.map((g) => [g.arn, g.targetType]));
@@ -89,14 +104,13 @@ export function planNodeDeregistration(input: NodeDeregistrationInput): Plan {
     actions.push({ kind: 'deregister-target', target, why: `${where}: ${input.reasons.get(node.instanceId) ?? 'node going away'}` });
   }
   for (const instance of input.cloudMap) {
-    const ip = instance.attributes['AWS_INSTANCE_IPV4'];
-    const ec2Id = instance.attributes['AWS_EC2_INSTANCE_ID'];
-    const node = input.nodes.find((n) => (ip !== undefined && nodeHasIp(n, ip)) || (ec2Id !== undefined && n.instanceId === ec2Id));
-    if (!node) continue;
+    const on = nodeOfInstance(input.nodes, instance);
+    if (!on) continue;
+    const { node } = on;
     const action: PlanAction = {
       kind: 'deregister-instance',
       instance,
-      why: `${ip ? `IPv4 ${ip}` : `instance ${ec2Id}`} is on ${node.instanceId}: ${input.reasons.get(node.instanceId) ?? 'node going away'}`,
+      why: `${on.by} is on ${node.instanceId}: ${input.reasons.get(node.instanceId) ?? 'node going away'}`,
     };
     const notOwned = notOwnedReason(instance, input.ownerAttributes);
     if (notOwned) {
@@ -147,10 +161,6 @@ export function nodeOfAction(
     const type = targetGroups.find((g) => g.arn === action.target.targetGroupArn)?.targetType;
     return type ? nodeFor(nodes, type, action.target.id)?.instanceId : undefined;
   }
-  if (action.kind === 'deregister-instance') {
-    const ip = action.instance.attributes['AWS_INSTANCE_IPV4'];
-    const ec2Id = action.instance.attributes['AWS_EC2_INSTANCE_ID'];
-    return nodes.find((n) => (ip !== undefined && nodeHasIp(n, ip)) || n.instanceId === ec2Id)?.instanceId;
-  }
+  if (action.kind === 'deregister-instance') return nodeOfInstance(nodes, action.instance)?.node.instanceId;
   return undefined;
 }

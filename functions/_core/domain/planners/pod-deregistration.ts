@@ -11,7 +11,8 @@
  * another pod, never deregistered.
  */
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
-import { GONE_OR_GOING } from '../registration.ts';
+import { GONE_OR_GOING, instanceAddresses } from '../registration.ts';
+import { addressKey } from '../ip.ts';
 import { notOwnedReason } from '../ownership.ts';
 import type { HeldBackAction, Plan, PlanAction } from '../plan.ts';
 import { census } from './node-deregistration.ts';
@@ -26,7 +27,7 @@ export interface TerminatingPod {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
-  /** Every pod IP (dual stack: IPv4 and IPv6); IP targets and AWS_INSTANCE_IPV4 point at these. */
+  /** Every pod IP (dual stack: IPv4 and IPv6); ip targets and AWS_INSTANCE_IPV4/IPV6 point at these (compared canonicalised). */
   readonly ips: readonly string[];
   /**
    * spec.hostNetwork. Then the pod IP is its node's, shared with every other host-network pod on the node:
@@ -62,15 +63,20 @@ export type PodInstanceMatch =
   | { readonly match: 'conflict'; readonly reason: string };
 
 /**
- * Whether a Cloud Map instance is this pod's. `pod` when its IPv4 is a pod IP and/or its pod attributes name
- * this pod with nothing contradicting; `conflict` when one says yes and the other names someone else (a
- * reused IP, or a StatefulSet pod recreated with a new IP).
+ * Whether a Cloud Map instance is this pod's. `pod` when its addresses (AWS_INSTANCE_IPV4 and/or IPV6, any
+ * spelling) are pod IPs and/or its pod attributes name this pod, with nothing contradicting; `conflict`
+ * when one says yes and something else names someone else (a reused IP, a StatefulSet pod recreated with a
+ * new IP, or a dual-stack record one of whose addresses is not this pod's).
  */
 export function matchPodInstance(pod: TerminatingPod, instance: CloudMapRegistration): PodInstanceMatch {
-  const ip = instance.attributes['AWS_INSTANCE_IPV4'] ?? instance.attributes['AWS_INSTANCE_IPV6'];
+  const podIps = new Set(pod.ips.map(addressKey));
+  const addresses = instanceAddresses(instance).map((a) => a.address);
+  const matching = addresses.filter((a) => podIps.has(addressKey(a)));
+  const foreign = addresses.filter((a) => !podIps.has(addressKey(a)));
+  const ip = matching[0] ?? foreign[0];
   const podName = instance.attributes[POD_ATTRIBUTE];
   const podNs = instance.attributes[NAMESPACE_ATTRIBUTE];
-  const ipMatches = ip !== undefined && pod.ips.includes(ip);
+  const ipMatches = matching.length > 0;
   const named = podName !== undefined && podNs !== undefined;
   const nameMatches = named && podName === pod.name && podNs === pod.namespace;
   if (!ipMatches && !nameMatches) return { match: 'none' };
@@ -83,6 +89,9 @@ export function matchPodInstance(pod: TerminatingPod, instance: CloudMapRegistra
   if (nameMatches && ip !== undefined && !ipMatches) {
     return { match: 'conflict', reason: `the record names this pod but IP ${ip} is not one of its IPs (${pod.ips.join(', ') || 'none'}): a newer incarnation` };
   }
+  if (ipMatches && foreign.length > 0) {
+    return { match: 'conflict', reason: `IP ${matching[0]} matches but the record's other address ${foreign[0]} is not one of the pod's IPs (${pod.ips.join(', ')}): another pod's record` };
+  }
   return { match: 'pod', by: ipMatches && nameMatches ? `IP ${ip} and ${POD_ATTRIBUTE}` : ipMatches ? `IP ${ip}` : `${POD_ATTRIBUTE}=${podNs}/${podName}` };
 }
 
@@ -91,13 +100,13 @@ export function planPodDeregistration(input: PodDeregistrationInput): Plan {
   const { pod } = input;
   const subject = `pod ${pod.namespace}/${pod.name}`;
   const ipGroups = new Set(input.targetGroups.filter((g) => g.targetType === 'ip').map((g) => g.arn));
-  const ips = new Set(pod.ips);
+  const ips = new Set(pod.ips.map(addressKey));
   const actions: PlanAction[] = [];
   const heldBack: HeldBackAction[] = [];
   const warnings: string[] = [];
   let alreadyGoing = 0;
   for (const target of input.targets) {
-    if (!ipGroups.has(target.targetGroupArn) || !ips.has(target.id)) continue;
+    if (!ipGroups.has(target.targetGroupArn) || !ips.has(addressKey(target.id))) continue;
     if (GONE_OR_GOING.has(target.state)) {
       alreadyGoing++;
       continue;

@@ -9,14 +9,16 @@
  * exactly that bug). So: ownership first (MCS-controller style scoping), then two independent truths (the
  * pod list and the VPC's ENIs), and the weaker truth alone never removes a healthy registration.
  */
-import { missingOwnerAttributes } from '../ownership.ts';
+import { missingOwnerAttributes, optedInFor } from '../ownership.ts';
 import type { NetworkInterface } from '../endpoint.ts';
 import type { NodeInstance } from '../endpoint.ts';
+import { eniAddresses, nodeInstanceOf } from '../endpoint.ts';
 import type { Ipv4Cidr } from '../ipv4.ts';
 import { ipv4ToInt, parseCidr } from '../ipv4.ts';
+import { addressKey, ipFamily, ipv6NetworkKey, parseIpCidr, parseIpv6 } from '../ip.ts';
 import type { HeldBackAction, Plan, PlanAction } from '../plan.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
-import { GONE_OR_GOING } from '../registration.ts';
+import { GONE_OR_GOING, instanceAddresses } from '../registration.ts';
 import { census } from './node-deregistration.ts';
 
 /** The tag the AWS Load Balancer Controller puts on every target group it creates for a cluster. */
@@ -28,7 +30,7 @@ export const POD_NAME_ATTRIBUTE = 'k8s.io/pod';
 export const POD_NAMESPACE_ATTRIBUTE = 'k8s.io/namespace';
 
 /** Why a target group is this cluster's; undefined = not ours (never written). */
-export type TargetGroupOwnership = 'lbc-tag' | 'tag-selector' | 'target-group-binding';
+export type TargetGroupOwnership = 'lbc-tag' | 'tag-selector' | 'opt-in-tag' | 'target-group-binding';
 
 /** What makes a target group ours. */
 export interface OwnershipRules {
@@ -41,13 +43,17 @@ export interface OwnershipRules {
 
 /**
  * Whether a target group belongs to this cluster: the LBC tag `elbv2.k8s.aws/cluster=<name>`, the configured
- * tag selector, or a TargetGroupBinding of this cluster naming it. Tags must have been read (`group.tags`).
+ * tag selector, the opt-in tag `quiesce.io/deregister-by` naming this cluster (domain/ownership.ts: the
+ * spot and pod triggers and the IAM policy read the same tag), or a TargetGroupBinding of this cluster naming
+ * it. Tags must have been read (`group.tags`). Owning a shared group never makes its other cluster's
+ * targets ours: every address is still judged by whose it is.
  */
 export function targetGroupOwnership(group: TargetGroup, rules: OwnershipRules): TargetGroupOwnership | undefined {
   const tags = group.tags ?? {};
   if (tags[LBC_CLUSTER_TAG] === rules.clusterName) return 'lbc-tag';
   const selector = Object.entries(rules.tagSelector);
   if (selector.length > 0 && selector.every(([k, v]) => tags[k] === v)) return 'tag-selector';
+  if (optedInFor(tags, rules.clusterName)) return 'opt-in-tag';
   if (rules.bindingArns?.has(group.arn)) return 'target-group-binding';
   return undefined;
 }
@@ -74,12 +80,16 @@ export function isAlive(pod: ClusterPod): boolean {
   return pod.phase !== 'Succeeded' && pod.phase !== 'Failed';
 }
 
-/** Live pods by IP (host-network pods share their node's IP, so an IP may have several). */
+/**
+ * Live pods by IP in canonical form (host-network pods share their node's IP, so an IP may have several;
+ * a dual-stack pod is under both its addresses). Look up with `addressKey(ip)`.
+ */
 export function indexPods(pods: readonly ClusterPod[]): Map<string, ClusterPod[]> {
   const out = new Map<string, ClusterPod[]>();
   for (const p of pods) {
     if (!isAlive(p)) continue;
-    for (const ip of p.ips) {
+    for (const raw of p.ips) {
+      const ip = addressKey(raw);
       const list = out.get(ip);
       if (list) list.push(p);
       else out.set(ip, [p]);
@@ -92,19 +102,29 @@ export function indexPods(pods: readonly ClusterPod[]): Map<string, ClusterPod[]
 export type VpcEni = NetworkInterface;
 
 /**
- * "Which ENI holds this IP?" for whole VPCs: secondary IPs by exact match, delegated prefixes (VPC CNI prefix
- * delegation: pod IPs come from /28s and are listed nowhere as IPs) by network, one hash lookup per prefix
- * length. Built once per run: 50,000 lookups against thousands of prefixes stay linear.
+ * "Which ENI holds this IP?" for whole VPCs, both families: listed addresses (private IPv4s, IPv6
+ * addresses) by exact match of their canonical form, delegated prefixes (VPC CNI prefix delegation: pod
+ * IPs come from /28s, and on an IPv6 cluster from the node's /80, listed nowhere as addresses) by network,
+ * one hash lookup per prefix length. Built once per run: 50,000 lookups against thousands of prefixes stay
+ * linear. Branch ENIs (security groups for pods) are ENIs of the VPC like any other.
  */
 export class EniIndex {
   readonly vpcIds: ReadonlySet<string>;
   readonly #byIp = new Map<string, VpcEni>();
   readonly #byPrefix = new Map<number, Map<number, VpcEni>>();
+  readonly #byIpv6Prefix = new Map<number, Map<string, VpcEni>>();
 
   constructor(vpcIds: Iterable<string>, enis: readonly VpcEni[]) {
     this.vpcIds = new Set(vpcIds);
     for (const e of enis) {
-      for (const ip of e.privateIps) this.#byIp.set(ip, e);
+      for (const ip of eniAddresses(e)) this.#byIp.set(addressKey(ip), e);
+      for (const text of e.ipv6Prefixes ?? []) {
+        const cidr = parseIpCidr(text);
+        if (cidr?.family !== 6) continue;
+        let m = this.#byIpv6Prefix.get(cidr.length);
+        if (!m) this.#byIpv6Prefix.set(cidr.length, (m = new Map()));
+        m.set(cidr.groups.join(':'), e);
+      }
       for (const text of e.ipv4Prefixes) {
         const cidr: Ipv4Cidr | undefined = parseCidr(text);
         if (!cidr) continue;
@@ -121,11 +141,21 @@ export class EniIndex {
     return vpcId !== undefined && this.vpcIds.has(vpcId);
   }
 
-  /** The ENI holding `ip` as a private IP or inside a delegated prefix, if any. */
+  /** The ENI holding `ip` (either family, any spelling) as a listed address or inside a delegated prefix, if any. */
   eniOf(ip: string): VpcEni | undefined {
-    const direct = this.#byIp.get(ip);
+    const key = addressKey(ip);
+    const direct = this.#byIp.get(key);
     if (direct) return direct;
-    const n = ipv4ToInt(ip);
+    if (key.includes(':')) {
+      const g = parseIpv6(key);
+      if (!g) return undefined;
+      for (const [len, m] of this.#byIpv6Prefix) {
+        const hit = m.get(ipv6NetworkKey(g, len));
+        if (hit) return hit;
+      }
+      return undefined;
+    }
+    const n = ipv4ToInt(key);
     if (n === undefined) return undefined;
     for (const [len, m] of this.#byPrefix) {
       const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
@@ -147,6 +177,53 @@ export function clustersOfInstance(instance: Pick<NodeInstance, 'tags'>): Set<st
     else if (NODE_CLUSTER_TAGS.includes(k) && v !== '') out.add(v);
   }
   return out;
+}
+
+/** Whose an ENI is, by positive evidence only (see {@link eniOwner}). */
+export type EniOwner =
+  | { readonly kind: 'ours' }
+  | { readonly kind: 'other'; readonly clusters: string }
+  | { readonly kind: 'unknown'; readonly why: string };
+
+/**
+ * Whose an ENI is. An address is this cluster's only with positive evidence, and an ENI says whose it is
+ * through: the VPC CNI's cluster tag (`cluster.k8s.amazonaws.com/name`, set only with the CNI's
+ * CLUSTER_NAME), the VPC resource controller's `kubernetes.io/cluster/<name>` on trunk and branch ENIs, and
+ * the node it serves (the attached instance, or the one a branch ENI's `node.k8s.amazonaws.com/instance_id`
+ * names), if that instance was looked up and carries a cluster's tags. `ours` only when every piece of
+ * evidence names this cluster; `other` when any names another; `unknown` when none names any (an untagged
+ * ENI of no known node: a NAT gateway's, a Lambda's, an instance never looked up): never ours.
+ */
+export function eniOwner(eni: VpcEni, instances: ReadonlyMap<string, NodeInstance>, clusterName: string): EniOwner {
+  const clusters = new Set<string>();
+  const cni = eni.tags[CNI_CLUSTER_TAG];
+  if (cni !== undefined && cni !== '') clusters.add(cni);
+  for (const k of Object.keys(eni.tags)) if (k.startsWith('kubernetes.io/cluster/')) clusters.add(k.slice('kubernetes.io/cluster/'.length));
+  const nodeId = nodeInstanceOf(eni);
+  const instance = nodeId === undefined ? undefined : instances.get(nodeId);
+  if (instance) for (const c of clustersOfInstance(instance)) clusters.add(c);
+  if (clusters.size === 0) {
+    const why = nodeId === undefined ? 'no instance and no cluster tag' : instance ? `${nodeId} carries no cluster tag` : `its instance ${nodeId} is not known`;
+    return { kind: 'unknown', why };
+  }
+  const others = [...clusters].filter((c) => c !== clusterName);
+  return others.length === 0 ? { kind: 'ours' } : { kind: 'other', clusters: others.join(',') };
+}
+
+/**
+ * Why quiesce cannot judge an address against the VPC's ENIs at all, or undefined when it can: text that
+ * is no IPv4 / IPv6 address, and IPv6 kinds EC2 never lists on an ENI (IPv4-mapped `::ffff:0:0/96`,
+ * link-local `fe80::/10`, loopback, unspecified). Such a registration is unverified, never "gone".
+ */
+export function unverifiableAddress(ip: string): string | undefined {
+  const family = ipFamily(ip);
+  if (family === undefined) return `${ip} is no IPv4 or IPv6 address quiesce can read`;
+  if (family === 4) return undefined;
+  const g = parseIpv6(ip) as number[];
+  const first = g[0] as number;
+  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) return `${ip} is an IPv4-mapped, loopback or unspecified IPv6 address: no ENI lists one`;
+  if ((first & 0xffc0) === 0xfe80) return `${ip} is a link-local IPv6 address: no ENI lists one`;
+  return undefined;
 }
 
 /** Everything the planner needs, observed beforehand (registrations first, truths after: see the workflow). */
@@ -179,12 +256,17 @@ export interface SweepPlan {
   readonly plan: Plan;
   /** Registrations found stale (planned or then held back by a guard). */
   readonly stale: number;
-  /** Healthy registrations whose IP the VPC still has but no pod of ours holds: reported, not removed. */
+  /**
+   * Registrations whose address the VPC still has but no pod of ours holds, reported, not removed: healthy
+   * ones on our ENIs, and any on an ENI no evidence makes ours ({@link eniOwner} `unknown`).
+   */
   readonly reported: number;
   /** Registrations not judged because the evidence they needed was missing (pod list, VPC scan). */
   readonly unverified: number;
   /** Cloud Map instances skipped as another owner's. */
   readonly notOwnedInstances: number;
+  /** Registrations of owned groups / records whose address is on another cluster's ENI or node: held, reported. */
+  readonly otherClusters: number;
   /** Why the pod list was not used as evidence ({@link doubtPodList}); undefined when it was. */
   readonly podListDoubt: string | undefined;
 }
@@ -195,11 +277,13 @@ export function instanceIdsToLookUp(input: Pick<SweepInput, 'targetGroups' | 'ta
   const out = new Set<string>();
   const eniInstance = (ip: string | undefined): void => {
     // Without a pod list no on-ENI address is judged, so there is nothing to attribute.
-    if (ip === undefined || !input.pods || input.pods.has(ip)) return;
+    if (ip === undefined || !input.pods || input.pods.has(addressKey(ip))) return;
     const eni = input.enis.eniOf(ip);
     // Also behind ENIs the CNI tagged: the tag says whose, but only the instance says whether it runs,
-    // which `doubtPodList` needs to tell "no pod holds it" from "the pod list is missing pods".
-    if (eni?.instanceId) out.add(eni.instanceId);
+    // which `doubtPodList` needs to tell "no pod holds it" from "the pod list is missing pods". A branch
+    // ENI is attached to nothing: its node is the instance its tag names.
+    const node = eni ? nodeInstanceOf(eni) : undefined;
+    if (node) out.add(node);
   };
   for (const t of input.targets) {
     if (t.state === 'initial' || GONE_OR_GOING.has(t.state)) continue;
@@ -207,7 +291,7 @@ export function instanceIdsToLookUp(input: Pick<SweepInput, 'targetGroups' | 'ta
     if (type === 'instance') out.add(t.id);
     else if (type === 'ip') eniInstance(t.id);
   }
-  for (const i of input.cloudMap) if (ownsCloudMapInstance(i, input.ownerAttributes)) eniInstance(i.attributes['AWS_INSTANCE_IPV4']);
+  for (const i of input.cloudMap) if (ownsCloudMapInstance(i, input.ownerAttributes)) for (const a of instanceAddresses(i)) eniInstance(a.address);
   return [...out].sort();
 }
 
@@ -236,9 +320,10 @@ export function doubtPodList(input: Pick<SweepInput, 'clusterName' | 'targetGrou
   const onRunningNode = (ip: string, vpcId: string | undefined): boolean => {
     if (!input.enis.covers(vpcId)) return false;
     const eni = input.enis.eniOf(ip);
-    const instance = eni?.instanceId === undefined ? undefined : input.instances.get(eni.instanceId);
+    const nodeId = eni ? nodeInstanceOf(eni) : undefined;
+    const instance = nodeId === undefined ? undefined : input.instances.get(nodeId);
     if (!eni || !instance || instance.state !== 'running') return false;
-    const ours = eni.tags[CNI_CLUSTER_TAG] === input.clusterName || clustersOfInstance(instance).has(input.clusterName);
+    const ours = eniOwner(eni, input.instances, input.clusterName).kind === 'ours';
     if (ours) nodes.add(instance.instanceId);
     return ours;
   };
@@ -249,7 +334,7 @@ export function doubtPodList(input: Pick<SweepInput, 'clusterName' | 'targetGrou
   for (const t of input.targets) {
     const group = groups.get(t.targetGroupArn);
     if (group?.targetType !== 'ip' || t.state === 'initial' || GONE_OR_GOING.has(t.state) || t.availabilityZone === 'all') continue;
-    const held = (pods.get(t.id) ?? []).length > 0;
+    const held = (pods.get(addressKey(t.id)) ?? []).length > 0;
     // A pod of the list holds it: a live pod of ours, wherever it runs. Otherwise only our running nodes count.
     if (held) {
       onNodes++;
@@ -260,8 +345,7 @@ export function doubtPodList(input: Pick<SweepInput, 'clusterName' | 'targetGrou
     }
   }
   for (const i of input.cloudMap) {
-    const ip = i.attributes['AWS_INSTANCE_IPV4'];
-    if (ip !== undefined && ownsCloudMapInstance(i, input.ownerAttributes) && onRunningNode(ip, input.clusterVpcId)) onNodes++;
+    if (ownsCloudMapInstance(i, input.ownerAttributes) && instanceAddresses(i).some((a) => onRunningNode(a.address, input.clusterVpcId))) onNodes++;
   }
   if (pods.size === 0 && onNodes > 0) {
     return `the pod list holds no live pod while ${nodes.size} running node(s) of ${input.clusterName} hold the addresses of ${onNodes} registration(s)`;
@@ -277,7 +361,7 @@ type Verdict =
   | { readonly kind: 'skip' }
   | { readonly kind: 'unverified' }
   | { readonly kind: 'stale'; readonly why: string }
-  | { readonly kind: 'hold'; readonly guard: HeldBackAction['guard']; readonly reason: string; readonly report?: boolean };
+  | { readonly kind: 'hold'; readonly guard: HeldBackAction['guard']; readonly reason: string; readonly report?: 'healthy' | 'unattributed' | 'other' };
 
 /**
  * Plans the removal of this cluster's stale registrations (before `guardPlan`). A pod list that
@@ -291,41 +375,48 @@ export function planSweep(given: SweepInput): SweepPlan {
   const heldBack: HeldBackAction[] = [];
   const warnings: string[] = [];
   let stale = 0;
-  let reported = 0;
   let unverified = 0;
   let notOwnedInstances = 0;
   const graceMs = input.graceSeconds * 1000;
 
-  /** Another cluster's ENI or node holds this IP: its registration in a shared group is not ours. */
-  const otherClusterOf = (eni: VpcEni): string | undefined => {
-    const tagged = eni.tags[CNI_CLUSTER_TAG];
-    if (tagged !== undefined) return tagged === input.clusterName ? undefined : tagged;
-    const instance = eni.instanceId === undefined ? undefined : input.instances.get(eni.instanceId);
-    if (!instance) return undefined;
-    const clusters = clustersOfInstance(instance);
-    return clusters.size > 0 && !clusters.has(input.clusterName) ? [...clusters].join(',') : undefined;
-  };
+  let ownedHealthy = 0;
+  let unattributed = 0;
+  let otherClusters = 0;
 
-  /** The shared part of the verdict for an IP: VPC truth first, then the pod list. */
+  /**
+   * The shared part of the verdict for an IP: VPC truth first, then the pod list, then whose the ENI is.
+   * Only an address with positive evidence of being this cluster's (a live pod of ours, an ENI of our node,
+   * a branch ENI tagged for us) is ever judged stale on pod-list evidence.
+   */
   const judgeIp = (ip: string, vpcId: string | undefined, healthy: boolean, what: string): Verdict | { kind: 'holders'; holders: readonly ClusterPod[]; eni: VpcEni } => {
     if (!input.enis.covers(vpcId)) {
       // Without the VPC's ENIs the pod list would be the only evidence: not enough to remove anything.
       return { kind: 'unverified' };
     }
+    // An address kind no ENI lists cannot be "gone" from the ENIs: unverified.
+    if (unverifiableAddress(ip) !== undefined) return { kind: 'unverified' };
     const eni = input.enis.eniOf(ip);
     if (!eni) return { kind: 'stale', why: `${what} ${ip} is on no ENI of ${vpcId}: the address is gone` };
     if (!input.pods) return { kind: 'unverified' };
-    const holders = input.pods.get(ip) ?? [];
+    const holders = input.pods.get(addressKey(ip)) ?? [];
     if (holders.length > 0) return { kind: 'holders', holders, eni };
-    const other = otherClusterOf(eni);
-    if (other !== undefined) {
-      return { kind: 'hold', guard: 'ownership', reason: `${what} ${ip} is on ${eni.networkInterfaceId} of cluster ${other}: not ours to remove` };
+    const owner = eniOwner(eni, input.instances, input.clusterName);
+    if (owner.kind === 'other') {
+      return { kind: 'hold', guard: 'ownership', report: 'other', reason: `${what} ${ip} is on ${eni.networkInterfaceId} of cluster ${owner.clusters}: not ours to remove` };
+    }
+    if (owner.kind === 'unknown') {
+      return {
+        kind: 'hold',
+        guard: 'evidence',
+        report: 'unattributed',
+        reason: `${what} ${ip} is on ${eni.networkInterfaceId}, which no evidence makes ${input.clusterName}'s (${owner.why}), and no pod of ${input.clusterName} holds it: reported, not removed`,
+      };
     }
     if (healthy) {
       return {
         kind: 'hold',
         guard: 'evidence',
-        report: true,
+        report: 'healthy',
         reason: `${what} ${ip} is healthy and still on ${eni.networkInterfaceId}, but no pod of ${input.clusterName} holds it: reported, not removed`,
       };
     }
@@ -345,7 +436,9 @@ export function planSweep(given: SweepInput): SweepPlan {
         actions.push({ ...action, why: verdict.why } as PlanAction);
         return;
       case 'hold':
-        if (verdict.report) reported++;
+        if (verdict.report === 'healthy') ownedHealthy++;
+        else if (verdict.report === 'unattributed') unattributed++;
+        else if (verdict.report === 'other') otherClusters++;
         heldBack.push({ action, guard: verdict.guard, reason: verdict.reason });
     }
   };
@@ -378,26 +471,32 @@ export function planSweep(given: SweepInput): SweepPlan {
         notOwnedInstances++;
         continue;
       }
-      const ip = instance.attributes['AWS_INSTANCE_IPV4'];
+      const addresses = instanceAddresses(instance);
       const action: PlanAction = { kind: 'deregister-instance', instance, why: '' };
-      if (ip === undefined) {
+      if (addresses.length === 0) {
         record(action, { kind: 'unverified' });
         continue;
       }
       const healthy = instance.attributes['AWS_INIT_HEALTH_STATUS'] !== 'UNHEALTHY';
       const what = `Cloud Map ${instance.serviceName}/${instance.instanceId}`;
-      const v = judgeIp(ip, input.clusterVpcId, healthy, `${what} at`);
-      if (v.kind !== 'holders') {
-        record(action, v);
+      // A dual-stack record is stale only if every address of it is; a live one, or one held or unverified,
+      // keeps it (the most cautious verdict of its addresses wins).
+      const verdicts = addresses.map((a) => ({ ip: a.address, v: judgeIp(a.address, input.clusterVpcId, healthy, `${what} at`) }));
+      const rank = (v: (typeof verdicts)[number]['v']): number => (v.kind === 'holders' ? 0 : v.kind === 'alive' || v.kind === 'skip' ? 1 : v.kind === 'hold' ? 2 : v.kind === 'unverified' ? 3 : 4);
+      const decisive = [...verdicts].sort((a, b) => rank(a.v) - rank(b.v))[0] as (typeof verdicts)[number];
+      if (decisive.v.kind !== 'holders') {
+        record(action, decisive.v);
         continue;
       }
-      record(action, judgeIpReuse(instance, ip, v.holders, input.now, graceMs, what));
+      record(action, judgeIpReuse(instance, decisive.ip, decisive.v.holders, input.now, graceMs, what));
     }
   }
 
   if (podListDoubt !== undefined) warnings.push(`pod list not trusted (${podListDoubt}): nothing removed on pod-list evidence; the VPC truth still applies`);
   if (unverified > 0) warnings.push(`${unverified} registration(s) not judged: the evidence they need (pod list or VPC scan) is missing`);
-  if (reported > 0) warnings.push(`${reported} healthy registration(s) point at addresses the VPC still has but no pod of ${input.clusterName} holds: reported, not removed`);
+  if (ownedHealthy > 0) warnings.push(`${ownedHealthy} healthy registration(s) point at addresses the VPC still has but no pod of ${input.clusterName} holds: reported, not removed`);
+  if (unattributed > 0) warnings.push(`${unattributed} registration(s) point at addresses on ENIs no evidence makes ${input.clusterName}'s (no node, no cluster tag): reported, not removed`);
+  if (otherClusters > 0) warnings.push(`${otherClusters} registration(s) of groups or services ${input.clusterName} owns point at another cluster's addresses: reported, not removed`);
   return {
     plan: {
       id: input.planId,
@@ -410,9 +509,10 @@ export function planSweep(given: SweepInput): SweepPlan {
       census: census(input.targets, input.cloudMap),
     },
     stale,
-    reported,
+    reported: ownedHealthy + unattributed,
     unverified,
     notOwnedInstances,
+    otherClusters,
     podListDoubt,
   };
 }
@@ -425,7 +525,7 @@ function judgeInstanceTarget(instanceId: string, input: SweepInput): Verdict {
   if (instance.state === 'running' || instance.state === 'pending') return { kind: 'alive' };
   const clusters = clustersOfInstance(instance);
   if (clusters.size > 0 && !clusters.has(input.clusterName)) {
-    return { kind: 'hold', guard: 'ownership', reason: `instance target ${instanceId} is a node of cluster ${[...clusters].join(',')}: not ours to remove` };
+    return { kind: 'hold', guard: 'ownership', report: 'other', reason: `instance target ${instanceId} is a node of cluster ${[...clusters].join(',')}: not ours to remove` };
   }
   return { kind: 'stale', why: `instance target ${instanceId} is ${instance.state}` };
 }
