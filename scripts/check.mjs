@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: the type check (tsc --noEmit), the lint (eslint .) and the tests (vitest run) at the same time.
 //
-// Why all at once: tsc and eslint are each one mostly single-threaded process (~11 s and ~7 s on this 2-core
+// The type check is TypeScript 7's native tsc (package alias typescript7): the same checks as 5.9 on this
+// tree in 3.4 s instead of 11.8 s (user CPU 5.6 s vs 18.2 s), which is what keeps npm test under 60 s on two
+// cores. typescript 5.9 stays for typescript-eslint's parser (it supports < 6.1) and editors.
+//
+// Why all at once: tsc and eslint are each one mostly single-threaded process (~3 s and ~7 s on this 2-core
 // machine) and many test files wait on I/O (moto, terraform, loopback latency), so side by side the machine's
 // two cores stay busy instead of idling through three phases in turn. Neither check keeps a cache: CI
 // starts from a clean clone, and a check that is only fast when warm would hide its real cost. vitest
@@ -15,7 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const steps = [
-  { name: 'typecheck (tsc --noEmit)', cmd: bin('tsc'), args: ['--noEmit'] },
+  { name: 'typecheck (tsc --noEmit, TypeScript 7)', cmd: join(root, 'node_modules', 'typescript7', 'bin', 'tsc'), args: ['--noEmit'] },
   { name: 'lint (eslint .)', cmd: bin('eslint'), args: ['.'] },
   { name: 'tests (vitest run)', cmd: bin('vitest'), args: ['run', ...process.argv.slice(2)], stream: true },
 ];

@@ -133,7 +133,7 @@ describe('quiesce plan on the dual-stack node', () => {
       interactive: false,
       confirm: async () => false,
       now: () => new Date(fakeAws.clock.now()),
-      sleep: async (ms: number) => fakeAws.clock.advance(ms),
+      sleep: (ms: number) => fakeAws.clock.sleep(ms),
     };
     const path = join(mkdtempSync(join(tmpdir(), 'quiesce-addr-')), 'dual.json');
     writeFileSync(path, JSON.stringify(warning(NODES.dual)));

@@ -54,7 +54,7 @@ function io(options: { interactive: boolean; answers?: boolean[]; onAsk?: (n: nu
       return options.answers?.[questions.length - 1] ?? true;
     },
     now: () => new Date(fakeAws.clock.now()),
-    sleep: async (ms: number) => fakeAws.clock.advance(ms),
+    sleep: (ms: number) => fakeAws.clock.sleep(ms),
   };
   return { cli, out: () => out, err: () => err, questions };
 }

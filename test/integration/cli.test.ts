@@ -46,7 +46,7 @@ function fakeIo(options: { interactive?: boolean; answer?: boolean; env?: Record
       return options.answer ?? false;
     },
     now: () => new Date(fakeAws.clock.now()),
-    sleep: async (ms) => fakeAws.clock.advance(ms),
+    sleep: (ms) => fakeAws.clock.sleep(ms),
   };
   return { io, out: () => out, err: () => err, questions };
 }

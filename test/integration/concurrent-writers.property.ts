@@ -161,6 +161,8 @@ function writers(minHealthy: number, fraction: number, clients: AwsClients) {
     RATE_LIMITS: 'elb-describe=10000:10000,elb-register=10000:10000,cloudmap-read=10000:10000,cloudmap-write=10000:10000,ec2-describe=10000:10000,dynamodb=10000:10000,events=10000:10000,eks=10000:10000,sqs=10000:10000',
   };
   const now = (): Date => new Date(fakeAws.clock.now());
+  // Waits are instant here (fakeAws.clock.sleep would add 6 s a half): a writer that gives up on a lease
+  // sooner than a real wait would is retried by untilDone, as SQS / Lambda would retry it.
   const sleep = async (ms: number): Promise<void> => fakeAws.clock.advance(ms);
   const retry = { baseDelayMs: 1, maxDelayMs: 5 };
   const spot = () => {

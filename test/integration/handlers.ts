@@ -70,7 +70,7 @@ export type Invoke = (event: unknown) => Promise<unknown>;
 export function buildHandlers(kube: { endpoint: string; caData: string }, options: HandlerOptions = {}): { world: World; handlers: Record<HandlerName, Invoke> } {
   const env = { ...(options.auditOff ? { AUDIT_EVENT_BUS: '' } : {}), ...options.env };
   const now = () => new Date(fakeAws.clock.now());
-  const sleep = async (ms: number): Promise<void> => fakeAws.clock.advance(ms);
+  const sleep = (ms: number): Promise<void> => fakeAws.clock.sleep(ms);
   const retry = { baseDelayMs: 2, maxDelayMs: 20 };
 
   // The spot harness seeds the spot topology (and its re-check queue) as it builds the handler.

@@ -73,7 +73,7 @@ export function spotHarness(env: Record<string, string> = {}, world?: Topology):
     // Same policy shape, shorter waits: throttling tests stay fast.
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
     // Executor waits (DuplicateRequest, leases, Cloud Map operations) move the fake clock, as AWS time would.
-    sleep: async (ms) => fakeAws.clock.advance(ms),
+    sleep: (ms) => fakeAws.clock.sleep(ms),
   });
   const handler = makeHandler(() => deps, logger, createMetrics('spot-interruption'));
   return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };
@@ -101,7 +101,7 @@ export function podEventsHarness(kube: StartedKube, env: Record<string, string> 
     logger,
     now: () => new Date(fakeAws.clock.now()),
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
-    sleep: async (ms) => fakeAws.clock.advance(ms),
+    sleep: (ms) => fakeAws.clock.sleep(ms),
   });
   const handler = makePodHandler(() => deps, logger, createMetrics('pod-events'));
   return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };

@@ -118,7 +118,7 @@ function sweeper(env: Record<string, string> = {}, weightedFailover?: (tgs: read
     logger,
     now: () => new Date(fakeAws.clock.now()),
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
-    sleep: async (ms) => fakeAws.clock.advance(ms),
+    sleep: (ms) => fakeAws.clock.sleep(ms),
     ...(weightedFailover ? { weightedFailover } : {}),
   });
   const handler = makeHandler(() => deps, logger, createMetrics('sweeper'));

@@ -40,6 +40,16 @@ export class FakeClock {
     this.#now += ms;
     for (const l of this.#listeners) l(this.#now);
   }
+  /**
+   * A wait as the code under test makes it (retry backoff, a lease held by another writer): moves fake
+   * time by `ms` and also lets a little real time pass (ms / 20, at most 20 ms). A bare `advance` is
+   * instant, so a writer waiting on a lease would spin through its whole wait while the writer it waits
+   * on is still between two in-process calls, and give up on a lease a real wait would have got.
+   */
+  async sleep(ms: number): Promise<void> {
+    this.advance(ms);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ms / 20, 20)));
+  }
   /** Called on every advance; services use it to settle state that became due. */
   onAdvance(listener: (now: number) => void): void {
     this.#listeners.add(listener);
