@@ -364,9 +364,9 @@ describe('the guard across writers, in the deployment', () => {
     }
   });
 
-  it('alarms on quiesce\'s own failed metric for each deregistering function', () => {
+  it('alarms on quiesce\'s own failed metric for each deregistering function, and the webhook\'s unreleased claims', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties).filter((a) => a['Namespace'] === 'quiesce' && a['MetricName'] === 'failed');
-    expect(alarms.map((a) => ((a['Dimensions'] as Json[])[0] ?? {})['Value']).sort()).toEqual(['pod-events', 'spot-interruption', 'sweeper']);
+    expect(alarms.map((a) => ((a['Dimensions'] as Json[])[0] ?? {})['Value']).sort()).toEqual(['deploy-webhook', 'pod-events', 'spot-interruption', 'sweeper']);
     for (const a of alarms) expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Sum' });
   });
 });
