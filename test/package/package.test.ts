@@ -186,9 +186,16 @@ describe('triggers and event patterns', () => {
   });
 
   it('traffic-shift: Deployment Synced and its own step events on the quiesce bus; Scheduler may only put events there (and dead-letter them)', () => {
-    const [[, rule] = []] = rulesTargeting('TrafficShiftLambdaFunction');
+    const rules = rulesTargeting('TrafficShiftLambdaFunction').map(([, r]) => r);
+    const rule = rules.find((r) => r.Properties['EventPattern'] !== undefined);
     expect(rule?.Properties['EventPattern']).toEqual({ source: ['quiesce'], 'detail-type': ['Deployment Synced', 'Traffic Shift Step Due', 'Weighted Rule Failover Check'] });
     expect(getAtt(rule?.Properties['EventBusName'])).toBe('QuiesceBus');
+    // The shift watchdog: a constant event every 2 minutes (the sweeper's cadence).
+    const watchdog = rules.find((r) => r.Properties['ScheduleExpression'] !== undefined);
+    expect(watchdog?.Properties['ScheduleExpression']).toBe('rate(2 minutes)');
+    const input = JSON.parse(String((watchdog?.Properties['Targets'] as { Input?: string }[])[0]?.Input)) as Record<string, unknown>;
+    expect(input).toEqual({ source: 'quiesce', 'detail-type': 'Traffic Shift Watchdog', detail: {} });
+    expect(rules).toHaveLength(2);
     const scheduler = res('SchedulerInvokeRole').Properties;
     expect(JSON.stringify(scheduler['AssumeRolePolicyDocument'])).toContain('scheduler.amazonaws.com');
     const statements = (scheduler['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);

@@ -14,6 +14,8 @@ export const TrafficDetailType = {
   deploymentSynced: 'Deployment Synced',
   stepDue: 'Traffic Shift Step Due',
   failoverCheck: 'Weighted Rule Failover Check',
+  /** The watchdog's round (a constant event on a 2-minute schedule): finish or roll back stranded shifts. */
+  watchdog: 'Traffic Shift Watchdog',
   started: 'Traffic Shift Started',
   stepApplied: 'Traffic Shift Step Applied',
   completed: 'Traffic Shift Completed',
