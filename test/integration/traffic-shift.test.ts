@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#core/telemetry.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { seedTrafficTopology, trafficDeps, type TrafficTopology } from '../fakes/traffic.ts';
+import { seedTrafficTopology, trafficDeps, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
+import { createAwsClients } from '#core/adapters/aws/index.ts';
+import { buildWebhookDeps, makeHandler as makeWebhookHandler } from '../../functions/deploy-webhook/handler.ts';
 import { runShiftToCompletion } from '../../functions/traffic-shift/demo.ts';
 import { dispatch, makeHandler } from '../../functions/traffic-shift/handler.ts';
 import { lambdaContext } from './harness.ts';
@@ -292,5 +294,22 @@ describe('traffic shift failure paths (issue 13)', () => {
     expect(weights(t)).toEqual([100, 0, 0]);
     expect(String(detailOf('Traffic Shift Aborted')['rollbackNote'])).toMatch(/nothing to roll back: the rule still has the weights from before the shift/);
     expect(errors.mock.calls.map((c) => String(c[0]))).not.toContain('ROLLBACK NOT CONFIRMED: check the rule weights by hand');
+  });
+});
+
+describe('a multi-source Argo CD sync end to end', () => {
+  it('the rendered notification (revision "", revisions) -> webhook -> Deployment Synced -> the shift reaches 100%', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const webhook = makeWebhookHandler(() =>
+      buildWebhookDeps({ env: { WEBHOOK_TOKEN_PARAMETER: t.tokenParameter, STATE_TABLE: t.table, EVENT_BUS: t.bus }, clients: createAwsClients(), logger: createLogger('deploy-webhook'), now: () => new Date(fakeAws.clock.now()) }),
+    );
+    const body = { ...sample('argocd-webhook-body'), revision: '', revisions: ['9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62', '1.4.2'] };
+    const res = await webhook({ headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` }, body: JSON.stringify(body), isBase64Encoded: false } as never, lambdaContext);
+    expect(res.statusCode).toBe(202);
+    const [published] = fakeAws.events.published('quiesce-audit').filter((p) => p.event['detail-type'] === 'Deployment Synced');
+    const outcomes = await runShiftToCompletion(trafficDeps(fakeAws, t), published!.event, fakeAws);
+    expect(outcomes.map((o) => o.status)).toEqual(['step-applied', 'step-applied', 'completed']);
+    expect(weights(t)).toEqual([0, 100, 0]);
+    expect(detailOf('Traffic Shift Completed')).toMatchObject({ revision: '9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62,1.4.2' });
   });
 });
