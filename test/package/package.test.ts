@@ -141,13 +141,14 @@ describe('functions', () => {
 });
 
 describe('triggers and event patterns', () => {
-  it('spot: three exact rules on the default bus into the node-signal queue, consumed in batches with partial failures', () => {
+  it('spot: four exact rules on the default bus into the node-signal queue, consumed in batches with partial failures', () => {
     const byQueue = rulesTargeting('NodeSignalQueue');
     const patterns = Object.fromEntries(byQueue.map(([id, r]) => [id, r.Properties['EventPattern']]));
     expect(patterns).toEqual({
-      SpotSignalsRule: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] },
+      SpotSignalsRule: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Capacity Reservation Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] },
       InstanceStateRule: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['stopping', 'stopped', 'shutting-down', 'terminated'] } },
       LifecycleHookRule: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-terminate Lifecycle Action'] },
+      HealthScheduledChangeRule: { source: ['aws.health'], 'detail-type': ['AWS Health Event'], detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] } },
     });
     for (const [, r] of byQueue) expect(r.Properties['EventBusName']).toBeUndefined();
     const [, esm] = ofType('AWS::Lambda::EventSourceMapping')[0] ?? [];
@@ -160,7 +161,12 @@ describe('triggers and event patterns', () => {
     expect(res('NodeSignalQueue').Properties['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * (res('SpotInterruptionLambdaFunction').Properties['Timeout'] as number));
     // Only these rules may send to the queue.
     const policy = (res('NodeSignalQueuePolicy').Properties['PolicyDocument'] as { Statement: Statement[] }).Statement[0];
-    expect(((policy?.Condition?.['ArnEquals']?.['aws:SourceArn'] as unknown[]) ?? []).map(getAtt).sort()).toEqual(['InstanceStateRule', 'LifecycleHookRule', 'SpotSignalsRule']);
+    expect(((policy?.Condition?.['ArnEquals']?.['aws:SourceArn'] as unknown[]) ?? []).map(getAtt).sort()).toEqual(['HealthScheduledChangeRule', 'InstanceStateRule', 'LifecycleHookRule', 'SpotSignalsRule']);
+    // Scheduled changes' due messages: Scheduler sends to the queue with its own role, only there.
+    const env = (res('SpotInterruptionLambdaFunction').Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect([getAtt(env['SCHEDULED_CHANGE_QUEUE_ARN']), getAtt(env['SCHEDULED_CHANGE_ROLE_ARN'])]).toEqual(['NodeSignalQueue', 'ScheduledChangeSchedulerRole']);
+    const schedulerRole = (res('ScheduledChangeSchedulerRole').Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+    expect(schedulerRole.map((st) => [asList(st.Action), getAtt(st.Resource)])).toEqual([[['sqs:SendMessage'], 'NodeSignalQueue']]);
   });
 
   it('sweeper: every 2 minutes, one run at a time', () => {
@@ -357,13 +363,13 @@ describe('failure paths', () => {
 });
 
 describe('the guard across writers, in the deployment', () => {
-  it('gives every deregistering function the state table (leases) and nothing more there than UpdateItem', () => {
-    const roles = ['SpotInterruptionRole', 'SweeperRole', 'PodEventsRole'];
-    for (const role of roles) {
+  it('gives every deregistering function the state table (leases: UpdateItem; spot also Get/PutItem for scheduled changes) and nothing more there', () => {
+    const expected: Record<string, string[]> = { SpotInterruptionRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], SweeperRole: ['dynamodb:UpdateItem'], PodEventsRole: ['dynamodb:UpdateItem'] };
+    for (const [role, actions] of Object.entries(expected)) {
       const statements = (((res(role).Properties['Policies'] as Json[])[0]?.['PolicyDocument'] as Json)['Statement'] as Statement[]) ?? [];
       const dynamo = statements.filter((st) => asList(st.Action).some((a) => a.startsWith('dynamodb:')));
-      expect(dynamo.flatMap((st) => asList(st.Action)), role).toEqual(['dynamodb:UpdateItem']);
-      expect(getAtt(dynamo[0]?.Resource), role).toBe('StateTable');
+      expect(dynamo.flatMap((st) => asList(st.Action)), role).toEqual(actions);
+      for (const st of dynamo) expect(getAtt(st.Resource), role).toBe('StateTable');
     }
     for (const id of ['SpotInterruption', 'Sweeper', 'PodEvents']) {
       const env = ((res(`${id}LambdaFunction`).Properties['Environment'] as Json)['Variables'] as Json)['STATE_TABLE'];
