@@ -135,6 +135,18 @@ describe('AWS Health scheduled changes', () => {
     expect(deregistrations()).toBe(0);
   });
 
+  it('two deliveries of one notification at once leave one schedule, the one the state table names', async () => {
+    const h = spotHarness(SCHEDULING);
+    const both = await Promise.all([h.invoke(sqs(health())), h.invoke(sqs(health()))]);
+    // The loser of the conditional write (if they raced) is retried, and then finds it already scheduled.
+    for (const out of both) {
+      for (const f of (out as { batchItemFailures: unknown[] }).batchItemFailures) expect(f).toEqual({ itemIdentifier: 'm0' });
+    }
+    expect(await h.invoke(health())).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/already scheduled/) });
+    const [item] = fakeAws.dynamodb.items('quiesce-state').filter((i) => (i['pk'] as { S: string }).S.startsWith('health#'));
+    expect(fakeAws.scheduler.schedules().map((x) => x.name)).toEqual([(item!['owner'] as { S: string }).S]);
+  });
+
   it('near its start (within the lead) the node leaves traffic at once, through the queue (SQS delay 0)', async () => {
     const h = spotHarness(SCHEDULING);
     const soon = health({ startTime: 'Sat, 21 Nov 2026 12:05:00 GMT', endTime: 'Sat, 21 Nov 2026 13:00:00 GMT' });

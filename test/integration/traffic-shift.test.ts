@@ -303,7 +303,8 @@ describe('a multi-source Argo CD sync end to end', () => {
     const webhook = makeWebhookHandler(() =>
       buildWebhookDeps({ env: { WEBHOOK_TOKEN_PARAMETER: t.tokenParameter, STATE_TABLE: t.table, EVENT_BUS: t.bus }, clients: createAwsClients(), logger: createLogger('deploy-webhook'), now: () => new Date(fakeAws.clock.now()) }),
     );
-    const body = { ...sample('argocd-webhook-body'), revision: '', revisions: ['9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62', '1.4.2'] };
+    const body = sample('argocd-webhook-body-multi-source');
+    expect(body).toMatchObject({ revision: '', revisions: ['9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62', '1.4.2'] });
     const res = await webhook({ headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` }, body: JSON.stringify(body), isBase64Encoded: false } as never, lambdaContext);
     expect(res.statusCode).toBe(202);
     const [published] = fakeAws.events.published('quiesce-audit').filter((p) => p.event['detail-type'] === 'Deployment Synced');

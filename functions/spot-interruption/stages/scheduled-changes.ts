@@ -109,8 +109,9 @@ async function applyDecision(deps: NodeWorkflowDeps, signal: Change, decision: S
   }
   const remembered = stored ? await store.replaceIfOwner(key, stored.owner, next, now) : await store.putIfAbsent(next, now);
   if (!remembered) {
-    // Another notification of the same change was settled meanwhile: ours is planned again on the retry.
-    if (decision.kind === 'schedule' && decision.via === 'scheduler') await deps.scheduler?.cancel(decision.token).catch(() => undefined);
+    // Another delivery of this change was settled meanwhile: ours is planned again on the retry (in seconds).
+    // What we sent is not cancelled: it may be the very token the other delivery remembered, and if it is
+    // not, its due message finds its token gone and does nothing.
     throw Object.assign(new Error('the state table changed meanwhile (another notification of this change)'), { name: 'ConcurrentNotification' });
   }
   if (decision.replaces?.via === 'scheduler' && deps.scheduler) {
