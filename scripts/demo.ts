@@ -3,8 +3,9 @@
  * network), seeds a realistic topology (one ALB, target groups with pods of several nodes, a Cloud Map
  * namespace shared by two clusters, one spot node, one dual-stack node with IPv6 pods), points the SDK at it through the standard
  * AWS_ENDPOINT_URL, and replays the samples in events/ through the REAL Lambda handler module, printing
- * each plan, what the guards held back and what was done. Then a cluster migration: the ArgoCD webhook
- * (wrong token, right token, a replay) and the traffic shift it starts, step by step to 100%.
+ * each plan, what the guards held back and what was done, including an AWS Health scheduled change (planned
+ * for its start minus the lead, moved by an update, due through the queue). Then a cluster migration: the
+ * ArgoCD webhook (wrong token, right token, a replay) and the traffic shift it starts, step by step to 100%.
  */
 import { readFileSync } from 'node:fs';
 import { FakeAws } from '../test/fakes/aws/index.ts';
@@ -41,6 +42,9 @@ Object.assign(process.env, {
   POWERTOOLS_METRICS_DISABLED: 'true',
   ...PROD_ENV,
   RECHECK_QUEUE_URL: topology.recheckQueueUrl,
+  // AWS Health scheduled changes due later than 15 minutes: one-time schedules to the same queue.
+  SCHEDULED_CHANGE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:quiesce-recheck',
+  SCHEDULED_CHANGE_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduled-change',
 });
 // Imported after the environment is set, exactly as Lambda would load it. The handler is the module's own
 // factory with the production wiring; only time is the fake's (AWS's "later" is a clock the demo moves: a
@@ -128,6 +132,24 @@ fake.clock.advance(5_000);
 await replay('4. EC2 Instance Rebalance Recommendation (REBALANCE_ACTION=ignore)', now(sample('rebalance-recommendation')));
 await replay('5. Auto Scaling terminate lifecycle action for ' + NODES.asg, now(sample('asg-terminate-lifecycle-action')));
 console.log(`  ${dim(`lifecycle actions completed: ${JSON.stringify(fake.autoscaling.completed().map((c) => `${c.instanceId} ${c.result}`))}`)}`);
+
+// An AWS Health scheduled change: planned, moved by an update, and due through the queue at its new time.
+const health = sample('health-scheduled-change');
+const schedules = (): string => JSON.stringify(fake.scheduler.schedules().map((s) => `${s.name} at ${new Date(s.at).toISOString()} -> ${s.target.Arn.split(':').pop()}`));
+await replay(`5. AWS Health: ${(health['detail'] as { eventTypeCode: string }).eventTypeCode} for ${NODES.other}, starting 14:00`, now(health));
+console.log(`  ${dim(`one-time schedules: ${schedules()}`)}`);
+const moved = { ...health, detail: { ...(health['detail'] as object), startTime: 'Sat, 21 Nov 2026 15:00:00 GMT', endTime: 'Sat, 21 Nov 2026 17:00:00 GMT', lastUpdatedTime: 'Sat, 21 Nov 2026 12:01:00 GMT' } };
+await replay('   ...an update moves the start to 15:00 (moved, not doubled)', now(moved));
+console.log(`  ${dim(`one-time schedules: ${schedules()}`)}`);
+const dueAt = fake.scheduler.nextDueAt() ?? fake.clock.now();
+fake.clock.advance(dueAt - fake.clock.now());
+const fired = fake.scheduler.fireDue();
+await replay(
+  `   ...at ${new Date(fake.clock.now()).toISOString().slice(11, 16)} (SCHEDULED_CHANGE_LEAD_SECONDS=600 before the start) the schedule's due message arrives through SQS`,
+  { Records: fired.map((f, i) => ({ messageId: `due-${i}`, body: f.target.Input ?? '', eventSource: 'aws:sqs' })) },
+);
+fake.clock.advance(5_000);
+
 fake.ec2.setInstanceState(NODES.other, 'shutting-down'); // the event says so, and EC2 agrees: acted on
 await replay('6. EC2 state change: ' + NODES.other + ' shutting-down (last healthy targets)', now(sample('instance-state-change')));
 await replay('7. Auto Scaling test notification', now(sample('asg-test-notification')));

@@ -14,6 +14,16 @@ export interface RateLimitSetting {
   readonly burst: number;
 }
 
+/** SCHEDULED_CHANGE_QUEUE_ARN + SCHEDULED_CHANGE_ROLE_ARN (+ SCHEDULER_GROUP): both or neither. */
+function scheduledChangeSchedule(env: Env): QuiesceConfig['scheduledChangeSchedule'] {
+  const queueArn = text(env, 'SCHEDULED_CHANGE_QUEUE_ARN');
+  const roleArn = text(env, 'SCHEDULED_CHANGE_ROLE_ARN');
+  if (queueArn === undefined && roleArn === undefined) return undefined;
+  if (queueArn === undefined || !/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/.test(queueArn)) throw new ConfigError('SCHEDULED_CHANGE_QUEUE_ARN', 'expected the ARN of the node-signal SQS queue (set with SCHEDULED_CHANGE_ROLE_ARN)');
+  if (roleArn === undefined || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(roleArn)) throw new ConfigError('SCHEDULED_CHANGE_ROLE_ARN', 'expected the ARN of the role Scheduler assumes to send to the queue (set with SCHEDULED_CHANGE_QUEUE_ARN)');
+  return { queueArn, roleArn, group: text(env, 'SCHEDULER_GROUP') ?? 'default' };
+}
+
 /** The typed configuration every trigger reads. */
 export interface QuiesceConfig {
   /** EKS cluster whose nodes and registrations this deployment owns. */
@@ -54,6 +64,14 @@ export interface QuiesceConfig {
   readonly coordinationWaitSeconds: number;
   /** Node signals older than this (by their EventBridge `time`) are replays: ignored, with the reason. */
   readonly maxEventAgeSeconds: number;
+  /** spot: a Health scheduled change's node leaves traffic this long before the change starts. */
+  readonly scheduledChangeLeadSeconds: number;
+  /**
+   * spot: where a scheduled change's deregistration is scheduled when it is due later than an SQS delay can
+   * wait (900 s): a one-time Scheduler schedule in `group` that sends to the node-signal queue with `roleArn`.
+   * Unset = only changes due within 15 minutes are planned; later ones are logged as not scheduled.
+   */
+  readonly scheduledChangeSchedule: { readonly queueArn: string; readonly roleArn: string; readonly group: string } | undefined;
   /** How long the executor follows Cloud Map operations to SUCCESS / FAIL inside one invocation. */
   readonly cloudMapOperationWaitSeconds: number;
   /** First delay before a failed SQS record is visible again (doubled per receive up to the maximum). */
@@ -157,6 +175,8 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     coordinationWindowSeconds: integer(env, 'COORDINATION_WINDOW_SECONDS', 60, 1, 3600),
     coordinationWaitSeconds: integer(env, 'COORDINATION_WAIT_SECONDS', 5, 0, 60),
     maxEventAgeSeconds: integer(env, 'MAX_EVENT_AGE_SECONDS', 600, 1, 86_400),
+    scheduledChangeLeadSeconds: integer(env, 'SCHEDULED_CHANGE_LEAD_SECONDS', 600, 0, 86_400),
+    scheduledChangeSchedule: scheduledChangeSchedule(env),
     cloudMapOperationWaitSeconds: integer(env, 'CLOUDMAP_OPERATION_WAIT_SECONDS', 20, 0, 300),
     retryDelaySeconds: integer(env, 'RETRY_DELAY_SECONDS', 2, 0, 900),
     retryMaxDelaySeconds: integer(env, 'RETRY_MAX_DELAY_SECONDS', 30, 0, 900),

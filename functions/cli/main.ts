@@ -180,7 +180,7 @@ async function readEvents(path: string | undefined, io: CliIo): Promise<WorkItem
         ? messages.map((m) => (m as { Body?: unknown }).Body)
         : [raw];
   if (inputs.length === 0) throw new InvalidEventError(`${path} holds no event`, '$');
-  return inputs.map((input, i) => toWorkItem(`event-${i + 1}`, input));
+  return inputs.flatMap((input, i) => toWorkItem(`event-${i + 1}`, input));
 }
 
 /** Configuration: the Lambdas' variables from the environment, flags on top. */

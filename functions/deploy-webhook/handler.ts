@@ -16,7 +16,8 @@ import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsSsmParameters } from '#core/adapters/aws/ssm-parameters.ts';
 import { integer, text, type Env } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { createLogger, type Logger } from '#core/telemetry.ts';
+import { publishMetrics } from '#core/middleware/publish-metrics.ts';
+import { createLogger, createMetrics, type Logger, type Metrics } from '#core/telemetry.ts';
 import { handleWebhook, type WebhookDeps, type WebhookResponse } from './webhook.ts';
 
 /** Options of {@link buildWebhookDeps}. */
@@ -25,6 +26,7 @@ export interface WebhookWiring {
   /** Only the EventBridge client is used (tests pass theirs; the function builds just this one: no EC2 in its bundle). */
   readonly clients?: { readonly eventBridge: EventBridgeClient };
   readonly logger?: Logger;
+  readonly metrics?: Metrics;
   readonly now?: () => Date;
 }
 
@@ -55,6 +57,7 @@ export function buildWebhookDeps(wiring: WebhookWiring = {}): WebhookDeps {
     store: new AwsDynamoStateStore(new DynamoDBClient(sdkClientConfig()), budget, required('STATE_TABLE')),
     bus: new AwsEventBus(clients.eventBridge, budget, busName),
     logger,
+    ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
     now,
   };
 }
@@ -75,10 +78,13 @@ function answerErrorsWith500(logger: Logger): MiddlewareObj<APIGatewayProxyEvent
 }
 
 /** Builds the handler around a dependency factory (called once per container, on first use). */
-export function makeHandler(getDeps: () => WebhookDeps, logger: Logger = createLogger('deploy-webhook')) {
+export function makeHandler(getDeps: () => WebhookDeps, logger: Logger = createLogger('deploy-webhook'), metrics: Metrics = createMetrics('deploy-webhook')) {
   let deps: WebhookDeps | undefined;
-  return middy(async (event: APIGatewayProxyEventV2): Promise<WebhookResponse> => handleWebhook((deps ??= getDeps()), event)).use(answerErrorsWith500(logger));
+  return middy(async (event: APIGatewayProxyEventV2): Promise<WebhookResponse> => handleWebhook((deps ??= getDeps()), event))
+    .use(answerErrorsWith500(logger))
+    .use(publishMetrics(metrics));
 }
 
-/** The Lambda entry point. */
-export const handler = makeHandler(() => buildWebhookDeps());
+/** The Lambda entry point: `failed` (a claim not released) goes to the handler's metrics. */
+const metrics = createMetrics('deploy-webhook');
+export const handler = makeHandler(() => buildWebhookDeps({ metrics }), createLogger('deploy-webhook'), metrics);

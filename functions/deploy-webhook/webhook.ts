@@ -7,14 +7,19 @@
  *
  * ArgoCD retries on 5xx and sends once per revision (`oncePer`); a replay must not start a second shift, so
  * the claim is durable (DynamoDB) and taken before the publish, and released again when the publish fails
- * (then the 503 makes ArgoCD retry, and the retry is not a "duplicate").
+ * (then the 503 makes ArgoCD retry, and the retry is not a "duplicate"). The claim says `publishing` until
+ * the publish is confirmed (`published`): a claim still `publishing` is one whose publish failed and whose
+ * release failed too, so the retry takes it over (compare-and-set on its owner) instead of answering
+ * "duplicate". A failed release is logged and counted (`failed`, alarm `deploy-webhook-failed-writes`).
+ * Only a confirmed publish makes a replay a duplicate; at worst a retry racing a publish in flight
+ * publishes twice, and the traffic shift claims each shift once.
  */
 import { InvalidEventError } from '#core/errors.ts';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import type { EventBusPort } from '#core/ports/index.ts';
 import type { SecretParameterPort } from '#core/ports/parameters.ts';
 import type { StateStorePort } from '#core/ports/state-store.ts';
-import type { Logger } from '#core/telemetry.ts';
+import { MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { parseDeploymentSynced, TrafficDetailType } from '#core/contracts/traffic.ts';
 import { bearerToken, tokensMatch } from './auth.ts';
 
@@ -35,6 +40,8 @@ export interface WebhookDeps {
   readonly store: StateStorePort;
   readonly bus: EventBusPort;
   readonly logger: Logger;
+  /** `failed` counts claims that could not be released (alarmed); optional for callers without metrics. */
+  readonly metrics?: Metrics;
   readonly now: () => Date;
 }
 
@@ -135,10 +142,19 @@ export async function handleWebhook(deps: WebhookDeps, request: WebhookRequest):
   }
   const key = revisionKey(synced.app, synced.revision);
   const owner = `${synced.app}@${synced.revision}@${now.toISOString()}`;
-  const claimed = await deps.store.putIfAbsent(
-    { key, owner, expiresAt: new Date(now.getTime() + deps.config.replayWindowSeconds * 1000), data: { app: synced.app, revision: synced.revision } },
-    now,
-  );
+  const claim = (status: 'publishing' | 'published') => ({
+    key,
+    owner,
+    expiresAt: new Date(now.getTime() + deps.config.replayWindowSeconds * 1000),
+    data: { app: synced.app, revision: synced.revision, status },
+  });
+  let claimed = await deps.store.putIfAbsent(claim('publishing'), now);
+  if (!claimed) {
+    const held = await deps.store.get(key, now);
+    // Never confirmed: an earlier attempt failed to publish and to release its claim. Take it over.
+    if (held?.data['status'] === 'publishing') claimed = await deps.store.replaceIfOwner(key, held.owner, claim('publishing'), now);
+    if (claimed) logger.warn('webhook: taking over a claim whose publish was never confirmed', { app: synced.app, revision: synced.revision, heldBy: held?.owner });
+  }
   if (!claimed) {
     logger.info('webhook: replay of an already published revision', { app: synced.app, revision: synced.revision });
     return json(200, { status: 'duplicate', app: synced.app, revision: synced.revision });
@@ -147,10 +163,17 @@ export async function handleWebhook(deps: WebhookDeps, request: WebhookRequest):
     failed: [{ errorCode: (err as Error).name, errorMessage: (err as Error).message }],
   }));
   if (failed.length > 0) {
-    await deps.store.deleteIfOwner(key, owner).catch(() => undefined);
+    const released = await deps.store.deleteIfOwner(key, owner).catch((err: unknown) => err as Error);
+    if (released !== true) {
+      // The retry still goes through (the claim says `publishing`), but a role or table problem must be seen.
+      deps.metrics?.addMetric('failed', MetricUnit.Count, 1);
+      logger.error('webhook: claim not released after a failed publish; the retry takes it over', { key, error: released === false ? 'held by another delivery' : released });
+    }
     logger.error('webhook: Deployment Synced not published: 503 so ArgoCD retries', { failed: failed.map((f) => `${f.errorCode}: ${f.errorMessage}`) });
     return json(503, { message: 'temporarily unavailable' });
   }
+  // Confirmed: from now on a replay is a duplicate. If this write fails, a replay publishes again (harmless).
+  await deps.store.replaceIfOwner(key, owner, claim('published'), now).catch((err: unknown) => logger.warn('webhook: claim not marked published', { key, error: err as Error }));
   logger.info('Deployment Synced published', { app: synced.app, revision: synced.revision });
   return json(202, { status: 'accepted', app: synced.app, revision: synced.revision });
 }

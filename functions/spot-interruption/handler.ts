@@ -21,7 +21,7 @@ export { toWorkItem };
 
 /** What a direct (EventBridge) invocation returns; SQS invocations return the batch response. */
 export interface SpotInvocationResult {
-  readonly status: 'applied' | 'ignored' | 'rejected' | 'dry-run';
+  readonly status: 'applied' | 'ignored' | 'rejected' | 'dry-run' | 'scheduled';
   readonly planId?: string;
   readonly counts?: Record<string, number>;
   readonly heldBack?: number;
@@ -39,13 +39,17 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
     const d = (deps ??= getDeps());
     const options = { deadline: deadlineOf(context, d.now()) };
     // `?.`: a `null` invocation has no id; parsing then rejects it with a typed error.
-    const items = isSqsBatch(event) ? await workItemsOf(event.Records, logger, d.audit) : [toWorkItem(String((event as { id?: unknown } | null)?.id ?? 'event'), event)];
+    const items = isSqsBatch(event) ? await workItemsOf(event.Records, logger, d.audit) : toWorkItem(String((event as { id?: unknown } | null)?.id ?? 'event'), event);
     const outcome = await deregisterNodes(items, d, options);
     recordApplyMetrics(metrics, outcome.plan, outcome.result);
     for (const r of outcome.retry) logger.warn('will be retried', { ...r });
     if (isSqsBatch(event)) return { batchItemFailures: outcome.retry.map((r) => ({ itemIdentifier: r.itemId })) };
     if (outcome.rejected.length > 0) return { status: 'rejected', reason: outcome.rejected.map((r) => `${r.instanceId}: ${r.reason}`).join('; ') };
-    if (!outcome.plan || !outcome.result) return { status: 'ignored', reason: outcome.ignored.map((i) => i.reason).join('; ') || 'nothing to do' };
+    if (!outcome.plan || !outcome.result) {
+      if (outcome.retry.length > 0) throw new ApplyError(`not settled: ${outcome.retry.map((r) => r.reason).join('; ')}`, outcome.retry.length, true);
+      if (outcome.scheduled.length > 0) return { status: 'scheduled', reason: outcome.scheduled.map((i) => i.reason).join('; ') };
+      return { status: 'ignored', reason: outcome.ignored.map((i) => i.reason).join('; ') || 'nothing to do' };
+    }
     const { retryableFailures, permanentFailures, counts, dryRun } = outcome.result;
     // Fail the invocation so Lambda's async retries (then the on-failure destination) take it again.
     if (outcome.retry.length > 0) throw new ApplyError(`${retryableFailures + permanentFailures} deregistration(s) left undone: ${outcome.retry.map((r) => r.reason).join('; ')}`, retryableFailures + permanentFailures, permanentFailures === 0);

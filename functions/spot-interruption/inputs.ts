@@ -1,21 +1,25 @@
 /**
  * The spot function's inputs, parsed: an EventBridge envelope (direct invocation) or an SQS batch whose
- * bodies hold one each (node signals and the guard's own re-checks). A malformed record is a typed rejection
+ * bodies hold one each (node signals, the guard's own re-checks and scheduled-change due messages), in
+ * every delivery shape NTH accepts (an Auto Scaling hook notifying the queue directly, either through SNS:
+ * contracts/delivery.ts). One AWS Health event naming several instances is one work item per instance. A malformed record is a typed rejection
  * of that record alone (logged and audited, never retried: retrying cannot fix it); the rest of the batch
  * is still handled.
  */
 import type { AuditSink } from '#core/audit.ts';
-import { DetailType, parseEnvelope, parseNodeSignal, parseRecheck } from '#core/contracts/node-events.ts';
+import { isNotice, unwrapDelivery } from '#core/contracts/delivery.ts';
+import { DetailType, parseNodeSignals, parseRecheck } from '#core/contracts/node-events.ts';
 import { parseSqsRecord, recordLabel } from '#core/contracts/sqs-batch.ts';
 import { InvalidEventError } from '#core/errors.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { WorkItem } from './workflow.ts';
 
-/** Parses one raw input (an EventBridge envelope, or an SQS body holding one) into a work item. */
-export function toWorkItem(itemId: string, raw: unknown): WorkItem {
-  const envelope = parseEnvelope(raw);
-  if (envelope['detail-type'] === DetailType.recheck) return { itemId, input: parseRecheck(envelope) };
-  return { itemId, input: parseNodeSignal(envelope) };
+/** Parses one raw input (an EventBridge envelope, or an SQS body holding one in any shape) into its work items. */
+export function toWorkItem(itemId: string, raw: unknown): WorkItem[] {
+  const delivered = unwrapDelivery(raw);
+  if (isNotice(delivered)) return [{ itemId, input: delivered }];
+  if (delivered['detail-type'] === DetailType.recheck) return [{ itemId, input: parseRecheck(delivered) }];
+  return parseNodeSignals(delivered).map((input) => ({ itemId, input }));
 }
 
 /** Whether an SQS record holds one of the guard's re-checks (they keep their own pace when retried). */
@@ -27,7 +31,7 @@ export async function workItemsOf(records: readonly unknown[], logger: Logger, a
   for (const [index, record] of records.entries()) {
     try {
       const { messageId, body } = parseSqsRecord(record, index);
-      items.push(toWorkItem(messageId, body));
+      items.push(...toWorkItem(messageId, body));
     } catch (err) {
       if (!(err instanceof InvalidEventError)) throw err;
       const messageId = recordLabel(record, index);

@@ -4,10 +4,12 @@
  */
 import type { AuditSink } from '#core/audit.ts';
 import type { QuiesceConfig } from '#core/config.ts';
-import type { NodeSignal, RecheckMessage } from '#core/contracts/node-events.ts';
+import type { NodeSignal, Notice, RecheckMessage } from '#core/contracts/node-events.ts';
 import type { Executor } from '#core/executor/executor.ts';
 import type { RejectedInstance } from '#core/observe/index.ts';
 import type { AutoScalingPort, CloudMapPort, DelayQueuePort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
+import type { OneTimeSchedulerPort } from '#core/ports/scheduler.ts';
+import type { StateStorePort } from '#core/ports/state-store.ts';
 import type { Logger } from '#core/telemetry.ts';
 
 /** What the workflow needs; the handler builds it once per container, tests pass fakes. */
@@ -18,6 +20,10 @@ export interface NodeWorkflowDeps {
   readonly cloudMap: CloudMapPort;
   readonly autoscaling: AutoScalingPort;
   readonly delayQueue: DelayQueuePort | undefined;
+  /** AWS Health scheduled changes: what is scheduled per event and instance (the state table; unset without STATE_TABLE). */
+  readonly store?: StateStorePort;
+  /** One-time schedules of scheduled changes due later than an SQS delay can wait (unset without SCHEDULED_CHANGE_*). */
+  readonly scheduler?: OneTimeSchedulerPort;
   readonly executor: Executor;
   readonly audit: AuditSink;
   readonly logger: Logger;
@@ -32,7 +38,7 @@ export interface NodeWorkflowDeps {
 /** One input of the batch, with the id the caller uses to report it failed (SQS message id). */
 export interface WorkItem {
   readonly itemId: string;
-  readonly input: NodeSignal | RecheckMessage;
+  readonly input: NodeSignal | RecheckMessage | Notice;
 }
 
 /** An input not acted on, and why. */

@@ -5,7 +5,10 @@
  * The demo, the CLI and the tests build the same dependencies, pointed at whatever endpoint the SDK's
  * standard configuration names.
  */
-import { AwsDelayQueue, AwsEventBus, AwsQueueVisibility, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { AwsDelayQueue, AwsEventBus, AwsQueueVisibility, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
+import { AwsOneTimeScheduler } from '#core/adapters/aws/one-time-scheduler.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { loadConfig, type QuiesceConfig } from '#core/config.ts';
 import type { QueueVisibilityPort } from '#core/ports/index.ts';
@@ -47,6 +50,18 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
     cloudMap: aws.cloudMap,
     autoscaling: aws.autoscaling,
     delayQueue: config.recheckQueueUrl ? new AwsDelayQueue(aws.clients.sqs, aws.budget, config.recheckQueueUrl) : undefined,
+    // AWS Health scheduled changes: what is scheduled lives in the state table; changes due later than an
+    // SQS delay can wait are one-time schedules that send the due message to the node-signal queue.
+    ...(config.stateTable ? { store: new AwsDynamoStateStore(aws.clients.dynamodb, aws.budget, config.stateTable) } : {}),
+    ...(config.scheduledChangeSchedule
+      ? {
+          scheduler: new AwsOneTimeScheduler(new SchedulerClient(sdkClientConfig()), aws.budget, {
+            groupName: config.scheduledChangeSchedule.group,
+            queueArn: config.scheduledChangeSchedule.queueArn,
+            roleArn: config.scheduledChangeSchedule.roleArn,
+          }),
+        }
+      : {}),
     queueVisibility: new AwsQueueVisibility(aws.clients.sqs, aws.budget, config.recheckQueueUrl ? [config.recheckQueueUrl] : []),
     executor: buildExecutor(config, aws, { writer: service, maxFraction: config.maxDeregisterFraction, logger, now, ...(wiring.sleep ? { sleep: wiring.sleep } : {}) }),
     audit: createAuditSink(bus, logger),

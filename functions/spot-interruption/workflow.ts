@@ -3,7 +3,8 @@
  * a reclaim wave) and re-registration checks, as a pipeline of named stages. A wave of 20 warnings in 10 s
  * is one observation, one plan, one apply.
  *
- *   classify -> scope -> observe + apply (per group, under its lease) -> progress -> audit
+ *   classify -> scope -> scheduled changes (plan + schedule; due ones join the batch)
+ *            -> observe + apply (per group, under its lease) -> progress -> audit
  *            -> complete lifecycle hooks -> schedule re-checks
  */
 import { randomUUID } from 'node:crypto';
@@ -14,7 +15,8 @@ import { completeLifecycleHooks, type LifecycleWork } from './stages/lifecycle.t
 import { observeAndApply } from './stages/observe-apply.ts';
 import { nodeProgress } from './stages/progress.ts';
 import { scheduleRechecks } from './stages/rechecks.ts';
-import { scopeToCluster } from './stages/scope.ts';
+import { settleScheduledChanges } from './stages/scheduled-changes.ts';
+import { scopeToCluster, withDueSignals } from './stages/scope.ts';
 import type { Ignored, NodeWorkflowDeps, Rejected, RetryItem, WorkItem } from './types.ts';
 
 export type { Ignored, NodeWorkflowDeps, Rejected, RetryItem, WorkItem } from './types.ts';
@@ -24,6 +26,8 @@ export interface NodeWorkflowResult {
   readonly plan: Plan | undefined;
   readonly result: ApplyResult | undefined;
   readonly ignored: readonly Ignored[];
+  /** AWS Health notifications that scheduled, moved or cancelled a deregistration, with what was done. */
+  readonly scheduled: readonly Ignored[];
   readonly rejected: readonly Rejected[];
   /** Items whose work is not finished (a deregistration failed, retryably or not): retried. */
   readonly retry: readonly RetryItem[];
@@ -44,9 +48,11 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   const { config, logger } = deps;
   const now = deps.now();
   const batch = classifySignals(items, config, now);
-  const scope = await scopeToCluster(batch, deps);
+  const scoped = await scopeToCluster(batch, deps);
+  const settled = await settleScheduledChanges(scoped, deps, now);
+  const scope = withDueSignals(scoped, settled.due, settled.ignored);
   for (const i of scope.ignored) logger.info('event ignored', { ...i });
-  const nothing = { plan: undefined, result: undefined, ignored: scope.ignored, rejected: scope.rejected, retry: [], rechecksScheduled: 0, lifecycleCompleted: 0, lifecyclePending: 0 };
+  const nothing = { plan: undefined, result: undefined, ignored: scope.ignored, scheduled: settled.planned, rejected: scope.rejected, retry: settled.retry, rechecksScheduled: 0, lifecycleCompleted: 0, lifecyclePending: 0 };
   if (scope.planNodes.length === 0) return nothing;
 
   const applied = await observeAndApply(scope, deps, { planId: randomUUID(), now, ...(options.deadline ? { deadline: options.deadline } : {}) });
@@ -87,11 +93,12 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   const lifecycle = await completeLifecycleHooks(lifecycleWork, progress, deps);
   for (const p of lifecycle.pending) logger.warn('lifecycle action left pending: node still in traffic', { instanceId: p.work.action.instanceId, hook: p.work.action.lifecycleHookName, reason: p.reason });
   const rechecks = await scheduleRechecks(scope, applied, lifecycle.pending.map((p) => p.work), deps, now);
-  const all = [...retry, ...lifecycle.retry, ...rechecks.retry];
+  const all = [...settled.retry, ...retry, ...lifecycle.retry, ...rechecks.retry];
   return {
     plan,
     result,
     ignored: scope.ignored,
+    scheduled: settled.planned,
     rejected: scope.rejected,
     retry: [...new Map(all.map((r) => [r.itemId, r])).values()],
     rechecksScheduled: rechecks.scheduled,

@@ -11,7 +11,7 @@
  * an ArgoCD app to its rule, and could not be validated before the first shift.
  */
 import { readFileSync } from 'node:fs';
-import { text, type Env } from '#core/config.ts';
+import { integer, text, type Env } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { APP_NAME } from '#core/contracts/traffic.ts';
 import { loadFailoverConfig, type FailoverConfig } from '#core/failover/wiring.ts';
@@ -43,6 +43,8 @@ export interface TrafficConfig extends FailoverConfig {
   /** The bus ARN step schedules put their event on, and the role Scheduler assumes to do it. */
   readonly stepEventBusArn: string;
   readonly schedulerRoleArn: string;
+  /** The watchdog takes over a shift whose next step is overdue by more than its pause plus this. */
+  readonly watchdogMarginSeconds: number;
 }
 
 const TG_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]*:\d{12}:targetgroup\/[^/]+\/[0-9a-f]+$/;
@@ -126,6 +128,7 @@ export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
     stateTable: required('STATE_TABLE', 'the DynamoDB table for locks and idempotency keys'),
     stepEventBusArn: required('STEP_EVENT_BUS_ARN', 'the bus ARN the step schedules deliver to'),
     schedulerRoleArn: required('SCHEDULER_ROLE_ARN', 'the role EventBridge Scheduler assumes to put step events'),
+    watchdogMarginSeconds: integer(env, 'WATCHDOG_MARGIN_SECONDS', 300, 60, 3600),
     ...loadFailoverConfig(env),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Trigger: "Deployment Synced" (from the deploy webhook), "Traffic Shift Step Due" (its own steps, from
  * EventBridge Scheduler) and "Weighted Rule Failover Check" (the failover's restore re-check), all on the
- * event bus. Thin: parse, then hand over to the workflow (shift.ts, failover.ts).
+ * event bus, and "Traffic Shift Watchdog" (a 2-minute schedule). Thin: parse, then hand over to the
+ * workflow (shift.ts, watchdog.ts, the core's failover).
  */
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
@@ -14,16 +15,18 @@ import type { TrafficDeps } from './deps.ts';
 import { parseDeploymentSynced, parseFailoverCheck, parseShiftState, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import { failoverWeightedRules, type FailoverResult } from '#core/failover/weighted-failover.ts';
 import { runShiftStep, startShift, type ShiftOutcome } from './shift.ts';
+import { watchShifts, type WatchdogResult } from './watchdog.ts';
 import { buildTrafficDeps, failoverDepsOf } from './wiring.ts';
 
 /** What an invocation returns. */
-export type TrafficInvocationResult = ShiftOutcome | { readonly status: 'failover'; readonly failedOver: readonly string[]; readonly restored: readonly string[] };
+export type TrafficInvocationResult = ShiftOutcome | WatchdogResult | { readonly status: 'failover'; readonly failedOver: readonly string[]; readonly restored: readonly string[] };
 
 /** One parsed traffic event: which workflow it is for, with its validated detail. */
 export type TrafficEvent =
   | { readonly kind: 'deployment-synced'; readonly synced: DeploymentSynced }
   | { readonly kind: 'step-due'; readonly state: ShiftState }
-  | { readonly kind: 'failover-check'; readonly targetGroupArns: readonly string[] };
+  | { readonly kind: 'failover-check'; readonly targetGroupArns: readonly string[] }
+  | { readonly kind: 'watchdog' };
 
 /**
  * Parses an incoming event before anything runs (an `InvalidEventError` naming the field otherwise).
@@ -42,6 +45,8 @@ export function parseTrafficEvent(raw: unknown, receivedAt: string): TrafficEven
       return { kind: 'step-due', state: parseShiftState(envelope.detail) };
     case TrafficDetailType.failoverCheck:
       return { kind: 'failover-check', targetGroupArns: parseFailoverCheck(envelope.detail).targetGroupArns };
+    case TrafficDetailType.watchdog:
+      return { kind: 'watchdog' };
     default:
       throw new InvalidEventError(`unknown detail-type ${quoted(envelope['detail-type'])}`, 'detail-type');
   }
@@ -55,6 +60,8 @@ export async function dispatch(deps: TrafficDeps, raw: unknown): Promise<Traffic
       return startShift(deps, event.synced);
     case 'step-due':
       return runShiftStep(deps, event.state);
+    case 'watchdog':
+      return watchShifts(deps);
     case 'failover-check': {
       const r: FailoverResult = await failoverWeightedRules(failoverDepsOf(deps), event.targetGroupArns);
       return { status: 'failover', failedOver: r.failedOver, restored: r.restored };

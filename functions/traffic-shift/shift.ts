@@ -11,15 +11,24 @@
  *
  * Every step is idempotent: the lock record holds the index of the next step, so a duplicate delivery of a
  * step (Scheduler and EventBridge deliver at least once) or of the sync finds it is not its turn and stops.
+ *
+ * No shift strands. The lock also records how far the shift got: the whole state of the next step, when it
+ * is due, and whether its schedule was made (`due` -> `scheduled`). A step that was written and verified is
+ * recorded BEFORE its next schedule is made, so when CreateSchedule fails the invocation fails, Lambda
+ * sends the same event again, and that retry (a step or the sync itself) resumes from the lock: it makes
+ * the schedule instead of being ignored as "already started". A shift whose next step is overdue by more
+ * than its pause plus WATCHDOG_MARGIN_SECONDS (its schedule lost) is run by the watchdog (watchdog.ts), and
+ * that step gates and verifies like any other: it completes the shift or rolls it back (Aborted).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
 import { currentPercent, planShiftRollback, planShiftStep, remainingSteps, checkPair } from '#core/domain/planners/traffic-shift.ts';
-import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
+import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, sameWeights, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import type { ListenerRule } from '#core/ports/index.ts';
 import type { TrafficDeps } from './deps.ts';
-import { lockKey, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
+import { lockKey, parseShiftState, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
+import type { StoredRecord } from '#core/ports/state-store.ts';
 import { verifyRuleWeights } from '#core/failover/verify-weights.ts';
 
 /** What one invocation did to a shift. */
@@ -27,6 +36,8 @@ export type ShiftOutcome =
   | { readonly status: 'ignored'; readonly reason: string; readonly shiftId?: string }
   | { readonly status: 'refused'; readonly reason: string; readonly shiftId?: string }
   | { readonly status: 'step-applied'; readonly shiftId: string; readonly step: number; readonly percent: number; readonly nextStepAt: string }
+  /** A retry (or the watchdog) found a step written and verified whose next step had no schedule: made it. */
+  | { readonly status: 'step-scheduled'; readonly shiftId: string; readonly step: number; readonly nextStepAt: string }
   | { readonly status: 'completed'; readonly shiftId: string; readonly reason?: string }
   | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean }
   | { readonly status: 'dry-run'; readonly shiftId: string; readonly planId: string };
@@ -44,8 +55,86 @@ export function shiftIdOf(app: string, revision: string, ruleArn: string): strin
 /** Schedule names: unique per shift and step, within Scheduler's 64 characters. */
 export const stepScheduleName = (shiftId: string, stepIndex: number): string => `quiesce-shift-${shiftId}-${stepIndex}`;
 
-/** The lock lasts through a pause plus a generous step, and is renewed at every step. */
-const lockExpiry = (now: Date, pauseSeconds: number): Date => new Date(now.getTime() + (2 * pauseSeconds + 900) * 1000);
+/**
+ * The lock lasts through a pause plus a generous step, and is renewed at every step; it outlives the moment
+ * the watchdog takes an overdue step over (due + pause + margin) by 900 s, so a stranded shift is found.
+ */
+const lockExpiry = (now: Date, pauseSeconds: number, marginSeconds: number): Date => new Date(now.getTime() + (2 * pauseSeconds + marginSeconds + 900) * 1000);
+
+/**
+ * How long after the lock's last update a step that is due may be taken up by a retry: longer than the
+ * function's 60 s timeout (serverless.yml), so an invocation still applying it is never run twice at once.
+ */
+const IN_FLIGHT_SECONDS = 90;
+
+/** How far a shift got, as its lock records it. */
+export interface ShiftProgress {
+  /** The state of the next step (stepIndex = the step to apply next). */
+  readonly state: ShiftState;
+  /** `due`: recorded, its schedule not (yet) made; `scheduled`: a one-time schedule will deliver it. */
+  readonly progress: 'due' | 'scheduled';
+  readonly dueAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** The lock's data for `next` (what a retry or the watchdog resumes from). */
+function lockData(next: ShiftState, progress: ShiftProgress['progress'], dueAt: Date, now: Date): Record<string, unknown> {
+  return { nextStep: next.stepIndex, app: next.app, revision: next.revision, progress, dueAt: dueAt.toISOString(), updatedAt: now.toISOString(), state: { ...next } };
+}
+
+/** What the lock says about its shift, or undefined for a lock that records no progress (or not validly). */
+export function progressOf(lock: StoredRecord): ShiftProgress | undefined {
+  const { state, progress, dueAt, updatedAt } = lock.data;
+  if ((progress !== 'due' && progress !== 'scheduled') || typeof dueAt !== 'string' || typeof updatedAt !== 'string' || typeof state !== 'object' || state === null) return undefined;
+  try {
+    const parsed = parseShiftState(state as Record<string, unknown>);
+    if (parsed.shiftId !== lock.owner || Number.isNaN(Date.parse(dueAt)) || Number.isNaN(Date.parse(updatedAt))) return undefined;
+    return { state: parsed, progress, dueAt: new Date(dueAt), updatedAt: new Date(updatedAt) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes the next step's schedule, then records that it exists. Throws when Scheduler fails (retried). */
+async function scheduleStep(deps: TrafficDeps, next: ShiftState, at: Date, now: Date): Promise<void> {
+  await deps.scheduler.scheduleOnce({
+    name: stepScheduleName(next.shiftId, next.stepIndex),
+    at,
+    detailType: TrafficDetailType.stepDue,
+    detail: stateDetail(next),
+    description: `quiesce: ${next.app}@${next.revision} step ${next.stepIndex + 1}/${next.steps.length} (${next.steps[next.stepIndex]}%)`,
+  });
+  const marked = await deps.store.updateIfOwner(lockKey(next.ruleArn), next.shiftId, {
+    expiresAt: lockExpiry(now, next.pauseSeconds, deps.config.watchdogMarginSeconds),
+    data: lockData(next, 'scheduled', at, now),
+  });
+  if (!marked) deps.logger.warn('lock lost while scheduling the next step: that step will stop itself', { shiftId: next.shiftId });
+}
+
+/**
+ * Resumes a shift from its lock when an event finds it is not that event's turn: a next step recorded but
+ * never scheduled gets its schedule (or runs now when it is already due and nobody is applying it); a next
+ * step that is scheduled leaves this event a duplicate. `overdue` (the watchdog) runs a scheduled step too.
+ */
+export async function resumeFromLock(deps: TrafficDeps, lock: StoredRecord, now: Date, overdue = false): Promise<ShiftOutcome> {
+  const p = progressOf(lock);
+  const shiftId = lock.owner;
+  if (!p) return { status: 'ignored', reason: `duplicate delivery: the lock of shift ${shiftId} records no progress to resume (next step ${String(lock.data['nextStep'])})`, shiftId };
+  const step = p.state.stepIndex + 1;
+  if (p.progress === 'scheduled' && !overdue) {
+    return { status: 'ignored', reason: `duplicate delivery: step ${step} is next and scheduled for ${p.dueAt.toISOString()}`, shiftId };
+  }
+  if (p.dueAt.getTime() > now.getTime()) {
+    deps.logger.warn('resuming a shift: its next step was recorded but not scheduled', { shiftId, step, dueAt: p.dueAt.toISOString() });
+    await scheduleStep(deps, p.state, p.dueAt, now);
+    return { status: 'step-scheduled', shiftId, step, nextStepAt: p.dueAt.toISOString() };
+  }
+  if (!overdue && now.getTime() - p.updatedAt.getTime() < IN_FLIGHT_SECONDS * 1000) {
+    return { status: 'ignored', reason: `step ${step} is due and was updated ${Math.round((now.getTime() - p.updatedAt.getTime()) / 1000)} s ago: another invocation may be applying it`, shiftId };
+  }
+  deps.logger.warn('resuming a shift: applying its due step now', { shiftId, step, dueAt: p.dueAt.toISOString(), overdue });
+  return applyStep(deps, p.state, now);
+}
 
 async function publish(deps: TrafficDeps, detailType: string, detail: Record<string, unknown>, ruleArn: string): Promise<void> {
   deps.logger.info(detailType, detail);
@@ -110,17 +199,12 @@ export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): P
     { key: claimKey(shiftId), owner: shiftId, expiresAt: new Date(now.getTime() + CLAIM_SECONDS * 1000), data: { app: synced.app, revision: synced.revision } },
     now,
   );
-  if (!claimed) return { status: 'ignored', reason: `shift ${shiftId} (${synced.app}@${synced.revision}) was already started`, shiftId };
-  // One shift per rule.
-  const locked = await deps.store.putIfAbsent(
-    { key: lockKey(cfg.ruleArn), owner: shiftId, expiresAt: lockExpiry(now, cfg.pauseSeconds), data: { nextStep: 0, app: synced.app, revision: synced.revision } },
-    now,
-  );
-  if (!locked) {
-    const holder = await deps.store.get(lockKey(cfg.ruleArn), now);
-    // Let an operator send this revision again once the rule is free.
-    await deps.store.deleteIfOwner(claimKey(shiftId), shiftId);
-    return refuse(`rule ${cfg.ruleArn} is being shifted by ${holder?.owner ?? 'another shift'} (${String(holder?.data['app'] ?? '?')}@${String(holder?.data['revision'] ?? '?')}); two shifts never run on one rule at once`);
+  if (!claimed) {
+    // Started before: a retry of this very event resumes from what the lock records (a schedule that
+    // failed after step 1, say); a finished or aborted shift has no lock any more.
+    const lock = await deps.store.get(lockKey(cfg.ruleArn), now);
+    if (lock?.owner === shiftId) return resumeFromLock(deps, lock, now);
+    return { status: 'ignored', reason: `shift ${shiftId} (${synced.app}@${synced.revision}) was already started`, shiftId };
   }
   const state: ShiftState = {
     shiftId,
@@ -137,18 +221,32 @@ export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): P
     minHealthyTargets: cfg.minHealthyTargets,
     startedAt: now.toISOString(),
   };
+  // One shift per rule.
+  const locked = await deps.store.putIfAbsent(
+    { key: lockKey(cfg.ruleArn), owner: shiftId, expiresAt: lockExpiry(now, cfg.pauseSeconds, deps.config.watchdogMarginSeconds), data: lockData(state, 'due', now, now) },
+    now,
+  );
+  if (!locked) {
+    const holder = await deps.store.get(lockKey(cfg.ruleArn), now);
+    // Let an operator send this revision again once the rule is free.
+    await deps.store.deleteIfOwner(claimKey(shiftId), shiftId);
+    return refuse(`rule ${cfg.ruleArn} is being shifted by ${holder?.owner ?? 'another shift'} (${String(holder?.data['app'] ?? '?')}@${String(holder?.data['revision'] ?? '?')}); two shifts never run on one rule at once`);
+  }
   await publish(deps, TrafficDetailType.started, { ...stateDetail(state), weights: describeWeights(original) }, cfg.ruleArn);
-  return runShiftStep(deps, state);
+  return applyStep(deps, state, now);
 }
 
-/** Applies the step `state.stepIndex` of a running shift. */
+/** Applies the step `state.stepIndex` of a running shift, if the lock says it is its turn (else resumes). */
 export async function runShiftStep(deps: TrafficDeps, state: ShiftState): Promise<ShiftOutcome> {
   const now = deps.now();
   const lock = await deps.store.get(lockKey(state.ruleArn), now);
   if (!lock || lock.owner !== state.shiftId) return { status: 'ignored', reason: 'stale step: this shift no longer holds the rule', shiftId: state.shiftId };
-  if (lock.data['nextStep'] !== state.stepIndex) {
-    return { status: 'ignored', reason: `duplicate delivery: step ${state.stepIndex} is not next (next is ${String(lock.data['nextStep'])})`, shiftId: state.shiftId };
-  }
+  if (lock.data['nextStep'] !== state.stepIndex) return resumeFromLock(deps, lock, now);
+  return applyStep(deps, state, now);
+}
+
+/** Gate, write, verify, audit, then record and schedule the next step (or complete). */
+async function applyStep(deps: TrafficDeps, state: ShiftState, now: Date): Promise<ShiftOutcome> {
   const percent = state.steps[state.stepIndex]!;
   const step = state.stepIndex + 1;
   const rule = await describeRule(deps, state.ruleArn);
@@ -199,22 +297,19 @@ export async function runShiftStep(deps: TrafficDeps, state: ShiftState): Promis
     await publish(deps, TrafficDetailType.completed, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, weights: written, steps: state.steps }, state.ruleArn);
     return { status: 'completed', shiftId: state.shiftId };
   }
-  // Schedule first, then advance the lock: if the lock update fails, a retry re-applies this (idempotent)
-  // step and finds the schedule already there; the other order could lose the next step.
+  // Record first that this step is written and verified and when the next is due, then make its schedule:
+  // if CreateSchedule fails, the invocation fails and its retry (or the watchdog) resumes from the lock.
   const next: ShiftState = { ...state, stepIndex: state.stepIndex + 1 };
   const at = new Date(now.getTime() + state.pauseSeconds * 1000);
-  await deps.scheduler.scheduleOnce({
-    name: stepScheduleName(state.shiftId, next.stepIndex),
-    at,
-    detailType: TrafficDetailType.stepDue,
-    detail: stateDetail(next),
-    description: `quiesce: ${state.app}@${state.revision} step ${next.stepIndex + 1}/${state.steps.length} (${state.steps[next.stepIndex]}%)`,
-  });
   const advanced = await deps.store.updateIfOwner(lockKey(state.ruleArn), state.shiftId, {
-    expiresAt: lockExpiry(now, state.pauseSeconds),
-    data: { nextStep: next.stepIndex, app: state.app, revision: state.revision },
+    expiresAt: lockExpiry(now, state.pauseSeconds, deps.config.watchdogMarginSeconds),
+    data: lockData(next, 'due', at, now),
   });
-  if (!advanced) deps.logger.warn('lock lost while scheduling the next step: that step will stop itself', { shiftId: state.shiftId });
+  if (!advanced) {
+    deps.logger.warn('lock lost after a step: the next step is not scheduled', { shiftId: state.shiftId });
+    return { status: 'ignored', reason: 'lock lost after the step: this shift no longer holds the rule', shiftId: state.shiftId };
+  }
+  await scheduleStep(deps, next, at, now);
   return { status: 'step-applied', shiftId: state.shiftId, step, percent, nextStepAt: at.toISOString() };
 }
 
@@ -223,6 +318,7 @@ async function abort(deps: TrafficDeps, state: ShiftState, reason: string, obser
   deps.logger.warn('traffic shift aborted: rolling back', { shiftId: state.shiftId, reason });
   let rolledBack = false;
   let rollbackError: string | undefined;
+  let rollbackNote: string | undefined;
   try {
     const rule = observed ?? (await describeRule(deps, state.ruleArn));
     if (rule) {
@@ -236,10 +332,17 @@ async function abort(deps: TrafficDeps, state: ShiftState, reason: string, obser
         subject: `${state.app}@${state.revision}`,
         reason,
       });
-      const result = await deps.executor.apply(plan);
-      await deps.audit.record(plan, result);
-      const written = plan.actions[0]!.kind === 'set-weights' ? plan.actions[0]!.weights : [];
-      if (result.outcomes[0]?.status === 'applied') {
+      const action = plan.actions[0]!;
+      const written = action.kind === 'set-weights' ? action.weights : [];
+      const unchanged = action.kind === 'set-weights' && sameWeights(action.weights, action.previous);
+      const result = unchanged ? undefined : await deps.executor.apply(plan);
+      if (result) await deps.audit.record(plan, result);
+      if (!result) {
+        // Nothing was changed (the first write failed, say): nothing to undo, and nothing left unconfirmed.
+        rolledBack = true;
+        rollbackNote = `nothing to roll back: the rule still has the weights from before the shift (${describeWeights(written)})`;
+        deps.logger.info('traffic shift aborted before any weight changed', { shiftId: state.shiftId, weights: describeWeights(written) });
+      } else if (result.outcomes[0]?.status === 'applied') {
         const v = await verifyRuleWeights(deps.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
         rolledBack = v.verified;
         if (!v.verified) rollbackError = `rollback written but not yet visible after ${v.reads} read(s)`;
@@ -265,6 +368,7 @@ async function abort(deps: TrafficDeps, state: ShiftState, reason: string, obser
       step: state.stepIndex + 1,
       rolledBack,
       ...(rollbackError ? { rollbackError } : {}),
+      ...(rollbackNote ? { rollbackNote } : {}),
       restoredWeights: state.original,
     },
     state.ruleArn,

@@ -54,7 +54,7 @@ function deps(): WebhookDeps {
   return {
     config: { tokenParameter: '/quiesce/test/webhook-token', maxBodyBytes: 4096, replayWindowSeconds: 3600 },
     secrets: { get: async () => TOKEN },
-    store: { putIfAbsent: async () => true, get: async () => undefined, updateIfOwner: async () => true, deleteIfOwner: async () => true },
+    store: { putIfAbsent: async () => true, get: async () => undefined, updateIfOwner: async () => true, replaceIfOwner: async () => true, deleteIfOwner: async () => true },
     bus: { publish: async () => ({ failed: [] }) },
     logger: createLogger('argocd-notifications-test'),
     now: () => new Date('2026-11-21T12:00:00Z'),
@@ -79,17 +79,16 @@ describe('ArgoCD notifications template -> deploy webhook', () => {
     expect(await deliver(singleSource)).toEqual({ statusCode: 202, body: { status: 'accepted', app: 'shop', revision: '9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62' } });
   });
 
-  it('renders, for a multi-source app, "revision": "", which the webhook refuses today (400, field revision)', async () => {
+  it('renders, for a multi-source app, "revision": "" and the revisions, which the webhook accepts as one sync of both', async () => {
     const body = JSON.parse(renderGoTemplate(template.webhook.quiesce.body, { app: multiSource })) as Record<string, unknown>;
-    expect(body['revision']).toBe('');
-    expect(await deliver(multiSource)).toMatchObject({ statusCode: 400, body: { error: 'InvalidPayload', field: 'revision' } });
+    expect(body).toMatchObject({ revision: '', revisions: ['9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62', '1.4.2'] });
+    expect(await deliver(multiSource)).toEqual({ statusCode: 202, body: { status: 'accepted', app: 'shop', revision: '9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62,1.4.2' } });
   });
 
-  // Issue 13 owns this: the template reads syncResult.revision, which multi-source apps leave "", so the
-  // webhook answers 400 (field revision) and the shift never starts; the trigger's oncePer on the same
-  // field is "" too. Fixing it (template and/or webhook) is issue 13's; this turns green when it is done.
-  it.fails('renders, for a multi-source app, a body the webhook accepts (issue 13)', async () => {
-    expect((await deliver(multiSource)).statusCode).toBe(202);
+  it('keys the trigger (oncePer) on what identifies a sync of either kind, not on revision alone', () => {
+    const trigger = parse(cm?.data?.['trigger.on-synced-healthy-quiesce'] ?? '') as { oncePer: string }[];
+    // notifications-engine formats the oncePer value with %v: revision alone is "" for every multi-source sync.
+    expect(trigger[0]?.oncePer).toBe('[app.status.operationState.syncResult.revision, app.status.operationState.syncResult.revisions]');
   });
 
   it('a template the renderer does not implement fails loudly instead of rendering wrongly', () => {

@@ -70,7 +70,7 @@ describe('IAM roles against the calls each function makes', () => {
 
   it('reads the calls from the code: SDK commands only, through the adapters each handler uses', () => {
     const webhook = calls.get('deploy-webhook');
-    expect([...(webhook?.keys() ?? [])].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'events:PutEvents', 'ssm:GetParameter']);
+    expect([...(webhook?.keys() ?? [])].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'events:PutEvents', 'ssm:GetParameter']);
     expect(calls.get('pod-events')?.get('eks:DescribeCluster')).toBeDefined();
     const sample = [
       "import { GetItemCommand, type GetItemCommandOutput } from '@aws-sdk/client-dynamodb';",

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAwsClients } from '#core/adapters/aws/index.ts';
-import { createLogger } from '#core/telemetry.ts';
+import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { seedTrafficTopology, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
 import { buildWebhookDeps, makeHandler } from '../../functions/deploy-webhook/handler.ts';
@@ -106,6 +106,8 @@ describe('deploy webhook', () => {
     ['not JSON', '{"app": ', 'body'],
     ['a JSON array', '[]', 'body'],
     ['no revision', JSON.stringify({ ...JSON.parse(body), revision: undefined }), 'revision'],
+    ['an empty revision and no revisions', JSON.stringify({ ...JSON.parse(body), revision: '' }), 'revision'],
+    ['revisions that are not a list of revisions', JSON.stringify({ ...JSON.parse(body), revision: '', revisions: ['a b'] }), 'revisions'],
     ['a bad app name', JSON.stringify({ ...JSON.parse(body), app: 'Shop App!' }), 'app'],
     ['a bad finishedAt', JSON.stringify({ ...JSON.parse(body), finishedAt: 'yesterday' }), 'finishedAt'],
     ['no destination', JSON.stringify({ ...JSON.parse(body), destination: {} }), 'destination'],
@@ -139,6 +141,43 @@ describe('deploy webhook', () => {
     expect(synced()).toEqual([]);
     expect((await h(request(bearer(WEBHOOK_TOKEN)))).statusCode).toBe(202);
     expect(synced()).toHaveLength(1);
+  });
+
+  it('a failed publish whose claim release fails too: logged, counted (failed), and the ArgoCD retry still goes through', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const logger = createLogger('deploy-webhook');
+    const metrics = createMetrics('deploy-webhook');
+    const errors = vi.spyOn(logger, 'error');
+    const counted = vi.spyOn(metrics, 'addMetric');
+    const h = makeHandler(
+      () => buildWebhookDeps({ env: { WEBHOOK_TOKEN_PARAMETER: t.tokenParameter, STATE_TABLE: t.table, EVENT_BUS: t.bus }, clients: createAwsClients(), logger, metrics, now: () => new Date(fakeAws.clock.now()) }),
+      logger,
+      metrics,
+    );
+    fakeAws.events.failNextEntries(4, 'InternalFailure');
+    fakeAws.faults.fail('DeleteItem', { service: 'dynamodb', code: 'AccessDeniedException', message: 'not authorized to perform: dynamodb:DeleteItem' });
+    expect((await h(request(bearer(WEBHOOK_TOKEN)), lambdaContext)).statusCode).toBe(503);
+    expect(errors.mock.calls.map((c) => c[0])).toContain('webhook: claim not released after a failed publish; the retry takes it over');
+    expect(counted).toHaveBeenCalledWith('failed', 'Count', 1);
+    const retry = await h(request(bearer(WEBHOOK_TOKEN)), lambdaContext);
+    expect(retry.statusCode).toBe(202);
+    expect(synced()).toHaveLength(1);
+    // Confirmed now: the next replay is a duplicate.
+    expect(JSON.parse((await h(request(bearer(WEBHOOK_TOKEN)), lambdaContext)).body)).toMatchObject({ status: 'duplicate' });
+    expect(synced()).toHaveLength(1);
+  });
+
+  it('a multi-source sync (revision "", revisions) is claimed and published as one sync of its revisions', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const h = webhook(t);
+    const multi = JSON.stringify({ ...JSON.parse(body), revision: '', revisions: ['9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62', '1.4.2'] });
+    expect((await h(request(bearer(WEBHOOK_TOKEN), multi))).statusCode).toBe(202);
+    expect(synced()[0]!.event.detail).toMatchObject({ revision: '9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62,1.4.2', revisions: ['9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62', '1.4.2'] });
+    expect(JSON.parse((await h(request(bearer(WEBHOOK_TOKEN), multi))).body)).toMatchObject({ status: 'duplicate' });
+    // A new chart version with the same git revision is another sync.
+    const bumped = JSON.stringify({ ...JSON.parse(multi), revisions: ['9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62', '1.4.3'] });
+    expect((await h(request(bearer(WEBHOOK_TOKEN), bumped))).statusCode).toBe(202);
+    expect(synced()).toHaveLength(2);
   });
 
   it('a sync that is not healthy is accepted and ignored', async () => {

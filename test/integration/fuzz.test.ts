@@ -217,6 +217,8 @@ const SPECS: readonly HandlerSpec[] = [
     },
     samples: (world) => [
       ...['spot-interruption-warning', 'rebalance-recommendation', 'instance-state-change', 'asg-terminate-lifecycle-action', 'asg-test-notification'].map(sample),
+      // Issue 13's shapes: Health, capacity reservations, Auto Scaling's own message, SNS envelopes.
+      ...['health-scheduled-change', 'capacity-reservation-interruption-warning', 'asg-lifecycle-sqs-direct', 'asg-lifecycle-sns', 'asg-lifecycle-sns-key-value'].map(sample),
       recheckEnvelope({ instanceIds: [NODES.spot], targetGroupArns: [world.topology.tg.web], services: [], deadline: '2026-11-21T12:02:30.000Z', round: 1, reason: 'fuzz' }),
     ],
   },

@@ -3,9 +3,12 @@
  * DynamoDB lock, Scheduler pauses) against the stateful fake AWS, driven by the sample events in events/.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { createLogger } from '#core/telemetry.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { seedTrafficTopology, trafficDeps, type TrafficTopology } from '../fakes/traffic.ts';
+import { seedTrafficTopology, trafficDeps, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
+import { createAwsClients } from '#core/adapters/aws/index.ts';
+import { buildWebhookDeps, makeHandler as makeWebhookHandler } from '../../functions/deploy-webhook/handler.ts';
 import { runShiftToCompletion } from '../../functions/traffic-shift/demo.ts';
 import { dispatch, makeHandler } from '../../functions/traffic-shift/handler.ts';
 import { lambdaContext } from './harness.ts';
@@ -183,5 +186,131 @@ describe('traffic shift', () => {
     expect(await dispatch(deps, blue)).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/synced to blue/) });
     expect(await dispatch(deps, synced('unknown-app'))).toMatchObject({ status: 'ignored', reason: 'no traffic plan for app unknown-app' });
     expect(modifyRuleCalls()).toBe(0);
+  });
+});
+
+describe('traffic shift failure paths (issue 13)', () => {
+  const watchdog = { source: 'quiesce', 'detail-type': 'Traffic Shift Watchdog', detail: {} };
+  const lockOf = (t: TrafficTopology): Record<string, unknown> | undefined => {
+    const item = fakeAws.dynamodb.items(t.table).find((i) => (i['pk'] as { S: string }).S === `lock#${t.ruleArn}`);
+    return item ? (JSON.parse((item['data'] as { S: string }).S) as Record<string, unknown>) : undefined;
+  };
+
+  it('a transient CreateSchedule failure after step 1 fails the invocation; its retry resumes from the lock and the shift reaches 100%', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    // More failures than the budget's 8 attempts: the call fails for good in this invocation.
+    fakeAws.faults.fail('CreateSchedule', { service: 'scheduler', times: 8 });
+    await expect(dispatch(deps, synced())).rejects.toThrow();
+    expect(weights(t)).toEqual([90, 10, 0]);
+    expect(lockOf(t)).toMatchObject({ nextStep: 1, progress: 'due' });
+    expect(fakeAws.scheduler.schedules()).toEqual([]);
+    // Lambda retries the async invocation a minute later with the same event: not "already started".
+    fakeAws.clock.advance(60_000);
+    const retried = await dispatch(deps, synced());
+    expect(retried).toMatchObject({ status: 'step-scheduled', step: 2 });
+    expect(lockOf(t)).toMatchObject({ nextStep: 1, progress: 'scheduled' });
+    const rest = await runShiftToCompletion(deps, watchdog, fakeAws);
+    expect(rest.map((o) => o.status)).toEqual(['watchdog', 'step-applied', 'completed']);
+    expect(weights(t)).toEqual([0, 100, 0]);
+    expect(lifecycle()).not.toContain('Traffic Shift Aborted');
+    expect(modifyRuleCalls()).toBe(3);
+  });
+
+  it('a lost next-step schedule: the watchdog leaves the shift alone until it is overdue, then finishes it', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    await dispatch(deps, synced());
+    const [pending] = fakeAws.scheduler.schedules();
+    fakeAws.scheduler.handle('DeleteSchedule', { Name: pending!.name, GroupName: pending!.group });
+    // Due in 300 s; overdue after pause (300) + WATCHDOG_MARGIN_SECONDS (300): nothing before that.
+    fakeAws.clock.advance(880_000);
+    expect(await dispatch(deps, watchdog)).toEqual({ status: 'watchdog', checked: 2, resumed: [] });
+    expect(fakeAws.calls.count('elasticloadbalancing', 'ModifyRule')).toBe(1);
+    fakeAws.clock.advance(30_000);
+    const outcomes = await runShiftToCompletion(deps, watchdog, fakeAws);
+    expect(outcomes[0]).toMatchObject({ status: 'watchdog', resumed: [{ status: 'step-applied', step: 2, percent: 50 }] });
+    expect(outcomes.at(-1)).toMatchObject({ status: 'completed' });
+    expect(weights(t)).toEqual([0, 100, 0]);
+    expect(lockOf(t)).toBeUndefined();
+  });
+
+  it('a lost next-step schedule whose gate fails when the watchdog takes it over: rolled back, Aborted', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    await dispatch(deps, synced());
+    fakeAws.scheduler.reset();
+    fakeAws.scheduler.seedGroup('default');
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.10', 8080, 'unhealthy');
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.11', 8080, 'unhealthy');
+    fakeAws.clock.advance(910_000);
+    expect(await dispatch(deps, watchdog)).toMatchObject({ resumed: [{ status: 'aborted', rolledBack: true }] });
+    expect(weights(t)).toEqual([100, 0, 0]);
+    expect(lifecycle().at(-1)).toBe('Traffic Shift Aborted');
+    expect(lockOf(t)).toBeUndefined();
+  });
+
+  it('an OIDC-protected rule shifts and rolls back, its client secret kept (UseExistingClientSecret), never read back', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const oidc = {
+      Type: 'authenticate-oidc',
+      AuthenticateOidcConfig: { Issuer: 'https://idp.example.com', AuthorizationEndpoint: 'https://idp.example.com/auth', TokenEndpoint: 'https://idp.example.com/token', UserInfoEndpoint: 'https://idp.example.com/userinfo', ClientId: 'shop', ClientSecret: 'kept-by-aws' },
+    };
+    const ruleArn = fakeAws.elbv2.seedRule({ listenerArn: t.listenerArn, priority: 30, targetGroups: [{ arn: t.tg.old, weight: 100 }, { arn: t.tg.new, weight: 0 }], authenticate: oidc });
+    // The fake follows AWS: the action as DescribeRules shows it (no secret) is refused by ModifyRule.
+    const [read] = (fakeAws.elbv2.handle('DescribeRules', { RuleArns: [ruleArn] }) as { Rules: { Actions: { AuthenticateOidcConfig?: Record<string, unknown> }[] }[] }).Rules[0]!.Actions;
+    expect(read!.AuthenticateOidcConfig).not.toHaveProperty('ClientSecret');
+    expect(() => fakeAws.elbv2.handle('ModifyRule', { RuleArn: ruleArn, Actions: (fakeAws.elbv2.handle('DescribeRules', { RuleArns: [ruleArn] }) as { Rules: { Actions: unknown[] }[] }).Rules[0]!.Actions })).toThrow(/client secret/);
+    const plans = JSON.stringify({ apps: { shop: { ruleArn, from: t.tg.old, to: t.tg.new, steps: [10, 50, 100], pauseSeconds: 300, gate: { minHealthyTargets: 2 } } } });
+    const deps = trafficDeps(fakeAws, t, { TRAFFIC_PLANS: plans });
+    const forwardOf = () => (fakeAws.elbv2.handle('DescribeRules', { RuleArns: [ruleArn] }) as { Rules: { Actions: { Type: string; ForwardConfig?: { TargetGroups: { Weight: number }[] } }[] }[] }).Rules[0]!.Actions;
+    const share = () => forwardOf().find((a) => a.Type === 'forward')!.ForwardConfig!.TargetGroups.map((g) => g.Weight);
+    expect(await dispatch(deps, synced())).toMatchObject({ status: 'step-applied', step: 1 });
+    expect(share()).toEqual([90, 10]);
+    // The gate fails before step 2: the rollback writes the OIDC action back too.
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.10', 8080, 'unhealthy');
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.11', 8080, 'unhealthy');
+    const rolled = await runShiftToCompletion(deps, watchdog, fakeAws);
+    expect(rolled.at(-1)).toMatchObject({ status: 'aborted', rolledBack: true });
+    expect(share()).toEqual([100, 0]);
+    expect(forwardOf().map((a) => a.Type)).toEqual(['authenticate-oidc', 'forward']);
+    expect(fakeAws.elbv2.clientSecretOf(ruleArn)).toBe('kept-by-aws');
+    // And a new revision shifts it all the way.
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.10', 8080, 'healthy');
+    const done = await runShiftToCompletion(deps, synced('shop', 'c0ffee1'), fakeAws);
+    expect(done.map((o) => o.status)).toEqual(['step-applied', 'step-applied', 'completed']);
+    expect(share()).toEqual([0, 100]);
+    expect(fakeAws.elbv2.clientSecretOf(ruleArn)).toBe('kept-by-aws');
+  });
+
+  it('a rollback that has nothing to undo (the first write failed) says so, writes nothing more, and is not "not confirmed"', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const logger = createLogger('traffic-shift');
+    const errors = vi.spyOn(logger, 'error');
+    const deps = { ...trafficDeps(fakeAws, t), logger };
+    fakeAws.faults.fail('ModifyRule', { service: 'elasticloadbalancing', code: 'InvalidLoadBalancerAction', message: 'injected' });
+    expect(await dispatch(deps, synced())).toMatchObject({ status: 'aborted', rolledBack: true });
+    expect(modifyRuleCalls()).toBe(1);
+    expect(weights(t)).toEqual([100, 0, 0]);
+    expect(String(detailOf('Traffic Shift Aborted')['rollbackNote'])).toMatch(/nothing to roll back: the rule still has the weights from before the shift/);
+    expect(errors.mock.calls.map((c) => String(c[0]))).not.toContain('ROLLBACK NOT CONFIRMED: check the rule weights by hand');
+  });
+});
+
+describe('a multi-source Argo CD sync end to end', () => {
+  it('the rendered notification (revision "", revisions) -> webhook -> Deployment Synced -> the shift reaches 100%', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const webhook = makeWebhookHandler(() =>
+      buildWebhookDeps({ env: { WEBHOOK_TOKEN_PARAMETER: t.tokenParameter, STATE_TABLE: t.table, EVENT_BUS: t.bus }, clients: createAwsClients(), logger: createLogger('deploy-webhook'), now: () => new Date(fakeAws.clock.now()) }),
+    );
+    const body = sample('argocd-webhook-body-multi-source');
+    expect(body).toMatchObject({ revision: '', revisions: ['9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62', '1.4.2'] });
+    const res = await webhook({ headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` }, body: JSON.stringify(body), isBase64Encoded: false } as never, lambdaContext);
+    expect(res.statusCode).toBe(202);
+    const [published] = fakeAws.events.published('quiesce-audit').filter((p) => p.event['detail-type'] === 'Deployment Synced');
+    const outcomes = await runShiftToCompletion(trafficDeps(fakeAws, t), published!.event, fakeAws);
+    expect(outcomes.map((o) => o.status)).toEqual(['step-applied', 'step-applied', 'completed']);
+    expect(weights(t)).toEqual([0, 100, 0]);
+    expect(detailOf('Traffic Shift Completed')).toMatchObject({ revision: '9f1c2ab7e4d85c3a1b0f6e29d7c4a8b5e3f10d62,1.4.2' });
   });
 });

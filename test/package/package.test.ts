@@ -141,13 +141,14 @@ describe('functions', () => {
 });
 
 describe('triggers and event patterns', () => {
-  it('spot: three exact rules on the default bus into the node-signal queue, consumed in batches with partial failures', () => {
+  it('spot: four exact rules on the default bus into the node-signal queue, consumed in batches with partial failures', () => {
     const byQueue = rulesTargeting('NodeSignalQueue');
     const patterns = Object.fromEntries(byQueue.map(([id, r]) => [id, r.Properties['EventPattern']]));
     expect(patterns).toEqual({
-      SpotSignalsRule: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] },
+      SpotSignalsRule: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning', 'EC2 Capacity Reservation Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation'] },
       InstanceStateRule: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['stopping', 'stopped', 'shutting-down', 'terminated'] } },
       LifecycleHookRule: { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance-terminate Lifecycle Action'] },
+      HealthScheduledChangeRule: { source: ['aws.health'], 'detail-type': ['AWS Health Event'], detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] } },
     });
     for (const [, r] of byQueue) expect(r.Properties['EventBusName']).toBeUndefined();
     const [, esm] = ofType('AWS::Lambda::EventSourceMapping')[0] ?? [];
@@ -160,7 +161,12 @@ describe('triggers and event patterns', () => {
     expect(res('NodeSignalQueue').Properties['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * (res('SpotInterruptionLambdaFunction').Properties['Timeout'] as number));
     // Only these rules may send to the queue.
     const policy = (res('NodeSignalQueuePolicy').Properties['PolicyDocument'] as { Statement: Statement[] }).Statement[0];
-    expect(((policy?.Condition?.['ArnEquals']?.['aws:SourceArn'] as unknown[]) ?? []).map(getAtt).sort()).toEqual(['InstanceStateRule', 'LifecycleHookRule', 'SpotSignalsRule']);
+    expect(((policy?.Condition?.['ArnEquals']?.['aws:SourceArn'] as unknown[]) ?? []).map(getAtt).sort()).toEqual(['HealthScheduledChangeRule', 'InstanceStateRule', 'LifecycleHookRule', 'SpotSignalsRule']);
+    // Scheduled changes' due messages: Scheduler sends to the queue with its own role, only there.
+    const env = (res('SpotInterruptionLambdaFunction').Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect([getAtt(env['SCHEDULED_CHANGE_QUEUE_ARN']), getAtt(env['SCHEDULED_CHANGE_ROLE_ARN'])]).toEqual(['NodeSignalQueue', 'ScheduledChangeSchedulerRole']);
+    const schedulerRole = (res('ScheduledChangeSchedulerRole').Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+    expect(schedulerRole.map((st) => [asList(st.Action), getAtt(st.Resource)])).toEqual([[['sqs:SendMessage'], 'NodeSignalQueue']]);
   });
 
   it('sweeper: every 2 minutes, one run at a time', () => {
@@ -186,9 +192,16 @@ describe('triggers and event patterns', () => {
   });
 
   it('traffic-shift: Deployment Synced and its own step events on the quiesce bus; Scheduler may only put events there (and dead-letter them)', () => {
-    const [[, rule] = []] = rulesTargeting('TrafficShiftLambdaFunction');
+    const rules = rulesTargeting('TrafficShiftLambdaFunction').map(([, r]) => r);
+    const rule = rules.find((r) => r.Properties['EventPattern'] !== undefined);
     expect(rule?.Properties['EventPattern']).toEqual({ source: ['quiesce'], 'detail-type': ['Deployment Synced', 'Traffic Shift Step Due', 'Weighted Rule Failover Check'] });
     expect(getAtt(rule?.Properties['EventBusName'])).toBe('QuiesceBus');
+    // The shift watchdog: a constant event every 2 minutes (the sweeper's cadence).
+    const watchdog = rules.find((r) => r.Properties['ScheduleExpression'] !== undefined);
+    expect(watchdog?.Properties['ScheduleExpression']).toBe('rate(2 minutes)');
+    const input = JSON.parse(String((watchdog?.Properties['Targets'] as { Input?: string }[])[0]?.Input)) as Record<string, unknown>;
+    expect(input).toEqual({ source: 'quiesce', 'detail-type': 'Traffic Shift Watchdog', detail: {} });
+    expect(rules).toHaveLength(2);
     const scheduler = res('SchedulerInvokeRole').Properties;
     expect(JSON.stringify(scheduler['AssumeRolePolicyDocument'])).toContain('scheduler.amazonaws.com');
     const statements = (scheduler['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
@@ -350,13 +363,13 @@ describe('failure paths', () => {
 });
 
 describe('the guard across writers, in the deployment', () => {
-  it('gives every deregistering function the state table (leases) and nothing more there than UpdateItem', () => {
-    const roles = ['SpotInterruptionRole', 'SweeperRole', 'PodEventsRole'];
-    for (const role of roles) {
+  it('gives every deregistering function the state table (leases: UpdateItem; spot also Get/PutItem for scheduled changes) and nothing more there', () => {
+    const expected: Record<string, string[]> = { SpotInterruptionRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], SweeperRole: ['dynamodb:UpdateItem'], PodEventsRole: ['dynamodb:UpdateItem'] };
+    for (const [role, actions] of Object.entries(expected)) {
       const statements = (((res(role).Properties['Policies'] as Json[])[0]?.['PolicyDocument'] as Json)['Statement'] as Statement[]) ?? [];
       const dynamo = statements.filter((st) => asList(st.Action).some((a) => a.startsWith('dynamodb:')));
-      expect(dynamo.flatMap((st) => asList(st.Action)), role).toEqual(['dynamodb:UpdateItem']);
-      expect(getAtt(dynamo[0]?.Resource), role).toBe('StateTable');
+      expect(dynamo.flatMap((st) => asList(st.Action)), role).toEqual(actions);
+      for (const st of dynamo) expect(getAtt(st.Resource), role).toBe('StateTable');
     }
     for (const id of ['SpotInterruption', 'Sweeper', 'PodEvents']) {
       const env = ((res(`${id}LambdaFunction`).Properties['Environment'] as Json)['Variables'] as Json)['STATE_TABLE'];
@@ -364,9 +377,9 @@ describe('the guard across writers, in the deployment', () => {
     }
   });
 
-  it('alarms on quiesce\'s own failed metric for each deregistering function', () => {
+  it('alarms on quiesce\'s own failed metric for each deregistering function, and the webhook\'s unreleased claims', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties).filter((a) => a['Namespace'] === 'quiesce' && a['MetricName'] === 'failed');
-    expect(alarms.map((a) => ((a['Dimensions'] as Json[])[0] ?? {})['Value']).sort()).toEqual(['pod-events', 'spot-interruption', 'sweeper']);
+    expect(alarms.map((a) => ((a['Dimensions'] as Json[])[0] ?? {})['Value']).sort()).toEqual(['deploy-webhook', 'pod-events', 'spot-interruption', 'sweeper']);
     for (const a of alarms) expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Sum' });
   });
 });

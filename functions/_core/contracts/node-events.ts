@@ -8,6 +8,10 @@
  * - Rebalance: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/rebalance-recommendations.html
  * - State change: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html
  * - Lifecycle: https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html
+ * - Capacity reservation warning: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-interruptible-cr.html
+ * - AWS Health: https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html
+ *   (shared/aws-facts.md, "AWS Health scheduled changes on EventBridge": detail times are RFC 1123)
+ * How the raw Auto Scaling message and SNS envelopes become one of these: delivery.ts.
  */
 import { InvalidEventError } from '../errors.ts';
 import { isAutoScalingGroupName, isLifecycleActionToken, isLifecycleHookName, quoted } from './names.ts';
@@ -26,7 +30,11 @@ export const DetailType = {
   rebalance: 'EC2 Instance Rebalance Recommendation',
   stateChange: 'EC2 Instance State-change Notification',
   lifecycle: 'EC2 Instance-terminate Lifecycle Action',
+  capacityReservation: 'EC2 Capacity Reservation Instance Interruption Warning',
+  health: 'AWS Health Event',
   recheck: 'Quiesce Re-registration Check',
+  /** Our own: a scheduled change's deregistration is due (from a one-time schedule or a delayed message). */
+  scheduledChangeDue: 'Quiesce Scheduled Change Due',
 } as const;
 
 /** The EventBridge envelope (the parts quiesce reads). */
@@ -68,12 +76,54 @@ export const INSTANCE_STATES: ReadonlySet<string> = new Set(['pending', 'running
 export const MAX_RECHECK_NODES = 100;
 export const MAX_RECHECK_TARGET_GROUPS = 5000;
 
+/** An AWS Health scheduled change (EC2, category scheduledChange) as it concerns one instance. */
+export interface ScheduledChange {
+  readonly eventArn: string;
+  readonly eventTypeCode: string;
+  /** ISO 8601 (the event writes RFC 1123). */
+  readonly startTime: string;
+  readonly endTime?: string;
+}
+
 /** A node-level signal: "this instance is going away", with what told us. */
 export type NodeSignal =
   | ({ readonly kind: 'spot-interruption'; readonly instanceId: string; readonly action: 'terminate' | 'stop' | 'hibernate' } & SignalOrigin)
+  | ({ readonly kind: 'capacity-reservation-interruption'; readonly instanceId: string; readonly action: 'terminate' } & SignalOrigin)
   | ({ readonly kind: 'rebalance'; readonly instanceId: string } & SignalOrigin)
   | ({ readonly kind: 'state-change'; readonly instanceId: string; readonly state: string } & SignalOrigin)
-  | ({ readonly kind: 'lifecycle'; readonly test: boolean } & PendingLifecycleAction & SignalOrigin);
+  | ({ readonly kind: 'lifecycle'; readonly test: boolean } & PendingLifecycleAction & SignalOrigin)
+  /** A Health notification (new, moved, or closed): schedules, moves or cancels a deregistration. */
+  | ({
+      readonly kind: 'scheduled-change';
+      readonly instanceId: string;
+      readonly statusCode: 'open' | 'upcoming' | 'closed';
+      /** Orders the notifications of one event (`lastUpdatedTime`, else the envelope time), ISO 8601. */
+      readonly updatedAt: string;
+    } & ScheduledChange &
+      SignalOrigin)
+  /** A scheduled deregistration is due; acted on only while the state table still names `token`. */
+  | ({
+      readonly kind: 'scheduled-change-due';
+      readonly instanceId: string;
+      readonly token: string;
+      /** When AWS Health told us (the current-state check: an instance launched since is not affected). */
+      readonly notifiedAt: string;
+    } & ScheduledChange &
+      SignalOrigin);
+
+/** A delivery that is not a signal and asks for nothing (an SNS subscription confirmation, a Health event of another service): ignored with the reason. */
+export interface Notice {
+  readonly kind: 'notice';
+  readonly reason: string;
+}
+
+/** Most affected entities one Health event may name (bounded against forged bodies; AWS sends few). */
+export const MAX_AFFECTED_ENTITIES = 100;
+const HEALTH_EVENT_ARN = /^arn:aws[a-z-]*:health:[a-z0-9-]*:\d{0,12}:event\/[\x21-\x7e]{1,1000}$/;
+const EVENT_TYPE_CODE = /^[A-Z0-9_]{1,100}$/;
+const HEALTH_STATUS: ReadonlySet<string> = new Set(['open', 'upcoming', 'closed']);
+/** Schedule names quiesce gives a scheduled change's deregistration (Scheduler: 1-64 of [0-9a-zA-Z-_.]). */
+const DUE_TOKEN = /^quiesce-hc-[0-9a-f]{16}-\d{1,12}$/;
 
 /** A Cloud Map service, named enough to list its instances again. */
 export interface CloudMapServiceRef {
@@ -139,6 +189,14 @@ function named(o: Record<string, unknown>, key: string, field: string, valid: (v
   return v;
 }
 
+/** A time as AWS writes it (RFC 3339, or RFC 1123 in Health details), at most 64 characters, as ISO 8601. */
+function timeOf(o: Record<string, unknown>, key: string, field: string): string {
+  const v = str(o, key, field);
+  const at = v.length <= 64 ? Date.parse(v) : NaN;
+  if (Number.isNaN(at)) throw new InvalidEventError(`${field} is not a time: ${quoted(v)}`, field);
+  return new Date(at).toISOString();
+}
+
 /** An optional envelope field: absent, or a string EventBridge could have written. */
 function envelopeText(o: Record<string, unknown>, key: string): string | undefined {
   const v = o[key];
@@ -183,13 +241,85 @@ export function parseEnvelope(raw: unknown): EventBridgeEnvelope {
   };
 }
 
-/** Turns an EC2 / Auto Scaling envelope into a `NodeSignal`; anything else is an `InvalidEventError`. */
+const originOf = (envelope: EventBridgeEnvelope): SignalOrigin => ({
+  ...(envelope.id === undefined ? {} : { eventId: envelope.id }),
+  ...(envelope.time === undefined ? {} : { eventTime: envelope.time }),
+});
+
+/**
+ * Every signal an envelope carries: one, except an AWS Health event, which names its affected entities
+ * (one signal per EC2 instance among them) or is a `Notice` (another service or category: not ours, as NTH
+ * and Karpenter skip it). Anything malformed is an `InvalidEventError` naming the field.
+ */
+export function parseNodeSignals(envelope: EventBridgeEnvelope): (NodeSignal | Notice)[] {
+  if (envelope.source === 'aws.health' && (envelope['detail-type'] === DetailType.health || envelope['detail-type'] === 'AWS Health Abuse Event')) return parseHealthEvent(envelope);
+  return [parseNodeSignal(envelope)];
+}
+
+/**
+ * An AWS Health event: EC2 scheduled changes (any code: retirement, stop, reboot, maintenance...) become
+ * one `scheduled-change` per affected instance; other services and categories are notices. Entities that
+ * are not instances (a dedicated host `h-...`) are skipped.
+ */
+function parseHealthEvent(envelope: EventBridgeEnvelope): (NodeSignal | Notice)[] {
+  const d = envelope.detail;
+  const service = str(d, 'service', 'detail.service');
+  const category = str(d, 'eventTypeCategory', 'detail.eventTypeCategory');
+  if (envelope['detail-type'] !== DetailType.health || service !== 'EC2' || category !== 'scheduledChange') {
+    return [{ kind: 'notice', reason: `AWS Health ${quoted(service, 40)} ${quoted(category, 40)} event: only EC2 scheduled changes move a node` }];
+  }
+  const eventArn = named(d, 'eventArn', 'detail.eventArn', (v) => typeof v === 'string' && HEALTH_EVENT_ARN.test(v), 'an AWS Health event ARN');
+  const eventTypeCode = named(d, 'eventTypeCode', 'detail.eventTypeCode', (v) => typeof v === 'string' && EVENT_TYPE_CODE.test(v), 'an AWS Health event type code');
+  const statusCode = named(d, 'statusCode', 'detail.statusCode', (v) => HEALTH_STATUS.has(v as string), 'open, upcoming or closed') as 'open' | 'upcoming' | 'closed';
+  const startTime = timeOf(d, 'startTime', 'detail.startTime');
+  const endTime = d['endTime'] === undefined ? undefined : timeOf(d, 'endTime', 'detail.endTime');
+  const updatedAt = d['lastUpdatedTime'] !== undefined ? timeOf(d, 'lastUpdatedTime', 'detail.lastUpdatedTime') : envelope.time !== undefined ? timeOf(envelope as unknown as Record<string, unknown>, 'time', 'time') : startTime;
+  const entities = d['affectedEntities'];
+  if (!Array.isArray(entities) || entities.length > MAX_AFFECTED_ENTITIES) {
+    throw new InvalidEventError(`detail.affectedEntities must be a list of at most ${MAX_AFFECTED_ENTITIES} entities`, 'detail.affectedEntities');
+  }
+  const instanceIds = new Set<string>();
+  entities.forEach((e, i) => {
+    const value = obj(e, `detail.affectedEntities[${i}]`)['entityValue'];
+    if (typeof value !== 'string' || value === '' || value.length > 1600) throw new InvalidEventError(`detail.affectedEntities[${i}].entityValue must be a non-empty string`, `detail.affectedEntities[${i}].entityValue`);
+    if (INSTANCE_ID.test(value)) instanceIds.add(value);
+  });
+  if (instanceIds.size === 0) return [{ kind: 'notice', reason: `AWS Health ${eventTypeCode} names no EC2 instance` }];
+  const change = { eventArn, eventTypeCode, startTime, ...(endTime ? { endTime } : {}) };
+  return [...instanceIds].map((instanceId) => ({ kind: 'scheduled-change', instanceId, statusCode, updatedAt, ...change, ...originOf(envelope) }));
+}
+
+/** The detail of our own "Quiesce Scheduled Change Due" (it crossed a durable boundary: trust nothing). */
+function parseScheduledChangeDue(d: Record<string, unknown>): NodeSignal {
+  const endTime = d['endTime'] === undefined ? undefined : timeOf(d, 'endTime', 'detail.endTime');
+  return {
+    kind: 'scheduled-change-due',
+    instanceId: instanceId(d, 'instanceId', 'detail.instanceId'),
+    eventArn: named(d, 'eventArn', 'detail.eventArn', (v) => typeof v === 'string' && HEALTH_EVENT_ARN.test(v), 'an AWS Health event ARN'),
+    eventTypeCode: named(d, 'eventTypeCode', 'detail.eventTypeCode', (v) => typeof v === 'string' && EVENT_TYPE_CODE.test(v), 'an AWS Health event type code'),
+    startTime: timeOf(d, 'startTime', 'detail.startTime'),
+    ...(endTime ? { endTime } : {}),
+    token: named(d, 'token', 'detail.token', (v) => typeof v === 'string' && DUE_TOKEN.test(v), 'a scheduled-change token'),
+    notifiedAt: timeOf(d, 'notifiedAt', 'detail.notifiedAt'),
+  };
+}
+
+/** Turns an EC2 / Auto Scaling envelope (or our own due message) into a `NodeSignal`; anything else is an `InvalidEventError`. */
 export function parseNodeSignal(envelope: EventBridgeEnvelope): NodeSignal {
   const { source, detail } = envelope;
   const detailType = envelope['detail-type'];
-  const base = { ...(envelope.id === undefined ? {} : { eventId: envelope.id }), ...(envelope.time === undefined ? {} : { eventTime: envelope.time }) };
+  const base = originOf(envelope);
+  if (source === QUIESCE_SOURCE && detailType === DetailType.scheduledChangeDue) return parseScheduledChangeDue(detail);
   if (source === 'aws.ec2') {
     switch (detailType) {
+      case DetailType.capacityReservation: {
+        // Sent 2 minutes before an interruptible reservation's instances are terminated; only "terminate".
+        const action = str(detail, 'instance-action', 'detail.instance-action');
+        if (action !== 'terminate') throw new InvalidEventError(`detail.instance-action must be terminate, got ${quoted(action)}`, 'detail.instance-action');
+        if (detail['instance-termination-time'] !== undefined) timeOf(detail, 'instance-termination-time', 'detail.instance-termination-time');
+        if (detail['azId'] !== undefined && (typeof detail['azId'] !== 'string' || !ENVELOPE_TEXT.test(detail['azId']))) throw new InvalidEventError('detail.azId must be a zone id', 'detail.azId');
+        return { kind: 'capacity-reservation-interruption', instanceId: instanceId(detail, 'instance-id', 'detail.instance-id'), action, ...base };
+      }
       case DetailType.spotWarning: {
         const action = str(detail, 'instance-action', 'detail.instance-action');
         if (action !== 'terminate' && action !== 'stop' && action !== 'hibernate') {

@@ -4,6 +4,7 @@
  * it publishes for operators ("Traffic Shift Started / Step Applied / Completed / Aborted / Refused").
  * Parsed here, once, so a malformed event is an `InvalidEventError` naming the field before anything runs.
  */
+import { createHash } from 'node:crypto';
 import { InvalidEventError } from '#core/errors.ts';
 import type { WeightedTargetGroup } from '#core/domain/plan.ts';
 import { hasControlCharacter, isDns1123Label, quoted } from './names.ts';
@@ -13,6 +14,8 @@ export const TrafficDetailType = {
   deploymentSynced: 'Deployment Synced',
   stepDue: 'Traffic Shift Step Due',
   failoverCheck: 'Weighted Rule Failover Check',
+  /** The watchdog's round (a constant event on a 2-minute schedule): finish or roll back stranded shifts. */
+  watchdog: 'Traffic Shift Watchdog',
   started: 'Traffic Shift Started',
   stepApplied: 'Traffic Shift Step Applied',
   completed: 'Traffic Shift Completed',
@@ -33,11 +36,18 @@ export interface DeploymentDestination {
   readonly namespace?: string;
 }
 
-/** The normalized "Deployment Synced" detail: one ArgoCD sync of one revision, succeeded and healthy. */
+/**
+ * The normalized "Deployment Synced" detail: one ArgoCD sync of one revision, succeeded and healthy.
+ * `revision` identifies the sync for every kind of Application: a single-source app's revision, or for a
+ * multi-source app (`spec.sources`, which leaves `syncResult.revision` "" and fills `syncResult.revisions`)
+ * the identity of its revisions ({@link revisionIdentity}), with the list itself in `revisions`.
+ */
 export interface DeploymentSynced {
   readonly app: string;
   readonly project: string;
   readonly revision: string;
+  /** A multi-source app's revisions, one per source, in source order. */
+  readonly revisions?: readonly string[];
   readonly phase: string;
   readonly syncStatus: string;
   readonly health: string;
@@ -107,6 +117,37 @@ const ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]*:\d{12}:[a-z-]+\/\S+
 export const APP_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(\/[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)?$/;
 /** A git SHA, a tag, a chart version: printable, no whitespace. */
 export const REVISION = /^[\x21-\x7e]{1,200}$/;
+/** Most sources one multi-source Application may list (Argo CD documents none; a bound against forged bodies). */
+export const MAX_SOURCES = 20;
+
+/**
+ * What identifies a multi-source sync: its revisions joined by commas (readable, and what a REVISION may
+ * hold), or `sha256:<hex>` of that when it is longer than 200 characters. The same revisions in the same
+ * order give the same identity, so a replay of the sync is recognised as one.
+ */
+export function revisionIdentity(revisions: readonly string[]): string {
+  const joined = revisions.join(',');
+  return joined.length <= 200 ? joined : `sha256:${createHash('sha256').update(joined).digest('hex')}`;
+}
+
+/**
+ * The sync's revision as ArgoCD reports it (shared/aws-facts.md, "Argo CD multi-source revisions"):
+ * `revision` for a single-source app; for a multi-source app `revision` is "" (no omitempty) and
+ * `revisions` holds one per source (null or absent for single-source apps, as the template renders it).
+ */
+function syncRevision(o: Record<string, unknown>, prefix: string): { revision: string; revisions?: string[] } {
+  const list = o['revisions'];
+  let revisions: string[] | undefined;
+  if (list !== undefined && list !== null) {
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SOURCES || !list.every((r) => typeof r === 'string' && REVISION.test(r))) {
+      throw new InvalidEventError(`${prefix}revisions must be a list of 1-${MAX_SOURCES} revisions (printable, no whitespace, at most 200 characters each)`, `${prefix}revisions`);
+    }
+    revisions = list as string[];
+  }
+  const single = o['revision'];
+  if ((single === '' || single === undefined || single === null) && revisions) return { revision: revisionIdentity(revisions), revisions };
+  return { revision: str(o, 'revision', `${prefix}revision`, REVISION, 200), ...(revisions ? { revisions } : {}) };
+}
 
 /** Parses the payload ArgoCD sends (or the detail of the event we published from it). `prefix` names fields. */
 export function parseDeploymentSynced(raw: unknown, receivedAt: string, prefix = ''): DeploymentSynced {
@@ -125,7 +166,7 @@ export function parseDeploymentSynced(raw: unknown, receivedAt: string, prefix =
   return {
     app: str(o, 'app', `${prefix}app`, APP_NAME, 507),
     project: str(o, 'project', `${prefix}project`, APP_NAME, 253),
-    revision: str(o, 'revision', `${prefix}revision`, REVISION, 200),
+    ...syncRevision(o, prefix),
     phase: str(o, 'phase', `${prefix}phase`, /^(Succeeded|Failed|Error|Running|Terminating)$/),
     syncStatus: str(o, 'syncStatus', `${prefix}syncStatus`, /^(Synced|OutOfSync|Unknown)$/),
     health: str(o, 'health', `${prefix}health`, /^(Healthy|Progressing|Degraded|Suspended|Missing|Unknown)$/),

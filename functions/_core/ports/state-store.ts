@@ -25,6 +25,12 @@ export interface StateStorePort {
   get(key: string, now: Date): Promise<StoredRecord | undefined>;
   /** Replaces data and expiry if `owner` still holds the record; false when it does not. */
   updateIfOwner(key: string, owner: string, change: { expiresAt: Date; data: Readonly<Record<string, unknown>> }): Promise<boolean>;
+  /**
+   * Replaces the whole record (owner included) if `owner` still holds it and it is live: a compare-and-set
+   * with the owner as the version, so two writers that read the same record cannot both move it on.
+   * False (nothing written) when the record is gone, expired or held by another owner.
+   */
+  replaceIfOwner(key: string, owner: string, next: StoredRecord, now: Date): Promise<boolean>;
   /** Deletes the record if `owner` holds it (or it is gone); false when someone else holds it. */
   deleteIfOwner(key: string, owner: string): Promise<boolean>;
 }

@@ -1,7 +1,10 @@
 /**
  * Stage 1, classify (pure): which inputs of the batch ask for work. A node signal is acted on when its kind
  * and the configuration say so and it is not older than MAX_EVENT_AGE_SECONDS; a re-check is live until its
- * deadline. Everything else is `ignored` with the reason.
+ * deadline. AWS Health scheduled changes and their due messages go to the scheduled-changes stage instead:
+ * they are judged by the change's own times and the state table, not by the notification's age (a
+ * retirement is announced days ahead; a late delivery still has to be scheduled). Notices and everything
+ * else are `ignored` with the reason.
  */
 import type { QuiesceConfig } from '#core/config.ts';
 import type { NodeSignal, RecheckMessage } from '#core/contracts/node-events.ts';
@@ -13,6 +16,8 @@ export interface ActingSignal {
   readonly item: WorkItem;
   readonly signal: NodeSignal;
   readonly reason: string;
+  /** Epoch ms until which the re-registration guard watches this node (default: GUARD_DEADLINE_SECONDS from now). */
+  readonly guardUntil?: number;
 }
 
 /** A re-registration guard round that is still within its deadline. */
@@ -24,6 +29,8 @@ export interface LiveRecheck {
 /** The batch, sorted. */
 export interface ClassifiedBatch {
   readonly acting: readonly ActingSignal[];
+  /** Scheduled changes and due deregistrations (settled by the scheduled-changes stage after scope). */
+  readonly scheduled: readonly ActingSignal[];
   readonly rechecks: readonly LiveRecheck[];
   readonly ignored: readonly Ignored[];
 }
@@ -31,10 +38,19 @@ export interface ClassifiedBatch {
 /** Sorts a batch into signals to act on, live re-checks, and ignored inputs. */
 export function classifySignals(items: readonly WorkItem[], config: Pick<QuiesceConfig, 'rebalanceAction' | 'maxEventAgeSeconds'>, now: Date): ClassifiedBatch {
   const acting: ActingSignal[] = [];
+  const scheduled: ActingSignal[] = [];
   const rechecks: LiveRecheck[] = [];
   const ignored: Ignored[] = [];
   for (const item of items) {
     const input = item.input;
+    if (input.kind === 'notice') {
+      ignored.push({ itemId: item.itemId, reason: input.reason });
+      continue;
+    }
+    if (input.kind === 'scheduled-change' || input.kind === 'scheduled-change-due') {
+      scheduled.push({ item, signal: input, reason: signalDecision(input, config).reason });
+      continue;
+    }
     if (input.kind === 'recheck') {
       if (Date.parse(input.deadline) <= now.getTime()) ignored.push({ itemId: item.itemId, reason: 're-check deadline passed: guard ends' });
       else rechecks.push({ item, message: input });
@@ -45,5 +61,5 @@ export function classifySignals(items: readonly WorkItem[], config: Pick<Quiesce
     if (fresh.act) acting.push({ item, signal: input, reason: wanted.reason });
     else ignored.push({ itemId: item.itemId, reason: fresh.reason });
   }
-  return { acting, rechecks, ignored };
+  return { acting, scheduled, rechecks, ignored };
 }

@@ -48,7 +48,8 @@ export async function scheduleRechecks(
         instanceIds,
         targetGroupArns: targetGroupsPointingAt(applied.addresses, applied.targetGroups, applied.targets),
         services: servicesOf(applied.cloudMap, applied.addresses),
-        deadline: new Date(now.getTime() + config.guardDeadlineSeconds * 1000).toISOString(),
+        // A scheduled change's node is watched until its change starts (plus the usual deadline), not 150 s.
+        deadline: new Date(Math.max(now.getTime() + config.guardDeadlineSeconds * 1000, ...scope.active.map((a) => a.guardUntil ?? 0))).toISOString(),
         round: 1,
         reason: [...new Set(scope.active.map((a) => a.reason))].join('; '),
         ...(lifecycle.length > 0 ? { lifecycle } : {}),

@@ -19,6 +19,12 @@ export function signalDecision(signal: NodeSignal, config: { readonly rebalanceA
   switch (signal.kind) {
     case 'spot-interruption':
       return { act: true, reason: `spot interruption warning (${signal.action})` };
+    case 'capacity-reservation-interruption':
+      return { act: true, reason: `capacity reservation interruption warning (${signal.action})` };
+    case 'scheduled-change':
+      return { act: true, reason: `AWS Health ${signal.eventTypeCode} (${signal.statusCode}) starting ${signal.startTime}` };
+    case 'scheduled-change-due':
+      return { act: true, reason: `AWS Health ${signal.eventTypeCode} starts ${signal.startTime}: scheduled deregistration ${signal.token}` };
     case 'rebalance':
       return config.rebalanceAction === 'deregister'
         ? { act: true, reason: 'rebalance recommendation (REBALANCE_ACTION=deregister)' }
@@ -53,9 +59,12 @@ export function currentStateDecision(signal: NodeSignal, instance: Pick<NodeInst
     return { act: false, reason: `instance is ${instance.state} now: the "${signal.state}" event is out of date` };
   }
   const launched = instance.launchTime === undefined ? NaN : Date.parse(instance.launchTime);
-  const at = signal.eventTime === undefined ? NaN : Date.parse(signal.eventTime);
+  // A due deregistration carries when AWS Health told us: a stop/start since then moved the instance off the
+  // hardware the change was for.
+  const eventTime = signal.kind === 'scheduled-change-due' ? signal.notifiedAt : signal.eventTime;
+  const at = eventTime === undefined ? NaN : Date.parse(eventTime);
   if (!Number.isNaN(launched) && !Number.isNaN(at) && launched > at) {
-    return { act: false, reason: `instance was launched again at ${instance.launchTime}, after the event (${signal.eventTime})` };
+    return { act: false, reason: `instance was launched again at ${instance.launchTime}, after the event (${eventTime})` };
   }
   return { act: true, reason: `instance is ${instance.state}, launched before the event` };
 }

@@ -229,6 +229,12 @@ export class FakeElbv2 implements FakeService {
     return () => this.#observers.delete(cb);
   }
 
+  /** The client secret a rule's authenticate-oidc action holds (what Describe* never show). */
+  clientSecretOf(ruleArn: string): string | undefined {
+    const a = this.#rules.get(ruleArn)?.actions.find((x) => x.Type === 'authenticate-oidc');
+    return str(((a?.AuthenticateOidcConfig ?? {}) as Record<string, unknown>)['ClientSecret']);
+  }
+
   /** The next `n` DescribeRules answers that include `ruleArn` report its actions from before the last ModifyRule. */
   staleRuleReads(ruleArn: string, n: number): void {
     this.#staleReads.set(ruleArn, n);
@@ -327,17 +333,18 @@ export class FakeElbv2 implements FakeService {
     targetGroups: { arn: string; weight?: number }[];
     conditions?: unknown[];
     tags?: Record<string, string>;
+    /** An authenticate-oidc / -cognito action before the forward (Order 1; the forward gets Order 2). */
+    authenticate?: Action;
   }): string {
+    const forward: Action = {
+      Type: 'forward',
+      ForwardConfig: { TargetGroups: opts.targetGroups.map((t) => ({ TargetGroupArn: t.arn, Weight: t.weight ?? 1 })) },
+    };
     const out = this.handle('CreateRule', {
       ListenerArn: opts.listenerArn,
       Priority: opts.priority,
       Conditions: opts.conditions ?? [{ Field: 'path-pattern', PathPatternConfig: { Values: [`/r${opts.priority}/*`] } }],
-      Actions: [
-        {
-          Type: 'forward',
-          ForwardConfig: { TargetGroups: opts.targetGroups.map((t) => ({ TargetGroupArn: t.arn, Weight: t.weight ?? 1 })) },
-        },
-      ],
+      Actions: opts.authenticate ? [{ ...opts.authenticate, Order: 1 }, { ...forward, Order: 2 }] : [forward],
       Tags: Object.entries(opts.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     }) as { Rules: { RuleArn: string }[] };
     return out.Rules[0]!.RuleArn;
@@ -786,9 +793,45 @@ export class FakeElbv2 implements FakeService {
 
   // ---- listeners and rules -----------------------------------------------------------------------------
 
-  #validateActions(actions: Action[]): Action[] {
+  /**
+   * Authenticate actions (shared/aws-facts.md, "ELBv2 authenticate actions"; botocore elbv2 model):
+   * AuthenticateOidcConfig needs Issuer, AuthorizationEndpoint, TokenEndpoint, UserInfoEndpoint and ClientId;
+   * ClientSecret "is required if you are creating a rule" and may be left out on modify only "if you set
+   * UseExistingClientSecret to true" (then the rule keeps the secret it has); both at once is
+   * `InvalidLoadBalancerAction: You cannot both specify a client secret and set UseExistingClientSecret to
+   * true` (ansible-collections/amazon.aws #1877). A modify with neither is refused the same way (the
+   * message is inferred). The secret is stored, never returned: Describe* have "no way to read the
+   * ClientSecret" (terraform-provider-aws elbv2/listener.go). AuthenticateCognitoConfig needs UserPoolArn,
+   * UserPoolClientId and UserPoolDomain and has no secret.
+   */
+  #validateAuth(a: Action, existing: readonly Action[] | undefined): Action {
+    if (a.Type === 'authenticate-cognito') {
+      const c = (a.AuthenticateCognitoConfig ?? {}) as Record<string, unknown>;
+      for (const f of ['UserPoolArn', 'UserPoolClientId', 'UserPoolDomain']) if (!str(c[f])) throw validation(`AuthenticateCognitoConfig.${f} is required`);
+      return a;
+    }
+    const c = (a.AuthenticateOidcConfig ?? {}) as Record<string, unknown>;
+    for (const f of ['Issuer', 'AuthorizationEndpoint', 'TokenEndpoint', 'UserInfoEndpoint', 'ClientId']) if (!str(c[f])) throw validation(`AuthenticateOidcConfig.${f} is required`);
+    const secret = str(c['ClientSecret']);
+    const useExisting = c['UseExistingClientSecret'] === true;
+    if (secret && useExisting) throw new FakeAwsError('InvalidLoadBalancerAction', 'You cannot both specify a client secret and set UseExistingClientSecret to true');
+    let kept = secret;
+    if (!secret) {
+      if (!existing) throw validation('AuthenticateOidcConfig.ClientSecret is required when creating a rule or listener');
+      if (!useExisting) throw new FakeAwsError('InvalidLoadBalancerAction', 'A client secret must be specified, or UseExistingClientSecret set to true');
+      kept = str(((existing.find((e) => e.Type === 'authenticate-oidc')?.AuthenticateOidcConfig ?? {}) as Record<string, unknown>)['ClientSecret']);
+      if (!kept) throw new FakeAwsError('InvalidLoadBalancerAction', 'UseExistingClientSecret is true, but the rule has no client secret to keep');
+    }
+    const { UseExistingClientSecret: _use, ...config } = c;
+    void _use;
+    return { ...a, AuthenticateOidcConfig: { ...config, ClientSecret: kept } };
+  }
+
+  /** `existing`: the actions being replaced (ModifyRule / ModifyListener); undefined when creating. */
+  #validateActions(actions: Action[], existing?: readonly Action[]): Action[] {
     if (actions.length === 0) throw validation("1 validation error detected: Value null at 'actions' failed to satisfy constraint: Member must not be null");
     return actions.map((a) => {
+      if (a.Type === 'authenticate-oidc' || a.Type === 'authenticate-cognito') return this.#validateAuth(a, existing);
       if (a.Type !== 'forward') return a;
       const fc = a.ForwardConfig as { TargetGroups?: { TargetGroupArn?: string; Weight?: number }[]; TargetGroupStickinessConfig?: unknown } | undefined;
       const single = str(a.TargetGroupArn);
@@ -825,7 +868,7 @@ export class FakeElbv2 implements FakeService {
       LoadBalancerArn: l.loadBalancerArn,
       Port: l.port,
       Protocol: l.protocol,
-      DefaultActions: this.#rules.get(l.defaultRuleArn)!.actions,
+      DefaultActions: withoutSecrets(this.#rules.get(l.defaultRuleArn)!.actions),
     };
   }
 
@@ -875,8 +918,9 @@ export class FakeElbv2 implements FakeService {
     // ModifyListener replaces the whole DefaultActions list.
     if (input.DefaultActions !== undefined) {
       const rule = this.#rules.get(l.defaultRuleArn)!;
+      const next = this.#validateActions(arr<Action>(input.DefaultActions), rule.actions);
       rule.previousActions = rule.actions;
-      rule.actions = this.#validateActions(arr<Action>(input.DefaultActions));
+      rule.actions = next;
     }
     return { Listeners: [this.#listenerOut(l)] };
   }
@@ -886,7 +930,7 @@ export class FakeElbv2 implements FakeService {
       RuleArn: r.arn,
       Priority: r.priority,
       Conditions: r.conditions,
-      Actions: stale && r.previousActions ? r.previousActions : r.actions,
+      Actions: withoutSecrets(stale && r.previousActions ? r.previousActions : r.actions),
       IsDefault: r.isDefault,
     };
   }
@@ -949,7 +993,7 @@ export class FakeElbv2 implements FakeService {
     // ModifyRule: "To add an item to a list, remove an item from a list, or update an item in a list, you must
     // provide the entire list" -> Actions replaced as a whole.
     if (input.Actions !== undefined) {
-      const next = this.#validateActions(arr<Action>(input.Actions));
+      const next = this.#validateActions(arr<Action>(input.Actions), r.actions);
       r.previousActions = r.actions;
       r.actions = next;
     }
@@ -1012,6 +1056,16 @@ function defaultReason(state: TargetState): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** Actions as Describe* return them: an OIDC action's ClientSecret is never read back. */
+function withoutSecrets(actions: readonly Action[]): Action[] {
+  return actions.map((a) => {
+    if (a.Type !== 'authenticate-oidc') return a;
+    const { ClientSecret: _secret, ...config } = (a.AuthenticateOidcConfig ?? {}) as Record<string, unknown>;
+    void _secret;
+    return { ...a, AuthenticateOidcConfig: config };
+  });
 }
 
 function actionTargetGroups(actions: Action[]): string[] {

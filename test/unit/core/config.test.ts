@@ -24,10 +24,20 @@ describe('loadConfig', () => {
       coordinationWindowSeconds: 60,
       coordinationWaitSeconds: 5,
       maxEventAgeSeconds: 600,
+      scheduledChangeLeadSeconds: 600,
+      scheduledChangeSchedule: undefined,
       cloudMapOperationWaitSeconds: 20,
       retryDelaySeconds: 2,
       retryMaxDelaySeconds: 30,
     });
+  });
+
+  it('takes the scheduled-change schedule target as a pair of ARNs, or not at all', () => {
+    const queue = 'arn:aws:sqs:us-east-1:123456789012:quiesce-prod-node-signals';
+    const role = 'arn:aws:iam::123456789012:role/quiesce-prod-scheduled-change';
+    expect(loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_QUEUE_ARN: queue, SCHEDULED_CHANGE_ROLE_ARN: role, SCHEDULER_GROUP: 'quiesce-prod' }).scheduledChangeSchedule).toEqual({ queueArn: queue, roleArn: role, group: 'quiesce-prod' });
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_QUEUE_ARN: queue })).toThrow(/SCHEDULED_CHANGE_ROLE_ARN/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_ROLE_ARN: role, SCHEDULED_CHANGE_QUEUE_ARN: 'https://sqs.us-east-1.amazonaws.com/123456789012/q' })).toThrow(/SCHEDULED_CHANGE_QUEUE_ARN/);
   });
 
   it('parses lists, key=value pairs with slashes and dots, and rate limits', () => {

@@ -20,11 +20,22 @@ const pair = { ruleArn: RULE, from: OLD, to: NEW };
 const base = { planId: 'p', now: new Date(0), pair, listenerArn: listenerArnOfRule(RULE), subject: 'shop@1' };
 
 describe('traffic planners', () => {
-  it('a step keeps every other action and field, changing only the weights', () => {
+  it('a step keeps every other action and field, changing only the weights (an OIDC action keeps its secret: UseExistingClientSecret)', () => {
     const plan = planShiftStep({ ...base, actions: actions(999, 0), original: w(999, 0), percent: 10, step: 1, of: 3 });
     const a = plan.actions[0]!;
-    expect(a.kind === 'set-weights' && a.actions).toEqual([auth, { ...(actions(0, 0)[1] as object), ForwardConfig: { ...(actions(90, 10)[1] as { ForwardConfig: object }).ForwardConfig } }]);
+    // DescribeRules never returns ClientSecret and ModifyRule needs it or UseExistingClientSecret: true.
+    const writable = { ...auth, AuthenticateOidcConfig: { ...auth.AuthenticateOidcConfig, UseExistingClientSecret: true } };
+    expect(a.kind === 'set-weights' && a.actions).toEqual([writable, { ...(actions(0, 0)[1] as object), ForwardConfig: { ...(actions(90, 10)[1] as { ForwardConfig: object }).ForwardConfig } }]);
     expect(a.kind === 'set-weights' && a.previous).toEqual(w(999, 0));
+  });
+
+  it('writes authenticate actions back as ModifyRule accepts them: OIDC without a secret, cognito as read', () => {
+    const oidc = { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: { Issuer: 'https://idp', ClientId: 'c', ClientSecret: 'never-read-back', OnUnauthenticatedRequest: 'authenticate' } };
+    const cognito = { Type: 'authenticate-cognito', Order: 1, AuthenticateCognitoConfig: { UserPoolArn: 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/x', UserPoolClientId: 'c', UserPoolDomain: 'd' } };
+    const forward = actions(100, 0)[1];
+    const [o] = withWeights(RULE, [oidc, forward], w(90, 10)) as { AuthenticateOidcConfig: Record<string, unknown> }[];
+    expect(o!.AuthenticateOidcConfig).toEqual({ Issuer: 'https://idp', ClientId: 'c', OnUnauthenticatedRequest: 'authenticate', UseExistingClientSecret: true });
+    expect(withWeights(RULE, [cognito, forward], w(90, 10))[0]).toEqual(cognito);
   });
 
   it('other weighted groups keep their exact share', () => {

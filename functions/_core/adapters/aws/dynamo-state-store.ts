@@ -28,6 +28,16 @@ export class AwsDynamoStateStore implements StateStorePort {
   }
 
   async putIfAbsent(record: StoredRecord, now: Date): Promise<boolean> {
+    return this.#putIf(record, 'attribute_not_exists(pk) OR expiresAt <= :now', {}, { ':now': { N: String(Math.floor(now.getTime() / 1000)) } });
+  }
+
+  async replaceIfOwner(key: string, owner: string, next: StoredRecord, now: Date): Promise<boolean> {
+    if (next.key !== key) throw new Error(`replaceIfOwner: the record's key ${next.key} is not ${key}`);
+    return this.#putIf(next, '#owner = :owner AND expiresAt > :now', { '#owner': 'owner' }, { ':owner': { S: owner }, ':now': { N: String(Math.floor(now.getTime() / 1000)) } });
+  }
+
+  /** A conditional PutItem of the whole record; false when the condition does not hold. */
+  async #putIf(record: StoredRecord, condition: string, names: Record<string, string>, values: Record<string, { S: string } | { N: string }>): Promise<boolean> {
     try {
       await this.#budget.call('dynamodb', 'PutItem', () =>
         this.#client.send(
@@ -39,8 +49,9 @@ export class AwsDynamoStateStore implements StateStorePort {
               expiresAt: { N: seconds(record.expiresAt) },
               data: { S: JSON.stringify(record.data) },
             },
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-            ExpressionAttributeValues: { ':now': { N: String(Math.floor(now.getTime() / 1000)) } },
+            ConditionExpression: condition,
+            ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+            ExpressionAttributeValues: values,
           }),
         ),
       );

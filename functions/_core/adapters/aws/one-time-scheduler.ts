@@ -1,9 +1,11 @@
 /**
  * One-time schedules over EventBridge Scheduler: `at()` schedules whose target is the event bus, so the
- * step arrives as an ordinary event (visible, archivable, routed by the same rule as "Deployment Synced").
+ * step arrives as an ordinary event (visible, archivable, routed by the same rule as "Deployment Synced"),
+ * or an SQS queue (a scheduled change's deregistration, due on the node-signal queue the spot function
+ * reads): the message body is then the event's envelope (source, detail-type, detail), parsed like any other.
  * ActionAfterCompletion DELETE keeps the group from filling up with spent schedules.
  * https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
- * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html (EventBridge target)
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html (EventBridge and SQS targets)
  */
 import { CreateScheduleCommand, DeleteScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { awsErrorName } from '../../errors.ts';
@@ -15,9 +17,10 @@ import type { ApiBudget } from './budget.ts';
 export interface AwsOneTimeSchedulerOptions {
   /** Schedule group (default `default`). */
   readonly groupName?: string;
-  /** ARN of the event bus the schedule puts its event on. */
-  readonly eventBusArn: string;
-  /** Role Scheduler assumes to call events:PutEvents on that bus (and to send to the dead-letter queue). */
+  /** ARN of the event bus the schedule puts its event on, or of the SQS queue it sends the envelope to. */
+  readonly eventBusArn?: string;
+  readonly queueArn?: string;
+  /** Role Scheduler assumes to call events:PutEvents on that bus or sqs:SendMessage to that queue (and to send to the dead-letter queue). */
   readonly roleArn: string;
   /**
    * SQS queue for a schedule whose delivery failed every retry: a step that could not be delivered must be
@@ -39,6 +42,7 @@ export class AwsOneTimeScheduler implements OneTimeSchedulerPort {
   readonly #options: AwsOneTimeSchedulerOptions;
 
   constructor(client: SchedulerClient, budget: ApiBudget, options: AwsOneTimeSchedulerOptions) {
+    if ((options.eventBusArn === undefined) === (options.queueArn === undefined)) throw new Error('AwsOneTimeScheduler: exactly one of eventBusArn and queueArn');
     this.#client = client;
     this.#budget = budget;
     this.#options = options;
@@ -58,10 +62,10 @@ export class AwsOneTimeScheduler implements OneTimeSchedulerPort {
             ActionAfterCompletion: 'DELETE',
             ...(s.description !== undefined ? { Description: s.description.slice(0, 512) } : {}),
             Target: {
-              Arn: this.#options.eventBusArn,
               RoleArn: this.#options.roleArn,
-              Input: JSON.stringify(s.detail),
-              EventBridgeParameters: { DetailType: s.detailType, Source: QUIESCE_SOURCE },
+              ...(this.#options.queueArn !== undefined
+                ? { Arn: this.#options.queueArn, Input: JSON.stringify({ source: QUIESCE_SOURCE, 'detail-type': s.detailType, detail: s.detail }) }
+                : { Arn: this.#options.eventBusArn, Input: JSON.stringify(s.detail), EventBridgeParameters: { DetailType: s.detailType, Source: QUIESCE_SOURCE } }),
               // A step is worth delivering late, not never: retry for an hour, then dead-letter it.
               RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 },
               ...(this.#options.deadLetterArn ? { DeadLetterConfig: { Arn: this.#options.deadLetterArn } } : {}),

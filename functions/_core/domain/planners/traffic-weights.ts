@@ -3,7 +3,8 @@
  * a listener rule's Actions, so that every weight change (a shift step, a rollback, a health failover, a
  * restore) writes the WHOLE action list back exactly as it was except for the weights: ModifyRule replaces
  * all actions, so anything dropped here (an authenticate-oidc action before the forward, another target
- * group, TargetGroupStickinessConfig) would be silently deleted from the rule.
+ * group, TargetGroupStickinessConfig) would be silently deleted from the rule. Authenticate actions go back
+ * as ModifyRule accepts them (an OIDC action keeps its secret through UseExistingClientSecret).
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyRule.html
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ForwardActionConfig.html
  */
@@ -97,7 +98,22 @@ export function withWeights(ruleArn: string, actions: readonly unknown[], weight
   // With ForwardConfig present, TargetGroupArn may only repeat a single group; with several it must go.
   if (next.length > 1) delete forward.TargetGroupArn;
   copy[i] = forward;
-  return copy;
+  return copy.map(writableAuthentication);
+}
+
+/**
+ * An action as ModifyRule accepts it back. DescribeRules never returns an authenticate-oidc action's
+ * ClientSecret, and ModifyRule refuses that action without either the secret or UseExistingClientSecret:
+ * true (and with both): so the secret is dropped and UseExistingClientSecret set, which keeps the secret the
+ * rule has. authenticate-cognito has no secret and goes back as read.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_AuthenticateOidcActionConfig.html
+ */
+function writableAuthentication(action: unknown): unknown {
+  const a = action as ActionShape;
+  if (a?.Type !== 'authenticate-oidc' || typeof a['AuthenticateOidcConfig'] !== 'object' || a['AuthenticateOidcConfig'] === null) return action;
+  const { ClientSecret: _secret, ...config } = a['AuthenticateOidcConfig'] as Record<string, unknown>;
+  void _secret;
+  return { ...a, AuthenticateOidcConfig: { ...config, UseExistingClientSecret: true } };
 }
 
 /** True when both lists give every group the same weight (order-insensitive). */
