@@ -141,12 +141,7 @@ function parse(argv: readonly string[]) {
 
 /** A logger whose every line goes to stderr (Powertools writes info to stdout, which belongs to --json). */
 function cliLogger(io: CliIo, verbose: boolean): Logger {
-  const logger = createLogger('quiesce-cli');
-  logger.setLogLevel(verbose ? 'INFO' : 'ERROR');
-  const toStderr = (...args: unknown[]): void => void io.stderr.write(`${args.map(String).join(' ')}\n`);
-  // Powertools keeps its Console in a (TypeScript-private) field; pointing it at stderr is the least invasive way.
-  (logger as unknown as { console: Record<string, (...a: unknown[]) => void> }).console = { log: toStderr, info: toStderr, warn: toStderr, error: toStderr, debug: toStderr, trace: toStderr };
-  return logger;
+  return createLogger('quiesce-cli', { logLevel: verbose ? 'INFO' : 'ERROR', write: (line) => void io.stderr.write(`${line}\n`) });
 }
 
 /** Reads the event file (or stdin) into work items; bad input is an InvalidEventError or a UsageError. */

@@ -16,7 +16,7 @@ import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsSsmParameters } from '#core/adapters/aws/ssm-parameters.ts';
 import { integer, text, type Env } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
-import { createLogger, type Logger } from '#core/telemetry.ts';
+import { createLogger, logLambdaContext, type Logger } from '#core/telemetry.ts';
 import { handleWebhook, type WebhookDeps, type WebhookResponse } from './webhook.ts';
 
 /** Options of {@link buildWebhookDeps}. */
@@ -77,8 +77,11 @@ function answerErrorsWith500(logger: Logger): MiddlewareObj<APIGatewayProxyEvent
 /** Builds the handler around a dependency factory (called once per container, on first use). */
 export function makeHandler(getDeps: () => WebhookDeps, logger: Logger = createLogger('deploy-webhook')) {
   let deps: WebhookDeps | undefined;
-  return middy(async (event: APIGatewayProxyEventV2): Promise<WebhookResponse> => handleWebhook((deps ??= getDeps()), event)).use(answerErrorsWith500(logger));
+  return middy(async (event: APIGatewayProxyEventV2): Promise<WebhookResponse> => handleWebhook((deps ??= getDeps()), event))
+    .use(logLambdaContext(logger))
+    .use(answerErrorsWith500(logger));
 }
 
-/** The Lambda entry point. */
-export const handler = makeHandler(() => buildWebhookDeps());
+/** The Lambda entry point; one logger for the handler and the webhook, so every line carries the Lambda context. */
+const logger = createLogger('deploy-webhook');
+export const handler = makeHandler(() => buildWebhookDeps({ logger }), logger);
