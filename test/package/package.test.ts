@@ -15,6 +15,7 @@ import { zip } from '../../bin/zip.ts';
 import { DetailType, QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import { PUBLISHES } from './publishers.ts';
 import { packaged } from './packaged.ts';
+import { statementsOf } from './template.ts';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -204,7 +205,7 @@ describe('triggers and event patterns', () => {
 describe('IAM least privilege', () => {
   const statements = (): { role: string; s: Statement }[] =>
     ofType('AWS::IAM::Role').flatMap(([role, r]) =>
-      ((r.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]) ?? []).flatMap((p) => p.PolicyDocument.Statement.map((s) => ({ role, s }))),
+      ((r.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]) ?? []).flatMap((p) => statementsOf<Statement>(p.PolicyDocument).map((s) => ({ role, s }))),
     );
 
   it('has no `*` action, and no managed policies', () => {
@@ -278,7 +279,8 @@ describe('IAM least privilege', () => {
       );
 
   it('lets each role PutEvents only its own source and detail-types, so no function can forge another\'s events', () => {
-    const publishers = Object.keys(PUBLISHES).filter((k) => k !== 'PodForwarder');
+    // Every principal that publishes, the in-cluster forwarder's role included: the stack creates it too.
+    const publishers = Object.keys(PUBLISHES);
     const withPutEvents = [...new Set(statements().filter(({ s }) => asList(s.Action).includes('events:PutEvents')).map(({ role }) => role))];
     expect(withPutEvents.sort()).toEqual(publishers.sort());
     const kinds = [...new Map(Object.values(PUBLISHES).flat().map((k) => [k.join('\n'), k])).values()];
@@ -353,7 +355,7 @@ describe('the guard across writers, in the deployment', () => {
   it('gives every deregistering function the state table (leases) and nothing more there than UpdateItem', () => {
     const roles = ['SpotInterruptionRole', 'SweeperRole', 'PodEventsRole'];
     for (const role of roles) {
-      const statements = (((res(role).Properties['Policies'] as Json[])[0]?.['PolicyDocument'] as Json)['Statement'] as Statement[]) ?? [];
+      const statements = statementsOf<Statement>((res(role).Properties['Policies'] as Json[])[0]?.['PolicyDocument'] as { Statement: Statement[] });
       const dynamo = statements.filter((st) => asList(st.Action).some((a) => a.startsWith('dynamodb:')));
       expect(dynamo.flatMap((st) => asList(st.Action)), role).toEqual(['dynamodb:UpdateItem']);
       expect(getAtt(dynamo[0]?.Resource), role).toBe('StateTable');
