@@ -3,7 +3,7 @@
  * termination (the pod-events workflow with a dry-run executor, no audit bus), and a Deployment Synced, an
  * ArgoCD webhook body or a shift step (the shift's steps: the rule, its weights now, each step's weights
  * and its health gate, as the traffic-shift function would write them; nothing locked, claimed, scheduled
- * or written). A scheduled sweep is the sweeper's dry run (main.ts). Node signals go to the spot workflow
+ * or written; the checks are the function's own: planOfSync, shiftableRule). A scheduled sweep is the sweeper's dry run (main.ts). Node signals go to the spot workflow
  * as before; anything unrecognised does too, whose parser names the field that is wrong.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,11 +11,12 @@ import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import { POD_EVENT_SOURCE } from '#core/contracts/pod-terminating.ts';
 import { parseDeploymentSynced, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
-import { currentPercent, planShiftStep, remainingSteps, checkPair } from '#core/domain/planners/traffic-shift.ts';
-import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
+import { currentPercent, planShiftStep, remainingSteps } from '#core/domain/planners/traffic-shift.ts';
+import { describeWeights, listenerArnOfRule } from '#core/domain/planners/traffic-weights.ts';
 import type { Elbv2Port } from '#core/ports/index.ts';
 import type { TrafficPlanConfig } from '../traffic-shift/config.ts';
 import { parseTrafficEvent } from '../traffic-shift/handler.ts';
+import { planOfSync, shiftableRule } from '../traffic-shift/shift.ts';
 import { table } from './format.ts';
 
 /** The trigger an input belongs to. */
@@ -68,24 +69,10 @@ async function planSteps(
   deps: ShiftPlanDeps,
   shift: { app: string; subject: string; ruleArn: string; from: string; to: string; steps: readonly number[]; pauseSeconds: number; minHealthyTargets: number; running?: { original: readonly WeightedTargetGroup[]; stepIndex: number } },
 ): Promise<ShiftPlan> {
-  const refuse = (reason: string): ShiftPlan => ({ status: 'refused', app: shift.app, reason });
-  const [rule] = await deps.elbv2.describeRules({ ruleArns: [shift.ruleArn] }).catch((err: Error) => {
-    if (err.name === 'RuleNotFound' || err.name === 'RuleNotFoundException') return [];
-    throw err;
-  });
-  if (!rule) return refuse(`rule ${shift.ruleArn} not found`);
+  const shiftable = await shiftableRule(deps.elbv2, shift);
+  if ('refused' in shiftable) return { status: 'refused', app: shift.app, reason: shiftable.refused };
+  const { rule, weights: weightsNow } = shiftable;
   const listenerArn = listenerArnOfRule(shift.ruleArn);
-  const tags = await deps.elbv2.tagsOf([shift.ruleArn, listenerArn]);
-  const lbc = lbcOwnership(tags.get(shift.ruleArn) ?? {}, tags.get(listenerArn) ?? {});
-  if (lbc) return refuse(`rule ${shift.ruleArn}: ${lbc}`);
-  let weightsNow: WeightedTargetGroup[];
-  try {
-    weightsNow = forwardWeights(shift.ruleArn, rule.actions);
-    checkPair(shift, weightsNow);
-  } catch (err) {
-    if (err instanceof UnshiftableRuleError) return refuse(err.message);
-    throw err;
-  }
   // A running shift goes on from its own step, computed from the weights it started with.
   const original = shift.running?.original ?? weightsNow;
   const percents = shift.running ? shift.steps.slice(shift.running.stepIndex) : remainingSteps(shift.steps, currentPercent(shift, weightsNow));
@@ -110,15 +97,10 @@ async function planSteps(
 
 /** The shift a sync would start (startShift's checks, without its claim, lock or writes). */
 export async function planDeploymentSynced(deps: ShiftPlanDeps, synced: DeploymentSynced): Promise<ShiftPlan> {
-  if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
-    return { status: 'ignored', app: synced.app, reason: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` };
-  }
-  const cfg = deps.plans.get(synced.app);
-  if (!cfg) return { status: 'ignored', app: synced.app, reason: `no traffic plan for app ${synced.app} (TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans)` };
-  if (cfg.destination !== undefined && cfg.destination !== synced.destination.name && cfg.destination !== synced.destination.server) {
-    return { status: 'ignored', app: synced.app, reason: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` };
-  }
-  return planSteps(deps, { ...cfg, subject: `${synced.app}@${synced.revision}` });
+  const planned = planOfSync(deps.plans, synced);
+  if ('cfg' in planned) return planSteps(deps, { ...planned.cfg, subject: `${synced.app}@${synced.revision}` });
+  const where = planned.ignored.startsWith('no traffic plan') ? ' (TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans)' : '';
+  return { status: 'ignored', app: synced.app, reason: planned.ignored + where };
 }
 
 /** The rest of a running shift, from the step an event says is due. */

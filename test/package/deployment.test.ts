@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stageNames, type StageNames } from '../../bin/names.ts';
+import { stageNames, type NameKey, type StageNames } from '../../bin/names.ts';
 import { packaged } from './packaged.ts';
 import { statementsOf, variants } from './template.ts';
 
@@ -50,33 +50,22 @@ beforeAll(async () => {
 describe('names come from infra/names.yml, and the stack exports them', () => {
   it('names each resource as infra/names.yml does for the stage', () => {
     expect(stackName).toBe(names.stack);
-    expect({
-      eventBus: props('QuiesceBus')['Name'],
-      stateTable: props('StateTable')['TableName'],
-      scheduleGroup: props('ShiftScheduleGroup')['Name'],
-      nodeSignalQueue: props('NodeSignalQueue')['QueueName'],
-      nodeSignalDeadLetterQueue: props('NodeSignalDeadLetterQueue')['QueueName'],
-      eventsDeadLetterQueue: props('EventsDeadLetterQueue')['QueueName'],
-      asyncFailureQueue: props('AsyncFailureQueue')['QueueName'],
-      alarmTopic: props('AlarmTopic')['TopicName'],
-      dashboard: props('Dashboard')['DashboardName'],
-      forwarderImageRepository: props('ForwarderImageRepository')['RepositoryName'],
-      forwarderNamespace: props('PodForwarderPodIdentity')['Namespace'],
-      forwarderServiceAccount: props('PodForwarderPodIdentity')['ServiceAccount'],
-    }).toEqual({
-      eventBus: names.eventBus,
-      stateTable: names.stateTable,
-      scheduleGroup: names.scheduleGroup,
-      nodeSignalQueue: names.nodeSignalQueue,
-      nodeSignalDeadLetterQueue: names.nodeSignalDeadLetterQueue,
-      eventsDeadLetterQueue: names.eventsDeadLetterQueue,
-      asyncFailureQueue: names.asyncFailureQueue,
-      alarmTopic: names.alarmTopic,
-      dashboard: names.dashboard,
-      forwarderImageRepository: names.forwarderImageRepository,
-      forwarderNamespace: names.forwarderNamespace,
-      forwarderServiceAccount: names.forwarderServiceAccount,
-    });
+    // [name in names.yml, resource, property that carries it]
+    const named: [NameKey, string, string][] = [
+      ['eventBus', 'QuiesceBus', 'Name'],
+      ['stateTable', 'StateTable', 'TableName'],
+      ['scheduleGroup', 'ShiftScheduleGroup', 'Name'],
+      ['nodeSignalQueue', 'NodeSignalQueue', 'QueueName'],
+      ['nodeSignalDeadLetterQueue', 'NodeSignalDeadLetterQueue', 'QueueName'],
+      ['eventsDeadLetterQueue', 'EventsDeadLetterQueue', 'QueueName'],
+      ['asyncFailureQueue', 'AsyncFailureQueue', 'QueueName'],
+      ['alarmTopic', 'AlarmTopic', 'TopicName'],
+      ['dashboard', 'Dashboard', 'DashboardName'],
+      ['forwarderImageRepository', 'ForwarderImageRepository', 'RepositoryName'],
+      ['forwarderNamespace', 'PodForwarderPodIdentity', 'Namespace'],
+      ['forwarderServiceAccount', 'PodForwarderPodIdentity', 'ServiceAccount'],
+    ];
+    for (const [key, id, property] of named) expect(props(id)[property], `${id}.${property}`).toBe(names[key]);
     const webhookEnv = ((props('DeployWebhookLambdaFunction')['Environment'] as Json)['Variables'] as Json)['WEBHOOK_TOKEN_PARAMETER'];
     expect(webhookEnv).toBe(names.webhookTokenParameter);
     for (const id of ['SweeperAccessEntry', 'PodEventsAccessEntry']) expect(props(id)['KubernetesGroups'], id).toEqual([names.readerGroup]);
