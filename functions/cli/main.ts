@@ -3,8 +3,10 @@
  * when needed. It runs the Lambdas' own core (wiring.ts, the workflows, the one executor): a plan printed here
  * is the plan the function would apply, not a re-implementation of it.
  *
- *   quiesce plan  <event.json|->   observe read-only and print the plan (dry-run executor, no audit event)
- *   quiesce apply <event.json|->   plan, ask, then apply (publishes the audit event like the Lambda)
+ *   quiesce plan  <event.json|->   observe read-only and print the plan of the event's trigger: a node signal,
+ *                                  a pod termination, a scheduled sweep, a Deployment Synced / an ArgoCD
+ *                                  webhook body / a shift step (the shift's steps); dry-run executor, no audit
+ *   quiesce apply <event.json|->   plan, ask, then apply (node signals, and a scheduled sweep = `sweep`)
  *   quiesce sweep [--dry-run]      one sweeper run (plan only with --dry-run)
  *
  * AWS access follows the SDK's standard configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...), the
@@ -15,16 +17,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
-import { createAwsClients, type AwsClients } from '#core/adapters/aws/index.ts';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { ApiBudget, AwsElbv2, createAwsClients, sdkClientConfig, type AwsClients } from '#core/adapters/aws/index.ts';
 import { loadConfig, type Env, type QuiesceConfig } from '#core/config.ts';
 import type { Plan } from '#core/domain/plan.ts';
 import { actionKey } from '#core/domain/plan.ts';
-import { ConfigError, InvalidEventError } from '#core/errors.ts';
+import { ConfigError, InvalidEventError, OutOfScopeError } from '#core/errors.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import { buildNodeWorkflowDeps } from '../spot-interruption/wiring.ts';
 import { deregisterNodes, type NodeWorkflowDeps, type NodeWorkflowResult, type WorkItem } from '../spot-interruption/workflow.ts';
 import { toWorkItem } from '../spot-interruption/handler.ts';
+import { loadPodEventsConfig } from '../pod-events/config.ts';
+import { deregisterPod, type PodWorkflowResult } from '../pod-events/deregister-pod.ts';
+import { parsePodSignal } from '../pod-events/events.ts';
+import { buildPodWorkflowDeps } from '../pod-events/wiring.ts';
+import { loadTrafficPlans } from '../traffic-shift/config.ts';
+import { formatShiftPlan, planTraffic, triggerOf, type Trigger } from './triggers.ts';
 import { applyOnlyConfirmed, isNotConfirmed, planDifference, samePlan } from './confirmed.ts';
 import { formatPlan, formatPlanDifference, formatResult } from './format.ts';
 import { Progress } from './progress.ts';
@@ -88,23 +97,29 @@ export function processIo(): CliIo {
 }
 
 export const USAGE = `Usage:
-  quiesce plan  <event.json|->  [options]   print the plan a trigger would apply (read-only)
-  quiesce apply <event.json|->  [options]   plan, confirm, apply   (--yes: no question)
+  quiesce plan  <event.json|->  [options]   print the plan the event's trigger would apply (read-only)
+  quiesce apply <event.json|->  [options]   plan, confirm, apply   (--yes: no question; node signals, sweeps)
   quiesce sweep [--dry-run]     [options]   one sweeper run        (--dry-run: plan only)
+
+Triggers, by the event: a node signal (spot warning, rebalance, state change, ASG hook, re-check), a pod
+termination (forwarder or kubernetes-event-exporter), a scheduled sweep, a Deployment Synced / an ArgoCD
+webhook body / a Traffic Shift Step Due (the shift's steps).
 
 Options:
   --cluster <name>       CLUSTER_NAME            --namespaces <a,b>     CLOUDMAP_NAMESPACES
   --owner-attributes k=v CLOUDMAP_OWNER_ATTRIBUTES
+  --traffic-plans <file> TRAFFIC_PLANS_FILE (the traffic plans JSON a shift is planned with)
   --region <region>      AWS region (else the SDK's standard configuration)
   --profile <name>       AWS profile (sets AWS_PROFILE for this process)
   --json                 machine-readable output on stdout
-  --yes                  do not ask before writing (required without a terminal)
-  --verbose              structured logs on stderr
-  -h, --help
+  --yes, -y              do not ask before writing (required without a terminal)
+  --dry-run              sweep: plan only; apply: plan and stop
+  --verbose, -v          structured logs on stderr
+  --help, -h             this text
 
 Exit codes: 0 ok, 1 failures, 2 usage/bad input, 3 refused/nothing applied, 4 not available in this build.
 The event file holds one EventBridge event, an array of them, an SQS event (Records[].body) or an
-"aws sqs receive-message" answer (Messages[].Body).`;
+"aws sqs receive-message" answer (Messages[].Body); all of one trigger.`;
 
 interface Flags {
   readonly json: boolean;
@@ -118,39 +133,33 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Every flag the CLI takes (docs/cli.md lists each; USAGE too: test/unit/cli/usage.test.ts). */
+export const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  yes: { type: 'boolean', short: 'y', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', short: 'v', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  cluster: { type: 'string' },
+  namespaces: { type: 'string' },
+  'owner-attributes': { type: 'string' },
+  'traffic-plans': { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+} as const;
+
 /** Parses argv (without `node` and the script). */
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      yes: { type: 'boolean', short: 'y', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      verbose: { type: 'boolean', short: 'v', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-      cluster: { type: 'string' },
-      namespaces: { type: 'string' },
-      'owner-attributes': { type: 'string' },
-      region: { type: 'string' },
-      profile: { type: 'string' },
-    },
-  });
+  return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
 }
 
 /** A logger whose every line goes to stderr (Powertools writes info to stdout, which belongs to --json). */
 function cliLogger(io: CliIo, verbose: boolean): Logger {
-  const logger = createLogger('quiesce-cli');
-  logger.setLogLevel(verbose ? 'INFO' : 'ERROR');
-  const toStderr = (...args: unknown[]): void => void io.stderr.write(`${args.map(String).join(' ')}\n`);
-  // Powertools keeps its Console in a (TypeScript-private) field; pointing it at stderr is the least invasive way.
-  (logger as unknown as { console: Record<string, (...a: unknown[]) => void> }).console = { log: toStderr, info: toStderr, warn: toStderr, error: toStderr, debug: toStderr, trace: toStderr };
-  return logger;
+  return createLogger('quiesce-cli', { logLevel: verbose ? 'INFO' : 'ERROR', write: (line) => void io.stderr.write(`${line}\n`) });
 }
 
-/** Reads the event file (or stdin) into work items; bad input is an InvalidEventError or a UsageError. */
-async function readEvents(path: string | undefined, io: CliIo): Promise<WorkItem[]> {
+/** Reads the event file (or stdin) into its events; bad input is an InvalidEventError or a UsageError. */
+async function readInputs(path: string | undefined, io: CliIo): Promise<unknown[]> {
   if (!path) throw new UsageError('missing <event.json> (use - for stdin)');
   let text: string;
   if (path === '-') {
@@ -180,7 +189,15 @@ async function readEvents(path: string | undefined, io: CliIo): Promise<WorkItem
         ? messages.map((m) => (m as { Body?: unknown }).Body)
         : [raw];
   if (inputs.length === 0) throw new InvalidEventError(`${path} holds no event`, '$');
-  return inputs.flatMap((input, i) => toWorkItem(`event-${i + 1}`, input));
+  // A message body is JSON text: read as the event it carries (one that is not JSON stays text, and is rejected).
+  return inputs.map((input) => {
+    if (typeof input !== 'string') return input;
+    try {
+      return JSON.parse(input) as unknown;
+    } catch {
+      return input;
+    }
+  });
 }
 
 /** Configuration: the Lambdas' variables from the environment, flags on top. */
@@ -190,6 +207,7 @@ function envWithFlags(io: CliIo, values: ReturnType<typeof parse>['values']): En
     ...(values.cluster !== undefined ? { CLUSTER_NAME: values.cluster } : {}),
     ...(values.namespaces !== undefined ? { CLOUDMAP_NAMESPACES: values.namespaces } : {}),
     ...(values['owner-attributes'] !== undefined ? { CLOUDMAP_OWNER_ATTRIBUTES: values['owner-attributes'] } : {}),
+    ...(values['traffic-plans'] !== undefined ? { TRAFFIC_PLANS_FILE: values['traffic-plans'], TRAFFIC_PLANS: '' } : {}),
     ...(values.region !== undefined ? { AWS_REGION: values.region } : {}),
   };
 }
@@ -240,8 +258,73 @@ async function askOrRefuse(io: CliIo, flags: Flags, question: string): Promise<E
   return undefined;
 }
 
-async function planOrApply(command: 'plan' | 'apply', path: string | undefined, io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
-  const items = await readEvents(path, io);
+/** Plans (or for node signals and sweeps, applies) the events of one file, by their trigger. */
+async function planOrApply(command: 'plan' | 'apply', path: string | undefined, io: CliIo, flags: Flags, env: Env, loader: () => Promise<SweeperModules | undefined>): Promise<ExitCode> {
+  const inputs = await readInputs(path, io);
+  const exporterSources = (env['EXPORTER_SOURCES'] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const triggers = [...new Set(inputs.map((i) => triggerOf(i, exporterSources.length > 0 ? exporterSources : ['kubernetes-event-exporter'])))];
+  if (triggers.length > 1) throw new UsageError(`${path} mixes triggers (${triggers.join(', ')}): one trigger per file`);
+  const trigger = triggers[0] as Trigger;
+  if (trigger === 'sweep') return sweep(io, command === 'plan' ? { ...flags, dryRun: true } : flags, env, loader);
+  if (trigger !== 'node' && command === 'apply') {
+    throw new UsageError(`quiesce apply: a ${trigger === 'pod' ? 'pod termination' : 'traffic shift'} is applied by its function; \`quiesce plan\` shows what it would do`);
+  }
+  if (trigger === 'pod') return planPods(inputs, io, flags, env);
+  if (trigger === 'traffic' || trigger === 'argocd') return planShifts(inputs, trigger, io, flags, env);
+  return planOrApplyNodeSignals(command, inputs.flatMap((input, i) => toWorkItem(`event-${i + 1}`, input)), io, flags, env);
+}
+
+/** `plan` of pod terminations: the pod-events workflow, its executor in dry run, no audit bus: nothing written. */
+async function planPods(inputs: readonly unknown[], io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
+  const config = loadPodEventsConfig(env);
+  const logger = cliLogger(io, flags.verbose);
+  const clients = clientsFor(io, flags);
+  try {
+    const deps = buildPodWorkflowDeps({
+      config: { ...config, dryRun: true, auditEventBus: undefined },
+      clients,
+      eks: new EKSClient(sdkClientConfig(flags.region ? { overrides: { region: flags.region } } : {})),
+      logger,
+      ...(io.now ? { now: io.now } : {}),
+      ...(io.sleep ? { sleep: io.sleep } : {}),
+    });
+    const outcomes: PodWorkflowResult[] = [];
+    for (const input of inputs) outcomes.push(await deregisterPod(parsePodSignal(input, config), deps));
+    const code: ExitCode = outcomes.some((o) => o.retry) ? ExitCode.failed : ExitCode.ok;
+    if (flags.json) {
+      const results = outcomes.map((o) => ({ status: o.status, reason: o.reason ?? null, pod: o.pod ?? null, lookup: o.lookup ?? null, plan: o.plan ?? null, result: o.result ?? null }));
+      io.stdout.write(JSON.stringify({ command: 'plan', trigger: 'pod', cluster: config.clusterName, applied: false, results, exitCode: code }, null, 2) + '\n');
+    } else {
+      io.stdout.write(outcomes.map((o) => (o.plan ? formatPlan(o.plan) : `ignored ${o.pod ? `pod ${o.pod.namespace}/${o.pod.name}` : 'event'}: ${o.reason ?? 'nothing to do'}\n`)).join('\n'));
+    }
+    return code;
+  } finally {
+    if (!io.clients) clients.destroy();
+  }
+}
+
+/** `plan` of a shift: the steps the traffic-shift function would take, read from the rule as it is. */
+async function planShifts(inputs: readonly unknown[], trigger: 'traffic' | 'argocd', io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
+  const plans = loadTrafficPlans(env);
+  const clients = clientsFor(io, flags);
+  try {
+    const deps = { elbv2: new AwsElbv2(clients.elbv2, new ApiBudget()), plans, now: io.now ?? (() => new Date()) };
+    const results = [];
+    for (const input of inputs) results.push(await planTraffic(deps, input, trigger));
+    const code: ExitCode = results.some((r) => r.status === 'unavailable')
+      ? ExitCode.unavailable
+      : results.some((r) => r.status === 'refused' || (r.status === 'planned' && r.steps.some((s) => !s.gate.passes)))
+        ? ExitCode.refused
+        : ExitCode.ok;
+    if (flags.json) io.stdout.write(JSON.stringify({ command: 'plan', trigger: 'traffic-shift', applied: false, results, exitCode: code }, null, 2) + '\n');
+    else io.stdout.write(results.map((r) => (r.status === 'unavailable' ? `not planned: ${r.reason}\n` : formatShiftPlan(r))).join('\n'));
+    return code;
+  } finally {
+    if (!io.clients) clients.destroy();
+  }
+}
+
+async function planOrApplyNodeSignals(command: 'plan' | 'apply', items: WorkItem[], io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
   const config = loadConfig(env);
   const logger = cliLogger(io, flags.verbose);
   const clients = clientsFor(io, flags);
@@ -418,7 +501,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), opt
       case 'plan':
       case 'apply':
         if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')}`);
-        return await planOrApply(command, file, io, flags, env);
+        return await planOrApply(command, file, io, flags, env, options.loadSweeper ?? loadSweeper);
       case 'sweep':
         if (file !== undefined) throw new UsageError(`unexpected argument: ${file}`);
         return await sweep(io, flags, env, options.loadSweeper ?? loadSweeper);
@@ -438,6 +521,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), opt
     if (err instanceof ConfigError) {
       io.stderr.write(`configuration: ${err.message}\n`);
       return ExitCode.usage;
+    }
+    if (err instanceof OutOfScopeError) {
+      // A pod event of another cluster (a node of another cluster is reported by the node workflow itself).
+      if (flags.json) io.stdout.write(JSON.stringify({ command, error: err.name, message: err.message, exitCode: ExitCode.refused }) + '\n');
+      else io.stdout.write(`REJECTED: ${err.message} (not this cluster's: nothing is planned for it)\n`);
+      return ExitCode.refused;
     }
     io.stderr.write(`quiesce ${command}: ${(err as Error).name}: ${(err as Error).message}\n`);
     return ExitCode.failed;

@@ -17,7 +17,7 @@ import { AwsSsmParameters } from '#core/adapters/aws/ssm-parameters.ts';
 import { integer, text, type Env } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { publishMetrics } from '#core/middleware/publish-metrics.ts';
-import { createLogger, createMetrics, type Logger, type Metrics } from '#core/telemetry.ts';
+import { createLogger, createMetrics, logLambdaContext, type Logger, type Metrics } from '#core/telemetry.ts';
 import { handleWebhook, type WebhookDeps, type WebhookResponse } from './webhook.ts';
 
 /** Options of {@link buildWebhookDeps}. */
@@ -81,10 +81,15 @@ function answerErrorsWith500(logger: Logger): MiddlewareObj<APIGatewayProxyEvent
 export function makeHandler(getDeps: () => WebhookDeps, logger: Logger = createLogger('deploy-webhook'), metrics: Metrics = createMetrics('deploy-webhook')) {
   let deps: WebhookDeps | undefined;
   return middy(async (event: APIGatewayProxyEventV2): Promise<WebhookResponse> => handleWebhook((deps ??= getDeps()), event))
+    .use(logLambdaContext(logger))
     .use(answerErrorsWith500(logger))
     .use(publishMetrics(metrics));
 }
 
-/** The Lambda entry point: `failed` (a claim not released) goes to the handler's metrics. */
+/**
+ * The Lambda entry point: one logger for the handler and the webhook, so every line carries the Lambda
+ * context; `failed` (a claim not released) goes to the handler's metrics.
+ */
+const logger = createLogger('deploy-webhook');
 const metrics = createMetrics('deploy-webhook');
-export const handler = makeHandler(() => buildWebhookDeps({ metrics }), createLogger('deploy-webhook'), metrics);
+export const handler = makeHandler(() => buildWebhookDeps({ logger, metrics }), logger, metrics);

@@ -99,7 +99,7 @@ export async function handleWebhook(deps: WebhookDeps, request: WebhookRequest):
     req = parseWebhookRequest(request);
   } catch (err) {
     if (!(err instanceof InvalidEventError)) throw err;
-    logger.warn('webhook: malformed request', { field: err.field, message: err.message });
+    logger.warn('webhook: malformed request', { field: err.field, reason: err.message });
     return json(400, { error: 'InvalidRequest', field: err.field, message: err.message });
   }
   let expected: string;
@@ -132,7 +132,7 @@ export async function handleWebhook(deps: WebhookDeps, request: WebhookRequest):
     synced = parseDeploymentSynced(payload, now.toISOString());
   } catch (err) {
     if (err instanceof InvalidEventError) {
-      logger.warn('webhook: invalid payload', { field: err.field, message: err.message });
+      logger.warn('webhook: invalid payload', { field: err.field, reason: err.message });
       return json(400, { error: 'InvalidPayload', field: err.field, message: err.message });
     }
     throw err;

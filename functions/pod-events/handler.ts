@@ -11,7 +11,7 @@ import { ApplyError, InvalidEventError, OutOfScopeError } from '#core/errors.ts'
 import { isSqsBatch, parseSqsRecord, recordLabel } from '#core/contracts/sqs-batch.ts';
 import { publishMetrics, recordApplyMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
-import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
+import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { deregisterPod, type PodWorkflowDeps, type PodWorkflowResult } from './deregister-pod.ts';
 import { parsePodSignal } from './events.ts';
 import { buildPodWorkflowDeps } from './wiring.ts';
@@ -86,9 +86,11 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
   };
 
   return middy(run)
+    .use(logLambdaContext(logger))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }
 
-/** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */
-export const handler = makeHandler(() => buildPodWorkflowDeps());
+/** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration; one logger for all. */
+const logger = createLogger('pod-events');
+export const handler = makeHandler(() => buildPodWorkflowDeps({ logger }), logger);

@@ -46,7 +46,7 @@ export interface RunningForwarder {
 
 /**
  * Starts a forwarder: watch, queue, publisher and server. Returns once the server listens; the first list
- * runs in the background (its progress shows on /healthz and in the relists metric).
+ * runs in the background (its progress shows on /healthz and in quiesce_forwarder_relists_total).
  */
 export async function startForwarder(config: ForwarderConfig, deps: ForwarderDeps = {}): Promise<RunningForwarder> {
   const log = deps.log ?? jsonLogger();

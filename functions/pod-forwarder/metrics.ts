@@ -1,8 +1,13 @@
 /**
  * The forwarder's counters, rendered in the Prometheus text format. Hand-rolled (six series) rather than a
  * client library: the image stays small and there is no registry to share. The names are part of the
- * operational contract (dashboards, alerts): events_failed and events_dropped are the "we lost a signal" alarms.
+ * operational contract (dashboards, alerts) and follow Prometheus' naming: the `quiesce_forwarder_` prefix,
+ * `_total` on every counter, none on the gauge. quiesce_forwarder_events_failed_total and
+ * quiesce_forwarder_events_dropped_total are the "we lost a signal" alarms.
  */
+
+/** The prefix of every series. */
+export const METRIC_PREFIX = 'quiesce_forwarder_';
 
 /** Counters and gauges the forwarder exposes on /metrics. */
 export class ForwarderMetrics {
@@ -29,6 +34,11 @@ export class ForwarderMetrics {
       ['watch_restarts', 'counter', 'Pod watch connections that ended and were restarted.', this.watchRestarts],
       ['relists', 'counter', 'Full pod lists (initial and after 410 Gone).', this.relists],
     ];
-    return series.map(([name, type, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`).join('');
+    return series
+      .map(([base, type, help, value]) => {
+        const name = `${METRIC_PREFIX}${base}${type === 'counter' ? '_total' : ''}`;
+        return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
+      })
+      .join('');
   }
 }

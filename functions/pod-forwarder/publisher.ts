@@ -120,7 +120,7 @@ export class Publisher {
 
   /**
    * Flushes and stops: resolves true when everything queued was sent or given up on before the deadline,
-   * false when the deadline cut the flush short (remaining entries are counted in events_failed).
+   * false when the deadline cut the flush short (remaining entries are counted in quiesce_forwarder_events_failed_total).
    */
   async stop(deadlineMs: number): Promise<boolean> {
     this.start();

@@ -189,7 +189,7 @@ export class PodWatcher {
             if (type === 'ERROR') {
               const status = (obj ?? {}) as { code?: unknown; message?: unknown };
               if (status.code === 410) gone = true;
-              else log.warn('watch error event', { namespace: scope.namespace, code: status.code, message: status.message });
+              else log.warn('watch error event', { namespace: scope.namespace, code: status.code, reason: status.message });
               local.abort();
               return;
             }

@@ -12,7 +12,7 @@ import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { publishMetrics, recordApplyMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { backoffSeconds, receiveCountOf, sqsRetryBackoff } from '#core/middleware/sqs-retry-backoff.ts';
-import { createLogger, createMetrics, type Logger, type Metrics } from '#core/telemetry.ts';
+import { createLogger, createMetrics, logLambdaContext, type Logger, type Metrics } from '#core/telemetry.ts';
 import { isRecheckBody, toWorkItem, workItemsOf } from './inputs.ts';
 import { buildNodeWorkflowDeps, type SpotDeps } from './wiring.ts';
 import { deregisterNodes } from './workflow.ts';
@@ -57,6 +57,7 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
   };
 
   return middy(run)
+    .use(logLambdaContext(logger))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics))
     .use(
@@ -72,6 +73,8 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
 /**
  * The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. With
  * FAILOVER_LISTENER_ARNS set, a target group that this node's loss takes below its minimum healthy targets
- * also has its weight in those listeners' weighted rules shifted to its healthy siblings.
+ * also has its weight in those listeners' weighted rules shifted to its healthy siblings. One logger for the
+ * handler and everything it builds, so every line carries the Lambda context.
  */
-export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { weightedFailover: buildWeightedFailover('spot-interruption') }));
+const logger = createLogger('spot-interruption');
+export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { logger, weightedFailover: buildWeightedFailover('spot-interruption', { logger }) }), logger);

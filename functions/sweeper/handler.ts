@@ -13,9 +13,9 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
 import { IMPLAUSIBLE_POD_LIST } from '#core/domain/planners/sweep.ts';
-import { publishMetrics } from '#core/middleware/publish-metrics.ts';
+import { publishMetrics, singlePointsOfFailure } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
-import { createLogger, createMetrics, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
+import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { buildSweepDeps } from './deps.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
@@ -53,9 +53,11 @@ export function parseScheduledEvent(raw: unknown): { id: string | undefined; tim
   return { id: envelope.id, time: envelope.time };
 }
 
-/** Publishes the run's metrics (EMF): stale found, deregistered, held back, reported, API calls, duration. */
+/** Publishes the run's metrics (EMF): stale found, planned, deregistered, held back, reported, API calls, duration. */
 export function recordSweepMetrics(metrics: Metrics, out: SweepRunResult): void {
   metrics.addMetric('staleFound', MetricUnit.Count, out.stale);
+  metrics.addMetric('planned', MetricUnit.Count, out.plan.actions.length);
+  metrics.addMetric('singlePointOfFailure', MetricUnit.Count, singlePointsOfFailure(out.plan));
   metrics.addMetric('deregistered', MetricUnit.Count, out.result.counts.deregistered + out.result.counts.submitted);
   metrics.addMetric('heldBack', MetricUnit.Count, out.plan.heldBack.length - out.reported + out.result.counts.refused);
   metrics.addMetric('reported', MetricUnit.Count, out.reported);
@@ -103,12 +105,14 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
   };
 
   return middy(run)
+    .use(logLambdaContext(logger))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }
 
-/** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration. */
+/** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration; one logger for all. */
+const logger = createLogger('sweeper');
 export const handler = makeHandler(() => {
-  const weightedFailover = buildWeightedFailover('sweeper');
-  return buildSweepDeps(weightedFailover ? { weightedFailover } : {});
-});
+  const weightedFailover = buildWeightedFailover('sweeper', { logger });
+  return buildSweepDeps(weightedFailover ? { logger, weightedFailover } : { logger });
+}, logger);

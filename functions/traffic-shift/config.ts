@@ -103,8 +103,8 @@ export function parseTrafficPlans(variable: string, json: string): Map<string, T
   return out;
 }
 
-/** Reads and validates the configuration. Throws `ConfigError` on the first bad variable. */
-export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
+/** The traffic plans of TRAFFIC_PLANS (JSON) or TRAFFIC_PLANS_FILE; none when neither is set. */
+export function loadTrafficPlans(env: Env = process.env): Map<string, TrafficPlanConfig> {
   const inline = text(env, 'TRAFFIC_PLANS');
   const file = text(env, 'TRAFFIC_PLANS_FILE');
   let plans = new Map<string, TrafficPlanConfig>();
@@ -118,6 +118,12 @@ export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
     }
     plans = parseTrafficPlans('TRAFFIC_PLANS_FILE', json);
   }
+  return plans;
+}
+
+/** Reads and validates the configuration. Throws `ConfigError` on the first bad variable. */
+export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
+  const plans = loadTrafficPlans(env);
   const required = (name: string, why: string): string => {
     const v = text(env, name);
     if (v === undefined) throw new ConfigError(name, `required: ${why}`);

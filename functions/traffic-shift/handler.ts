@@ -10,7 +10,7 @@ import { InvalidEventError } from '#core/errors.ts';
 import { parseEnvelope, QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import { quoted } from '#core/contracts/names.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
-import { createLogger, type Logger } from '#core/telemetry.ts';
+import { createLogger, logLambdaContext, type Logger } from '#core/telemetry.ts';
 import type { TrafficDeps } from './deps.ts';
 import { parseDeploymentSynced, parseFailoverCheck, parseShiftState, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import { failoverWeightedRules, type FailoverResult } from '#core/failover/weighted-failover.ts';
@@ -78,8 +78,11 @@ export function makeHandler(getDeps: () => TrafficDeps, logger: Logger = createL
     logger.info('traffic-shift outcome', { ...outcome });
     return outcome;
   };
-  return middy(run).use(rejectInvalidInput(logger, () => deps?.audit));
+  return middy(run)
+    .use(logLambdaContext(logger))
+    .use(rejectInvalidInput(logger, () => deps?.audit));
 }
 
-/** The Lambda entry point. */
-export const handler = makeHandler(() => buildTrafficDeps('traffic-shift'));
+/** The Lambda entry point; one logger for the handler and the workflows, so every line carries the Lambda context. */
+const logger = createLogger('traffic-shift');
+export const handler = makeHandler(() => buildTrafficDeps('traffic-shift', { logger }), logger);

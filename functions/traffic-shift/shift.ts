@@ -22,10 +22,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
-import { currentPercent, planShiftRollback, planShiftStep, remainingSteps, checkPair } from '#core/domain/planners/traffic-shift.ts';
+import { currentPercent, planShiftRollback, planShiftStep, remainingSteps, checkPair, type ShiftPair } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, sameWeights, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import type { ListenerRule } from '#core/ports/index.ts';
+import type { TrafficPlanConfig } from './config.ts';
 import type { TrafficDeps } from './deps.ts';
 import { lockKey, parseShiftState, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import type { StoredRecord } from '#core/ports/state-store.ts';
@@ -147,9 +148,9 @@ async function publish(deps: TrafficDeps, detailType: string, detail: Record<str
   }
 }
 
-async function describeRule(deps: TrafficDeps, ruleArn: string): Promise<ListenerRule | undefined> {
+async function describeRule(elbv2: TrafficDeps['elbv2'], ruleArn: string): Promise<ListenerRule | undefined> {
   try {
-    const [rule] = await deps.elbv2.describeRules({ ruleArns: [ruleArn] });
+    const [rule] = await elbv2.describeRules({ ruleArns: [ruleArn] });
     return rule;
   } catch (err) {
     if ((err as Error).name === 'RuleNotFound' || (err as Error).name === 'RuleNotFoundException') return undefined;
@@ -159,17 +160,47 @@ async function describeRule(deps: TrafficDeps, ruleArn: string): Promise<Listene
 
 const stateDetail = (s: ShiftState): Record<string, unknown> => ({ ...s });
 
+/** The traffic plan a sync starts a shift with, or why it starts none (shared with `quiesce plan`). */
+export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced): { readonly cfg: TrafficPlanConfig } | { readonly ignored: string } {
+  if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
+    return { ignored: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` };
+  }
+  const cfg = plans.get(synced.app);
+  if (!cfg) return { ignored: `no traffic plan for app ${synced.app}` };
+  if (cfg.destination !== undefined && cfg.destination !== synced.destination.name && cfg.destination !== synced.destination.server) {
+    return { ignored: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` };
+  }
+  return { cfg };
+}
+
+/**
+ * The rule a shift of `pair` would write, with its weights now, or why it must not be shifted: missing,
+ * managed by the Load Balancer Controller (it would revert the write), or without from and to in one
+ * weighted forward action. Reads only (shared with `quiesce plan`).
+ */
+export async function shiftableRule(elbv2: TrafficDeps['elbv2'], pair: ShiftPair): Promise<{ readonly rule: ListenerRule; readonly weights: WeightedTargetGroup[] } | { readonly refused: string }> {
+  const rule = await describeRule(elbv2, pair.ruleArn);
+  if (!rule) return { refused: `rule ${pair.ruleArn} not found` };
+  const listenerArn = listenerArnOfRule(pair.ruleArn);
+  const tags = await elbv2.tagsOf([pair.ruleArn, listenerArn]);
+  const lbc = lbcOwnership(tags.get(pair.ruleArn) ?? {}, tags.get(listenerArn) ?? {});
+  if (lbc) return { refused: `rule ${pair.ruleArn}: ${lbc}` };
+  try {
+    const weights = forwardWeights(pair.ruleArn, rule.actions);
+    checkPair(pair, weights);
+    return { rule, weights };
+  } catch (err) {
+    if (err instanceof UnshiftableRuleError) return { refused: err.message };
+    throw err;
+  }
+}
+
 /** Starts the shift a sync asks for (or says why not). */
 export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): Promise<ShiftOutcome> {
   const now = deps.now();
-  if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
-    return { status: 'ignored', reason: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` };
-  }
-  const cfg = deps.config.plans.get(synced.app);
-  if (!cfg) return { status: 'ignored', reason: `no traffic plan for app ${synced.app}` };
-  if (cfg.destination !== undefined && cfg.destination !== synced.destination.name && cfg.destination !== synced.destination.server) {
-    return { status: 'ignored', reason: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` };
-  }
+  const planned = planOfSync(deps.config.plans, synced);
+  if ('ignored' in planned) return { status: 'ignored', reason: planned.ignored };
+  const { cfg } = planned;
   const shiftId = shiftIdOf(synced.app, synced.revision, cfg.ruleArn);
   const listenerArn = listenerArnOfRule(cfg.ruleArn);
   const refuse = async (reason: string): Promise<ShiftOutcome> => {
@@ -178,19 +209,9 @@ export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): P
     return { status: 'refused', reason, shiftId };
   };
 
-  const rule = await describeRule(deps, cfg.ruleArn);
-  if (!rule) return refuse(`rule ${cfg.ruleArn} not found`);
-  const tags = await deps.elbv2.tagsOf([cfg.ruleArn, listenerArn]);
-  const lbc = lbcOwnership(tags.get(cfg.ruleArn) ?? {}, tags.get(listenerArn) ?? {});
-  if (lbc) return refuse(`rule ${cfg.ruleArn}: ${lbc}`);
-  let original: WeightedTargetGroup[];
-  try {
-    original = forwardWeights(cfg.ruleArn, rule.actions);
-    checkPair(cfg, original);
-  } catch (err) {
-    if (err instanceof UnshiftableRuleError) return refuse(err.message);
-    throw err;
-  }
+  const shiftable = await shiftableRule(deps.elbv2, cfg);
+  if ('refused' in shiftable) return refuse(shiftable.refused);
+  const original = shiftable.weights;
   const steps = remainingSteps(cfg.steps, currentPercent(cfg, original));
   if (steps.length === 0) return { status: 'completed', shiftId, reason: `already at ${cfg.steps.at(-1)}% or more` };
 
@@ -249,7 +270,7 @@ export async function runShiftStep(deps: TrafficDeps, state: ShiftState): Promis
 async function applyStep(deps: TrafficDeps, state: ShiftState, now: Date): Promise<ShiftOutcome> {
   const percent = state.steps[state.stepIndex]!;
   const step = state.stepIndex + 1;
-  const rule = await describeRule(deps, state.ruleArn);
+  const rule = await describeRule(deps.elbv2, state.ruleArn);
   if (!rule) return abort(deps, state, `rule ${state.ruleArn} disappeared`, undefined);
 
   // Gate: the new side must be able to take the traffic before it gets more.
@@ -320,7 +341,7 @@ async function abort(deps: TrafficDeps, state: ShiftState, reason: string, obser
   let rollbackError: string | undefined;
   let rollbackNote: string | undefined;
   try {
-    const rule = observed ?? (await describeRule(deps, state.ruleArn));
+    const rule = observed ?? (await describeRule(deps.elbv2, state.ruleArn));
     if (rule) {
       const plan = planShiftRollback({
         planId: randomUUID(),

@@ -1,17 +1,49 @@
 # Blue/green cluster migration behind one ALB rule, as quiesce's traffic shift uses it.
 # - One weighted forward action: blue (old cluster) and green (new cluster) target groups. Terraform owns the
 #   rule (NOT the AWS Load Balancer Controller: no Ingress for it, so no ingress.k8s.aws/stack or
-#   elbv2.k8s.aws/cluster tags; quiesce refuses rules that carry them).
+#   elbv2.k8s.aws/cluster tags on the rule; quiesce refuses rules that carry them).
 # - Each cluster binds its pods to its own target group with a TargetGroupBinding (LBC CRD): the LBC manages
-#   TARGETS, never the rule.
+#   TARGETS, never the rule. Each group carries the tag quiesce's IAM conditions require before it may
+#   deregister its targets: <TargetGroupTagKey> = the cluster whose pods it holds.
 # - quiesce owns the weights at run time: ignore_changes keeps terraform from fighting it.
+#
+# Everything quiesce itself uses (bus, state table, schedule group, Scheduler role, token parameter) belongs
+# to the quiesce stack of the NEW cluster: this module creates none of it and reads the stack's outputs.
+# Inputs: quiesce_stack_name from `npm run render` (terraform.tfvars.json), the rest are the application's.
+#   terraform apply -var-file=../../dist/deploy/$STAGE/terraform.tfvars.json -var vpc_id=... \
+#     -var https_listener_arn=... -var old_cluster_name=... -var host=shop.example.com
+# then hand the plan to the stack:
+#   npx osls deploy ... --param="trafficPlans=$(terraform output -raw traffic_plans)"
 
+variable "quiesce_stack_name" {
+  description = "The quiesce stack of the new (green) cluster: StackName output, written by npm run render"
+  type        = string
+}
 variable "vpc_id" { type = string }
 variable "https_listener_arn" { type = string }
-variable "event_bus_name" { default = "quiesce" }
+variable "old_cluster_name" {
+  description = "The EKS cluster whose pods the blue target group holds (the green one is the stack's ClusterName)"
+  type        = string
+}
+variable "host" {
+  type    = string
+  default = "shop.example.com"
+}
+
+data "aws_cloudformation_stack" "quiesce" {
+  name = var.quiesce_stack_name
+}
+
+locals {
+  quiesce = data.aws_cloudformation_stack.quiesce.outputs
+  cluster_of = {
+    blue  = var.old_cluster_name
+    green = local.quiesce["ClusterName"]
+  }
+}
 
 resource "aws_lb_target_group" "shop" {
-  for_each    = toset(["blue", "green"])
+  for_each    = local.cluster_of
   name        = "shop-${each.key}"
   port        = 8080
   protocol    = "HTTP"
@@ -20,6 +52,10 @@ resource "aws_lb_target_group" "shop" {
   health_check {
     path    = "/healthz"
     matcher = "200"
+  }
+  # The IAM condition of quiesce's DeregisterTargets (infra/serverless/iam.yml): this cluster's groups only.
+  tags = {
+    (local.quiesce["TargetGroupTagKey"]) = each.value
   }
 }
 
@@ -44,7 +80,7 @@ resource "aws_lb_listener_rule" "shop" {
     }
   }
   condition {
-    host_header { values = ["shop.example.com"] }
+    host_header { values = [var.host] }
   }
   lifecycle {
     # quiesce moves the weights (verified, gated, rolled back on failure); terraform must not undo them.
@@ -52,9 +88,10 @@ resource "aws_lb_listener_rule" "shop" {
   }
 }
 
-# The traffic plan quiesce reads (TRAFFIC_PLANS): rendered here because terraform knows every ARN.
-locals {
-  traffic_plans = jsonencode({
+# The traffic plan quiesce reads (TRAFFIC_PLANS, the stack's trafficPlans param): rendered here because
+# terraform knows every ARN.
+output "traffic_plans" {
+  value = jsonencode({
     apps = {
       shop = {
         ruleArn      = aws_lb_listener_rule.shop.arn
@@ -69,65 +106,7 @@ locals {
   })
 }
 
-# Locks, idempotency keys, remembered weights. TTL on expiresAt (lazy: quiesce also checks it itself).
-resource "aws_dynamodb_table" "quiesce_state" {
-  name         = "quiesce-state"
-  billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "pk"
-  attribute {
-    name = "pk"
-    type = "S"
-  }
-  ttl {
-    attribute_name = "expiresAt"
-    enabled        = true
-  }
-}
-
-resource "aws_ssm_parameter" "webhook_token" {
-  name  = "/quiesce/webhook-token"
-  type  = "SecureString"
-  value = "change-me" # set out of band; ArgoCD's argocd-notifications-secret holds the same value
-  lifecycle { ignore_changes = [value] }
-}
-
-resource "aws_scheduler_schedule_group" "quiesce" {
-  name = "quiesce"
-}
-
-data "aws_cloudwatch_event_bus" "quiesce" { name = var.event_bus_name }
-
-# Scheduler delivers step events to the bus (events:PutEvents only on that bus, only the shift's own
-# source and detail-types: a schedule cannot put any other event there).
-resource "aws_iam_role" "scheduler" {
-  name = "quiesce-scheduler"
-  assume_role_policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Principal = { Service = "scheduler.amazonaws.com" }, Action = "sts:AssumeRole" }]
-  })
-  inline_policy {
-    name = "put-step-events"
-    policy = jsonencode({
-      Version = "2012-10-17"
-      Statement = [{
-        Effect    = "Allow"
-        Action    = "events:PutEvents"
-        Resource  = data.aws_cloudwatch_event_bus.quiesce.arn
-        Condition = { StringEquals = { "events:source" = "quiesce", "events:detail-type" = ["Traffic Shift Step Due", "Weighted Rule Failover Check"] } }
-      }]
-    })
-  }
-}
-
-# The traffic-shift function's environment (function resource itself: see serverless.yml / your module):
-output "traffic_shift_environment" {
-  value = {
-    TRAFFIC_PLANS          = local.traffic_plans
-    STATE_TABLE            = aws_dynamodb_table.quiesce_state.name
-    EVENT_BUS              = var.event_bus_name
-    STEP_EVENT_BUS_ARN     = data.aws_cloudwatch_event_bus.quiesce.arn
-    SCHEDULER_ROLE_ARN     = aws_iam_role.scheduler.arn
-    SCHEDULER_GROUP        = aws_scheduler_schedule_group.quiesce.name
-    FAILOVER_LISTENER_ARNS = var.https_listener_arn
-  }
+# Listeners whose weighted rules fail over when a group loses its healthy targets (failoverListenerArns).
+output "failover_listener_arns" {
+  value = var.https_listener_arn
 }

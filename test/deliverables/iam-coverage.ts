@@ -6,8 +6,10 @@
  *
  * What a role may hold without the code sending it is derived from the template, never listed by hand:
  * the actions the Lambda service itself performs with the function's role (logs, the SQS event source,
- * an SQS on-failure destination) and the actions AWS checks on behalf of another call (IMPLIED).
+ * an SQS on-failure destination, the network interfaces of a function in a VPC) and the actions AWS checks on
+ * behalf of another call (IMPLIED). A statement or a VpcConfig under `Fn::If` counts in either branch.
  */
+import { statementsOf, variants } from '../package/template.ts';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -49,12 +51,25 @@ export const AUTHORIZED_AS: Readonly<Record<string, string>> = {
   'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
 };
 
+/** What Lambda does with the role of a function in a VPC (AWSLambdaVPCAccessExecutionRole minus logs). */
+export const VPC_ACTIONS: readonly string[] = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
 /**
  * The actions the Lambda service performs with a function's execution role, read from the template:
  * - CloudWatch Logs for the function's log group (CreateLogGroup only if the stack does not create it);
  * - an SQS event source mapping polls with the role: sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes
  *   (Lambda DG, "Execution role permissions" for SQS); ChangeMessageVisibility is NOT among them;
- * - an SQS on-failure destination of an asynchronous invocation is written with the role: sqs:SendMessage.
+ * - an SQS on-failure destination of an asynchronous invocation is written with the role: sqs:SendMessage;
+ * - a function with a VpcConfig has Lambda create and remove its network interfaces with the role (Lambda DG,
+ *   "Giving Lambda functions access to resources in an Amazon VPC": the actions of the managed policy
+ *   AWSLambdaVPCAccessExecutionRole besides logs).
  */
 export function lambdaServiceActions(template: Template, functionId: string): Set<string> {
   const out = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -62,6 +77,9 @@ export function lambdaServiceActions(template: Template, functionId: string): Se
   const logGroup = (template.Resources[functionId]?.Properties['LoggingConfig'] as Json | undefined)?.['LogGroup'];
   if (!logGroup && !resources.some(([id, r]) => r.Type === 'AWS::Logs::LogGroup' && functionId.startsWith(id.replace(/LogGroup$/, '')))) {
     out.add('logs:CreateLogGroup');
+  }
+  if (variants(template.Resources[functionId]?.Properties['VpcConfig']).length > 0) {
+    for (const a of VPC_ACTIONS) out.add(a);
   }
   const isQueue = (id: string | undefined): boolean => id !== undefined && template.Resources[id]?.Type === 'AWS::SQS::Queue';
   for (const [, r] of resources) {
@@ -83,7 +101,7 @@ export function roleActions(template: Template, roleId: string): Set<string> {
   const role = template.Resources[roleId];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not an AWS::IAM::Role in the template`);
   const policies = (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? [];
-  return new Set(policies.flatMap((p) => p.PolicyDocument.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => asList(s.Action))));
+  return new Set(policies.flatMap((p) => statementsOf<Statement>(p.PolicyDocument).filter((s) => s.Effect === 'Allow').flatMap((s) => asList(s.Action))));
 }
 
 /** The logical id of the role a function runs with (its `Role: !GetAtt X.Arn`). */

@@ -110,6 +110,14 @@ describe('the check catches a broken role', () => {
     expect(check(template, functionId('sweeper'), more, NOT_SENT['sweeper']).missing).toEqual([{ action: 'dynamodb:PutItem', modules: ['functions/sweeper/run-sweep.ts'] }]);
   });
 
+  it('needs the network-interface grants Lambda uses for a function in a VPC (the sweeper without them)', () => {
+    const copy = structuredClone(template);
+    const policies = copy.Resources[roleOf(template, functionId('sweeper'))]?.Properties['Policies'] as { PolicyDocument: { Statement: object[] } }[];
+    for (const p of policies) p.PolicyDocument.Statement = p.PolicyDocument.Statement.filter((st) => !('Fn::If' in st));
+    const missing = check(copy, functionId('sweeper'), calls.get('sweeper') ?? new Map(), NOT_SENT['sweeper']).missing.map((m) => m.action);
+    expect(missing).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses']);
+  });
+
   it('needs the actions AWS checks on behalf of a call (PassRole for CreateSchedule)', () => {
     const role = roleOf(template, functionId('traffic-shift'));
     const broken = withRole(role, (statements) => {

@@ -6,16 +6,17 @@
  *
  * Why not the yannh/kubernetes-json-schema files kubeconform uses: they are not on the npm registry (the
  * only registry this project installs from); kubernetes-models is, and pins the version by its own.
+ * Custom resources are checked against their project's models of the same family: the prometheus-operator
+ * ServiceMonitor (an optional component) against @kubernetes-models/prometheus-operator 4.4.
  * Limits: these schemas, like the API server's, accept unknown fields, so a misspelt field is not caught
  * here; and the package also keeps schemas of group-versions removed before 1.33 (extensions/v1beta1),
  * so an API that 1.33 no longer serves is not caught either.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { available, run, skipReason } from './tools.ts';
+import { available, renderKustomization, skipReason } from './tools.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -40,14 +41,18 @@ interface KubeObject {
   metadata?: { name?: string; namespace?: string };
 }
 
+/** API groups of custom resources the manifests use -> the models package that has their schemas. */
+const CRD_MODELS: Readonly<Record<string, string>> = { 'monitoring.coreos.com': '@kubernetes-models/prometheus-operator' };
+
 /** Validates one object against its apiVersion + kind's schema; returns the problems (none = valid). */
 export async function schemaProblems(obj: KubeObject): Promise<string[]> {
   const { apiVersion = '', kind = '' } = obj;
   if (!apiVersion || !kind) return ['no apiVersion or kind'];
   // kubernetes-models lays out one module per kind: core group `v1/<Kind>`, others `<group>/<version>/<Kind>`.
+  const pkg = CRD_MODELS[apiVersion.split('/')[0] ?? ''] ?? 'kubernetes-models';
   let model: { new (data: unknown): { validate(): void } } | undefined;
   try {
-    const mod = (await import(`kubernetes-models/${apiVersion}/${kind}`)) as Record<string, unknown>;
+    const mod = (await import(`${pkg}/${apiVersion}/${kind}`)) as Record<string, unknown>;
     model = mod[kind] as typeof model;
   } catch {
     model = undefined;
@@ -61,12 +66,8 @@ export async function schemaProblems(obj: KubeObject): Promise<string[]> {
   }
 }
 
-/** Renders a kustomization with kubectl; the objects it produced, or kubectl's error. */
-export async function render(dir: string): Promise<{ ok: true; objects: KubeObject[] } | { ok: false; error: string }> {
-  const r = await run('kubectl', ['kustomize', dir], { timeoutMs: 60_000 });
-  if (r.code !== 0) return { ok: false, error: r.stderr || r.stdout };
-  return { ok: true, objects: parseAllDocuments(r.stdout).map((d) => d.toJS() as KubeObject).filter((o) => o !== null) };
-}
+/** Renders a kustomization with kubectl (tools.ts). */
+export const render = (dir: string) => renderKustomization<KubeObject>(dir);
 
 const hasKubectl = available('kubectl', ['version', '--client']);
 if (!hasKubectl) console.warn('kustomize checks SKIPPED: kubectl is not on PATH');
@@ -76,8 +77,8 @@ describe.skipIf(!hasKubectl)(`kustomize bases and overlays${skipReason(hasKubect
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
   const dirs = kustomizations();
 
-  it('finds the forwarder base and its example overlay', () => {
-    expect(dirs.map((d) => relative(root, d))).toEqual(['infra/k8s/forwarder/base', 'infra/k8s/forwarder/overlays/example']);
+  it('finds the forwarder base, its component, the cluster access and the example overlay', () => {
+    expect(dirs.map((d) => relative(root, d))).toEqual(['infra/k8s/cluster-access', 'infra/k8s/forwarder/base', 'infra/k8s/forwarder/components/service-monitor', 'infra/k8s/forwarder/overlays/example']);
   });
 
   for (const dir of dirs) {
@@ -92,8 +93,10 @@ describe.skipIf(!hasKubectl)(`kustomize bases and overlays${skipReason(hasKubect
   it('catches a deliberately broken copy: a patch to a missing object, and an invalid field', async () => {
     const copy = join(scratch, 'forwarder');
     cpSync(join(root, 'infra', 'k8s', 'forwarder'), copy, { recursive: true });
+    cpSync(join(root, 'infra', 'k8s', 'cluster-access'), join(scratch, 'cluster-access'), { recursive: true });
     const overlay = join(copy, 'overlays', 'example');
-    writeFileSync(join(overlay, 'serviceaccount-role.yaml'), 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: no-such-account\n  namespace: quiesce\n');
+    writeFileSync(join(overlay, 'patch.yaml'), 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: no-such-account\n  namespace: quiesce\n');
+    writeFileSync(join(overlay, 'kustomization.yaml'), `${readFileSync(join(overlay, 'kustomization.yaml'), 'utf8')}patches:\n  - path: patch.yaml\n`);
     const missing = await render(overlay);
     expect(missing.ok).toBe(false);
     expect(missing.ok ? '' : missing.error).toMatch(/no-such-account/);
@@ -103,6 +106,8 @@ describe.skipIf(!hasKubectl)(`kustomize bases and overlays${skipReason(hasKubect
     const deployment = structuredClone(r.objects.find((o) => o.kind === 'Deployment')) as KubeObject & { spec: { replicas: unknown } };
     deployment.spec.replicas = 'one';
     expect((await schemaProblems(deployment)).join()).toMatch(/replicas must be integer/);
+    // A custom resource is held to its own schema too.
+    expect((await schemaProblems({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' }, spec: { selector: {}, endpoints: 'all' } } as KubeObject)).join()).toMatch(/endpoints must be array/);
     expect(await schemaProblems({ apiVersion: 'apps/v1', kind: 'NoSuchKind', metadata: { name: 'x' } })).toEqual([
       `no schema for apps/v1 NoSuchKind in kubernetes-models (Kubernetes ${KUBERNETES_VERSION})`,
     ]);

@@ -3,6 +3,7 @@
  * is skipped with the reason in its title (never passed silently): `needs('cfn-lint')` gives the suffix.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { parseAllDocuments } from 'yaml';
 
 /** Whether `cmd --version` (or the given probe args) runs and exits 0. */
 export function available(cmd: string, args: readonly string[] = ['--version']): boolean {
@@ -40,4 +41,11 @@ export function run(cmd: string, args: readonly string[], options: { cwd?: strin
       resolve({ code: code ?? 1, stdout, stderr });
     });
   });
+}
+
+/** Renders a kustomization with kubectl; the objects it produced, or kubectl's error. */
+export async function renderKustomization<T = Record<string, unknown>>(dir: string): Promise<{ ok: true; objects: T[] } | { ok: false; error: string }> {
+  const r = await run('kubectl', ['kustomize', dir], { timeoutMs: 60_000 });
+  if (r.code !== 0) return { ok: false, error: r.stderr || r.stdout };
+  return { ok: true, objects: parseAllDocuments(r.stdout).map((d) => d.toJS() as T).filter((o) => o !== null) };
 }

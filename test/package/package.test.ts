@@ -15,6 +15,7 @@ import { zip } from '../../bin/zip.ts';
 import { DetailType, QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import { PUBLISHES } from './publishers.ts';
 import { packaged } from './packaged.ts';
+import { statementsOf } from './template.ts';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -217,7 +218,7 @@ describe('triggers and event patterns', () => {
 describe('IAM least privilege', () => {
   const statements = (): { role: string; s: Statement }[] =>
     ofType('AWS::IAM::Role').flatMap(([role, r]) =>
-      ((r.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]) ?? []).flatMap((p) => p.PolicyDocument.Statement.map((s) => ({ role, s }))),
+      ((r.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]) ?? []).flatMap((p) => statementsOf<Statement>(p.PolicyDocument).map((s) => ({ role, s }))),
     );
 
   it('has no `*` action, and no managed policies', () => {
@@ -291,7 +292,8 @@ describe('IAM least privilege', () => {
       );
 
   it('lets each role PutEvents only its own source and detail-types, so no function can forge another\'s events', () => {
-    const publishers = Object.keys(PUBLISHES).filter((k) => k !== 'PodForwarder');
+    // Every principal that publishes, the in-cluster forwarder's role included: the stack creates it too.
+    const publishers = Object.keys(PUBLISHES);
     const withPutEvents = [...new Set(statements().filter(({ s }) => asList(s.Action).includes('events:PutEvents')).map(({ role }) => role))];
     expect(withPutEvents.sort()).toEqual(publishers.sort());
     const kinds = [...new Map(Object.values(PUBLISHES).flat().map((k) => [k.join('\n'), k])).values()];
@@ -366,7 +368,7 @@ describe('the guard across writers, in the deployment', () => {
   it('gives every deregistering function the state table (leases: UpdateItem; spot also Get/PutItem for scheduled changes) and nothing more there', () => {
     const expected: Record<string, string[]> = { SpotInterruptionRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], SweeperRole: ['dynamodb:UpdateItem'], PodEventsRole: ['dynamodb:UpdateItem'] };
     for (const [role, actions] of Object.entries(expected)) {
-      const statements = (((res(role).Properties['Policies'] as Json[])[0]?.['PolicyDocument'] as Json)['Statement'] as Statement[]) ?? [];
+      const statements = statementsOf<Statement>((res(role).Properties['Policies'] as Json[])[0]?.['PolicyDocument'] as { Statement: Statement[] });
       const dynamo = statements.filter((st) => asList(st.Action).some((a) => a.startsWith('dynamodb:')));
       expect(dynamo.flatMap((st) => asList(st.Action)), role).toEqual(actions);
       for (const st of dynamo) expect(getAtt(st.Resource), role).toBe('StateTable');

@@ -19,7 +19,7 @@ const AUDIT: PublishedKind[] = [
  * What each deployed principal publishes, read from the code (audit.ts, webhook.ts, traffic-shift/shift.ts,
  * adapters/aws/one-time-scheduler.ts, the forwarder): the template's PutEvents conditions must allow exactly
  * this (test/package), and the handlers must publish nothing else (test/integration/publishers.test.ts).
- * Keyed by IAM role logical id; the forwarder's role lives outside the stack (IRSA / Pod Identity).
+ * Keyed by IAM role logical id.
  */
 export const PUBLISHES: Readonly<Record<string, readonly PublishedKind[]>> = {
   SpotInterruptionRole: AUDIT,
@@ -35,7 +35,8 @@ export const PUBLISHES: Readonly<Record<string, readonly PublishedKind[]>> = {
     [QUIESCE_SOURCE, TrafficDetailType.stepDue],
     [QUIESCE_SOURCE, TrafficDetailType.failoverCheck],
   ],
-  PodForwarder: [
+  // The in-cluster forwarder, under the role the stack gives it through EKS Pod Identity (cluster.yml).
+  PodForwarderRole: [
     [POD_EVENT_SOURCE, DETAIL_TYPE_POD_TERMINATING],
     [POD_EVENT_SOURCE, DETAIL_TYPE_POD_NOT_READY],
   ],

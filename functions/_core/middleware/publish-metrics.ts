@@ -16,14 +16,25 @@ export function publishMetrics(metrics: Metrics): MiddlewareObj<unknown, unknown
 }
 
 /**
+ * Registrations the min-healthy guard kept in traffic because they are their group's last healthy ones (the
+ * plan's SINGLE POINT OF FAILURE warnings): nothing failed, but the group loses them with the node. The
+ * alarm `*-single-point-of-failure` (serverless alarms.yml) fires on `singlePointOfFailure > 0`.
+ */
+export function singlePointsOfFailure(plan: Plan): number {
+  return plan.heldBack.filter((h) => h.guard === 'min-healthy').length;
+}
+
+/**
  * The metrics every deregistering trigger records for one applied plan. `heldBack` counts what a guard kept
- * in traffic, whether at planning or at apply time (under the lease, against the other writers); `failed`
- * counts every failed write, retryable or not: the alarm on `failed > 0` (serverless alarms.yml) fires on it.
+ * in traffic, whether at planning or at apply time (under the lease, against the other writers), and
+ * `singlePointOfFailure` the part of it that was a group's last healthy registrations; `failed` counts every
+ * failed write, retryable or not: the alarm on `failed > 0` (serverless alarms.yml) fires on it.
  */
 export function recordApplyMetrics(metrics: Metrics, plan: Plan | undefined, result: ApplyResult | undefined): void {
   if (!plan || !result) return;
   metrics.addMetric('planned', MetricUnit.Count, plan.actions.length);
   metrics.addMetric('heldBack', MetricUnit.Count, plan.heldBack.length + result.counts.refused);
+  metrics.addMetric('singlePointOfFailure', MetricUnit.Count, singlePointsOfFailure(plan));
   metrics.addMetric('deregistered', MetricUnit.Count, result.counts.deregistered + result.counts.submitted);
   metrics.addMetric('failed', MetricUnit.Count, result.counts.failed);
 }

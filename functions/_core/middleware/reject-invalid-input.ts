@@ -29,7 +29,8 @@ export function rejectInvalidInput(logger: Logger, audit: () => AuditSink | unde
         message: err.message,
         ...(err instanceof InvalidEventError && err.field ? { field: err.field } : {}),
       };
-      logger.warn('event rejected', { ...result });
+      // `reason`, not `message`: the Logger drops its reserved keys (telemetry.ts), and with it the why.
+      logger.warn('event rejected', { error: result.error, reason: result.message, ...(result.field ? { field: result.field } : {}) });
       await audit()?.rejected({ ...result });
       request.response = result;
       request.error = null;

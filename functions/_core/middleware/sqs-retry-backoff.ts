@@ -51,7 +51,7 @@ export function sqsRetryBackoff(options: SqsRetryBackoffOptions): MiddlewareObj<
       if (records.length === 0) return;
       try {
         const { failed: notChanged } = await port.retryAfter(records.map((r) => ({ queueArn: r.eventSourceARN, receiptHandle: r.receiptHandle, delaySeconds: options.delayFor(r), messageId: r.messageId })));
-        for (const f of notChanged) options.logger.warn('retry delay not set: the queue visibility timeout applies', { ...f });
+        for (const f of notChanged) options.logger.warn('retry delay not set: the queue visibility timeout applies', { messageId: f.messageId, code: f.code, reason: f.message });
       } catch (err) {
         options.logger.warn('retry delays not set: the queue visibility timeout applies', { error: err as Error, records: records.length });
       }

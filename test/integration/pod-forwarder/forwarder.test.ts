@@ -61,8 +61,8 @@ describe('pod forwarder against the fake Kubernetes API and fake EventBridge', (
     expect(fwd.metrics).toMatchObject({ eventsSent: 3, eventsFailed: 0, eventsDropped: 0, relists: 1 });
 
     const metrics = await (await fetch(`http://127.0.0.1:${fwd.port}/metrics`)).text();
-    expect(metrics).toMatch(/^events_sent 3$/m);
-    expect(metrics).toMatch(/^queue_depth 0$/m);
+    expect(metrics).toMatch(/^quiesce_forwarder_events_sent_total 3$/m);
+    expect(metrics).toMatch(/^quiesce_forwarder_queue_depth 0$/m);
     const health = await fetch(`http://127.0.0.1:${fwd.port}/healthz`);
     expect(health.status).toBe(200);
     // every request carried the EKS-shaped bearer token
@@ -164,7 +164,7 @@ describe('pod forwarder against the fake Kubernetes API and fake EventBridge', (
     await waitUntil(() => fwd.metrics.eventsFailed === 1, 'failure counted');
     expect(fakeAws.calls.count('events', 'PutEvents')).toBe(3);
     const metrics = await (await fetch(`http://127.0.0.1:${fwd.port}/metrics`)).text();
-    expect(metrics).toMatch(/^events_failed 1$/m);
+    expect(metrics).toMatch(/^quiesce_forwarder_events_failed_total 1$/m);
   });
 
   it('a full queue drops the oldest events and counts the drops, without stalling the watch', async () => {
@@ -181,7 +181,7 @@ describe('pod forwarder against the fake Kubernetes API and fake EventBridge', (
     // the newest terminations survive: the last five marked are all sent
     for (const n of names.slice(-5)) expect(sent).toContain(`shop/${n}`);
     const metrics = await (await fetch(`http://127.0.0.1:${fwd.port}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`^events_dropped ${fwd.metrics.eventsDropped}$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^quiesce_forwarder_events_dropped_total ${fwd.metrics.eventsDropped}$`, 'm'));
   });
 
   it('flushes the queue on stop', async () => {
