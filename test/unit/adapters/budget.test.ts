@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiBudget, DEFAULT_LIMITS, ELB_ACCOUNT_BUCKETS, elbLimits, shareOf } from '../../../functions/_core/adapters/aws/budget.ts';
+import { ApiBudget, BudgetDeadlineError, DEFAULT_LIMITS, ELB_ACCOUNT_BUCKETS, elbLimits, shareOf } from '../../../functions/_core/adapters/aws/budget.ts';
 
 /** A manual clock: `sleep` advances it, so waits are measured exactly and nothing really waits. */
 function clock() {
@@ -228,6 +228,24 @@ describe('ApiBudget', () => {
     await budget.call('events', 'PutEvents', async () => 1);
     // The bucket was emptied and the rate halved (AIMD): the next token comes after 1 / 5 s.
     expect(c.sleeps).toEqual([200]);
+  });
+
+  it('does not start a token wait the invocation cannot afford: a named, retryable error instead, the token given back', async () => {
+    const c = clock();
+    let remaining = 12_000;
+    const budget = new ApiBudget({ limits: { 'elb-register': { ratePerSecond: 1, burst: 1 } }, now: c.now, sleep: c.sleep, remainingTimeMs: () => remaining });
+    await budget.call('elb-register', 'DeregisterTargets', async () => 1);
+    await budget.call('elb-register', 'DeregisterTargets', async () => 1); // waits 1 s: 12 s left, 10 s reserve
+    remaining = 10_500; // the next token is 1 s away, the invocation can spend 0.5 s
+    const err = await budget.call('elb-register', 'DeregisterTargets', async () => 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BudgetDeadlineError);
+    expect(err).toMatchObject({ name: 'BudgetDeadlineError', retryable: true, family: 'elb-register' });
+    // Given back: with time again, the next call waits one token's worth, not two.
+    remaining = 60_000;
+    c.sleeps.length = 0;
+    await budget.call('elb-register', 'DeregisterTargets', async () => 1);
+    expect(c.sleeps).toEqual([1000]);
+    expect(budget.stats()['elb-register']).toMatchObject({ calls: 4, failed: 1 });
   });
 
   describe('AIMD', () => {

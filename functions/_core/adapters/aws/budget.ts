@@ -11,8 +11,22 @@
  * `maxAttempts: 1`), so that every attempt, retries included, spends a token: a retry costs the account's
  * shared budget exactly like a first attempt.
  */
-import { awsErrorName, isThrottling, isTransientAwsError } from '../../errors.ts';
+import { awsErrorName, isThrottling, isTransientAwsError, QuiesceError } from '../../errors.ts';
 import { invocationRemainingMs } from '../../invocation.ts';
+
+/**
+ * The family's next token comes later than the invocation can wait (its remaining time less the reserve).
+ * Why a named, retryable error instead of the wait: Lambda would end the invocation mid-wait at its timeout,
+ * with nothing reported; this way the caller reports what it did and the work is retried (SQS, async retry),
+ * as with any failure.
+ */
+export class BudgetDeadlineError extends QuiesceError {
+  readonly family: ApiFamily;
+  constructor(family: ApiFamily, operation: string, waitMs: number, remainingMs: number) {
+    super(`${family} ${operation}: the next token is ${Math.round(waitMs)} ms away, the invocation has ${Math.round(remainingMs)} ms left (reserve included)`, { retryable: true });
+    this.family = family;
+  }
+}
 
 /** The API families that have separate client-side budgets (separate AWS throttling buckets, roughly). */
 export type ApiFamily =
@@ -278,7 +292,7 @@ export class ApiBudget {
     let transientAttempts = 0;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) stats.retries++;
-      await this.#take(family, stats);
+      await this.#take(family, operation, stats);
       try {
         return await fn();
       } catch (err) {
@@ -350,14 +364,23 @@ export class ApiBudget {
     bucket.updatedAt = now;
   }
 
-  /** Reserves one token, waiting for it when the bucket is empty (reservations queue in call order). */
-  async #take(family: ApiFamily, stats: Omit<FamilyStats, 'rate'>): Promise<void> {
+  /**
+   * Reserves one token, waiting for it when the bucket is empty (reservations queue in call order). A wait
+   * past the invocation's time (less the reserve) is not started: {@link BudgetDeadlineError}.
+   */
+  async #take(family: ApiFamily, operation: string, stats: Omit<FamilyStats, 'rate'>): Promise<void> {
     const bucket = this.#bucketOf(family);
     const now = this.#now();
     this.#refill(bucket, now);
     bucket.tokens -= 1;
     if (bucket.tokens >= 0) return;
     const waitMs = Math.ceil((-bucket.tokens * 1000) / this.#rateOf(bucket, now));
+    const remaining = this.#remaining();
+    if (remaining !== undefined && waitMs > remaining - this.#retry.reserveMs) {
+      bucket.tokens += 1;
+      stats.failed++;
+      throw new BudgetDeadlineError(family, operation, waitMs, remaining);
+    }
     stats.waitedMs += waitMs;
     await this.#sleep(waitMs);
   }
