@@ -186,7 +186,7 @@ function holding(w: World, groups: number, nodes: readonly number[]): { touched:
 }
 
 /** One run of `impl` on a fresh account of `groups` groups for the dying `nodes`. */
-async function runOnce(groups: number, nodes: readonly number[], impl: 'quiesce' | 'unreachable' | 'naive'): Promise<Outcome> {
+async function runOnce(groups: number, nodes: readonly number[], impl: 'quiesce' | 'unreachable' | 'naive', env: Record<string, string> = {}): Promise<Outcome> {
   const w = await world(groups, impl === 'unreachable' ? 'unreachable' : 'reachable');
   enforceAccountBuckets(w.fake);
   const lbc = controller(w.endpoint);
@@ -197,9 +197,9 @@ async function runOnce(groups: number, nodes: readonly number[], impl: 'quiesce'
   let result = 'ok';
   try {
     if (impl === 'naive') await naive(w, nodes);
-    else result = await spotHandler(w, nodes);
+    else result = await spotHandler(w, nodes, env);
   } catch (err) {
-    result = `${(err as Error).name}: ${(err as Error).message.slice(0, 60)}`;
+    result = `failed (${(err as Error).name}), retried later`;
   }
   const end = performance.now();
   const ctl = await lbc.stop();
@@ -237,7 +237,7 @@ const warningEvent = (n: number, now: Date) => ({
 });
 
 /** The real spot handler, as deployed (STATE_TABLE, the ownership tag selector), one invocation. */
-async function spotHandler(w: World, nodes: readonly number[]): Promise<string> {
+async function spotHandler(w: World, nodes: readonly number[], env: Record<string, string>): Promise<string> {
   const origin = w.fake.clock.now() - performance.now();
   const now = (): Date => new Date(origin + performance.now());
   const config = loadConfig({
@@ -246,6 +246,7 @@ async function spotHandler(w: World, nodes: readonly number[]): Promise<string> 
     STATE_TABLE: 'bench-state',
     GUARD_DEADLINE_SECONDS: '0',
     AWS_REGION: 'us-east-1',
+    ...env,
   });
   const logger = createLogger('spot-interruption');
   const deps = buildNodeWorkflowDeps('spot-interruption', { config, clients: w.clients, logger, now, sleep: (n) => sleep(n) });
@@ -267,7 +268,8 @@ async function spotHandler(w: World, nodes: readonly number[]): Promise<string> 
       ? warningEvent(nodes[0] as number, now())
       : { Records: nodes.map((n) => ({ messageId: `m-${n}`, body: JSON.stringify(warningEvent(n, now())), eventSource: 'aws:sqs', attributes: { ApproximateReceiveCount: '1' } })) };
   const out = (await handler(event as never, context as never)) as { status?: string; batchItemFailures?: unknown[] };
-  return out.status ?? `${out.batchItemFailures?.length ?? 0} records to retry`;
+  const failures = out.batchItemFailures?.length ?? 0;
+  return out.status ?? (failures > 0 ? `${failures} records retried later` : 'applied');
 }
 
 /** The naive peer: DescribeTargetHealth per group in turn, DeregisterTargets for the dying nodes' targets; throttled calls retried. */
@@ -383,7 +385,7 @@ async function sweep(groups: number): Promise<BenchSection> {
     ],
     notes: [
       `The real sweeper handler, cluster reachable (pods and TargetGroupBindings in the fake Kubernetes API), STATE_TABLE set; the same account buckets and controller as above; elb-describe ${DEFAULT_LIMITS['elb-describe'].ratePerSecond}/s burst ${DEFAULT_LIMITS['elb-describe'].burst}.`,
-      'The sweep is longer than the sweeper\'s 110 s timeout at this size: a full sweep of 1,000 groups at 40% of the Describe refill needs more than one invocation (not solved here; see the report).',
+      'The sweep itself is longer than the sweeper\'s 110 s timeout at this size (1,053 calls at 4/s): a full sweep of 1,000 groups at 40% of the Describe refill needs more than one invocation; sweeping across invocations is not built yet. Here the handler is not stopped at 110 s.',
     ],
   };
 }
@@ -402,7 +404,10 @@ export async function run(): Promise<BenchSection[]> {
       for (const [what, impl] of IMPLS) rows.push(row(`${groups} groups, 1 warning`, what, await runOnce(groups, [0], impl)));
     }
     const wave = Array.from({ length: 20 }, (_, n) => n);
-    if (process.env['ACCOUNT_BENCH_WAVE'] !== '0') for (const [what, impl] of IMPLS) rows.push(row('205 groups, wave of 20 nodes', what, await runOnce(205, wave, impl)));
+    if (process.env['ACCOUNT_BENCH_WAVE'] !== '0') {
+      for (const [what, impl] of IMPLS) rows.push(row('205 groups, wave of 20 nodes', what, await runOnce(205, wave, impl)));
+      rows.push(row('205 groups, wave of 20 nodes', 'quiesce, unreachable, ELB_BUDGET_SHARE=register=1', await runOnce(205, wave, 'unreachable', { ELB_BUDGET_SHARE: 'register=1' })));
+    }
     if (process.env['ACCOUNT_BENCH_SWEEP'] !== '0') sections.push(await sweep(1000));
   } finally {
     restore();
