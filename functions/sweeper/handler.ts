@@ -50,6 +50,12 @@ export interface SweepSkippedResult {
   readonly nextSweepAt: string;
 }
 
+/** ELB Describe attempts the sweeper's budget has made so far (0 without a budget). */
+const describeAttempts = (d: SweepDeps): number => {
+  const s = d.budget?.stats()['elb-describe'];
+  return s ? s.calls + s.retries : 0;
+};
+
 /** Validates the schedule's event: source aws.events (or aws.scheduler), detail-type "Scheduled Event". */
 export function parseScheduledEvent(raw: unknown): { id: string | undefined; time: string | undefined } {
   const envelope = parseEnvelope(raw);
@@ -94,7 +100,12 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
       return { status: 'skipped', nextSweepAt: due.toISOString() };
     }
     logger.info('sweep started', { eventId: scheduled.id, scheduledAt: scheduled.time, cluster: d.config.clusterName });
-    const out = await runSweep(d);
+    const describedBefore = describeAttempts(d);
+    // A sweep that fails part-way (its time ran out) is paced by what it spent too, so it cannot repeat every tick.
+    const out = await runSweep(d).catch(async (err: unknown) => {
+      await recordNext(d.pacing, startedAt, describeAttempts(d) - describedBefore, logger);
+      throw err;
+    });
     recordSweepMetrics(metrics, out);
     const next = await recordNext(d.pacing, startedAt, out.describeCalls, logger);
     logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs) });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BudgetDeadlineError } from '../../../functions/_core/adapters/aws/budget.ts';
 import type { StoredRecord } from '../../../functions/_core/ports/state-store.ts';
 import { createLogger, createMetrics } from '../../../functions/_core/telemetry.ts';
 import { makeHandler } from '../../../functions/sweeper/handler.ts';
@@ -56,5 +57,30 @@ describe('the sweeper pace', () => {
     const handler = makeHandler(() => deps, logger, createMetrics('sweeper'));
     const event = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: now.toISOString(), region: 'us-east-1', resources: [], detail: {} };
     expect(await handler(event as never, {} as never)).toEqual({ status: 'skipped', nextSweepAt: '2026-11-21T12:17:33.000Z' });
+  });
+
+  it('a sweep that runs out of time is paced by what it spent, so it does not repeat every tick', async () => {
+    const store = memoryStore();
+    const now = new Date('2026-11-21T12:00:00Z');
+    const logger = createLogger('sweeper', { logLevel: 'SILENT' });
+    let described = 0;
+    const deps = {
+      config: { clusterName: 'prod' },
+      now: () => now,
+      logger,
+      pacing: new SweepPacing(store, 'prod', SETTINGS),
+      budget: { stats: () => ({ 'elb-describe': { calls: described, retries: 0 } }) },
+      cluster: { connect: async () => Promise.reject(new Error('unreachable')) },
+      elbv2: {
+        listTargetGroups: async () => {
+          described = 400; // what a 1,000-group scan had spent when its time ran out
+          throw new BudgetDeadlineError('elb-describe', 'DescribeTargetHealth', 4000, 10_500);
+        },
+      },
+    } as unknown as SweepDeps;
+    const handler = makeHandler(() => deps, logger, createMetrics('sweeper'));
+    const event = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: now.toISOString(), region: 'us-east-1', resources: [], detail: {} };
+    await expect(handler(event as never, {} as never)).rejects.toMatchObject({ name: 'BudgetDeadlineError' });
+    expect(store.records.get('sweep-due#prod')?.expiresAt).toEqual(new Date('2026-11-21T12:06:40Z'));
   });
 });

@@ -93,9 +93,6 @@ export interface AccountBucket {
   readonly refillPerSecond: number;
 }
 
-/** Which ELB family draws from which account bucket. */
-export const ELB_FAMILY_OF: Readonly<Record<ElbBucket, ApiFamily>> = Object.freeze({ describe: 'elb-describe', register: 'elb-register', modify: 'elb-modify' });
-
 /**
  * quiesce's default share of each ELB account bucket (refill and capacity alike): 40%, so the Load Balancer
  * Controller (and whoever else calls ELB in the account) keeps 60% of every bucket even while quiesce runs at
