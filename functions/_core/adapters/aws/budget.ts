@@ -158,7 +158,10 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** How long one call keeps retrying throttling when no invocation deadline is known (default 60 s). */
   readonly throttleRetryMs: number;
-  /** Time of the invocation kept back from throttling retries, for the caller to report and hand on (default 10 s). */
+  /**
+   * Time of the invocation kept back from throttling retries and token waits, for the caller to report and
+   * hand on (default 10 s; at most a quarter of what remains, so a 10 s function still retries).
+   */
   readonly reserveMs: number;
 }
 
@@ -327,8 +330,13 @@ export class ApiBudget {
   /** Ms this call may still spend retrying throttling: the invocation's time less the reserve, or its own window. */
   #throttleTimeLeft(started: number): number {
     const remaining = this.#remaining();
-    if (remaining !== undefined) return remaining - this.#retry.reserveMs;
+    if (remaining !== undefined) return remaining - this.#reserveOf(remaining);
     return started + this.#retry.throttleRetryMs - this.#now();
+  }
+
+  /** The reserve kept back from `remaining` ms: `reserveMs`, but never more than a quarter of what is left. */
+  #reserveOf(remaining: number): number {
+    return Math.min(this.#retry.reserveMs, remaining / 4);
   }
 
   /** The family's AIMD rate at `now`: back up by `increase` of the configured rate per second since the last decrease. */
@@ -373,7 +381,7 @@ export class ApiBudget {
     if (bucket.tokens >= 0) return;
     const waitMs = Math.ceil((-bucket.tokens * 1000) / this.#rateOf(bucket, now));
     const remaining = this.#remaining();
-    if (remaining !== undefined && waitMs > remaining - this.#retry.reserveMs) {
+    if (remaining !== undefined && waitMs > remaining - this.#reserveOf(remaining)) {
       bucket.tokens += 1;
       stats.failed++;
       throw new BudgetDeadlineError(family, operation, waitMs, remaining);
