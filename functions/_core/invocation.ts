@@ -12,14 +12,15 @@ export interface RemainingTime {
   getRemainingTimeInMillis(): number;
 }
 
-const active = new Set<RemainingTime>();
+/** Each running invocation, with its remaining time when it started (its whole time, as near as can be known). */
+const active = new Map<RemainingTime, number>();
 
 /** Marks `context` as running (a context without `getRemainingTimeInMillis` is ignored). Returns the leave function. */
 export function enterInvocation(context: unknown): () => void {
   const c = context as Partial<RemainingTime> | undefined;
   if (typeof c?.getRemainingTimeInMillis !== 'function') return () => {};
   const entry = c as RemainingTime;
-  active.add(entry);
+  active.set(entry, entry.getRemainingTimeInMillis());
   return () => {
     active.delete(entry);
   };
@@ -28,9 +29,16 @@ export function enterInvocation(context: unknown): () => void {
 /** The running invocation's remaining time in ms; undefined outside an invocation (CLI, tests, bench). */
 export function invocationRemainingMs(): number | undefined {
   let best: number | undefined;
-  for (const c of active) {
+  for (const c of active.keys()) {
     const ms = c.getRemainingTimeInMillis();
     if (best === undefined || ms > best) best = ms;
   }
+  return best;
+}
+
+/** The running invocation's whole time in ms (its remaining time when it started); undefined outside one. */
+export function invocationTimeMs(): number | undefined {
+  let best: number | undefined;
+  for (const ms of active.values()) if (best === undefined || ms > best) best = ms;
   return best;
 }

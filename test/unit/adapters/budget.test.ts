@@ -166,10 +166,9 @@ describe('ApiBudget', () => {
         throw err;
       }),
     ).rejects.toBe(err);
-    // It gave up only when the next backoff (up to 5 s) would have eaten into the reserve (10 s, at most a
-    // quarter of what is left): with 3/4 of the time left under 5 s, never before, and never at zero.
-    expect(remaining).toBeGreaterThan(0);
-    expect(remaining * 0.75).toBeLessThan(5000);
+    // It gave up only when the next backoff would have eaten into the 10 s reserve.
+    expect(remaining).toBeGreaterThan(10_000);
+    expect(remaining).toBeLessThan(10_000 + 5000);
     expect(attempts).toBeGreaterThan(8);
   });
 
@@ -236,8 +235,8 @@ describe('ApiBudget', () => {
     let remaining = 12_000;
     const budget = new ApiBudget({ limits: { 'elb-register': { ratePerSecond: 1, burst: 1 } }, now: c.now, sleep: c.sleep, remainingTimeMs: () => remaining });
     await budget.call('elb-register', 'DeregisterTargets', async () => 1);
-    await budget.call('elb-register', 'DeregisterTargets', async () => 1); // waits 1 s: 12 s left, 3 s reserve
-    remaining = 1200; // the next token is 1 s away; the invocation can spend 900 ms (reserve: a quarter of 1.2 s)
+    await budget.call('elb-register', 'DeregisterTargets', async () => 1); // waits 1 s: 12 s left, 10 s reserve
+    remaining = 10_500; // the next token is 1 s away, the invocation can spend 0.5 s
     const err = await budget.call('elb-register', 'DeregisterTargets', async () => 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BudgetDeadlineError);
     expect(err).toMatchObject({ name: 'BudgetDeadlineError', retryable: true, family: 'elb-register' });
@@ -247,6 +246,15 @@ describe('ApiBudget', () => {
     await budget.call('elb-register', 'DeregisterTargets', async () => 1);
     expect(c.sleeps).toEqual([1000]);
     expect(budget.stats()['elb-register']).toMatchObject({ calls: 4, failed: 1 });
+  });
+
+  it('keeps a quarter of a short invocation as its reserve, not 10 s of it', async () => {
+    const c = clock();
+    let remaining = 10_000; // a 10 s function (the webhook): reserve 2.5 s
+    const budget = new ApiBudget({ now: c.now, sleep: async (ms) => { await c.sleep(ms); remaining -= ms; }, random: () => 0.5, remainingTimeMs: () => remaining, invocationTimeMs: () => 10_000 });
+    let attempts = 0;
+    await expect(budget.call('dynamodb', 'PutItem', async () => (++attempts < 3 ? Promise.reject(awsError('ThrottlingException')) : 'ok'))).resolves.toBe('ok');
+    expect(attempts).toBe(3);
   });
 
   describe('AIMD', () => {

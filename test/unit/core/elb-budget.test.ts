@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../functions/_core/config.ts';
-import { invocationRemainingMs } from '../../../functions/_core/invocation.ts';
+import { invocationRemainingMs, invocationTimeMs } from '../../../functions/_core/invocation.ts';
 import { createLogger, logLambdaContext } from '../../../functions/_core/telemetry.ts';
 import { budgetFor } from '../../../functions/_core/wiring.ts';
 
@@ -31,6 +31,7 @@ describe('the invocation in progress', () => {
     const seen: (number | undefined)[] = [];
     const handler = middy(async (event: { fail?: boolean }) => {
       seen.push(invocationRemainingMs());
+      expect(invocationTimeMs()).toBe(42_000);
       if (event.fail) throw new Error('boom');
       return 'ok';
     }).use(logLambdaContext(createLogger('test', { logLevel: 'SILENT' })));
@@ -39,5 +40,6 @@ describe('the invocation in progress', () => {
     await expect(handler({ fail: true }, context)).rejects.toThrow('boom');
     expect(seen).toEqual([42_000, 42_000]);
     expect(invocationRemainingMs()).toBeUndefined();
+    expect(invocationTimeMs()).toBeUndefined();
   });
 });

@@ -12,7 +12,7 @@
  * shared budget exactly like a first attempt.
  */
 import { awsErrorName, isThrottling, isTransientAwsError, QuiesceError } from '../../errors.ts';
-import { invocationRemainingMs } from '../../invocation.ts';
+import { invocationRemainingMs, invocationTimeMs } from '../../invocation.ts';
 
 /**
  * The family's next token comes later than the invocation can wait (its remaining time less the reserve).
@@ -160,7 +160,7 @@ export interface RetryPolicy {
   readonly throttleRetryMs: number;
   /**
    * Time of the invocation kept back from throttling retries and token waits, for the caller to report and
-   * hand on (default 10 s; at most a quarter of what remains, so a 10 s function still retries).
+   * hand on (default 10 s; at most a quarter of the invocation's whole time, so a 10 s function still retries).
    */
   readonly reserveMs: number;
 }
@@ -205,6 +205,8 @@ export interface ApiBudgetOptions {
    * the invocation in progress, see `functions/_core/invocation.ts`).
    */
   readonly remainingTimeMs?: () => number | undefined;
+  /** The running invocation's whole time in ms (default: its remaining time when it started); sizes the reserve. */
+  readonly invocationTimeMs?: () => number | undefined;
 }
 
 /** Counters per family: what the budget cost, for logs, metrics and the bench. */
@@ -252,6 +254,7 @@ export class ApiBudget {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #remaining: () => number | undefined;
+  readonly #total: () => number | undefined;
 
   constructor(options: ApiBudgetOptions = {}) {
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -266,6 +269,7 @@ export class ApiBudget {
     this.#now = options.now ?? (() => performance.now());
     this.#random = options.random ?? Math.random;
     this.#remaining = options.remainingTimeMs ?? invocationRemainingMs;
+    this.#total = options.invocationTimeMs ?? (options.remainingTimeMs ? () => undefined : invocationTimeMs);
     const start = this.#now();
     for (const family of API_FAMILIES) {
       const limit = options.limits?.[family] ?? DEFAULT_LIMITS[family];
@@ -330,13 +334,14 @@ export class ApiBudget {
   /** Ms this call may still spend retrying throttling: the invocation's time less the reserve, or its own window. */
   #throttleTimeLeft(started: number): number {
     const remaining = this.#remaining();
-    if (remaining !== undefined) return remaining - this.#reserveOf(remaining);
+    if (remaining !== undefined) return remaining - this.#reserveOf();
     return started + this.#retry.throttleRetryMs - this.#now();
   }
 
-  /** The reserve kept back from `remaining` ms: `reserveMs`, but never more than a quarter of what is left. */
-  #reserveOf(remaining: number): number {
-    return Math.min(this.#retry.reserveMs, remaining / 4);
+  /** The reserve: `reserveMs`, but never more than a quarter of the invocation's whole time. */
+  #reserveOf(): number {
+    const total = this.#total();
+    return total === undefined ? this.#retry.reserveMs : Math.min(this.#retry.reserveMs, total / 4);
   }
 
   /** The family's AIMD rate at `now`: back up by `increase` of the configured rate per second since the last decrease. */
@@ -381,7 +386,7 @@ export class ApiBudget {
     if (bucket.tokens >= 0) return;
     const waitMs = Math.ceil((-bucket.tokens * 1000) / this.#rateOf(bucket, now));
     const remaining = this.#remaining();
-    if (remaining !== undefined && waitMs > remaining - this.#reserveOf(remaining)) {
+    if (remaining !== undefined && waitMs > remaining - this.#reserveOf()) {
       bucket.tokens += 1;
       stats.failed++;
       throw new BudgetDeadlineError(family, operation, waitMs, remaining);
