@@ -160,7 +160,7 @@ printState();
 // ---- Part 2: a cluster migration. ArgoCD reports the new cluster's app synced; quiesce shifts traffic. ----
 const { seedTrafficTopology, trafficDeps, trafficEnv, WEBHOOK_TOKEN } = await import('../test/fakes/traffic.ts');
 const { buildWebhookDeps, makeHandler: makeWebhook } = await import('../functions/deploy-webhook/handler.ts');
-const { runShiftToCompletion } = await import('../functions/traffic-shift/demo.ts');
+const { runShiftToCompletion } = await import('../test/fakes/deliver-schedules.ts');
 const traffic = seedTrafficTopology(fake);
 const weights = (): string => {
   const rule = fake.elbv2.handle('DescribeRules', { RuleArns: [traffic.ruleArn] }) as { Rules: { Actions: { ForwardConfig?: { TargetGroups: { TargetGroupArn: string; Weight: number }[] } }[] }[] };
