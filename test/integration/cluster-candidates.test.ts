@@ -142,6 +142,18 @@ describe('cluster-derived candidates', () => {
     expect(JSON.parse(fakeAws.sqs.pending(h.topology.recheckQueueUrl)[0]!.Body).detail.completeness).toBeUndefined();
   });
 
+  it('falls back within CLUSTER_TIMEOUT_MS when the cluster API is slow', async () => {
+    const h = spotHarness({ CLUSTER_TIMEOUT_MS: '100' });
+    seedCluster(h.topology);
+    kube.setLatency(2_000);
+    const started = performance.now();
+    await h.invoke(sample('spot-interruption-warning'));
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expectNodeOutOfTraffic(h.topology);
+    expect(describes()).toBe(6 + ELSEWHERE);
+    expect((audits()[0]?.['candidates'] as { reason: string }).reason).toMatch(/ClusterViewTimeoutError: the cluster API did not answer within 100 ms/);
+  });
+
   it('scans a group in scope that no binding names (a registration outside the controller) at once', async () => {
     const h = spotHarness();
     seedCluster(h.topology);

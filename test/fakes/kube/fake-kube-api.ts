@@ -152,6 +152,7 @@ export class FakeKubeApi {
   readonly #snapshots = new Map<string, ListSnapshot>();
   #requests: RecordedRequest[] = [];
   #unavailable = false;
+  #latencyMs = 0;
   #failures: { remaining: number; status: number; reason: string | undefined } = { remaining: 0, status: 500, reason: undefined };
   #bookmarkTimer: NodeJS.Timeout | undefined;
   readonly #watchWaiters = new Set<() => void>();
@@ -230,6 +231,7 @@ export class FakeKubeApi {
     this.#snapshots.clear();
     this.#requests = [];
     this.#unavailable = false;
+    this.#latencyMs = 0;
     this.#failures = { remaining: 0, status: 500, reason: undefined };
   }
 
@@ -369,6 +371,14 @@ export class FakeKubeApi {
     this.#unavailable = unavailable;
   }
 
+  /**
+   * Every request waits this long (real time) before it is answered: an API server behind a saturated
+   * control plane, or a private endpoint the caller reaches only through a slow path. 0 = answer at once.
+   */
+  setLatency(ms: number): void {
+    this.#latencyMs = ms;
+  }
+
   /** The next `count` requests fail with `status` (a Status body; 429 also sends Retry-After: 1). */
   failNext(count: number, status: number, reason?: string): void {
     this.#failures = { remaining: count, status, reason };
@@ -487,6 +497,7 @@ export class FakeKubeApi {
       this.#sendJson(res, status, kubeStatus(status, message, reason), headers);
     };
 
+    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs).unref());
     if (this.#unavailable) return fail(503, 'the server is currently unable to handle the request');
     if (this.#failures.remaining > 0) {
       this.#failures.remaining -= 1;
