@@ -56,12 +56,23 @@ export async function chooseCandidates(scope: ScopedBatch, deps: NodeWorkflowDep
   return { mode: 'cluster', candidates: candidatesOfNodes(view.value, new Set(nodeNames)) };
 }
 
-/** Pure: the groups in scope the batch describes (the cluster's candidates and the unbound groups, or all). */
+/**
+ * Pure: the groups in scope the batch describes: the cluster's candidates, the unbound groups and every
+ * `instance` group (the controller registers every node there, whatever its binding says of the target
+ * type); or all of them.
+ */
 export function groupsToDescribe(groups: readonly TargetGroup[], choice: CandidateChoice): TargetGroup[] {
   if (choice.mode !== 'cluster') return [...groups];
   const { candidates } = choice;
-  return groups.filter((g) => candidates.groups.has(g.arn) || !candidates.bound.has(g.arn));
+  return groups.filter((g) => candidates.groups.has(g.arn) || !candidates.bound.has(g.arn) || g.targetType === 'instance');
 }
+
+/**
+ * At most this many described groups travel in a re-check message (~100 bytes each, under SQS's 256 KB).
+ * Past it, the message carries only the groups the fast path found the nodes in: a registration then found
+ * in another described group (one made after the fast path looked) is reported as a miss too.
+ */
+export const MAX_DESCRIBED_IN_MESSAGE = 1500;
 
 /** Guards whose hold-back leaves a registration in traffic: a miss even when it was kept. */
 const IN_TRAFFIC: ReadonlySet<string> = new Set(['min-healthy', 'max-fraction', 'never-empty']);

@@ -12,6 +12,7 @@ import type { CloudMapRegistration } from '#core/domain/registration.ts';
 import { recheckEnvelope, type CloudMapServiceRef, type RecheckMessage } from '#core/contracts/node-events.ts';
 import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
 import type { LifecycleWork } from './lifecycle.ts';
+import { MAX_DESCRIBED_IN_MESSAGE } from './candidates.ts';
 import type { AppliedBatch } from './observe-apply.ts';
 import type { ScopedBatch } from './scope.ts';
 
@@ -45,17 +46,19 @@ export async function scheduleRechecks(
   if (scope.active.length > 0) {
     const instanceIds = [...new Set(scope.active.map((a) => a.signal.instanceId))].filter(running);
     const lifecycle = lifecycleOf(instanceIds);
+    const touched = targetGroupsPointingAt(applied.addresses, applied.targetGroups, applied.targets);
+    const described = applied.describedArns.length <= MAX_DESCRIBED_IN_MESSAGE ? applied.describedArns : touched;
     next.push({
       message: {
         instanceIds,
-        targetGroupArns: targetGroupsPointingAt(applied.addresses, applied.targetGroups, applied.targets),
+        targetGroupArns: touched,
         services: servicesOf(applied.cloudMap, applied.addresses),
         // A scheduled change's node is watched until its change starts (plus the usual deadline), not 150 s.
         deadline: new Date(Math.max(now.getTime() + config.guardDeadlineSeconds * 1000, ...scope.active.map((a) => a.guardUntil ?? 0))).toISOString(),
         round: 1,
         reason: [...new Set(scope.active.map((a) => a.reason))].join('; '),
         ...(lifecycle.length > 0 ? { lifecycle } : {}),
-        ...(applied.candidates.source === 'cluster' ? { completeness: { describedArns: applied.describedArns } } : {}),
+        ...(applied.candidates.source === 'cluster' ? { completeness: { describedArns: described } } : {}),
       },
       askedBy: scope.active.map((a) => a.item.itemId),
     });
