@@ -112,7 +112,10 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   if (failedObservation) warnings.push(`observation incomplete (${failedObservation.name}: ${failedObservation.message}): the invocation fails and is retried`);
   const merged = mergePlans({ id: planId, trigger: 'spot-interruption', subject: subject || 'no node', createdAt: now.toISOString() }, applied.map((a) => a.plan), warnings);
   const missed = fastPathMisses(merged, addresses, targetGroups, completenessRounds(scope));
-  if (missed.length > 0) warnings.push(`fast path missed ${missed.length} registration(s), found by this completeness scan: ${missed.join(', ')}`);
+  if (missed.length > 0) {
+    warnings.push(`fast path missed ${missed.length} registration(s), found by this completeness scan: ${missed.join(', ')}`);
+    logger.warn('fast path missed registrations: found by the completeness scan', { missed });
+  }
   const candidates = candidateAudit(await choice, groupsInScope, targetGroups.length, missed);
   const plan: Plan = { ...merged, warnings: sumAlreadyGoing([...new Set([...warnings, ...merged.warnings])]), candidates };
   const result = mergeResults(planId, config.dryRun, applied.map((a) => a.result));
