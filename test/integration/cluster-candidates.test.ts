@@ -198,6 +198,16 @@ describe('cluster-derived candidates', () => {
     expect((audits()[1]?.['candidates'] as { missed: string[] }).missed).toEqual([`target k8s-shop-late 10.0.1.33:8080 of ${NODES.spot}`]);
   });
 
+  it('completes an Auto Scaling lifecycle hook only after the completeness round, not on the fast path alone', async () => {
+    const h = spotHarness();
+    seedCluster(h.topology);
+    await h.invoke(sample('asg-terminate-lifecycle-action'));
+    expect(targetsOf(h.topology.tg.nodes)).toContain(`${NODES.asg}:30080 draining`);
+    expect(fakeAws.autoscaling.completed()).toEqual([]);
+    await deliverRechecks(h.topology, h.invoke);
+    expect(fakeAws.autoscaling.completed()).toEqual([expect.objectContaining({ instanceId: NODES.asg, result: 'CONTINUE' })]);
+  });
+
   it('uses the full scan when no re-check round would complete the fast path (guard off)', async () => {
     const h = spotHarness({ GUARD_DEADLINE_SECONDS: '0' });
     seedCluster(h.topology);

@@ -17,6 +17,7 @@ import type { TargetGroup } from '#core/domain/registration.ts';
 import { candidatesOfNodes, nodeNamesOf, readClusterView, type Candidates } from '#core/observe/candidates.ts';
 import type { NodeWorkflowDeps } from '../types.ts';
 import type { LiveRecheck } from './classify.ts';
+import type { NodeProgress } from './progress.ts';
 import type { ScopedBatch } from './scope.ts';
 
 /** How the batch finds its groups: the cluster's candidates, or a scan (full, completeness, or a re-check's own groups). */
@@ -98,4 +99,18 @@ export function fastPathMisses(plan: Plan, addresses: readonly NodeAddresses[], 
 export function candidateAudit(choice: CandidateChoice, groupsInScope: number, groupsDescribed: number, missed: readonly string[]): CandidateAudit {
   const reason = choice.mode === 'cluster' ? undefined : choice.reason;
   return { source: choice.mode, ...(reason ? { reason } : {}), groupsInScope, groupsDescribed, ...(missed.length > 0 ? { missed } : {}) };
+}
+
+/**
+ * Pure: the progress the lifecycle stage judges by. After a fast path a node is not called clear until its
+ * completeness round has scanned every group: completing its Auto Scaling hook now would let the instance
+ * terminate (ending the re-checks) with a registration the fast path missed still in traffic. The hook is
+ * left pending and carried by the first round, which completes it once the node is clear (15 s later, well
+ * inside a heartbeat timeout).
+ */
+export function completenessPending(progress: NodeProgress, candidates: CandidateAudit, nodeIds: readonly string[]): NodeProgress {
+  if (candidates.source !== 'cluster') return progress;
+  const inTraffic = new Map(progress.inTraffic);
+  for (const id of nodeIds) inTraffic.set(id, [...(inTraffic.get(id) ?? []), 'fast path: the first re-check round scans every group in scope before the node is clear']);
+  return { unfinished: progress.unfinished, inTraffic };
 }
