@@ -533,7 +533,8 @@ export class FakeKubeApi {
     let kind: FakeKind;
     if (seg[0] === 'api' && seg[1] === 'v1') {
       rest = seg.slice(2);
-      kind = rest.includes('services') ? 'services' : 'pods';
+      // core/v1 serves pods and services: /api/v1/<kind> or /api/v1/namespaces/<ns>/<kind>[/<name>].
+      kind = rest[0] === 'services' || (rest[0] === 'namespaces' && rest[2] === 'services') ? 'services' : 'pods';
     } else if (seg[0] === 'apis' && seg[1] === 'elbv2.k8s.aws' && seg[2] === 'v1beta1') {
       rest = seg.slice(3);
       kind = 'targetgroupbindings';
