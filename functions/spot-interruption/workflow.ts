@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto';
 import { planSummary, type CandidateAudit, type Plan } from '#core/domain/plan.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
-import { completenessPending } from './stages/candidates.ts';
 import { classifySignals } from './stages/classify.ts';
 import { completeLifecycleHooks, type LifecycleWork } from './stages/lifecycle.ts';
 import { observeAndApply } from './stages/observe-apply.ts';
@@ -94,7 +93,7 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
     const f = failedFor(r.message.instanceIds);
     if (f) retry.push({ itemId: r.item.itemId, reason: `deregistration failed: ${f}` });
   }
-  const lifecycle = await completeLifecycleHooks(lifecycleWork, completenessPending(progress, applied.candidates, scope.active.map((a) => a.signal.instanceId)), deps);
+  const lifecycle = await completeLifecycleHooks(lifecycleWork, progress, deps);
   for (const p of lifecycle.pending) logger.warn('lifecycle action left pending: node still in traffic', { instanceId: p.work.action.instanceId, hook: p.work.action.lifecycleHookName, reason: p.reason });
   const rechecks = await scheduleRechecks(scope, applied, lifecycle.pending.map((p) => p.work), deps, now);
   const all = [...settled.retry, ...retry, ...lifecycle.retry, ...rechecks.retry];

@@ -198,13 +198,12 @@ describe('cluster-derived candidates', () => {
     expect((audits()[1]?.['candidates'] as { missed: string[] }).missed).toEqual([`target k8s-shop-late 10.0.1.33:8080 of ${NODES.spot}`]);
   });
 
-  it('completes an Auto Scaling lifecycle hook only after the completeness round, not on the fast path alone', async () => {
+  it('scans every group for an Auto Scaling lifecycle hook, which is completed on that scan as before', async () => {
     const h = spotHarness();
     seedCluster(h.topology);
     await h.invoke(sample('asg-terminate-lifecycle-action'));
-    expect(targetsOf(h.topology.tg.nodes)).toContain(`${NODES.asg}:30080 draining`);
-    expect(fakeAws.autoscaling.completed()).toEqual([]);
-    await deliverRechecks(h.topology, h.invoke);
+    expect(describes()).toBe(6 + ELSEWHERE);
+    expect((audits()[0]?.['candidates'] as { reason: string }).reason).toMatch(/lifecycle hook/);
     expect(fakeAws.autoscaling.completed()).toEqual([expect.objectContaining({ instanceId: NODES.asg, result: 'CONTINUE' })]);
   });
 

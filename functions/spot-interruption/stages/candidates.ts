@@ -7,7 +7,8 @@
  * The fast path is used only when its misses will be caught: the first re-check round then scans every
  * group in scope once (the message carries `completeness`), and what it finds outside the groups the fast
  * path described is audited as a miss. So the fast path is off where no such round comes (dry run, the
- * re-registration guard off, a node no longer running), and when the cluster API does not answer within
+ * re-registration guard off, a node no longer running) and for an Auto Scaling hook (completed on this
+ * scan's word that the node is clear), and when the cluster API does not answer within
  * CLUSTER_TIMEOUT_MS the batch falls back to the full scan at once and says so.
  */
 import { actionKey, type CandidateAudit, type Plan, type PlanAction } from '#core/domain/plan.ts';
@@ -17,7 +18,6 @@ import type { TargetGroup } from '#core/domain/registration.ts';
 import { candidatesOfNodes, nodeNamesOf, readClusterView, type Candidates } from '#core/observe/candidates.ts';
 import type { NodeWorkflowDeps } from '../types.ts';
 import type { LiveRecheck } from './classify.ts';
-import type { NodeProgress } from './progress.ts';
 import type { ScopedBatch } from './scope.ts';
 
 /** How the batch finds its groups: the cluster's candidates, or a scan (full, completeness, or a re-check's own groups). */
@@ -35,6 +35,10 @@ function fastPathOff(scope: ScopedBatch, deps: NodeWorkflowDeps): string | undef
   if (!deps.cluster) return 'no cluster access configured';
   if (config.dryRun) return 'dry run: no re-check round would complete the fast path';
   if (!deps.delayQueue || config.guardDeadlineSeconds <= config.guardIntervalSeconds) return 'the re-registration guard is off: no re-check round would complete the fast path';
+  // A hook is completed on this scan's word that its node is clear; completing it on the fast path alone
+  // could terminate the instance (ending the re-checks) with a missed registration still in traffic.
+  const hook = scope.active.find((a) => a.signal.kind === 'lifecycle');
+  if (hook) return `Auto Scaling lifecycle hook of ${hook.signal.instanceId}: it is completed only when every group in scope was looked at`;
   const notRunning = scope.active.find((a) => scope.nodes.get(a.signal.instanceId)?.state !== 'running');
   if (notRunning) return `node ${notRunning.signal.instanceId} is ${scope.nodes.get(notRunning.signal.instanceId)?.state ?? 'unknown'}: no re-check round follows`;
   return undefined;
@@ -101,16 +105,3 @@ export function candidateAudit(choice: CandidateChoice, groupsInScope: number, g
   return { source: choice.mode, ...(reason ? { reason } : {}), groupsInScope, groupsDescribed, ...(missed.length > 0 ? { missed } : {}) };
 }
 
-/**
- * Pure: the progress the lifecycle stage judges by. After a fast path a node is not called clear until its
- * completeness round has scanned every group: completing its Auto Scaling hook now would let the instance
- * terminate (ending the re-checks) with a registration the fast path missed still in traffic. The hook is
- * left pending and carried by the first round, which completes it once the node is clear (15 s later, well
- * inside a heartbeat timeout).
- */
-export function completenessPending(progress: NodeProgress, candidates: CandidateAudit, nodeIds: readonly string[]): NodeProgress {
-  if (candidates.source !== 'cluster') return progress;
-  const inTraffic = new Map(progress.inTraffic);
-  for (const id of nodeIds) inTraffic.set(id, [...(inTraffic.get(id) ?? []), 'fast path: the first re-check round scans every group in scope before the node is clear']);
-  return { unfinished: progress.unfinished, inTraffic };
-}
