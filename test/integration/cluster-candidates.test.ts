@@ -145,11 +145,11 @@ describe('cluster-derived candidates', () => {
   it('falls back within CLUSTER_TIMEOUT_MS when the cluster API is slow', async () => {
     const h = spotHarness({ CLUSTER_TIMEOUT_MS: '100' });
     seedCluster(h.topology);
-    kube.setLatency(5_000);
+    kube.setLatency(30_000);
     const started = performance.now();
     await h.invoke(sample('spot-interruption-warning'));
-    // It did not wait for the slow API (100 ms, then the full scan; generous for a loaded 2-core run).
-    expect(performance.now() - started).toBeLessThan(4_000);
+    // It did not wait for the slow API (100 ms, then the full scan; a wide bound for a loaded 2-core run).
+    expect(performance.now() - started).toBeLessThan(15_000);
     expectNodeOutOfTraffic(h.topology);
     expect(describes()).toBe(6 + ELSEWHERE);
     expect((audits()[0]?.['candidates'] as { reason: string }).reason).toMatch(/ClusterViewTimeoutError: the cluster API did not answer within 100 ms/);
