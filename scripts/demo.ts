@@ -136,7 +136,7 @@ console.log(`  ${dim(`lifecycle actions completed: ${JSON.stringify(fake.autosca
 // An AWS Health scheduled change: planned, moved by an update, and due through the queue at its new time.
 const health = sample('health-scheduled-change');
 const schedules = (): string => JSON.stringify(fake.scheduler.schedules().map((s) => `${s.name} at ${new Date(s.at).toISOString()} -> ${s.target.Arn.split(':').pop()}`));
-await replay(`5. AWS Health: ${(health['detail'] as { eventTypeCode: string }).eventTypeCode} for ${NODES.other}, starting 14:00`, now(health));
+await replay(`6. AWS Health: ${(health['detail'] as { eventTypeCode: string }).eventTypeCode} for ${NODES.other}, starting 14:00`, now(health));
 console.log(`  ${dim(`one-time schedules: ${schedules()}`)}`);
 const moved = { ...health, detail: { ...(health['detail'] as object), startTime: 'Sat, 21 Nov 2026 15:00:00 GMT', endTime: 'Sat, 21 Nov 2026 17:00:00 GMT', lastUpdatedTime: 'Sat, 21 Nov 2026 12:01:00 GMT' } };
 await replay('   ...an update moves the start to 15:00 (moved, not doubled)', now(moved));
@@ -151,23 +151,23 @@ await replay(
 fake.clock.advance(5_000);
 
 fake.ec2.setInstanceState(NODES.other, 'shutting-down'); // the event says so, and EC2 agrees: acted on
-await replay('6. EC2 state change: ' + NODES.other + ' shutting-down (last healthy targets)', now(sample('instance-state-change')));
-await replay('7. Auto Scaling test notification', now(sample('asg-test-notification')));
-await replay('8. A malformed event', { source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'not-an-instance' } });
+await replay('7. EC2 state change: ' + NODES.other + ' shutting-down (last healthy targets)', now(sample('instance-state-change')));
+await replay('8. Auto Scaling test notification', now(sample('asg-test-notification')));
+await replay('9. A malformed event', { source: 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', detail: { 'instance-id': 'not-an-instance' } });
 fake.clock.advance(5_000);
 printState();
 
 // ---- Part 2: a cluster migration. ArgoCD reports the new cluster's app synced; quiesce shifts traffic. ----
 const { seedTrafficTopology, trafficDeps, trafficEnv, WEBHOOK_TOKEN } = await import('../test/fakes/traffic.ts');
 const { buildWebhookDeps, makeHandler: makeWebhook } = await import('../functions/deploy-webhook/handler.ts');
-const { runShiftToCompletion } = await import('../functions/traffic-shift/demo.ts');
+const { runShiftToCompletion } = await import('../test/fakes/deliver-schedules.ts');
 const traffic = seedTrafficTopology(fake);
 const weights = (): string => {
   const rule = fake.elbv2.handle('DescribeRules', { RuleArns: [traffic.ruleArn] }) as { Rules: { Actions: { ForwardConfig?: { TargetGroups: { TargetGroupArn: string; Weight: number }[] } }[] }[] };
   const names = new Map([[traffic.tg.old, 'blue (old cluster)'], [traffic.tg.new, 'green (new cluster)'], [traffic.tg.errors, 'errors']]);
   return (rule.Rules[0]?.Actions[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => `${names.get(t.TargetGroupArn) ?? t.TargetGroupArn}=${t.Weight}`).join('  ');
 };
-console.log(`\n${bold('9. ArgoCD: app "shop" synced and healthy on the new cluster; the webhook is called')}`);
+console.log(`\n${bold('10. ArgoCD: app "shop" synced and healthy on the new cluster; the webhook is called')}`);
 console.log(`  listener rule weights: ${weights()}`);
 const webhook = makeWebhook(() =>
   buildWebhookDeps({
@@ -182,7 +182,7 @@ console.log(`  with a wrong token: ${JSON.stringify(await post('not-the-token'))
 console.log(`  with the right token: ${JSON.stringify(await post(WEBHOOK_TOKEN))}`);
 console.log(`  the same revision again (ArgoCD retries): ${JSON.stringify(await post(WEBHOOK_TOKEN))}`);
 const synced = fake.events.published(traffic.bus).filter((p) => p.event['detail-type'] === 'Deployment Synced');
-console.log(`\n${bold('10. "Deployment Synced" drives the shift: gate, write, verify, pause (a one-time schedule), repeat')}`);
+console.log(`\n${bold('11. "Deployment Synced" drives the shift: gate, write, verify, pause (a one-time schedule), repeat')}`);
 const deps = trafficDeps(fake, traffic, trafficEnv(traffic));
 const steps = await runShiftToCompletion(deps, synced[0]?.event, {
   clock: fake.clock,

@@ -43,6 +43,7 @@ export function auditEvents(plan: Plan, result: ApplyResult): BusEvent[] {
     retryableFailures: result.retryableFailures,
     permanentFailures: result.permanentFailures,
     warnings: plan.warnings,
+    ...(plan.candidates ? { candidates: plan.candidates } : {}),
   };
   const parts: { outcomes: AuditOutcome[]; heldBack: typeof heldBack }[] = [];
   let current: (typeof parts)[number] = { outcomes: [], heldBack: [] };

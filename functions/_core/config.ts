@@ -126,6 +126,17 @@ export interface QuiesceConfig {
   /** First delay before a failed SQS record is visible again (doubled per receive up to the maximum). */
   readonly retryDelaySeconds: number;
   readonly retryMaxDelaySeconds: number;
+  /**
+   * spot (and pod-events' exporter path): take the candidate target groups of a dying node (or pod) from the
+   * cluster (TargetGroupBindings, EndpointSlices, the node's pods) and describe only those, instead of every
+   * group in scope. On by default; it needs the function's EKS access entry. Off = today's full scan.
+   */
+  readonly clusterCandidates: boolean;
+  /**
+   * How long one read of the cluster API may take (ms), the whole read for the spot trigger's candidates:
+   * past it the spot trigger falls back to the full scan at once, and pod-events to the event's age.
+   */
+  readonly clusterTimeoutMs: number;
 }
 
 /** The environment as configuration reads it. */
@@ -231,5 +242,7 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     cloudMapOperationWaitSeconds: integer(env, 'CLOUDMAP_OPERATION_WAIT_SECONDS', 20, 0, 300),
     retryDelaySeconds: integer(env, 'RETRY_DELAY_SECONDS', 2, 0, 900),
     retryMaxDelaySeconds: integer(env, 'RETRY_MAX_DELAY_SECONDS', 30, 0, 900),
+    clusterCandidates: bool(env, 'CLUSTER_CANDIDATES', true),
+    clusterTimeoutMs: integer(env, 'CLUSTER_TIMEOUT_MS', 2000, 100, 60_000),
   };
 }

@@ -123,6 +123,8 @@ export async function planTraffic(deps: ShiftPlanDeps, input: unknown, trigger: 
       return planShiftState(deps, event.state);
     case 'failover-check':
       return { status: 'unavailable', reason: 'a Weighted Rule Failover Check is the failover\'s own re-check: quiesce plan does not plan it (the traffic-shift function runs it)' };
+    case 'watchdog':
+      return { status: 'unavailable', reason: 'a Traffic Shift Watchdog takes over stranded shifts (it writes): quiesce plan does not plan it; plan the shift step it would run instead (aws dynamodb get-item on the rule\'s lock shows its state)' };
   }
 }
 

@@ -34,8 +34,6 @@ export interface PodEventsConfig extends QuiesceConfig {
    * retry that may meet the IP reused by another pod, is refused with the reason.
    */
   readonly identityFreshSeconds: number;
-  /** Per-request timeout of the identity check's cluster API calls (ms): the early deregistration must stay early. */
-  readonly clusterTimeoutMs: number;
 }
 
 /** Reads the pod-events configuration (shared variables plus this trigger's own). */
@@ -56,6 +54,5 @@ export function loadPodEventsConfig(env: Env = process.env): PodEventsConfig {
     notReadyAction: notReady,
     exporterEnabled: bool(env, 'EXPORTER_ENABLED', true),
     identityFreshSeconds: integer(env, 'IDENTITY_FRESH_SECONDS', 5, 0, 3600),
-    clusterTimeoutMs: integer(env, 'CLUSTER_TIMEOUT_MS', 2000, 100, 60_000),
   };
 }

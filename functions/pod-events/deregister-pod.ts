@@ -15,6 +15,7 @@ import type { AuditSink } from '#core/audit.ts';
 import { guardPlan } from '#core/domain/guards.ts';
 import { planSummary, type Plan } from '#core/domain/plan.ts';
 import { planPodDeregistration, type TerminatingPod } from '#core/domain/planners/pod-deregistration.ts';
+import { bindingPortsOfPod, candidatesOfPod, readClusterView } from '#core/observe/candidates.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import type { IndexLookup, RegistrationIndex } from '#core/observe/target-index.ts';
 import { observationsOf } from '#core/executor/cross-writer.ts';
@@ -55,7 +56,7 @@ export interface PodWorkflowResult {
  * The pod and why it is going; `observedAt` (forwarder events) is when the forwarder saw it, for the
  * identity check's fallback. Exporter events are resolved through the cluster by uid, so already verified.
  */
-type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string; observedAt?: string } | { ignored: string };
+type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string; observedAt?: string; boundGroups?: readonly string[] } | { ignored: string };
 
 /** The pod a signal is about, or why there is nothing to do. */
 async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Resolved> {
@@ -87,10 +88,18 @@ async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Res
         if (signal.uid !== undefined && pod.uid !== signal.uid) return { ignored: `pod ${at} is a newer incarnation (uid ${pod.uid}, event for ${signal.uid})` };
         if (!pod.deletionTimestamp) return { ignored: `pod ${at} is not terminating: Killing without deletion is a container restart` };
         const ips = pod.ips.length > 0 ? pod.ips : pod.ip ? [pod.ip] : [];
+        // The cluster's view of the pod (the spot trigger's, observe/candidates.ts): the groups its Services'
+        // bindings name, and the ports they send to when the pod declares none (a host-network pod's).
+        const connected = conn;
+        const view = deps.config.clusterCandidates ? await readClusterView({ connect: async () => ({ connection: connected, vpcId: undefined }) }, { pods: [pod] }, deps.config.clusterTimeoutMs) : undefined;
+        if (view && !view.ok) deps.logger.warn('cluster view of the pod unavailable: the registration index alone decides', { pod: at, error: view.error });
+        const declared = pod.containerPorts.map((p) => p.containerPort);
+        const ports = declared.length > 0 || !view?.ok ? declared : bindingPortsOfPod(view.value, pod);
         return {
-          pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, ips, ports: pod.containerPorts.map((p) => p.containerPort), hostNetwork: pod.hostNetwork },
+          pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, ips, ports, hostNetwork: pod.hostNetwork },
           deletionTimestamp: pod.deletionTimestamp,
           why: `Killing event (${signal.message || 'kubelet'}), pod terminating`,
+          ...(view?.ok ? { boundGroups: [...candidatesOfPod(view.value, pod).groups.keys()] } : {}),
         };
       } finally {
         conn?.close();
@@ -133,7 +142,7 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   const pod: TerminatingPod = { ...resolved.pod, ips: identity.ips };
 
   const observedAt = now.getTime();
-  const lookup = await deps.index.lookup({ ips: pod.ips, pod: { namespace: pod.namespace, name: pod.name } });
+  const lookup = await deps.index.lookup({ ips: pod.ips, pod: { namespace: pod.namespace, name: pod.name }, ...(resolved.boundGroups ? { groupArns: resolved.boundGroups } : {}) });
   const raw = planPodDeregistration({
     planId: randomUUID(),
     trigger: 'pod-events',

@@ -9,7 +9,7 @@ import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-
 import { ApplyError } from '#core/errors.ts';
 import { isSqsBatch } from '#core/contracts/sqs-batch.ts';
 import { buildWeightedFailover } from '#core/failover/wiring.ts';
-import { publishMetrics, recordApplyMetrics } from '#core/middleware/publish-metrics.ts';
+import { publishMetrics, recordApplyMetrics, recordCandidateMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { backoffSeconds, receiveCountOf, sqsRetryBackoff } from '#core/middleware/sqs-retry-backoff.ts';
 import { createLogger, createMetrics, logLambdaContext, type Logger, type Metrics } from '#core/telemetry.ts';
@@ -42,6 +42,7 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
     const items = isSqsBatch(event) ? await workItemsOf(event.Records, logger, d.audit) : toWorkItem(String((event as { id?: unknown } | null)?.id ?? 'event'), event);
     const outcome = await deregisterNodes(items, d, options);
     recordApplyMetrics(metrics, outcome.plan, outcome.result);
+    recordCandidateMetrics(metrics, outcome.candidates);
     for (const r of outcome.retry) logger.warn('will be retried', { ...r });
     if (isSqsBatch(event)) return { batchItemFailures: outcome.retry.map((r) => ({ itemIdentifier: r.itemId })) };
     if (outcome.rejected.length > 0) return { status: 'rejected', reason: outcome.rejected.map((r) => `${r.instanceId}: ${r.reason}`).join('; ') };

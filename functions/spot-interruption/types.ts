@@ -6,6 +6,7 @@ import type { AuditSink } from '#core/audit.ts';
 import type { QuiesceConfig } from '#core/config.ts';
 import type { NodeSignal, Notice, RecheckMessage } from '#core/contracts/node-events.ts';
 import type { Executor } from '#core/executor/executor.ts';
+import type { ClusterSource } from '#core/observe/cluster.ts';
 import type { RejectedInstance } from '#core/observe/index.ts';
 import type { AutoScalingPort, CloudMapPort, DelayQueuePort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
 import type { OneTimeSchedulerPort } from '#core/ports/scheduler.ts';
@@ -25,6 +26,11 @@ export interface NodeWorkflowDeps {
   /** One-time schedules of scheduled changes due later than an SQS delay can wait (unset without SCHEDULED_CHANGE_*). */
   readonly scheduler?: OneTimeSchedulerPort;
   readonly executor: Executor;
+  /**
+   * The cluster API (EKS access entry, read-only RBAC): a new warning's candidate groups come from its
+   * TargetGroupBindings, EndpointSlices and the node's pods. Unset (or unreachable) = the full scan.
+   */
+  readonly cluster?: ClusterSource;
   readonly audit: AuditSink;
   readonly logger: Logger;
   readonly now: () => Date;

@@ -5,12 +5,14 @@
  * The demo, the CLI and the tests build the same dependencies, pointed at whatever endpoint the SDK's
  * standard configuration names.
  */
+import { EKSClient } from '@aws-sdk/client-eks';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { AwsDelayQueue, AwsEventBus, AwsQueueVisibility, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsOneTimeScheduler } from '#core/adapters/aws/one-time-scheduler.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { loadConfig, type QuiesceConfig } from '#core/config.ts';
+import { createClusterSource } from '#core/observe/cluster.ts';
 import type { QueueVisibilityPort } from '#core/ports/index.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
@@ -43,6 +45,13 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
   const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
   const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
+  // The cluster's candidates (CLUSTER_CANDIDATES): DescribeCluster + a token, kept per container like the
+  // sweeper's; the region signs the token. No region (a CLI on a laptop without one): the full scan.
+  const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
+  const cluster =
+    config.clusterCandidates && region
+      ? createClusterSource({ eks: new EKSClient(sdkClientConfig()), budget: aws.budget, clusterName: config.clusterName, region, timeoutMs: config.clusterTimeoutMs })
+      : undefined;
   return {
     config,
     ec2: aws.ec2,
@@ -64,6 +73,7 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
       : {}),
     queueVisibility: new AwsQueueVisibility(aws.clients.sqs, aws.budget, config.recheckQueueUrl ? [config.recheckQueueUrl] : []),
     executor: buildExecutor(config, aws, { writer: service, maxFraction: config.maxDeregisterFraction, logger, now, ...(wiring.sleep ? { sleep: wiring.sleep } : {}) }),
+    ...(cluster ? { cluster } : {}),
     audit: createAuditSink(bus, logger),
     logger,
     now,

@@ -4,11 +4,12 @@
  * is one observation, one plan, one apply.
  *
  *   classify -> scope -> scheduled changes (plan + schedule; due ones join the batch)
- *            -> observe + apply (per group, under its lease) -> progress -> audit
+ *            -> candidates (the cluster's, or a scan) -> observe + apply (per group, under its lease)
+ *            -> progress -> audit
  *            -> complete lifecycle hooks -> schedule re-checks
  */
 import { randomUUID } from 'node:crypto';
-import { planSummary, type Plan } from '#core/domain/plan.ts';
+import { planSummary, type CandidateAudit, type Plan } from '#core/domain/plan.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
 import { classifySignals } from './stages/classify.ts';
 import { completeLifecycleHooks, type LifecycleWork } from './stages/lifecycle.ts';
@@ -35,6 +36,8 @@ export interface NodeWorkflowResult {
   readonly lifecycleCompleted: number;
   /** Lifecycle actions left pending because their node was still in traffic. */
   readonly lifecyclePending: number;
+  /** How the target groups were found (fast path, fallback full scan, completeness scan) and what was missed. */
+  readonly candidates?: CandidateAudit;
 }
 
 /** Per-invocation options. */
@@ -67,7 +70,7 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   const plan: Plan = { ...applied.plan, warnings: [...applied.plan.warnings, ...lifecycleWarnings] };
   const { result } = applied;
 
-  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, warnings: plan.warnings });
+  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, candidates: plan.candidates, warnings: plan.warnings });
   for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
   // Audit every plan for a new signal; a re-check round that found nothing to do is only logged (a dying node
   // is looked at up to GUARD_DEADLINE / GUARD_INTERVAL times, and "nothing came back" is not news).
@@ -104,5 +107,6 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
     rechecksScheduled: rechecks.scheduled,
     lifecycleCompleted: lifecycle.completed,
     lifecyclePending: lifecycle.pending.length,
+    candidates: applied.candidates,
   };
 }

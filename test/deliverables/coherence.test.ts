@@ -148,7 +148,8 @@ describe.skipIf(!hasKubectl)(`one stage, every artifact, the same names${skipRea
     expect(binding.subjects).toEqual([{ kind: 'Group', name: outputs['ReaderGroup'], apiGroup: 'rbac.authorization.k8s.io' }]);
     const role = kube('ClusterRole', binding.roleRef?.name ?? '') as KubeObject & { rules: { verbs: string[]; resources: string[] }[] };
     expect(role.rules.flatMap((r) => r.verbs).every((v) => v === 'get' || v === 'list')).toBe(true);
-    expect(role.rules.flatMap((r) => r.resources).sort()).toEqual(['pods', 'targetgroupbindings']);
+    // What adapters/kube/kube-client.ts lists: pods, Services, EndpointSlices (spot candidates), TargetGroupBindings.
+    expect(role.rules.flatMap((r) => r.resources).sort()).toEqual(['endpointslices', 'pods', 'services', 'targetgroupbindings']);
   });
 
   it('the optional ServiceMonitor selects the forwarder\'s Service by a label it has, on a port it has', () => {

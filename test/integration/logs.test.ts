@@ -40,7 +40,7 @@ const webhookDeps = (logger: Logger): WebhookDeps =>
   ({
     config: { tokenParameter: '/quiesce/prod/webhook-token', maxBodyBytes: 4096, replayWindowSeconds: 3600 },
     secrets: { get: async () => WEBHOOK_TOKEN },
-    store: { putIfAbsent: async () => true, get: async () => undefined, updateIfOwner: async () => true, deleteIfOwner: async () => true },
+    store: { putIfAbsent: async () => true, get: async () => undefined, updateIfOwner: async () => true, replaceIfOwner: async () => true, deleteIfOwner: async () => true },
     bus: { publish: async () => ({ failed: [] }) },
     logger,
     now: () => new Date(fakeAws.clock.now()),

@@ -249,6 +249,35 @@ describe('kubernetes-event-exporter "Killing" events', () => {
     expect(kube.requests.some((r) => r.token?.startsWith('k8s-aws-v1.') && /payments-7d9f-abcde/.test(r.path))).toBe(true);
   });
 
+  it('also describes the groups the pod\'s Services are bound to: a registration the warm index does not know is found', async () => {
+    seedPod({ labels: { app: 'payments' } });
+    const h = podHarness();
+    await h.invoke(podEvent('10.0.2.11', 'web-2')); // the cold scan: the index knows 10.0.1.12 only in api
+    kube.addService({ namespace: 'shop', name: 'payments', selector: { app: 'payments' }, ports: [{ port: 80, targetPort: 9090 }] });
+    kube.addTargetGroupBinding({ namespace: 'shop', name: 'payments-web', targetGroupARN: h.topology.tg.web, serviceRef: { name: 'payments', port: 80 } });
+    fakeAws.elbv2.handle('RegisterTargets', { TargetGroupArn: h.topology.tg.web, Targets: [{ Id: '10.0.1.12' }] });
+    fakeAws.clock.advance(1_000);
+    const before = describes();
+    expect(await h.invoke(killing())).toMatchObject({ status: 'applied', lookup: 'warm' });
+    expect(targetsOf(h.topology.tg.web)).toContain('10.0.1.12:8080 draining');
+    // Warm: api (the index, by IP) and web (the binding), not a rescan of every group.
+    expect(describes() - before).toBe(2);
+  });
+
+  it('takes a host-network pod\'s ports from its binding when it declares none', async () => {
+    seedPod({ ip: '10.0.1.10', containerPorts: [], labels: { app: 'agent' } });
+    kube.updatePod('shop', 'payments-7d9f-abcde', (p) => {
+      (p.spec as Record<string, unknown>)['hostNetwork'] = true;
+    });
+    kube.addService({ namespace: 'shop', name: 'agent', selector: { app: 'agent' }, ports: [{ port: 80, targetPort: 8080 }] });
+    const h = podHarness();
+    kube.addTargetGroupBinding({ namespace: 'shop', name: 'agent', targetGroupARN: h.topology.tg.web, serviceRef: { name: 'agent', port: 80 } });
+    fakeAws.elbv2.handle('RegisterTargets', { TargetGroupArn: h.topology.tg.web, Targets: [{ Id: '10.0.1.10', Port: 8080 }, { Id: '10.0.1.10', Port: 9999 }] });
+    await h.invoke(killing());
+    // 8080 is the binding's targetPort: the pod's; 9999 may be another host-network pod's: kept (evidence).
+    expect(targetsOf(h.topology.tg.web).filter((t) => t.startsWith('10.0.1.10'))).toEqual(['10.0.1.10:8080 draining', '10.0.1.10:9999 initial']);
+  });
+
   const noops: [string, () => void, RegExp][] = [
     ['the pod is gone', () => kube.reset(), /no longer exists/],
     ['the name now belongs to a newer pod', () => seedPod({ uid: '00000000-0000-4000-8000-000000000000' }), /newer incarnation/],

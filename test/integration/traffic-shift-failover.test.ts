@@ -10,7 +10,7 @@ import { fakeAws } from '../fakes/aws/shared.ts';
 import { seedTrafficTopology, trafficDeps, type TrafficTopology } from '../fakes/traffic.ts';
 import { failoverWeightedRules, originalsKey } from '#core/failover/weighted-failover.ts';
 import { failoverDepsOf } from '../../functions/traffic-shift/wiring.ts';
-import { runShiftToCompletion } from '../../functions/traffic-shift/demo.ts';
+import { runShiftToCompletion } from '../fakes/deliver-schedules.ts';
 import { makeHandler as makeSpotHandler } from '../../functions/spot-interruption/handler.ts';
 import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { lambdaContext, spotHarness } from './harness.ts';

@@ -9,7 +9,7 @@ import { fakeAws } from '../fakes/aws/shared.ts';
 import { seedTrafficTopology, trafficDeps, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
 import { createAwsClients } from '#core/adapters/aws/index.ts';
 import { buildWebhookDeps, makeHandler as makeWebhookHandler } from '../../functions/deploy-webhook/handler.ts';
-import { runShiftToCompletion } from '../../functions/traffic-shift/demo.ts';
+import { runShiftToCompletion } from '../fakes/deliver-schedules.ts';
 import { dispatch, makeHandler } from '../../functions/traffic-shift/handler.ts';
 import { lambdaContext } from './harness.ts';
 import { createExecutor, NO_CLOUD_MAP } from '#core/executor/executor.ts';

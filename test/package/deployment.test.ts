@@ -68,7 +68,7 @@ describe('names come from infra/names.yml, and the stack exports them', () => {
     for (const [key, id, property] of named) expect(props(id)[property], `${id}.${property}`).toBe(names[key]);
     const webhookEnv = ((props('DeployWebhookLambdaFunction')['Environment'] as Json)['Variables'] as Json)['WEBHOOK_TOKEN_PARAMETER'];
     expect(webhookEnv).toBe(names.webhookTokenParameter);
-    for (const id of ['SweeperAccessEntry', 'PodEventsAccessEntry']) expect(props(id)['KubernetesGroups'], id).toEqual([names.readerGroup]);
+    for (const id of ['SpotInterruptionAccessEntry', 'SweeperAccessEntry', 'PodEventsAccessEntry']) expect(props(id)['KubernetesGroups'], id).toEqual([names.readerGroup]);
   });
 
   it('exports what everything outside the stack consumes', () => {
@@ -86,7 +86,7 @@ describe('names come from infra/names.yml, and the stack exports them', () => {
     expect(output('ForwarderServiceAccount')).toBe(names.forwarderServiceAccount);
     expect(output('ReaderGroup')).toBe(names.readerGroup);
     expect(output('TargetGroupTagKey')).toBe('elbv2.k8s.aws/cluster');
-    for (const k of ['SweeperRoleArn', 'PodEventsRoleArn', 'DeployWebhookUrl', 'AlarmTopicArn', 'DashboardUrl', 'NodeSignalDeadLetterQueueUrl', 'EventsDeadLetterQueueUrl', 'AsyncFailureQueueUrl']) {
+    for (const k of ['SpotInterruptionRoleArn', 'SweeperRoleArn', 'PodEventsRoleArn', 'DeployWebhookUrl', 'AlarmTopicArn', 'DashboardUrl', 'NodeSignalDeadLetterQueueUrl', 'EventsDeadLetterQueueUrl', 'AsyncFailureQueueUrl']) {
       expect(output(k), k).toBeDefined();
     }
   });
@@ -111,18 +111,18 @@ describe('the pod forwarder and the cluster', () => {
     expect(props('PodForwarderPodIdentity')['ClusterName']).toBe('prod');
   });
 
-  it('creates the EKS access entries of the two functions that read the cluster API, behind a switch', () => {
+  it('creates the EKS access entries of the three functions that read the cluster API, behind a switch', () => {
     const entries = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::EKS::AccessEntry');
-    expect(entries.map(([, r]) => getAtt(r.Properties['PrincipalArn'])).sort()).toEqual(['PodEventsRole', 'SweeperRole']);
+    expect(entries.map(([, r]) => getAtt(r.Properties['PrincipalArn'])).sort()).toEqual(['PodEventsRole', 'SpotInterruptionRole', 'SweeperRole']);
     for (const [, r] of entries) expect([r.Condition, r.Properties['ClusterName'], r.Properties['Type']]).toEqual(['CreateAccessEntries', 'prod', 'STANDARD']);
     expect(res('PodForwarderPodIdentity').Condition).toBe('CreatePodIdentity');
     expect([t.Parameters['ClusterAccessEntries']?.Default, t.Parameters['ForwarderPodIdentity']?.Default]).toEqual(['true', 'true']);
   });
 
-  it('puts only sweeper and pod-events in the cluster VPC when subnets are given, with the network-interface grants Lambda needs', () => {
+  it('puts only spot-interruption, sweeper and pod-events in the cluster VPC when subnets are given, with the network-interface grants Lambda needs', () => {
     expect(t.Parameters['ClusterSubnetIds']?.Default).toBe('');
     const inVpc = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['VpcConfig'] !== undefined).map(([id]) => id);
-    expect(inVpc.sort()).toEqual(['PodEventsLambdaFunction', 'SweeperLambdaFunction']);
+    expect(inVpc.sort()).toEqual(['PodEventsLambdaFunction', 'SpotInterruptionLambdaFunction', 'SweeperLambdaFunction']);
     for (const id of inVpc) {
       const vpc = props(id)['VpcConfig'] as { 'Fn::If': [string, Json, unknown] };
       expect(vpc['Fn::If'][0]).toBe('ClusterApiInVpc');

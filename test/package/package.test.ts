@@ -318,7 +318,7 @@ describe('IAM least privilege', () => {
 
   it('gives the EKS cluster read only to the roles that talk to Kubernetes', () => {
     const eks = statements().filter(({ s }) => asList(s.Action).some((a) => a.startsWith('eks:')));
-    expect(eks.map((e) => e.role).sort()).toEqual(['PodEventsRole', 'SweeperRole']);
+    expect(eks.map((e) => e.role).sort()).toEqual(['PodEventsRole', 'SpotInterruptionRole', 'SweeperRole']);
     for (const { s } of eks) expect(s.Action).toBe('eks:DescribeCluster');
   });
 });

@@ -152,6 +152,12 @@ export interface RecheckMessage {
    * back by a guard, failed, or a Cloud Map operation in flight): each round completes them once it is out.
    */
   readonly lifecycle?: readonly PendingLifecycleAction[];
+  /**
+   * Set on the first round after a spot warning took its candidates from the cluster: the groups that fast
+   * path described. This round scans every group in scope once (completeness), and a registration of the
+   * nodes it finds in a group outside this list is a fast-path miss (audited, metric `fastPathMiss`).
+   */
+  readonly completeness?: { readonly describedArns: readonly string[] };
 }
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -420,6 +426,11 @@ export function parseRecheck(envelope: EventBridgeEnvelope): RecheckMessage {
   if (!Array.isArray(lifecycle) || lifecycle.length > MAX_RECHECK_NODES || !lifecycle.every(isPending)) {
     throw new InvalidEventError('detail.lifecycle must be a list of {instanceId, autoScalingGroupName, lifecycleHookName, lifecycleActionToken?}', 'detail.lifecycle');
   }
+  const completeness = d['completeness'];
+  const described = (completeness as Record<string, unknown> | null | undefined)?.['describedArns'];
+  if (completeness !== undefined && (!Array.isArray(described) || described.length > MAX_RECHECK_TARGET_GROUPS || !described.every((t) => typeof t === 'string' && TARGET_GROUP_ARN.test(t)))) {
+    throw new InvalidEventError(`detail.completeness.describedArns must be a list of at most ${MAX_RECHECK_TARGET_GROUPS} target group ARNs`, 'detail.completeness');
+  }
   return {
     kind: 'recheck',
     instanceIds: ids,
@@ -429,6 +440,7 @@ export function parseRecheck(envelope: EventBridgeEnvelope): RecheckMessage {
     round,
     reason,
     ...(lifecycle.length > 0 ? { lifecycle } : {}),
+    ...(completeness !== undefined ? { completeness: { describedArns: described as string[] } } : {}),
   };
 }
 

@@ -23,6 +23,11 @@ export interface NodeInstance {
   readonly state: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly privateIp: string | undefined;
+  /**
+   * `PrivateDnsName` (e.g. ip-10-0-1-10.ec2.internal): the Kubernetes node name of EKS node groups that name
+   * nodes by IP, so the spot trigger can ask the cluster for the node's pods (observe/candidates.ts).
+   */
+  readonly privateDnsName?: string;
   /** ISO time the instance was last launched (a stopped instance started again gets a new one). */
   readonly launchTime?: string;
 }

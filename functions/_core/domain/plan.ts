@@ -70,6 +70,23 @@ export interface Plan {
   /** Things an operator must read: single points of failure, skipped scopes, ignored inputs. */
   readonly warnings: readonly string[];
   readonly census: Readonly<Record<string, TargetGroupCensus>>;
+  /** How the registrations were found (spot: cluster-derived candidates or the full scan, and what was missed). */
+  readonly candidates?: CandidateAudit;
+}
+
+/**
+ * How a node plan found its target groups, in the audit record: operators read whether the cluster-derived
+ * fast path was used, why it was not, and whether a completeness scan found something it missed.
+ */
+export interface CandidateAudit {
+  /** `cluster`: only the groups the cluster names (plus unbound ones); `full-scan`: every group in scope. */
+  readonly source: 'cluster' | 'full-scan' | 'completeness-scan' | 'targeted';
+  /** Why the full scan was used (cluster API unreachable, fast path off, ...). */
+  readonly reason?: string;
+  readonly groupsInScope: number;
+  readonly groupsDescribed: number;
+  /** Registrations of the nodes a completeness scan found in groups the fast path did not describe. */
+  readonly missed?: readonly string[];
 }
 
 /**

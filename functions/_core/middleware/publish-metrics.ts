@@ -3,7 +3,7 @@
  * when there is something to flush: an ignored event records no metric and should print nothing.
  */
 import type { MiddlewareObj } from '@middy/core';
-import type { Plan } from '../domain/plan.ts';
+import type { CandidateAudit, Plan } from '../domain/plan.ts';
 import type { ApplyResult } from '../executor/executor.ts';
 import { MetricUnit, type Metrics } from '../telemetry.ts';
 
@@ -37,4 +37,21 @@ export function recordApplyMetrics(metrics: Metrics, plan: Plan | undefined, res
   metrics.addMetric('singlePointOfFailure', MetricUnit.Count, singlePointsOfFailure(plan));
   metrics.addMetric('deregistered', MetricUnit.Count, result.counts.deregistered + result.counts.submitted);
   metrics.addMetric('failed', MetricUnit.Count, result.counts.failed);
+}
+
+/**
+ * Publishes how a node plan found its target groups: `fastPath` (candidates from the cluster),
+ * `fullScanFallback` (a new warning scanned everything: the cluster API did not answer, or the fast path is
+ * off) and `fastPathMiss` (registrations a completeness round found that the fast path had not described),
+ * so operators see whether the fast path is used and whether it ever misses.
+ */
+export function recordCandidateMetrics(metrics: Metrics, candidates: CandidateAudit | undefined): void {
+  if (!candidates || candidates.source === 'targeted') return;
+  if (candidates.source === 'completeness-scan') {
+    metrics.addMetric('fastPathMiss', MetricUnit.Count, candidates.missed?.length ?? 0);
+    return;
+  }
+  metrics.addMetric('fastPath', MetricUnit.Count, candidates.source === 'cluster' ? 1 : 0);
+  metrics.addMetric('fullScanFallback', MetricUnit.Count, candidates.source === 'full-scan' ? 1 : 0);
+  metrics.addMetric('targetGroupsDescribed', MetricUnit.Count, candidates.groupsDescribed);
 }

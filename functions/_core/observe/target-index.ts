@@ -27,6 +27,12 @@ import { addressKey } from '../domain/ip.ts';
 export interface IndexQuery {
   readonly ips: readonly string[];
   readonly pod?: { readonly namespace: string; readonly name: string };
+  /**
+   * Groups the cluster says hold the pod (its Services' TargetGroupBindings: observe/candidates.ts). Those
+   * in scope are described fresh even when no scan saw the pod's IP in them: a registration made since the
+   * last scan is found without rebuilding the index.
+   */
+  readonly groupArns?: readonly string[];
 }
 
 /** One full scan, indexed. Built by {@link buildIndexSnapshot}; pure data. */
@@ -103,6 +109,8 @@ export function buildIndexSnapshot(
 export function namedBy(snapshot: IndexSnapshot, q: IndexQuery): { groupArns: Set<string>; serviceIds: Set<string> } {
   const groupArns = new Set<string>();
   for (const ip of q.ips) for (const arn of snapshot.groupsByIp.get(addressKey(ip)) ?? []) groupArns.add(arn);
+  const inScope = new Set(snapshot.targetGroups.map((g) => g.arn));
+  for (const arn of q.groupArns ?? []) if (inScope.has(arn)) groupArns.add(arn);
   const serviceIds = new Set<string>();
   for (const k of queryKeys(q)) for (const id of snapshot.servicesByKey.get(k) ?? []) serviceIds.add(id);
   return { groupArns, serviceIds };

@@ -4,8 +4,10 @@
  * writes (one DeregisterTargets per group on the tight elb-register budget) overlap the rest of the scan.
  * Guards are per group and per Cloud Map service, so planning a group alone decides exactly what planning
  * everything at once would; the executor then applies each group under its lease, against every other
- * writer's commitments, reusing the read this stage just made. New signals scan everything in scope; a
- * batch of re-checks only looks at the groups and services it touched.
+ * writer's commitments, reusing the read this stage just made. New signals describe the groups in scope
+ * that the candidates stage names (the cluster's candidates and the unbound groups, or all of them when the
+ * cluster cannot say); the first re-check round after such a fast path scans every group once; other
+ * re-checks only look at the groups and services they touched.
  */
 import type { NodeAddresses } from '#core/domain/endpoint.ts';
 import { guardPlan } from '#core/domain/guards.ts';
@@ -13,12 +15,14 @@ import { mergePlans, type Plan } from '#core/domain/plan.ts';
 import { planNodeDeregistration, sumAlreadyGoing } from '#core/domain/planners/node-deregistration.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '#core/domain/registration.ts';
 import type { CloudMapServiceRef } from '#core/contracts/node-events.ts';
+import type { CandidateAudit } from '#core/domain/plan.ts';
 import { emptyResult, mergeResults, type ApplyResult } from '#core/executor/executor.ts';
 import { observationsOf, type GroupObservation } from '#core/executor/cross-writer.ts';
 import { observeCloudMap, observeNodeAddresses, targetGroupsInScope } from '#core/observe/index.ts';
 import { mapWithConcurrency } from '#core/concurrency.ts';
 import type { CloudMapPort } from '#core/ports/index.ts';
 import type { NodeWorkflowDeps } from '../types.ts';
+import { candidateAudit, chooseCandidates, completenessRounds, fastPathMisses, groupsToDescribe } from './candidates.ts';
 import type { ScopedBatch } from './scope.ts';
 
 /** What the batch observed and did. */
@@ -30,6 +34,10 @@ export interface AppliedBatch {
   readonly targetGroups: readonly TargetGroup[];
   readonly targets: readonly TargetRegistration[];
   readonly cloudMap: readonly CloudMapRegistration[];
+  /** How the groups were found (fast path or scan) and what a completeness round found the fast path missed. */
+  readonly candidates: CandidateAudit;
+  /** The groups described this time (a fast path's first re-check round scans every other group in scope). */
+  readonly describedArns: readonly string[];
   /** Set when part of the observation failed: what was applied is audited, then the invocation fails. */
   readonly failedObservation: Error | undefined;
 }
@@ -38,8 +46,9 @@ export interface AppliedBatch {
 export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps, run: { planId: string; now: Date; deadline?: number }): Promise<AppliedBatch> {
   const { config, logger } = deps;
   const { planId, now } = run;
-  const fullScan = scope.active.length > 0;
+  const fullScan = scope.active.length > 0 || completenessRounds(scope).length > 0;
   const prepared = deps.executor.prepare();
+  const choice = chooseCandidates(scope, deps); // the cluster is asked while ENIs and groups are listed
   const addresses = await observeNodeAddresses(deps.ec2, scope.planNodes);
   const vpcIds = [...new Set(scope.planNodes.map((n) => n.vpcId).filter((v): v is string => v !== undefined))];
   const warnings: string[] = [];
@@ -67,20 +76,23 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   const targetGroups: TargetGroup[] = [];
   const targets: TargetRegistration[] = [];
   let cloudMap: CloudMapRegistration[] = [];
+  let groupsInScope = 0;
   const observed = await Promise.allSettled([
     targetGroupsInScope(deps.elbv2, {
       vpcIds,
       tagSelector: config.targetGroupTagSelector,
       clusterName: config.clusterName,
       ...(fullScan ? {} : { onlyArns: [...new Set(scope.liveRechecks.flatMap((r) => r.message.targetGroupArns))] }),
-    }).then((groups) =>
-      mapWithConcurrency(groups, config.concurrency, async (group, i) => {
+    }).then(async (inScope) => {
+      const groups = groupsToDescribe(inScope, await choice);
+      groupsInScope = inScope.length;
+      return mapWithConcurrency(groups, config.concurrency, async (group, i) => {
         const registrations = await deps.elbv2.targetHealth(group.arn, group.name);
         targetGroups.push(group);
         targets.push(...registrations);
         applyPart(i, planPart([group], registrations, []), observationsOf(registrations, deps.now().getTime()));
-      }),
-    ),
+      });
+    }),
     (fullScan
       ? observeCloudMap(deps.cloudMap, config.cloudMapNamespaces, config.concurrency).then((r) => {
           if (r.missingNamespaces.length > 0) logger.warn('Cloud Map namespaces not found', { namespaces: r.missingNamespaces });
@@ -99,9 +111,15 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   const failedObservation = failed ? (failed.reason as Error) : undefined;
   if (failedObservation) warnings.push(`observation incomplete (${failedObservation.name}: ${failedObservation.message}): the invocation fails and is retried`);
   const merged = mergePlans({ id: planId, trigger: 'spot-interruption', subject: subject || 'no node', createdAt: now.toISOString() }, applied.map((a) => a.plan), warnings);
-  const plan: Plan = { ...merged, warnings: sumAlreadyGoing(merged.warnings) };
+  const missed = fastPathMisses(merged, addresses, targetGroups, completenessRounds(scope));
+  if (missed.length > 0) {
+    warnings.push(`fast path missed ${missed.length} registration(s), found by this completeness scan: ${missed.join(', ')}`);
+    logger.warn('fast path missed registrations: found by the completeness scan', { missed });
+  }
+  const candidates = candidateAudit(await choice, groupsInScope, targetGroups.length, missed);
+  const plan: Plan = { ...merged, warnings: sumAlreadyGoing([...new Set([...warnings, ...merged.warnings])]), candidates };
   const result = mergeResults(planId, config.dryRun, applied.map((a) => a.result));
-  return { plan, result, addresses, targetGroups, targets, cloudMap, failedObservation };
+  return { plan, result, addresses, targetGroups, targets, cloudMap, candidates, describedArns: targetGroups.map((g) => g.arn), failedObservation };
 }
 
 async function relistServices(cloudMap: CloudMapPort, services: readonly CloudMapServiceRef[], concurrency: number): Promise<CloudMapRegistration[]> {

@@ -2,7 +2,9 @@
  * Stage 6, the re-registration guard's next round: a delayed SQS message to ourselves (no idle Lambda),
  * because the Load Balancer Controller treats a draining target as absent and registers a still-Ready pod
  * again. It names only the groups and services that pointed at the nodes, and carries the lifecycle actions
- * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. Not in dry run.
+ * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. Not in dry run. After a fast
+ * path (candidates from the cluster), the first round also carries the groups it described: that round
+ * scans every group in scope once, and later rounds watch what it found too.
  */
 import type { NodeAddresses } from '#core/domain/endpoint.ts';
 import { nodeOfInstance, targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
@@ -10,6 +12,7 @@ import type { CloudMapRegistration } from '#core/domain/registration.ts';
 import { recheckEnvelope, type CloudMapServiceRef, type RecheckMessage } from '#core/contracts/node-events.ts';
 import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
 import type { LifecycleWork } from './lifecycle.ts';
+import { MAX_DESCRIBED_IN_MESSAGE } from './candidates.ts';
 import type { AppliedBatch } from './observe-apply.ts';
 import type { ScopedBatch } from './scope.ts';
 
@@ -43,16 +46,19 @@ export async function scheduleRechecks(
   if (scope.active.length > 0) {
     const instanceIds = [...new Set(scope.active.map((a) => a.signal.instanceId))].filter(running);
     const lifecycle = lifecycleOf(instanceIds);
+    const touched = targetGroupsPointingAt(applied.addresses, applied.targetGroups, applied.targets);
+    const described = applied.describedArns.length <= MAX_DESCRIBED_IN_MESSAGE ? applied.describedArns : touched;
     next.push({
       message: {
         instanceIds,
-        targetGroupArns: targetGroupsPointingAt(applied.addresses, applied.targetGroups, applied.targets),
+        targetGroupArns: touched,
         services: servicesOf(applied.cloudMap, applied.addresses),
         // A scheduled change's node is watched until its change starts (plus the usual deadline), not 150 s.
         deadline: new Date(Math.max(now.getTime() + config.guardDeadlineSeconds * 1000, ...scope.active.map((a) => a.guardUntil ?? 0))).toISOString(),
         round: 1,
         reason: [...new Set(scope.active.map((a) => a.reason))].join('; '),
         ...(lifecycle.length > 0 ? { lifecycle } : {}),
+        ...(applied.candidates.source === 'cluster' ? { completeness: { describedArns: described } } : {}),
       },
       askedBy: scope.active.map((a) => a.item.itemId),
     });
@@ -60,7 +66,12 @@ export async function scheduleRechecks(
   for (const r of scope.liveRechecks) {
     const instanceIds = r.message.instanceIds.filter(running);
     const lifecycle = lifecycleOf(instanceIds);
-    next.push({ message: { ...r.message, instanceIds, round: r.message.round + 1, lifecycle: lifecycle.length > 0 ? lifecycle : undefined }, askedBy: [r.item.itemId] });
+    // A completeness round hands on what it found for its nodes, so the next rounds watch those groups too.
+    const nodes = applied.addresses.filter((a) => r.message.instanceIds.includes(a.instanceId));
+    const found = r.message.completeness
+      ? { targetGroupArns: [...new Set([...r.message.targetGroupArns, ...targetGroupsPointingAt(nodes, applied.targetGroups, applied.targets)])], services: [...new Map([...r.message.services, ...servicesOf(applied.cloudMap, nodes)].map((x) => [x.serviceId, x])).values()] }
+      : {};
+    next.push({ message: { ...r.message, ...found, instanceIds, round: r.message.round + 1, lifecycle: lifecycle.length > 0 ? lifecycle : undefined, completeness: undefined }, askedBy: [r.item.itemId] });
   }
   let scheduled = 0;
   for (const { message, askedBy } of next) {

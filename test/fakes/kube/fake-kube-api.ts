@@ -23,13 +23,17 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { checkEksToken, TokenRejected, type TokenCheckOptions } from './eks-token-check.ts';
 import {
+  buildEndpointSlice,
   buildPod,
+  buildService,
   buildTargetGroupBinding,
   compileFilter,
   patchPod,
   type KubeObject,
   type ObjectFilter,
+  type EndpointSliceSeed,
   type PodSeed,
+  type ServiceSeed,
   type TargetGroupBindingSeed,
 } from './objects.ts';
 
@@ -38,8 +42,10 @@ const certFile = (name: string): string => readFileSync(new URL(`./certs/${name}
 /** The test CA (PEM) that signed the fake's server certificate. Test-only; protects nothing. */
 export const FAKE_KUBE_CA_PEM: string = certFile('ca.pem');
 
-/** The two resource kinds the fake serves. */
-export type FakeKind = 'pods' | 'targetgroupbindings';
+/** The resource kinds the fake serves. */
+export type FakeKind = 'pods' | 'targetgroupbindings' | 'services' | 'endpointslices';
+
+const KINDS: readonly FakeKind[] = ['pods', 'targetgroupbindings', 'services', 'endpointslices'];
 
 /** A watch event as the API server streams it (one JSON object per line). */
 export interface WatchEvent {
@@ -105,6 +111,8 @@ interface ListSnapshot {
 const KIND_META: Record<FakeKind, { apiVersion: string; kind: string; listKind: string }> = {
   pods: { apiVersion: 'v1', kind: 'Pod', listKind: 'PodList' },
   targetgroupbindings: { apiVersion: 'elbv2.k8s.aws/v1beta1', kind: 'TargetGroupBinding', listKind: 'TargetGroupBindingList' },
+  services: { apiVersion: 'v1', kind: 'Service', listKind: 'ServiceList' },
+  endpointslices: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', listKind: 'EndpointSliceList' },
 };
 
 const REASONS: Record<number, string> = {
@@ -136,14 +144,15 @@ export class FakeKubeApi {
   #server: Server | undefined;
   #endpoint = '';
   #rv = START_RV;
-  readonly #store: Record<FakeKind, Map<string, KubeObject>> = { pods: new Map(), targetgroupbindings: new Map() };
-  readonly #history: Record<FakeKind, StoredEvent[]> = { pods: [], targetgroupbindings: [] };
+  readonly #store: Record<FakeKind, Map<string, KubeObject>> = { pods: new Map(), targetgroupbindings: new Map(), services: new Map(), endpointslices: new Map() };
+  readonly #history: Record<FakeKind, StoredEvent[]> = { pods: [], targetgroupbindings: [], services: [], endpointslices: [] };
   /** Watches from a resourceVersion below this get 410: the events after it are gone. */
-  readonly #compacted: Record<FakeKind, number> = { pods: START_RV, targetgroupbindings: START_RV };
+  readonly #compacted: Record<FakeKind, number> = { pods: START_RV, targetgroupbindings: START_RV, services: START_RV, endpointslices: START_RV };
   readonly #watches = new Set<OpenWatch>();
   readonly #snapshots = new Map<string, ListSnapshot>();
   #requests: RecordedRequest[] = [];
   #unavailable = false;
+  #latencyMs = 0;
   #failures: { remaining: number; status: number; reason: string | undefined } = { remaining: 0, status: 500, reason: undefined };
   #bookmarkTimer: NodeJS.Timeout | undefined;
   readonly #watchWaiters = new Set<() => void>();
@@ -214,7 +223,7 @@ export class FakeKubeApi {
   reset(): void {
     this.dropWatches('reset');
     this.#rv = START_RV;
-    for (const kind of ['pods', 'targetgroupbindings'] as const) {
+    for (const kind of KINDS) {
       this.#store[kind].clear();
       this.#history[kind] = [];
       this.#compacted[kind] = START_RV;
@@ -222,6 +231,7 @@ export class FakeKubeApi {
     this.#snapshots.clear();
     this.#requests = [];
     this.#unavailable = false;
+    this.#latencyMs = 0;
     this.#failures = { remaining: 0, status: 500, reason: undefined };
   }
 
@@ -328,11 +338,45 @@ export class FakeKubeApi {
     return this.#commit('targetgroupbindings', 'DELETED', clone(this.#get('targetgroupbindings', namespace, name)));
   }
 
+  // ---- state: Services and EndpointSlices ---------------------------------------------------------------
+
+  /** Adds a Service (ADDED event): what a TargetGroupBinding's serviceRef names; its selector picks the pods. */
+  addService(seed: ServiceSeed): KubeObject {
+    const k = key(seed.namespace, seed.name);
+    if (this.#store.services.has(k)) throw new Error(`service ${k} already exists`);
+    return this.#commit('services', 'ADDED', buildService(seed, seed.uid ?? randomUUID(), this.#nowIso()));
+  }
+
+  /** Removes a Service (DELETED event). */
+  deleteService(namespace: string, name: string): KubeObject {
+    return this.#commit('services', 'DELETED', clone(this.#get('services', namespace, name)));
+  }
+
+  /** Adds an EndpointSlice (ADDED event), as the EndpointSlice controller writes one per Service (or more). */
+  addEndpointSlice(seed: EndpointSliceSeed): KubeObject {
+    const k = key(seed.namespace, seed.name);
+    if (this.#store.endpointslices.has(k)) throw new Error(`endpointslice ${k} already exists`);
+    return this.#commit('endpointslices', 'ADDED', buildEndpointSlice(seed, seed.uid ?? randomUUID(), this.#nowIso()));
+  }
+
+  /** Removes an EndpointSlice (DELETED event). */
+  deleteEndpointSlice(namespace: string, name: string): KubeObject {
+    return this.#commit('endpointslices', 'DELETED', clone(this.#get('endpointslices', namespace, name)));
+  }
+
   // ---- failure injection -------------------------------------------------------------------------------
 
   /** While true, every request (auth included) gets 503 ServiceUnavailable, like a control plane upgrade. */
   setUnavailable(unavailable: boolean): void {
     this.#unavailable = unavailable;
+  }
+
+  /**
+   * Every request waits this long (real time) before it is answered: an API server behind a saturated
+   * control plane, or a private endpoint the caller reaches only through a slow path. 0 = answer at once.
+   */
+  setLatency(ms: number): void {
+    this.#latencyMs = ms;
   }
 
   /** The next `count` requests fail with `status` (a Status body; 429 also sends Retry-After: 1). */
@@ -363,7 +407,7 @@ export class FakeKubeApi {
 
   /** Discards all watch history up to now (etcd compaction): watches from any older resourceVersion get 410. */
   compact(): void {
-    for (const kind of ['pods', 'targetgroupbindings'] as const) {
+    for (const kind of KINDS) {
       this.#history[kind] = [];
       this.#compacted[kind] = this.#rv;
     }
@@ -453,6 +497,7 @@ export class FakeKubeApi {
       this.#sendJson(res, status, kubeStatus(status, message, reason), headers);
     };
 
+    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs).unref());
     if (this.#unavailable) return fail(503, 'the server is currently unable to handle the request');
     if (this.#failures.remaining > 0) {
       this.#failures.remaining -= 1;
@@ -488,10 +533,14 @@ export class FakeKubeApi {
     let kind: FakeKind;
     if (seg[0] === 'api' && seg[1] === 'v1') {
       rest = seg.slice(2);
-      kind = 'pods';
+      // core/v1 serves pods and services: /api/v1/<kind> or /api/v1/namespaces/<ns>/<kind>[/<name>].
+      kind = rest[0] === 'services' || (rest[0] === 'namespaces' && rest[2] === 'services') ? 'services' : 'pods';
     } else if (seg[0] === 'apis' && seg[1] === 'elbv2.k8s.aws' && seg[2] === 'v1beta1') {
       rest = seg.slice(3);
       kind = 'targetgroupbindings';
+    } else if (seg[0] === 'apis' && seg[1] === 'discovery.k8s.io' && seg[2] === 'v1') {
+      rest = seg.slice(3);
+      kind = 'endpointslices';
     } else return undefined;
     if (rest.length === 1 && rest[0] === kind) return { kind, namespace: undefined, name: undefined };
     if (rest[0] === 'namespaces' && rest[1] !== undefined && rest[2] === kind) {

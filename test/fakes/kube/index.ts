@@ -4,7 +4,7 @@
  */
 export { FakeKubeApi, FAKE_KUBE_CA_PEM, kubeStatus } from './fake-kube-api.ts';
 export type { FakeKind, FakeKubeApiOptions, RecordedRequest, WatchEvent } from './fake-kube-api.ts';
-export { buildPod, buildTargetGroupBinding, compileFilter, patchPod } from './objects.ts';
-export type { ContainerPortSeed, KubeObject, KubeObjectMeta, ObjectFilter, PodSeed, TargetGroupBindingSeed } from './objects.ts';
+export { buildEndpointSlice, buildPod, buildService, buildTargetGroupBinding, compileFilter, patchPod } from './objects.ts';
+export type { ContainerPortSeed, EndpointSliceSeed, ServiceSeed, KubeObject, KubeObjectMeta, ObjectFilter, PodSeed, TargetGroupBindingSeed } from './objects.ts';
 export { checkEksToken, decodeEksToken, EKS_TOKEN_PREFIX, TokenRejected } from './eks-token-check.ts';
 export type { DecodedEksToken, TokenCheckOptions } from './eks-token-check.ts';

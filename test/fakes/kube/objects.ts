@@ -67,6 +67,64 @@ export interface TargetGroupBindingSeed {
   labels?: Record<string, string>;
 }
 
+/** The fields a test sets on a Service (core/v1): its selector and ports. */
+export interface ServiceSeed {
+  namespace: string;
+  name: string;
+  uid?: string;
+  /** spec.selector: the pods (by label) whose endpoints this Service has. */
+  selector?: Record<string, string>;
+  ports?: { port: number; targetPort?: number | string; name?: string; nodePort?: number; protocol?: 'TCP' | 'UDP' }[];
+  type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+}
+
+/** The fields a test sets on an EndpointSlice (discovery.k8s.io/v1). */
+export interface EndpointSliceSeed {
+  namespace: string;
+  name: string;
+  uid?: string;
+  /** The `kubernetes.io/service-name` label. */
+  serviceName: string;
+  endpoints: { addresses: string[]; nodeName?: string; pod?: string; ready?: boolean }[];
+  ports?: { port: number; name?: string; protocol?: 'TCP' | 'UDP' }[];
+  addressType?: 'IPv4' | 'IPv6';
+}
+
+/** Builds the Service JSON the API server would return. */
+export function buildService(seed: ServiceSeed, uid: string, now: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: seed.name, namespace: seed.namespace, uid, resourceVersion: '0', creationTimestamp: now, labels: {} },
+    spec: {
+      type: seed.type ?? 'ClusterIP',
+      ...(seed.selector ? { selector: { ...seed.selector } } : {}),
+      ports: (seed.ports ?? []).map((p) => ({ protocol: 'TCP', ...p, targetPort: p.targetPort ?? p.port })),
+    },
+    status: {},
+  };
+}
+
+/**
+ * Builds the EndpointSlice JSON the API server would return. Kubernetes docs, "EndpointSlices": the slice
+ * is labelled `kubernetes.io/service-name`, and each endpoint carries `nodeName` and a `targetRef` to its pod.
+ */
+export function buildEndpointSlice(seed: EndpointSliceSeed, uid: string, now: string): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: seed.name, namespace: seed.namespace, uid, resourceVersion: '0', creationTimestamp: now, labels: { 'kubernetes.io/service-name': seed.serviceName } },
+    addressType: seed.addressType ?? 'IPv4',
+    endpoints: seed.endpoints.map((e) => ({
+      addresses: [...e.addresses],
+      conditions: { ready: e.ready ?? true },
+      ...(e.nodeName ? { nodeName: e.nodeName } : {}),
+      ...(e.pod ? { targetRef: { kind: 'Pod', namespace: seed.namespace, name: e.pod } } : {}),
+    })),
+    ports: (seed.ports ?? []).map((p) => ({ protocol: 'TCP', ...p })),
+  } as KubeObject;
+}
+
 /** Builds the Pod JSON the API server would return, before the server stamps metadata.resourceVersion. */
 export function buildPod(seed: PodSeed, uid: string, now: string): KubeObject {
   const ips = seed.ips ?? (seed.ip === undefined ? [] : [seed.ip]);

@@ -31,7 +31,11 @@ describe('loadConfig', () => {
       cloudMapOperationWaitSeconds: 20,
       retryDelaySeconds: 2,
       retryMaxDelaySeconds: 30,
+      clusterCandidates: true,
+      clusterTimeoutMs: 2000,
     });
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', CLUSTER_CANDIDATES: 'maybe' })).toThrow(/CLUSTER_CANDIDATES/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', CLUSTER_TIMEOUT_MS: '5' })).toThrow(/CLUSTER_TIMEOUT_MS/);
   });
 
   it('takes the scheduled-change schedule target as a pair of ARNs, or not at all', () => {

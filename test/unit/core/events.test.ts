@@ -51,4 +51,13 @@ describe('event contracts', () => {
     expect(() => parseRecheck({ ...env, detail: { ...env.detail, round: 0 } })).toThrow(InvalidEventError);
     expect(() => parseRecheck({ ...env, detail: { ...env.detail, instanceIds: ['nope'] } })).toThrow(InvalidEventError);
   });
+
+  it('carries a completeness round\'s described groups, and rejects anything else there', () => {
+    const described = ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/k8s-shop-web/0123456789abcdef'];
+    const env = recheckEnvelope({ instanceIds: ['i-0a1b2c3d4e5f60001'], targetGroupArns: [], services: [], deadline: '2026-11-21T12:02:30.000Z', round: 1, reason: 'r', completeness: { describedArns: described } });
+    expect(parseRecheck(parseEnvelope(JSON.parse(JSON.stringify(env)))).completeness).toEqual({ describedArns: described });
+    for (const bad of [null, 'all', { describedArns: 'x' }, { describedArns: ['not-an-arn'] }]) {
+      expect(() => parseRecheck({ ...env, detail: { ...env.detail, completeness: bad } }), JSON.stringify(bad)).toThrow(/detail.completeness/);
+    }
+  });
 });

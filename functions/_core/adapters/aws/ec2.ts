@@ -43,6 +43,7 @@ function toNode(i: Instance): NodeInstance | undefined {
     state: i.State?.Name ?? 'unknown',
     tags: tagMap(i.Tags),
     privateIp: i.PrivateIpAddress,
+    ...(i.PrivateDnsName ? { privateDnsName: i.PrivateDnsName } : {}),
     ...(i.LaunchTime ? { launchTime: new Date(i.LaunchTime).toISOString() } : {}),
   };
 }

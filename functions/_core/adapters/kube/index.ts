@@ -8,7 +8,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import { clusterAccess, type EksDescribeClient } from './cluster-access.ts';
 import { eksToken, type EksTokenCredentials } from './eks-token.ts';
 import { KubeClient, type KubeListOptions } from './kube-client.ts';
-import type { KubePod, KubeTargetGroupBinding } from './kube-objects.ts';
+import type { KubeEndpointSlice, KubePod, KubeService, KubeTargetGroupBinding } from './kube-objects.ts';
 
 export { clusterAccess } from './cluster-access.ts';
 export type { ClusterAccess, EksDescribeClient } from './cluster-access.ts';
@@ -18,18 +18,22 @@ export { KubeClient } from './kube-client.ts';
 export type { KubeClientOptions, KubeList, KubeListOptions } from './kube-client.ts';
 export { ClusterAccessError, KubeApiError } from './kube-api-error.ts';
 export type { KubeTransportReason } from './kube-api-error.ts';
-export { toKubePod, toKubeTargetGroupBinding } from './kube-objects.ts';
-export type { KubeContainerPort, KubePod, KubeTargetGroupBinding } from './kube-objects.ts';
+export { toKubeEndpointSlice, toKubePod, toKubeService, toKubeTargetGroupBinding } from './kube-objects.ts';
+export type { KubeContainerPort, KubeEndpointSlice, KubePod, KubeService, KubeSliceEndpoint, KubeTargetGroupBinding } from './kube-objects.ts';
 
 /**
  * What the core reads from Kubernetes. Read-only on purpose: quiesce never changes the cluster, so the
- * Lambda's access entry can be AmazonEKSViewPolicy (plus read on targetgroupbindings).
+ * Lambda's access entry maps to a read-only ClusterRole (infra/k8s/cluster-access).
  */
 export interface ClusterPort {
   /** Every pod of all namespaces (or one), all pages, from one consistent snapshot. */
   listPods(options?: KubeListOptions): Promise<KubePod[]>;
   /** Every TargetGroupBinding: maps target groups to Services for ownership checks. */
   listTargetGroupBindings(options?: KubeListOptions): Promise<KubeTargetGroupBinding[]>;
+  /** Every Service: a binding's serviceRef, resolved to the pods its selector names (the spot trigger's candidates). */
+  listServices(options?: KubeListOptions): Promise<KubeService[]>;
+  /** Every EndpointSlice: each endpoint names its node, so a node's endpoints are found without its pods. */
+  listEndpointSlices(options?: KubeListOptions): Promise<KubeEndpointSlice[]>;
   /** One pod, or undefined when it no longer exists. */
   getPod(namespace: string, name: string): Promise<KubePod | undefined>;
 }
@@ -88,6 +92,8 @@ export function createEksClusterPort(options: EksClusterPortOptions): EksCluster
       return {
         listPods: (o) => client.listPods(o),
         listTargetGroupBindings: (o) => client.listTargetGroupBindings(o),
+        listServices: (o) => client.listServices(o),
+        listEndpointSlices: (o) => client.listEndpointSlices(o),
         getPod: (ns, name) => client.getPod(ns, name),
         close: () => client.close(),
       };
@@ -128,6 +134,8 @@ export function reuseConnection(factory: EksClusterPortFactory, options: { maxAg
       return {
         listPods: guarded((o?: KubeListOptions) => c.listPods(o)),
         listTargetGroupBindings: guarded((o?: KubeListOptions) => c.listTargetGroupBindings(o)),
+        listServices: guarded((o?: KubeListOptions) => c.listServices(o)),
+        listEndpointSlices: guarded((o?: KubeListOptions) => c.listEndpointSlices(o)),
         getPod: guarded((ns: string, name: string) => c.getPod(ns, name)),
         close: () => undefined,
       };

@@ -6,7 +6,7 @@
  */
 import { Agent, request } from 'node:https';
 import { KubeApiError, type KubeTransportReason } from './kube-api-error.ts';
-import { toKubePod, toKubeTargetGroupBinding, type KubePod, type KubeTargetGroupBinding } from './kube-objects.ts';
+import { toKubeEndpointSlice, toKubePod, toKubeService, toKubeTargetGroupBinding, type KubeEndpointSlice, type KubePod, type KubeService, type KubeTargetGroupBinding } from './kube-objects.ts';
 
 /** How to reach one cluster. */
 export interface KubeClientOptions {
@@ -87,6 +87,19 @@ export class KubeClient {
         : `${group}/namespaces/${encodeURIComponent(options.namespace)}/targetgroupbindings`;
     const list = await this.list(base, options);
     return list.items.map(toKubeTargetGroupBinding);
+  }
+
+  /** Every Service (core/v1), all pages: a TargetGroupBinding's serviceRef names one, its selector names the pods. */
+  async listServices(options: KubeListOptions = {}): Promise<KubeService[]> {
+    const base = options.namespace === undefined ? '/api/v1/services' : `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/services`;
+    return (await this.list(base, options)).items.map(toKubeService);
+  }
+
+  /** Every EndpointSlice (discovery.k8s.io/v1), all pages: each endpoint names its node and pod. */
+  async listEndpointSlices(options: KubeListOptions = {}): Promise<KubeEndpointSlice[]> {
+    const group = '/apis/discovery.k8s.io/v1';
+    const base = options.namespace === undefined ? `${group}/endpointslices` : `${group}/namespaces/${encodeURIComponent(options.namespace)}/endpointslices`;
+    return (await this.list(base, options)).items.map(toKubeEndpointSlice);
   }
 
   /** One pod, or undefined when it does not exist (404). */

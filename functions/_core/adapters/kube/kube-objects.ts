@@ -44,6 +44,33 @@ export interface KubeTargetGroupBinding {
   readonly serviceRef: { readonly name: string; readonly port: number | string } | undefined;
 }
 
+/** A Service as quiesce needs it: which pods it selects (a TargetGroupBinding's serviceRef names it). */
+export interface KubeService {
+  readonly namespace: string;
+  readonly name: string;
+  /** spec.selector; undefined for a Service without one (its endpoints are managed by hand). */
+  readonly selector: Readonly<Record<string, string>> | undefined;
+  readonly ports: readonly { readonly name: string | undefined; readonly port: number; readonly targetPort: number | string | undefined; readonly nodePort: number | undefined }[];
+}
+
+/** One endpoint of an EndpointSlice (discovery.k8s.io/v1): its addresses and the node it runs on. */
+export interface KubeSliceEndpoint {
+  readonly addresses: readonly string[];
+  /** endpoints[].nodeName: the Kubernetes node hosting this endpoint. */
+  readonly nodeName: string | undefined;
+  /** targetRef of kind Pod, when the slice names one. */
+  readonly pod: { readonly namespace: string; readonly name: string } | undefined;
+}
+
+/** An EndpointSlice as quiesce needs it: which Service it belongs to and where its endpoints are. */
+export interface KubeEndpointSlice {
+  readonly namespace: string;
+  readonly name: string;
+  /** The `kubernetes.io/service-name` label: the Service these endpoints serve. */
+  readonly serviceName: string | undefined;
+  readonly endpoints: readonly KubeSliceEndpoint[];
+}
+
 type Json = Record<string, unknown>;
 
 const asObj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
@@ -108,4 +135,36 @@ export function toKubeTargetGroupBinding(raw: unknown): KubeTargetGroupBinding {
     serviceRef:
       refName !== undefined && (typeof refPort === 'number' || typeof refPort === 'string') ? { name: refName, port: refPort } : undefined,
   };
+}
+
+/** Maps a Service JSON object to a `KubeService`. */
+export function toKubeService(raw: unknown): KubeService {
+  const o = asObj(raw);
+  const meta = asObj(o['metadata']);
+  const spec = asObj(o['spec']);
+  const selector = spec['selector'] === undefined || spec['selector'] === null ? undefined : stringMap(spec['selector']);
+  const ports = asArr(spec['ports']).flatMap((p) => {
+    const x = asObj(p);
+    if (typeof x['port'] !== 'number') return [];
+    const tp = x['targetPort'];
+    return [{ name: asStr(x['name']), port: x['port'], targetPort: typeof tp === 'number' || typeof tp === 'string' ? tp : undefined, nodePort: typeof x['nodePort'] === 'number' ? x['nodePort'] : undefined }];
+  });
+  return { namespace: asStr(meta['namespace']) ?? '', name: asStr(meta['name']) ?? '', selector: selector && Object.keys(selector).length > 0 ? selector : undefined, ports };
+}
+
+/** Maps an EndpointSlice JSON object (discovery.k8s.io/v1) to a `KubeEndpointSlice`. */
+export function toKubeEndpointSlice(raw: unknown): KubeEndpointSlice {
+  const o = asObj(raw);
+  const meta = asObj(o['metadata']);
+  const endpoints = asArr(o['endpoints']).map((e) => {
+    const x = asObj(e);
+    const ref = asObj(x['targetRef']);
+    const podName = ref['kind'] === 'Pod' ? asStr(ref['name']) : undefined;
+    return {
+      addresses: asArr(x['addresses']).filter((a): a is string => typeof a === 'string'),
+      nodeName: asStr(x['nodeName']),
+      pod: podName === undefined ? undefined : { namespace: asStr(ref['namespace']) ?? asStr(meta['namespace']) ?? '', name: podName },
+    };
+  });
+  return { namespace: asStr(meta['namespace']) ?? '', name: asStr(meta['name']) ?? '', serviceName: stringMap(meta['labels'])['kubernetes.io/service-name'], endpoints };
 }

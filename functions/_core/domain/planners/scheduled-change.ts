@@ -73,7 +73,9 @@ export function planScheduledChange(input: {
   }
   const scheduled = record?.status === 'scheduled' ? { token: record.token, via: record.via } : undefined;
   if (n.statusCode === 'closed') {
-    if (record?.status === 'cancelled') return { kind: 'nothing', reason: `already closed: ${label}` };
+    // A newer closing notification is still remembered (its updatedAt): otherwise an older "upcoming" one
+    // delivered after it would pass the ordering check above and schedule a deregistration of a closed change.
+    if (record?.status === 'cancelled' && Date.parse(n.updatedAt) === Date.parse(record.updatedAt)) return { kind: 'nothing', reason: `already closed: ${label}` };
     return { kind: 'cancel', ...(scheduled ? { replaces: scheduled } : {}), reason: scheduled ? `closed: the deregistration ${scheduled.token} is cancelled` : `closed before anything was scheduled: ${label}` };
   }
   const end = Date.parse(n.endTime ?? n.startTime);

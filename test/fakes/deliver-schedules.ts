@@ -1,12 +1,13 @@
 /**
  * Demo and test glue: runs a whole shift on an embedded fake AWS by firing EventBridge Scheduler's due
  * schedules as the fake clock advances, delivering each as the bus would (the schedule's EventBridge target
- * becomes an event with its DetailType, Source and Input). Not imported by any handler, so never bundled.
+ * becomes an event with its DetailType, Source and Input). Lives with the fakes: no handler needs it, so it
+ * stays out of functions/ and out of every bundle.
  */
-import type { TrafficDeps } from './deps.ts';
-import { dispatch, type TrafficInvocationResult } from './handler.ts';
+import type { TrafficDeps } from '../../functions/traffic-shift/deps.ts';
+import { dispatch, type TrafficInvocationResult } from '../../functions/traffic-shift/handler.ts';
 
-/** The part of the fake AWS this needs (kept structural so functions/ does not import test code). */
+/** The part of the fake AWS this needs (structural: the demo and the tests pass the shared fake). */
 export interface SchedulingFake {
   readonly clock: { now(): number; advance(ms: number): void };
   readonly scheduler: {

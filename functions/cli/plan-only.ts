@@ -1,0 +1,65 @@
+/**
+ * `quiesce plan` of the triggers whose functions apply them (pod terminations, traffic shifts): what they
+ * would do, read from the account as it is, with nothing written.
+ */
+import { EKSClient } from '@aws-sdk/client-eks';
+import { ApiBudget, AwsElbv2, sdkClientConfig } from '#core/adapters/aws/index.ts';
+import type { Env } from '#core/config.ts';
+import { loadPodEventsConfig } from '../pod-events/config.ts';
+import { deregisterPod, type PodWorkflowResult } from '../pod-events/deregister-pod.ts';
+import { parsePodSignal } from '../pod-events/events.ts';
+import { buildPodWorkflowDeps } from '../pod-events/wiring.ts';
+import { loadTrafficPlans } from '../traffic-shift/config.ts';
+import { formatPlan } from './format.ts';
+import { cliLogger, clientsFor, ExitCode, type CliIo, type Flags } from './io.ts';
+import { formatShiftPlan, planTraffic } from './triggers.ts';
+
+/** `plan` of pod terminations: the pod-events workflow, its executor in dry run, no audit bus: nothing written. */
+export async function planPods(inputs: readonly unknown[], io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
+  const config = loadPodEventsConfig(env);
+  const logger = cliLogger(io, flags.verbose);
+  const clients = clientsFor(io, flags);
+  try {
+    const deps = buildPodWorkflowDeps({
+      config: { ...config, dryRun: true, auditEventBus: undefined },
+      clients,
+      eks: new EKSClient(sdkClientConfig(flags.region ? { overrides: { region: flags.region } } : {})),
+      logger,
+      ...(io.now ? { now: io.now } : {}),
+      ...(io.sleep ? { sleep: io.sleep } : {}),
+    });
+    const outcomes: PodWorkflowResult[] = [];
+    for (const input of inputs) outcomes.push(await deregisterPod(parsePodSignal(input, config), deps));
+    const code: ExitCode = outcomes.some((o) => o.retry) ? ExitCode.failed : ExitCode.ok;
+    if (flags.json) {
+      const results = outcomes.map((o) => ({ status: o.status, reason: o.reason ?? null, pod: o.pod ?? null, lookup: o.lookup ?? null, plan: o.plan ?? null, result: o.result ?? null }));
+      io.stdout.write(JSON.stringify({ command: 'plan', trigger: 'pod', cluster: config.clusterName, applied: false, results, exitCode: code }, null, 2) + '\n');
+    } else {
+      io.stdout.write(outcomes.map((o) => (o.plan ? formatPlan(o.plan) : `ignored ${o.pod ? `pod ${o.pod.namespace}/${o.pod.name}` : 'event'}: ${o.reason ?? 'nothing to do'}\n`)).join('\n'));
+    }
+    return code;
+  } finally {
+    if (!io.clients) clients.destroy();
+  }
+}
+
+/** `plan` of a shift: the steps the traffic-shift function would take, read from the rule as it is. */
+export async function planShifts(inputs: readonly unknown[], trigger: 'traffic' | 'argocd', io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
+  const plans = loadTrafficPlans(env);
+  const clients = clientsFor(io, flags);
+  try {
+    const deps = { elbv2: new AwsElbv2(clients.elbv2, new ApiBudget()), plans, now: io.now ?? (() => new Date()) };
+    const results = [];
+    for (const input of inputs) results.push(await planTraffic(deps, input, trigger));
+    const code: ExitCode = results.some((r) => r.status === 'unavailable')
+      ? ExitCode.unavailable
+      : results.some((r) => r.status === 'refused' || (r.status === 'planned' && r.steps.some((s) => !s.gate.passes)))
+        ? ExitCode.refused
+        : ExitCode.ok;
+    if (flags.json) io.stdout.write(JSON.stringify({ command: 'plan', trigger: 'traffic-shift', applied: false, results, exitCode: code }, null, 2) + '\n');
+    else io.stdout.write(results.map((r) => (r.status === 'unavailable' ? `not planned: ${r.reason}\n` : formatShiftPlan(r))).join('\n'));
+    return code;
+  } finally {
+    if (!io.clients) clients.destroy();
+  }
+}
