@@ -60,6 +60,7 @@ interface World {
   readonly endpoint: string;
   readonly groupArns: readonly string[];
   readonly kube: FakeKubeApi;
+  readonly recheckQueueUrl: string;
   stop(): Promise<void>;
 }
 
@@ -93,11 +94,13 @@ async function world(groups: number, cluster: 'reachable' | 'unreachable'): Prom
     });
     arns.push(arn);
     for (const n of nodesOf(g)) kube.addPod({ namespace: 'bench', name: `svc-${g}-${n}`, ip: podIp(n, g), nodeName: nodeName(n), labels: { app: `svc-${g}` }, containerPorts: [8080], startTime: '2026-11-21T10:00:00Z' });
+    kube.addService({ namespace: 'bench', name: `svc-${g}`, selector: { app: `svc-${g}` }, ports: [{ port: 8080, targetPort: 8080 }] });
     kube.addTargetGroupBinding({ namespace: 'bench', name: `svc-${g}`, targetGroupARN: arn, serviceRef: { name: `svc-${g}`, port: 8080 }, targetType: 'ip' });
   }
   // Unreachable: EKS answers, the endpoint it names refuses connections (port 9, discard).
   fake.eks.seedCluster({ name: CLUSTER, endpoint: cluster === 'reachable' ? started.endpoint : 'https://127.0.0.1:9', caData: started.caData, vpcId: VPC });
   fake.dynamodb.seedTable('bench-state');
+  const recheckQueueUrl = fake.sqs.seedQueue('bench-recheck', { VisibilityTimeout: '540' });
   // Clients the wiring builds itself (sdkClientConfig: EKS, Scheduler) find the fake through the SDK's own variables.
   process.env['AWS_ENDPOINT_URL'] = aws.endpoint;
   process.env['AWS_ACCESS_KEY_ID'] = 'bench';
@@ -108,6 +111,7 @@ async function world(groups: number, cluster: 'reachable' | 'unreachable'): Prom
     endpoint: aws.endpoint,
     groupArns: arns,
     kube,
+    recheckQueueUrl,
     stop: async () => {
       await aws.stop();
       await kube.stop();
@@ -244,8 +248,12 @@ async function spotHandler(w: World, nodes: readonly number[], env: Record<strin
     CLUSTER_NAME: CLUSTER,
     TARGET_GROUP_TAG_SELECTOR: `elbv2.k8s.aws/cluster=${CLUSTER}`,
     STATE_TABLE: 'bench-state',
-    GUARD_DEADLINE_SECONDS: '0',
+    // As deployed: the re-registration guard on (its first re-check round scans every group once: the
+    // fast path's completeness). The re-checks are sent, not run here.
+    RECHECK_QUEUE_URL: w.recheckQueueUrl,
     AWS_REGION: 'us-east-1',
+    // 2 s of real time: dilation magnifies the fake Kubernetes API's CPU time (thousands of objects) 10x.
+    CLUSTER_TIMEOUT_MS: String(2000 * FACTOR),
     ...env,
   });
   const logger = createLogger('spot-interruption');
@@ -424,7 +432,7 @@ export async function run(): Promise<BenchSection[]> {
         `quiesce's defaults: elb-describe ${d.ratePerSecond}/s burst ${d.burst}, elb-register ${r.ratePerSecond}/s burst ${r.burst} (ELB_BUDGET_SHARE 0.4 of each bucket), AIMD on throttling; concurrency 16; STATE_TABLE set (group leases), ownership tag selector as deployed.`,
         `40 nodes; each group has 4 pods on 4 nodes, so a node is in one group of ten (21, 50, 100 groups); the wave's 20 nodes are in every group.`,
         `One invocation of the real spot handler with a ${SPOT_TIMEOUT_MS / 1000} s context (the function's timeout): its deadline is the remaining time less 10 s. A node still routed to at the end is retried by SQS later (not measured).`,
-        'quiesce as wired: pods with nodeName and TargetGroupBindings in the fake Kubernetes API, fake EKS pointing at it; the fake has no Services or EndpointSlices yet (wt-candidates adds them), and the spot trigger does not read the cluster yet, so today this row is the full scan too.',
+        `quiesce as wired: pods with nodeName, Services and TargetGroupBindings in the fake Kubernetes API, fake EKS pointing at it: the spot trigger's cluster-derived candidates (CLUSTER_CANDIDATES, default on; CLUSTER_TIMEOUT_MS ${2000 * FACTOR} bench ms = the default 2 s of real time, since dilation magnifies the fake API's CPU time). Unreachable: fake EKS names an endpoint that refuses connections.`,
         'naive: every call in turn; a throttled call is retried (full-jitter backoff, 100 ms doubling to 5 s) until it passes; one DeregisterTargets per group; no client-side limit.',
         `controller throttled: its DescribeLoadBalancers calls answered ThrottlingException during the run (from the warning to the end), of those it made. Time runs ${FACTOR}x (test/bench/time-dilation.ts): figures are bench time.`,
       ],
