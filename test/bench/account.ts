@@ -410,6 +410,7 @@ export async function run(): Promise<BenchSection[]> {
     if (!process.env['ACCOUNT_BENCH_GROUPS']) rows.push(await idle());
     for (const groups of sizes) {
       for (const [what, impl] of IMPLS) rows.push(row(`${groups} groups, 1 warning`, what, await runOnce(groups, [0], impl)));
+      if (groups >= 1000) rows.push(row(`${groups} groups, 1 warning`, 'quiesce as wired, ELB_BUDGET_SHARE=register=1', await runOnce(groups, [0], 'quiesce', { ELB_BUDGET_SHARE: 'register=1' })));
     }
     const wave = Array.from({ length: 20 }, (_, n) => n);
     if (process.env['ACCOUNT_BENCH_WAVE'] !== '0') {
