@@ -14,6 +14,51 @@ export interface RateLimitSetting {
   readonly burst: number;
 }
 
+/** The ELB account buckets by name (budget.ts maps them to the API families). */
+export type ElbBucketName = 'describe' | 'register' | 'modify';
+const ELB_BUCKET_NAMES: readonly ElbBucketName[] = ['describe', 'register', 'modify'];
+
+/** One account bucket: its capacity in tokens and its refill per second. */
+export interface AccountBucketSetting {
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+}
+
+/**
+ * Parses ELB_ACCOUNT_BUCKETS: `describe=40:10,register=20:4,modify=20:3` (capacity:refill per second), for an
+ * account whose ELB limits AWS Support raised. Unnamed buckets keep the documented defaults.
+ */
+export function parseAccountBuckets(name: string, value: string | undefined): Partial<Record<ElbBucketName, AccountBucketSetting>> {
+  const out: Partial<Record<ElbBucketName, AccountBucketSetting>> = {};
+  for (const [bucket, spec] of Object.entries(parseKeyValues(name, value))) {
+    if (!ELB_BUCKET_NAMES.includes(bucket as ElbBucketName)) throw new ConfigError(name, `unknown ELB bucket "${bucket}"; known: ${ELB_BUCKET_NAMES.join(', ')}`);
+    const m = /^(\d+):(\d+(?:\.\d+)?)$/.exec(spec);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0) throw new ConfigError(name, `expected bucket=capacity:refill with capacity >= 1 and refill > 0, got "${bucket}=${spec}"`);
+    out[bucket as ElbBucketName] = { capacity: Number(m[1]), refillPerSecond: Number(m[2]) };
+  }
+  return out;
+}
+
+/** Parses ELB_BUDGET_SHARE: one fraction in (0, 1] for every ELB bucket (`0.4`), or per bucket (`describe=0.3,register=0.6`). */
+export function parseBudgetShare(name: string, value: string | undefined): Partial<Record<ElbBucketName, number>> {
+  const share = (v: string): number => {
+    const f = Number(v);
+    if (!/^\d*\.?\d+$/.test(v) || !(f > 0 && f <= 1)) throw new ConfigError(name, `expected a share in (0, 1], got "${v}"`);
+    return f;
+  };
+  if (value === undefined) return {};
+  if (!value.includes('=')) {
+    const f = share(value.trim());
+    return { describe: f, register: f, modify: f };
+  }
+  const out: Partial<Record<ElbBucketName, number>> = {};
+  for (const [bucket, v] of Object.entries(parseKeyValues(name, value))) {
+    if (!ELB_BUCKET_NAMES.includes(bucket as ElbBucketName)) throw new ConfigError(name, `unknown ELB bucket "${bucket}"; known: ${ELB_BUCKET_NAMES.join(', ')}`);
+    out[bucket as ElbBucketName] = share(v);
+  }
+  return out;
+}
+
 /** SCHEDULED_CHANGE_QUEUE_ARN + SCHEDULED_CHANGE_ROLE_ARN (+ SCHEDULER_GROUP): both or neither. */
 function scheduledChangeSchedule(env: Env): QuiesceConfig['scheduledChangeSchedule'] {
   const queueArn = text(env, 'SCHEDULED_CHANGE_QUEUE_ARN');
@@ -51,6 +96,10 @@ export interface QuiesceConfig {
   /** Calls in flight at once when fanning out (DescribeTargetHealth, ListInstances, DeregisterInstance). */
   readonly concurrency: number;
   readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
+  /** ELB_ACCOUNT_BUCKETS: the account's ELB buckets where they differ from the documented defaults. */
+  readonly elbAccountBuckets: Readonly<Partial<Record<ElbBucketName, AccountBucketSetting>>>;
+  /** ELB_BUDGET_SHARE: quiesce's share of each ELB bucket where it differs from the default (0.4). */
+  readonly elbBudgetShare: Readonly<Partial<Record<ElbBucketName, number>>>;
   /**
    * DynamoDB table of the guard across writers (group leases and ledgers; shared with the traffic shift).
    * Unset = each invocation guards only against its own census (warned at start).
@@ -181,6 +230,8 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     auditEventBus: text(env, 'AUDIT_EVENT_BUS'),
     concurrency: integer(env, 'CONCURRENCY', 16, 1, 128),
     rateLimits: parseRateLimits('RATE_LIMITS', text(env, 'RATE_LIMITS')),
+    elbAccountBuckets: parseAccountBuckets('ELB_ACCOUNT_BUCKETS', text(env, 'ELB_ACCOUNT_BUCKETS')),
+    elbBudgetShare: parseBudgetShare('ELB_BUDGET_SHARE', text(env, 'ELB_BUDGET_SHARE')),
     stateTable: text(env, 'STATE_TABLE'),
     coordinationLeaseSeconds: integer(env, 'COORDINATION_LEASE_SECONDS', 10, 1, 120),
     coordinationWindowSeconds: integer(env, 'COORDINATION_WINDOW_SECONDS', 60, 1, 3600),

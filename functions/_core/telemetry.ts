@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { enterInvocation } from './invocation.ts';
 
 export { MetricUnit };
 export type { Logger, Metrics };
@@ -21,7 +22,28 @@ export type { Logger, Metrics };
  * them from a line's attributes (with a warning): a line's explanation goes under `reason`, never `message`.
  */
 export function logLambdaContext(logger: Logger): ReturnType<typeof injectLambdaContext> {
-  return injectLambdaContext(logger, { resetKeys: true });
+  const inner = injectLambdaContext(logger, { resetKeys: true });
+  // The invocation's remaining time, for the API budget's throttling retries (functions/_core/invocation.ts).
+  const leaves = new WeakMap<object, () => void>();
+  const leave = (request: unknown): void => {
+    leaves.get(request as object)?.();
+    leaves.delete(request as object);
+  };
+  return {
+    ...inner,
+    before: async (request: { context: unknown }) => {
+      leaves.set(request, enterInvocation(request.context));
+      return (inner.before as ((r: unknown) => unknown) | undefined)?.(request);
+    },
+    after: async (request: unknown) => {
+      leave(request);
+      return (inner.after as ((r: unknown) => unknown) | undefined)?.(request);
+    },
+    onError: async (request: unknown) => {
+      leave(request);
+      return (inner.onError as ((r: unknown) => unknown) | undefined)?.(request);
+    },
+  } as ReturnType<typeof injectLambdaContext>;
 }
 
 /** Where and how much a logger writes, when not the Lambda default (stdout/stderr, LOG_LEVEL). */

@@ -8,7 +8,7 @@ import { ApiBudget, AwsAutoScaling, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClie
 import { AwsDynamoGroupLeases } from './adapters/aws/dynamo-group-leases.ts';
 import type { QuiesceConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { API_FAMILIES } from './adapters/aws/budget.ts';
+import { API_FAMILIES, elbLimits } from './adapters/aws/budget.ts';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor/executor.ts';
 import type { GroupLeasePort } from './ports/state-store.ts';
 import type { Logger } from './telemetry.ts';
@@ -25,9 +25,13 @@ export interface AwsDeps {
   readonly leases: GroupLeasePort | undefined;
 }
 
-/** Checks RATE_LIMITS names against the known API families (a typo must not silently do nothing). */
-export function budgetFor(config: QuiesceConfig, retry?: Partial<RetryPolicy>): ApiBudget {
-  const limits: Partial<Record<ApiFamily, { ratePerSecond: number; burst: number }>> = {};
+/**
+ * The budget of a trigger: the ELB families at ELB_BUDGET_SHARE of the account's ELB buckets
+ * (ELB_ACCOUNT_BUCKETS, default the documented ones), then RATE_LIMITS on top (an explicit family limit wins).
+ * RATE_LIMITS names are checked against the known API families (a typo must not silently do nothing).
+ */
+export function budgetFor(config: Pick<QuiesceConfig, 'rateLimits'> & Partial<Pick<QuiesceConfig, 'elbAccountBuckets' | 'elbBudgetShare'>>, retry?: Partial<RetryPolicy>): ApiBudget {
+  const limits: Partial<Record<ApiFamily, { ratePerSecond: number; burst: number }>> = { ...elbLimits(config.elbAccountBuckets, config.elbBudgetShare) };
   for (const [family, limit] of Object.entries(config.rateLimits)) {
     if (!API_FAMILIES.includes(family as ApiFamily)) {
       throw new ConfigError('RATE_LIMITS', `unknown API family "${family}"; known: ${API_FAMILIES.join(', ')}`);

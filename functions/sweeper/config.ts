@@ -21,6 +21,10 @@ export interface SweeperConfig extends QuiesceConfig {
   readonly kubePageSize: number;
   /** Per-request timeout of the Kubernetes client, in ms. */
   readonly kubeTimeoutMs: number;
+  /** SWEEP_DESCRIBE_SHARE: at most this share of the account's Describe refill, on average, goes to full sweeps. */
+  readonly describeShare: number;
+  /** SWEEP_TICK_SECONDS: the schedule's rate (serverless.yml: 2 minutes); a cheaper sweep runs every tick. */
+  readonly tickSeconds: number;
 }
 
 /** Parses a fraction in (0, 1]. */
@@ -56,5 +60,7 @@ export function loadSweeperConfig(env: Env = process.env): SweeperConfig {
     region,
     kubePageSize: integer(env, 'SWEEP_KUBE_PAGE_SIZE', 500, 1, 10_000),
     kubeTimeoutMs: integer(env, 'SWEEP_KUBE_TIMEOUT_MS', 10_000, 100, 60_000),
+    describeShare: fraction(env, 'SWEEP_DESCRIBE_SHARE', 0.1),
+    tickSeconds: integer(env, 'SWEEP_TICK_SECONDS', 120, 60, 3600),
   };
 }

@@ -10,7 +10,10 @@ import { createAuditSink } from '#core/audit.ts';
 import { createClusterSource } from '#core/observe/cluster.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
 import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
+import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
+import { ELB_ACCOUNT_BUCKETS } from '#core/adapters/aws/budget.ts';
 import { loadSweeperConfig, type SweeperConfig } from './config.ts';
+import { SweepPacing } from './pacing.ts';
 import type { SweepDeps } from './run-sweep.ts';
 
 /** Options of {@link buildSweepDeps}; everything defaults to production behaviour. */
@@ -59,6 +62,15 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
     logger,
     now: wiring.now ?? (() => new Date()),
     budget: aws.budget,
+    ...(config.stateTable
+      ? {
+          pacing: new SweepPacing(new AwsDynamoStateStore(clients.dynamodb, aws.budget, config.stateTable), config.clusterName, {
+            describeShare: config.describeShare,
+            describeRefillPerSecond: config.elbAccountBuckets.describe?.refillPerSecond ?? ELB_ACCOUNT_BUCKETS.describe.refillPerSecond,
+            tickSeconds: config.tickSeconds,
+          }),
+        }
+      : {}),
     ...(wiring.weightedFailover ? { weightedFailover: wiring.weightedFailover } : {}),
     destroy: () => {
       if (!wiring.clients) clients.destroy();

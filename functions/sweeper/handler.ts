@@ -18,6 +18,7 @@ import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { buildSweepDeps } from './deps.ts';
+import { recordNext, skipUntil } from './pacing.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
 
 /** The detail-type EventBridge schedules (rules and EventBridge Scheduler) send. */
@@ -39,7 +40,21 @@ export interface SweepInvocationResult {
   readonly reported: number;
   readonly heldBack: number;
   readonly cloudMap: 'swept' | 'left-alone';
+  /** When the next full sweep is due, when later than the next tick (its Describe share, see pacing.ts). */
+  readonly nextSweepAt?: string;
 }
+
+/** A tick before the next full sweep is due: nothing read, nothing written. */
+export interface SweepSkippedResult {
+  readonly status: 'skipped';
+  readonly nextSweepAt: string;
+}
+
+/** ELB Describe attempts the sweeper's budget has made so far (0 without a budget). */
+const describeAttempts = (d: SweepDeps): number => {
+  const s = d.budget?.stats()['elb-describe'];
+  return s ? s.calls + s.retries : 0;
+};
 
 /** Validates the schedule's event: source aws.events (or aws.scheduler), detail-type "Scheduled Event". */
 export function parseScheduledEvent(raw: unknown): { id: string | undefined; time: string | undefined } {
@@ -75,13 +90,25 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
   let deps: SweepDeps | undefined;
   const resolve = (): SweepDeps => (deps ??= getDeps());
 
-  const run = async (event: EventBridgeEvent<string, unknown>): Promise<SweepInvocationResult> => {
+  const run = async (event: EventBridgeEvent<string, unknown>): Promise<SweepInvocationResult | SweepSkippedResult> => {
     const d = resolve();
     const scheduled = parseScheduledEvent(event);
+    const startedAt = d.now();
+    const due = await skipUntil(d.pacing, startedAt, logger);
+    if (due) {
+      logger.info('sweep skipped: the next full sweep is not due yet', { eventId: scheduled.id, nextSweepAt: due.toISOString() });
+      return { status: 'skipped', nextSweepAt: due.toISOString() };
+    }
     logger.info('sweep started', { eventId: scheduled.id, scheduledAt: scheduled.time, cluster: d.config.clusterName });
-    const out = await runSweep(d);
+    const describedBefore = describeAttempts(d);
+    // A sweep that fails part-way (its time ran out) is paced by what it spent too, so it cannot repeat every tick.
+    const out = await runSweep(d).catch(async (err: unknown) => {
+      await recordNext(d.pacing, startedAt, describeAttempts(d) - describedBefore, logger);
+      throw err;
+    });
     recordSweepMetrics(metrics, out);
-    logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, durationMs: Math.round(out.durationMs) });
+    const next = await recordNext(d.pacing, startedAt, out.describeCalls, logger);
+    logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs) });
     if (out.clusterError) {
       const what = out.clusterError.name === IMPLAUSIBLE_POD_LIST ? 'pod list not trusted' : 'API unreachable';
       const message = `cluster ${d.config.clusterName} ${what} (${out.clusterError.name}: ${out.clusterError.message}); only registrations on no ENI were removed`;
@@ -101,6 +128,7 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
       reported: out.reported,
       heldBack: out.plan.heldBack.length,
       cloudMap: out.cloudMap,
+      ...(next ? { nextSweepAt: next.toISOString() } : {}),
     };
   };
 

@@ -29,6 +29,7 @@ import { connectCluster, observeBindingArns, observePods, type ClusterSource } f
 import type { CloudMapPort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { SweeperConfig } from './config.ts';
+import type { SweepPacing } from './pacing.ts';
 
 /** What a sweep needs; the handler builds it once per container, the CLI and tests pass their own. */
 export interface SweepDeps {
@@ -50,6 +51,8 @@ export interface SweepDeps {
    * the failover's own one-time re-check was lost. Its errors never fail the sweep.
    */
   readonly weightedFailover?: (targetGroupArns: readonly string[]) => Promise<unknown>;
+  /** When the next full sweep is due (STATE_TABLE set): the handler skips until then. */
+  readonly pacing?: SweepPacing;
 }
 
 /** Per-run options. */
@@ -88,6 +91,8 @@ export interface SweepRunResult {
   readonly scan: SweepScan;
   /** AWS API attempts this run (retries included), when a budget was given. */
   readonly apiCalls: number | undefined;
+  /** ELB Describe attempts this run (the account bucket the pace is about), when a budget was given. */
+  readonly describeCalls: number | undefined;
   readonly durationMs: number;
 }
 
@@ -96,11 +101,18 @@ function attempts(budget: ApiBudget | undefined): number | undefined {
   return Object.values(budget.stats()).reduce((n, s) => n + s.calls + s.retries, 0);
 }
 
+function describeAttempts(budget: ApiBudget | undefined): number | undefined {
+  if (!budget) return undefined;
+  const s = budget.stats()['elb-describe'];
+  return s.calls + s.retries;
+}
+
 /** Runs one sweep. Never throws for an AWS write failure or an unreachable cluster: see the result. */
 export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepRunResult> {
   const { config, logger } = deps;
   const started = performance.now();
   const callsBefore = attempts(deps.budget);
+  const describesBefore = describeAttempts(deps.budget);
   const dryRun = options.dryRun ?? config.dryRun;
   const now = deps.now();
   const warnings: string[] = [];
@@ -180,6 +192,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
       await deps.weightedFailover(owned.map((g) => g.arn)).catch((err: unknown) => logger.error('weighted-rule failover/restore failed', { error: err as Error }));
     }
     const callsAfter = attempts(deps.budget);
+    const describesAfter = describeAttempts(deps.budget);
     return {
       status: clusterError ? 'degraded' : dryRun ? 'dry-run' : 'applied',
       plan,
@@ -198,6 +211,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
         pods: pods.ok ? pods.value.length : undefined,
       },
       apiCalls: callsBefore === undefined || callsAfter === undefined ? undefined : callsAfter - callsBefore,
+      describeCalls: describesBefore === undefined || describesAfter === undefined ? undefined : describesAfter - describesBefore,
       durationMs: performance.now() - started,
     };
   } finally {

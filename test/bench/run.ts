@@ -10,6 +10,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]>
   sweeper: () => import('./sweeper.ts'),
   'pod-events': () => import('./pod-events.ts'),
   bundles: () => import('./bundles.ts'),
+  account: () => import('./account.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

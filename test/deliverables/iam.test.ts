@@ -104,10 +104,11 @@ describe('the check catches a broken role', () => {
     expect(check(broken, functionId('pod-events'), calls.get('pod-events') ?? new Map(), NOT_SENT['pod-events']).unused).toEqual(['ec2:TerminateInstances']);
   });
 
-  it('reports a call added to a function without its grant (a new DynamoDB PutItem in the sweeper)', () => {
+  it('reports a call added to a function without its grant (a new DynamoDB DeleteItem in the sweeper)', () => {
+    // (The sweeper's pace made PutItem a granted call of the sweeper, issue 14: the example is DeleteItem now.)
     const more = new Map(calls.get('sweeper'));
-    more.set('dynamodb:PutItem', [...(more.get('dynamodb:PutItem') ?? []), 'functions/sweeper/run-sweep.ts']);
-    expect(check(template, functionId('sweeper'), more, NOT_SENT['sweeper']).missing).toEqual([{ action: 'dynamodb:PutItem', modules: ['functions/sweeper/run-sweep.ts'] }]);
+    more.set('dynamodb:DeleteItem', [...(more.get('dynamodb:DeleteItem') ?? []), 'functions/sweeper/run-sweep.ts']);
+    expect(check(template, functionId('sweeper'), more, NOT_SENT['sweeper']).missing).toEqual([{ action: 'dynamodb:DeleteItem', modules: ['functions/sweeper/run-sweep.ts'] }]);
   });
 
   it('needs the network-interface grants Lambda uses for a function in a VPC (the sweeper without them)', () => {

@@ -11,11 +11,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { ApiBudget, API_FAMILIES, AwsElbv2, AwsEventBus, sdkClientConfig, type ApiFamily, type RetryPolicy } from '../adapters/aws/index.ts';
+import { AwsElbv2, AwsEventBus, sdkClientConfig, type ApiBudget, type RetryPolicy } from '../adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '../adapters/aws/dynamo-state-store.ts';
 import { AwsOneTimeScheduler } from '../adapters/aws/one-time-scheduler.ts';
 import { createAuditSink } from '../audit.ts';
-import { bool, integer, list, parseRateLimits, text, type Env, type RateLimitSetting } from '../config.ts';
+import { bool, integer, list, parseAccountBuckets, parseBudgetShare, parseRateLimits, text, type Env, type RateLimitSetting } from '../config.ts';
+import { budgetFor } from '../wiring.ts';
 import { ConfigError } from '../errors.ts';
 import { createExecutor, NO_CLOUD_MAP } from '../executor/executor.ts';
 import { createLogger, type Logger } from '../telemetry.ts';
@@ -53,12 +54,12 @@ export function loadFailoverConfig(env: Env = process.env): FailoverConfig {
   };
 }
 
-/** A budget from RATE_LIMITS, refusing unknown family names. */
-export function budgetFromRateLimits(rateLimits: FailoverConfig['rateLimits'], retry?: Partial<RetryPolicy>): ApiBudget {
-  for (const family of Object.keys(rateLimits)) {
-    if (!API_FAMILIES.includes(family as ApiFamily)) throw new ConfigError('RATE_LIMITS', `unknown API family "${family}"; known: ${API_FAMILIES.join(', ')}`);
-  }
-  return new ApiBudget({ limits: rateLimits as Partial<Record<ApiFamily, { ratePerSecond: number; burst: number }>>, ...(retry ? { retry } : {}) });
+/** A budget from ELB_ACCOUNT_BUCKETS, ELB_BUDGET_SHARE and RATE_LIMITS (see `budgetFor`), refusing unknown family names. */
+export function budgetFromRateLimits(rateLimits: FailoverConfig['rateLimits'], retry?: Partial<RetryPolicy>, env: Env = process.env): ApiBudget {
+  return budgetFor(
+    { rateLimits, elbAccountBuckets: parseAccountBuckets('ELB_ACCOUNT_BUCKETS', text(env, 'ELB_ACCOUNT_BUCKETS')), elbBudgetShare: parseBudgetShare('ELB_BUDGET_SHARE', text(env, 'ELB_BUDGET_SHARE')) },
+    retry,
+  );
 }
 
 /** Options of {@link buildWeightedFailover}. */
@@ -77,7 +78,7 @@ export function buildFailoverDeps(service: string, wiring: FailoverWiring = {}):
   const stateTable = text(env, 'STATE_TABLE');
   if (!stateTable) throw new ConfigError('STATE_TABLE', 'required with FAILOVER_LISTENER_ARNS: the original weights are remembered there');
   const logger = wiring.logger ?? createLogger(service);
-  const budget = budgetFromRateLimits(config.rateLimits, wiring.retry);
+  const budget = budgetFromRateLimits(config.rateLimits, wiring.retry, env);
   const elbv2 = new AwsElbv2(new ElasticLoadBalancingV2Client(sdkClientConfig()), budget);
   const bus = config.eventBus ? new AwsEventBus(new EventBridgeClient(sdkClientConfig()), budget, config.eventBus) : undefined;
   const stepBus = text(env, 'STEP_EVENT_BUS_ARN');

@@ -19,6 +19,8 @@ describe('loadConfig', () => {
       auditEventBus: undefined,
       concurrency: 16,
       rateLimits: {},
+      elbAccountBuckets: {},
+      elbBudgetShare: {},
       stateTable: undefined,
       coordinationLeaseSeconds: 10,
       coordinationWindowSeconds: 60,
