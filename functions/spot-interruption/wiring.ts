@@ -7,7 +7,7 @@
  */
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { AwsDelayQueue, AwsEventBus, AwsQueueVisibility, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsDelayQueue, AwsEventBus, EMERGENCY_ELB_SHARE, AwsQueueVisibility, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsOneTimeScheduler } from '#core/adapters/aws/one-time-scheduler.ts';
 import { createAuditSink } from '#core/audit.ts';
@@ -39,7 +39,9 @@ export interface NodeWorkflowWiring {
 
 /** Everything the node workflow (spot interruption and its re-checks) needs, wired to real AWS. */
 export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWiring = {}): SpotDeps {
-  const config: QuiesceConfig = wiring.config ?? loadConfig();
+  const loaded: QuiesceConfig = wiring.config ?? loadConfig();
+  // The trigger that races the two-minute warning takes the larger ELB shares unless ELB_BUDGET_SHARE says otherwise.
+  const config: QuiesceConfig = { ...loaded, elbBudgetShare: { ...EMERGENCY_ELB_SHARE, ...loaded.elbBudgetShare } };
   const logger = wiring.logger ?? createLogger(service);
   const now = wiring.now ?? (() => new Date());
   const aws = buildAwsDeps(config, wiring.clients, wiring.retry);

@@ -101,6 +101,17 @@ export interface AccountBucket {
 export const DEFAULT_ELB_SHARE = 0.4;
 
 /**
+ * The spot trigger's default shares: it is the one caller racing a deadline (two minutes from the warning to
+ * the termination), and its measured floor at the 40% default was the write bucket (1.6 DeregisterTargets/s:
+ * a 20-node wave left 72 of 205 groups routing to dying nodes at the invocation's end; with the whole
+ * Registration bucket none). It may take the whole Registration bucket and 60% of Describe: the Load Balancer
+ * Controller's steady Describe calls (3/s in the bench) plus 6/s stay under the bucket's 10/s refill, and the
+ * first throttle AWS answers halves quiesce's rate (AIMD in ApiBudget), so the controller gets its share back
+ * at once instead of being starved. ELB_BUDGET_SHARE overrides it per bucket; the other triggers keep 40%.
+ */
+export const EMERGENCY_ELB_SHARE: Readonly<Partial<Record<ElbBucket, number>>> = Object.freeze({ describe: 0.6, register: 1 });
+
+/**
  * The client-side limit that takes `share` of an account bucket: `share` of its refill per second, and
  * `share` of its capacity as burst (at least 1 token). Why both: the burst is what quiesce can take at once
  * from a full bucket; taking more than its share of the capacity empties the bucket for the controller.

@@ -2,7 +2,7 @@
  * The AWS adapters in one import: the budget, the clients, and one SDK-backed implementation per port.
  * Handlers wire them once per container; tests wire the same classes against the fake AWS.
  */
-export { ApiBudget, API_FAMILIES, DEFAULT_LIMITS, DEFAULT_RETRY } from './budget.ts';
+export { ApiBudget, API_FAMILIES, DEFAULT_LIMITS, DEFAULT_RETRY, EMERGENCY_ELB_SHARE } from './budget.ts';
 export type { ApiBudgetOptions, ApiFamily, FamilyStats, RateLimit, RetryPolicy } from './budget.ts';
 export { createAwsClients, sdkClientConfig } from './clients.ts';
 export type { AwsClients, AwsClientsOptions } from './clients.ts';
