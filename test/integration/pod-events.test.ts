@@ -95,7 +95,10 @@ describe('"Pod Terminating" from the forwarder', () => {
     settleCloudMap();
     const expected = wholeState(reference.topology);
     fakeAws.reset();
-    const h = podHarness();
+    // The client budget is not under test here, the end state is: AIMD halves a family's rate on every throttle
+    // AWS answers (down to 1/20 of it), and at the topology's limits (elb-register 4/s, cloudmap-read 20/s...) that is seconds of real-time
+    // token waits. Roomy limits keep AIMD's floor far above what the test needs (tested on its own: budget.test.ts).
+    const h = podHarness({ RATE_LIMITS: 'elb-describe=2000:2000,elb-register=2000:2000,elb-modify=2000:2000,cloudmap-read=2000:2000,cloudmap-write=2000:2000,ec2-describe=2000:2000,events=2000:2000,autoscaling=2000:2000,sqs=2000:2000,eks=2000:2000,ssm=2000:2000,scheduler=2000:2000,dynamodb=2000:2000' });
     fakeAws.faults.throttle(0.3, { seed: 11 });
     expect(await h.invoke(podEvent('10.0.1.12'))).toMatchObject({ status: 'applied', counts: { failed: 0 } });
     expect(fakeAws.calls.records.filter((r) => r.error !== undefined).length).toBeGreaterThan(0);

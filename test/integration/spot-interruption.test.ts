@@ -94,7 +94,10 @@ describe('spot interruption warning', () => {
     const expectedCm = [instanceIds(reference.topology.services.payments), instanceIds(reference.topology.services.ledger)];
 
     fakeAws.reset();
-    const h = spotHarness();
+    // The client budget is not under test here, the end state is: AIMD halves a family's rate on every throttle
+    // AWS answers (down to 1/20 of it), and at the topology's limits (elb-register 4/s, cloudmap-read 20/s...) that is seconds of real-time
+    // token waits. Roomy limits keep AIMD's floor far above what the test needs (tested on its own: budget.test.ts).
+    const h = spotHarness({ RATE_LIMITS: 'elb-describe=2000:2000,elb-register=2000:2000,elb-modify=2000:2000,cloudmap-read=2000:2000,cloudmap-write=2000:2000,ec2-describe=2000:2000,events=2000:2000,autoscaling=2000:2000,sqs=2000:2000,eks=2000:2000,ssm=2000:2000,scheduler=2000:2000,dynamodb=2000:2000' });
     fakeAws.faults.throttle(0.3, { seed: 7 });
     const result = await h.invoke(sample('spot-interruption-warning'));
     expect(result).toMatchObject({ status: 'applied', counts: { failed: 0 } });

@@ -224,8 +224,11 @@ describe('scheduled sweep', () => {
 
   it('loses nothing under 30% throttling on every API: the end state is the same', async () => {
     const w = seedWorld();
+    // The client budget is not under test here, the end state is: AIMD halves a family's rate on every throttle
+    // AWS answers (down to 1/20 of it), and at the topology's limits (elb-register 4/s, cloudmap-read 20/s...) that is seconds of real-time
+    // token waits. Roomy limits keep AIMD's floor far above what the test needs (tested on its own: budget.test.ts).
     fakeAws.faults.throttle(0.3, { seed: 11 });
-    const result = await sweeper().invoke(sample());
+    const result = await sweeper({ RATE_LIMITS: 'elb-describe=2000:2000,elb-register=2000:2000,elb-modify=2000:2000,cloudmap-read=2000:2000,cloudmap-write=2000:2000,ec2-describe=2000:2000,events=2000:2000,autoscaling=2000:2000,sqs=2000:2000,eks=2000:2000,ssm=2000:2000,scheduler=2000:2000,dynamodb=2000:2000' }).invoke(sample());
     expect(result).toMatchObject({ status: 'applied', counts: { failed: 0 } });
     expect(fakeAws.calls.records.filter((r) => r.error !== undefined).length).toBeGreaterThan(0);
     fakeAws.faults.reset();
