@@ -13,12 +13,12 @@
  * acquire returns the ledger with `ReturnValues: ALL_NEW`; release is fenced on "still mine and unexpired",
  * so a writer whose lease ran out can never write behind the back of the writer that took it over.
  */
-import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { GroupLedger, LedgerEntry } from '../../domain/cross-writer-guard.ts';
 import { EMPTY_LEDGER } from '../../domain/cross-writer-guard.ts';
 import { awsErrorName } from '../../errors.ts';
 import type { GroupLeasePort } from '../../ports/state-store.ts';
-import type { ApiBudget } from './budget.ts';
+import { DynamoTable } from './dynamo-table.ts';
 
 /** The state-table key of a group's lease and ledger. */
 export const groupLeaseKey = (group: string): string => `guard#${group}`;
@@ -40,23 +40,13 @@ function parseLedger(text: string | undefined): GroupLedger {
 }
 
 /** Group leases on a DynamoDB table with string hash key `pk`. */
-export class AwsDynamoGroupLeases implements GroupLeasePort {
-  readonly #client: DynamoDBClient;
-  readonly #budget: ApiBudget;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, budget: ApiBudget, tableName: string) {
-    this.#client = client;
-    this.#budget = budget;
-    this.#table = tableName;
-  }
-
+export class AwsDynamoGroupLeases extends DynamoTable implements GroupLeasePort {
   async acquire(group: string, owner: string, now: Date, leaseMs: number, keepMs: number): Promise<GroupLedger | undefined> {
     try {
-      const out = await this.#budget.call('dynamodb', 'UpdateItem', () =>
-        this.#client.send(
+      const out = await this.budget.call('dynamodb', 'UpdateItem', () =>
+        this.client.send(
           new UpdateItemCommand({
-            TableName: this.#table,
+            TableName: this.table,
             Key: { pk: { S: groupLeaseKey(group) } },
             UpdateExpression: 'SET #owner = :owner, leaseUntil = :until, expiresAt = :ttl',
             // `#owner = :owner` makes a retried acquire (the first answer was lost) succeed, not look taken.
@@ -82,10 +72,10 @@ export class AwsDynamoGroupLeases implements GroupLeasePort {
 
   async release(group: string, owner: string, ledger: GroupLedger, now: Date, keepMs: number): Promise<boolean> {
     try {
-      await this.#budget.call('dynamodb', 'UpdateItem', () =>
-        this.#client.send(
+      await this.budget.call('dynamodb', 'UpdateItem', () =>
+        this.client.send(
           new UpdateItemCommand({
-            TableName: this.#table,
+            TableName: this.table,
             Key: { pk: { S: groupLeaseKey(group) } },
             UpdateExpression: 'SET #data = :data, leaseUntil = :now, expiresAt = :ttl',
             ConditionExpression: '#owner = :owner AND leaseUntil > :now',
@@ -110,9 +100,9 @@ export class AwsDynamoGroupLeases implements GroupLeasePort {
     // A condition no item can meet: DynamoDB answers ConditionalCheckFailedException and writes nothing,
     // with no permission beyond the UpdateItem the leases need. Not through the budget's retries: best effort.
     try {
-      await this.#client.send(
+      await this.client.send(
         new UpdateItemCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Key: { pk: { S: groupLeaseKey('prepare') } },
           UpdateExpression: 'SET #owner = :owner',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(pk)',

@@ -8,25 +8,15 @@
  * Conditional writes are atomic per item, which is all a lease needs:
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html
  */
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { awsErrorName } from '../../errors.ts';
 import type { StateStorePort, StoredRecord } from '../../ports/state-store.ts';
-import type { ApiBudget } from './budget.ts';
+import { DynamoTable } from './dynamo-table.ts';
 
 const seconds = (d: Date): string => String(Math.ceil(d.getTime() / 1000));
 
 /** {@link StateStorePort} on a DynamoDB table. */
-export class AwsDynamoStateStore implements StateStorePort {
-  readonly #client: DynamoDBClient;
-  readonly #budget: ApiBudget;
-  readonly #table: string;
-
-  constructor(client: DynamoDBClient, budget: ApiBudget, tableName: string) {
-    this.#client = client;
-    this.#budget = budget;
-    this.#table = tableName;
-  }
-
+export class AwsDynamoStateStore extends DynamoTable implements StateStorePort {
   async putIfAbsent(record: StoredRecord, now: Date): Promise<boolean> {
     return this.#putIf(record, 'attribute_not_exists(pk) OR expiresAt <= :now', {}, { ':now': { N: String(Math.floor(now.getTime() / 1000)) } });
   }
@@ -39,10 +29,10 @@ export class AwsDynamoStateStore implements StateStorePort {
   /** A conditional PutItem of the whole record; false when the condition does not hold. */
   async #putIf(record: StoredRecord, condition: string, names: Record<string, string>, values: Record<string, { S: string } | { N: string }>): Promise<boolean> {
     try {
-      await this.#budget.call('dynamodb', 'PutItem', () =>
-        this.#client.send(
+      await this.budget.call('dynamodb', 'PutItem', () =>
+        this.client.send(
           new PutItemCommand({
-            TableName: this.#table,
+            TableName: this.table,
             Item: {
               pk: { S: record.key },
               owner: { S: record.owner },
@@ -63,8 +53,8 @@ export class AwsDynamoStateStore implements StateStorePort {
   }
 
   async get(key: string, now: Date): Promise<StoredRecord | undefined> {
-    const res = await this.#budget.call('dynamodb', 'GetItem', () =>
-      this.#client.send(new GetItemCommand({ TableName: this.#table, Key: { pk: { S: key } }, ConsistentRead: true })),
+    const res = await this.budget.call('dynamodb', 'GetItem', () =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: key } }, ConsistentRead: true })),
     );
     const item = res.Item;
     if (!item) return undefined;
@@ -81,10 +71,10 @@ export class AwsDynamoStateStore implements StateStorePort {
 
   async updateIfOwner(key: string, owner: string, change: { expiresAt: Date; data: Readonly<Record<string, unknown>> }): Promise<boolean> {
     try {
-      await this.#budget.call('dynamodb', 'UpdateItem', () =>
-        this.#client.send(
+      await this.budget.call('dynamodb', 'UpdateItem', () =>
+        this.client.send(
           new UpdateItemCommand({
-            TableName: this.#table,
+            TableName: this.table,
             Key: { pk: { S: key } },
             UpdateExpression: 'SET expiresAt = :exp, #data = :data',
             ConditionExpression: '#owner = :owner',
@@ -102,10 +92,10 @@ export class AwsDynamoStateStore implements StateStorePort {
 
   async deleteIfOwner(key: string, owner: string): Promise<boolean> {
     try {
-      await this.#budget.call('dynamodb', 'DeleteItem', () =>
-        this.#client.send(
+      await this.budget.call('dynamodb', 'DeleteItem', () =>
+        this.client.send(
           new DeleteItemCommand({
-            TableName: this.#table,
+            TableName: this.table,
             Key: { pk: { S: key } },
             ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
             ExpressionAttributeNames: { '#owner': 'owner' },
