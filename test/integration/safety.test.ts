@@ -44,8 +44,9 @@ describe('guards that hold across concurrent writers', () => {
     const a = spotHarness();
     const b = spotHarness({}, a.topology);
     const pair = seedPair();
-    // Both read "2 healthy" before either writes: the reads are slow, the writes are not.
-    fakeAws.faults.latency(30, { service: 'elasticloadbalancing', operation: 'DescribeTargetHealth' });
+    // Both read "2 healthy" before either writes: each writer's read of the pair is held until the other's
+    // has arrived (a latency made it only likely, and a loaded machine let one writer read after the other wrote).
+    fakeAws.faults.barrier(2, { service: 'elasticloadbalancing', operation: 'DescribeTargetHealth', match: (input) => input['TargetGroupArn'] === pair });
     await Promise.all([a.invoke(warning(NODES.spot)), b.invoke(warning(NODES.asg))]);
     expect(lowestHealthy(pair)).toBe(1);
     const states = targetsOf(pair);

@@ -200,6 +200,12 @@ interface BucketRule {
   updatedAt: number;
   now: () => number;
 }
+interface BarrierRule extends FaultScope {
+  count: number;
+  match: ((input: Record<string, unknown>) => boolean) | undefined;
+  waiting: (() => void)[];
+  released: boolean;
+}
 interface FailRule {
   operation: string;
   service?: string;
@@ -229,6 +235,7 @@ export class FaultInjector {
   #throttle: ThrottleRule[] = [];
   #fail: FailRule[] = [];
   #buckets: BucketRule[] = [];
+  #barriers: BarrierRule[] = [];
 
   /** Delays every matching call by `ms` real milliseconds (setTimeout) before it is answered. Rules add up. */
   latency(ms: number, scope: FaultScope = {}): void {
@@ -257,6 +264,38 @@ export class FaultInjector {
     this.#buckets.push({ service, operationPrefix, capacity, refillPerSecond, tokens: capacity, updatedAt: now(), now });
   }
 
+  /**
+   * A rendezvous: the first `count` matching calls (and whose input `match` accepts) are held until all
+   * `count` have arrived, then answered together. For an interleaving a test must pin down whatever the
+   * machine's load: "both writers read the group before either writes" is a barrier of 2 on that group's
+   * read, where a latency only makes it likely. Held calls are let go after `timeoutMs` (default 10 s) real
+   * time, so a test whose interleaving never comes fails on its assertions instead of hanging.
+   */
+  barrier(count: number, scope: FaultScope & { match?: (input: Record<string, unknown>) => boolean; timeoutMs?: number } = {}): void {
+    const { match, timeoutMs = 10_000, ...rest } = scope;
+    const rule: BarrierRule = { ...rest, count, match, waiting: [], released: false };
+    this.#barriers.push(rule);
+    const release = (): void => {
+      rule.released = true;
+      for (const go of rule.waiting.splice(0)) go();
+    };
+    setTimeout(release, timeoutMs).unref();
+  }
+
+  /** Waits at every barrier this call belongs to (see {@link barrier}). */
+  async rendezvous(service: string, operation: string, input: Record<string, unknown>): Promise<void> {
+    for (const b of this.#barriers) {
+      if (b.released || !matches(b, service, operation) || (b.match && !b.match(input))) continue;
+      await new Promise<void>((resolve) => {
+        b.waiting.push(resolve);
+        if (b.waiting.length >= b.count) {
+          b.released = true;
+          for (const go of b.waiting.splice(0)) go();
+        }
+      });
+    }
+  }
+
   /** The next `times` (default 1) calls of `operation` fail with `code` (default InternalFailure/500). */
   fail(
     operation: string,
@@ -277,6 +316,11 @@ export class FaultInjector {
     this.#throttle = [];
     this.#fail = [];
     this.#buckets = [];
+    for (const b of this.#barriers) {
+      b.released = true;
+      for (const go of b.waiting.splice(0)) go();
+    }
+    this.#barriers = [];
   }
 
   /** Milliseconds to delay this call. */
@@ -652,6 +696,7 @@ export class FakeAwsServer {
     const record: CallRecord = { service: signingName, operation, start, end: start };
     this.calls.records.push(record);
     if (!error && decoded && service) {
+      await this.faults.rendezvous(signingName, operation, decoded.input);
       const delay = this.faults.delayFor(signingName, operation);
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       error = this.faults.errorFor(signingName, operation);
