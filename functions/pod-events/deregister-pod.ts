@@ -15,7 +15,7 @@ import type { AuditSink } from '#core/audit.ts';
 import { guardPlan } from '#core/domain/guards.ts';
 import { planSummary, type Plan } from '#core/domain/plan.ts';
 import { planPodDeregistration, type TerminatingPod } from '#core/domain/planners/pod-deregistration.ts';
-import { bindingPortsOfPod, candidatesOfPod, readClusterView } from '#core/observe/candidates.ts';
+import { candidatesOfPod, readClusterView } from '#core/observe/candidates.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import type { IndexLookup, RegistrationIndex } from '#core/observe/target-index.ts';
 import { observationsOf } from '#core/executor/cross-writer.ts';
@@ -89,12 +89,13 @@ async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Res
         if (!pod.deletionTimestamp) return { ignored: `pod ${at} is not terminating: Killing without deletion is a container restart` };
         const ips = pod.ips.length > 0 ? pod.ips : pod.ip ? [pod.ip] : [];
         // The cluster's view of the pod (the spot trigger's, observe/candidates.ts): the groups its Services'
-        // bindings name, and the ports they send to when the pod declares none (a host-network pod's).
+        // bindings name, described fresh. Not the ports: a Service's targetPort is no proof a host-network pod
+        // listens there (another host-network pod on the node may; nodeIP:port is then both of theirs), so a
+        // host-network pod that declares no ports keeps its node-IP targets held back as evidence.
         const connected = conn;
         const view = deps.config.clusterCandidates ? await readClusterView({ connect: async () => ({ connection: connected, vpcId: undefined }) }, { pods: [pod] }, deps.config.clusterTimeoutMs) : undefined;
         if (view && !view.ok) deps.logger.warn('cluster view of the pod unavailable: the registration index alone decides', { pod: at, error: view.error });
-        const declared = pod.containerPorts.map((p) => p.containerPort);
-        const ports = declared.length > 0 || !view?.ok ? declared : bindingPortsOfPod(view.value, pod);
+        const ports = pod.containerPorts.map((p) => p.containerPort);
         return {
           pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, ips, ports, hostNetwork: pod.hostNetwork },
           deletionTimestamp: pod.deletionTimestamp,

@@ -118,7 +118,7 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     const failed = out.result.retryableFailures + out.result.permanentFailures;
     if (failed > 0) {
       // A permanent failure (AccessDenied, a Cloud Map FAIL) is a failure too: the run fails and alarms.
-      throw new ApplyError(`${failed} deregistration(s) left undone; the next sweep retries them`, failed, out.result.permanentFailures === 0);
+      throw new ApplyError(`${failed} deregistration(s) left undone; the next sweep retries them (due ${next?.toISOString() ?? 'at the next tick'}: failed runs are paced by what they spent too)`, failed, out.result.permanentFailures === 0);
     }
     return {
       status: out.status === 'dry-run' ? 'dry-run' : 'applied',

@@ -116,27 +116,6 @@ function candidatesFrom(bindings: readonly KubeTargetGroupBinding[], why: (b: Ku
   return { groups, bound };
 }
 
-/**
- * Pure: the target ports a binding's Service sends to a pod (`targetPort`, a name resolved against the pod's
- * container ports), for the groups of {@link candidatesOfPod}. What a host-network pod listens on when it
- * declares no container ports.
- */
-export function bindingPortsOfPod(view: ClusterView, pod: Pick<KubePod, 'namespace' | 'labels' | 'containerPorts'>): number[] {
-  const ports = new Set<number>();
-  for (const b of view.bindings) {
-    if (b.serviceRef === undefined || b.namespace !== pod.namespace) continue;
-    const svc = view.services.find((s) => s.namespace === b.namespace && s.name === b.serviceRef?.name);
-    if (!svc || !selects(svc, pod.labels)) continue;
-    for (const p of svc.ports) {
-      if (p.port !== b.serviceRef.port && p.name !== b.serviceRef.port) continue;
-      const tp = p.targetPort ?? p.port;
-      const n = typeof tp === 'number' ? tp : pod.containerPorts.find((c) => c.name === tp)?.containerPort ?? (/^\d+$/.test(tp) ? Number(tp) : undefined);
-      if (n !== undefined) ports.add(n);
-    }
-  }
-  return [...ports];
-}
-
 /** Rejects after `ms`; the timer never keeps a Lambda (or a test) alive. */
 function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -39,6 +39,9 @@ function fastPathOff(scope: ScopedBatch, deps: NodeWorkflowDeps): string | undef
   // could terminate the instance (ending the re-checks) with a missed registration still in traffic.
   const hook = scope.active.find((a) => a.signal.kind === 'lifecycle');
   if (hook) return `Auto Scaling lifecycle hook of ${hook.signal.instanceId}: it is completed only when every group in scope was looked at`;
+  // The same for a hook a re-check of this batch carries: its completion waits on this scan's word too.
+  const carried = scope.liveRechecks.find((r) => (r.message.lifecycle ?? []).length > 0);
+  if (carried) return `a re-check of ${carried.message.instanceIds.join(', ')} carries an Auto Scaling lifecycle hook: it is completed only when every group in scope was looked at`;
   const notRunning = scope.active.find((a) => scope.nodes.get(a.signal.instanceId)?.state !== 'running');
   if (notRunning) return `node ${notRunning.signal.instanceId} is ${scope.nodes.get(notRunning.signal.instanceId)?.state ?? 'unknown'}: no re-check round follows`;
   return undefined;
@@ -62,15 +65,22 @@ export async function chooseCandidates(scope: ScopedBatch, deps: NodeWorkflowDep
 }
 
 /**
- * Pure: the groups in scope the batch describes: the cluster's candidates, the unbound groups and every
+ * Pure: the groups in scope the batch describes: the cluster's candidates, the unbound groups, every
  * `instance` group (the controller registers every node there, whatever its binding says of the target
- * type); or all of them.
+ * type) and the groups the batch's re-checks carry; or all of them.
  */
-export function groupsToDescribe(groups: readonly TargetGroup[], choice: CandidateChoice): TargetGroup[] {
+export function groupsToDescribe(groups: readonly TargetGroup[], choice: CandidateChoice, carried: ReadonlySet<string> = new Set()): TargetGroup[] {
   if (choice.mode !== 'cluster') return [...groups];
   const { candidates } = choice;
-  return groups.filter((g) => candidates.groups.has(g.arn) || !candidates.bound.has(g.arn) || g.targetType === 'instance');
+  return groups.filter((g) => candidates.groups.has(g.arn) || !candidates.bound.has(g.arn) || g.targetType === 'instance' || carried.has(g.arn));
 }
+
+/**
+ * The groups the batch's re-checks carry (where their nodes were found or held back before): described
+ * whatever the cluster says, so a re-check riding along with a new warning on the fast path still sees the
+ * registration a guard kept (one made outside the controller is named by no binding).
+ */
+export const carriedGroups = (scope: Pick<ScopedBatch, 'liveRechecks'>): Set<string> => new Set(scope.liveRechecks.flatMap((r) => r.message.targetGroupArns));
 
 /**
  * At most this many described groups travel in a re-check message (~100 bytes each, under SQS's 256 KB).

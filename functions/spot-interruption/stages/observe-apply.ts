@@ -22,7 +22,7 @@ import { observeCloudMap, observeNodeAddresses, targetGroupsInScope } from '#cor
 import { mapWithConcurrency } from '#core/concurrency.ts';
 import type { CloudMapPort } from '#core/ports/index.ts';
 import type { NodeWorkflowDeps } from '../types.ts';
-import { candidateAudit, chooseCandidates, completenessRounds, fastPathMisses, groupsToDescribe } from './candidates.ts';
+import { candidateAudit, carriedGroups, chooseCandidates, completenessRounds, fastPathMisses, groupsToDescribe } from './candidates.ts';
 import type { ScopedBatch } from './scope.ts';
 
 /** What the batch observed and did. */
@@ -84,7 +84,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
       clusterName: config.clusterName,
       ...(fullScan ? {} : { onlyArns: [...new Set(scope.liveRechecks.flatMap((r) => r.message.targetGroupArns))] }),
     }).then(async (inScope) => {
-      const groups = groupsToDescribe(inScope, await choice);
+      const groups = groupsToDescribe(inScope, await choice, carriedGroups(scope));
       groupsInScope = inScope.length;
       return mapWithConcurrency(groups, config.concurrency, async (group, i) => {
         const registrations = await deps.elbv2.targetHealth(group.arn, group.name);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { toKubeEndpointSlice, toKubePod, toKubeService, toKubeTargetGroupBinding } from '#core/adapters/kube/index.ts';
-import { bindingPortsOfPod, candidatesOfNodes, candidatesOfPod, nodeNamesOf, type ClusterView } from '#core/observe/candidates.ts';
+import { candidatesOfNodes, candidatesOfPod, nodeNamesOf, type ClusterView } from '#core/observe/candidates.ts';
 import { buildEndpointSlice, buildPod, buildService, buildTargetGroupBinding } from '../../fakes/kube/index.ts';
 
 const NOW = '2026-11-21T12:00:00Z';
@@ -43,10 +43,9 @@ describe('candidate target groups of a node', () => {
 });
 
 describe('candidate target groups of a pod', () => {
-  it('names its Services\' ip bindings and their target ports, named ports resolved against the pod', () => {
+  it('names its Services\' ip bindings (not their instance ones)', () => {
     const p = pod('web-1', 'web', NODE, { containerPorts: [{ containerPort: 8443, name: 'https' }] });
     const view: ClusterView = { bindings: [tgb('web', 'arn:web', 'web'), tgb('np', 'arn:nodes', 'np', 'instance')], services: [svc('web', { app: 'web' }, 'https'), svc('np', { app: 'web' })], slices: [], pods: [p] };
     expect([...candidatesOfPod(view, p).groups.keys()]).toEqual(['arn:web']);
-    expect(bindingPortsOfPod(view, p).sort()).toEqual([8080, 8443]);
   });
 });
