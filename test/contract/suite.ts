@@ -473,7 +473,11 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         const eni = await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Description: 'vpc-cni' }));
         const eniId = eni.NetworkInterface?.NetworkInterfaceId ?? '';
         await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instanceId, DeviceIndex: 1 }));
-        await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, PrivateIpAddresses: ['10.0.1.201', '10.0.1.202'] }));
+        // The instance and the new ENI get a free address of the subnet chosen by the API (moto: at random), so
+        // the secondaries are two that neither took (a collision made the ENI list 2 addresses, not 3: a flake).
+        const taken = new Set([run.Instances?.[0]?.PrivateIpAddress, eni.NetworkInterface?.PrivateIpAddress]);
+        const [ipA = '', ipB = ''] = ['10.0.1.201', '10.0.1.202', '10.0.1.203', '10.0.1.204'].filter((ip) => !taken.has(ip));
+        await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, PrivateIpAddresses: [ipA, ipB] }));
 
         const adapter = new AwsEc2(ec2, budget);
         const nodes = await adapter.describeInstances([instanceId, 'i-0123456789abcdef0']);
@@ -485,7 +489,7 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         expect(enis.length).toBe(2);
         expect(enis.every((e) => e.instanceId === instanceId && e.vpcId === vpcId)).toBe(true);
         const secondary = enis.find((e) => e.networkInterfaceId === eniId);
-        expect(secondary?.privateIps).toEqual(expect.arrayContaining(['10.0.1.201', '10.0.1.202']));
+        expect(secondary?.privateIps).toEqual(expect.arrayContaining([ipA, ipB]));
         expect(secondary?.privateIps).toHaveLength(3);
 
         const inVpc = await adapter.networkInterfacesInVpc(vpcId);
@@ -493,7 +497,7 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         expect(await adapter.networkInterfacesOfInstances(['i-0123456789abcdef0'])).toEqual([]);
 
         const bySecondaryIp = await ec2.send(
-          new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'addresses.private-ip-address', Values: ['10.0.1.201'] }] }),
+          new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'addresses.private-ip-address', Values: [ipA] }] }),
         );
         const found = (bySecondaryIp.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId);
         if (deviates('private-ip-filter-primary-only')) expect(found).toEqual([]);
