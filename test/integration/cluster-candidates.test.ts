@@ -151,7 +151,11 @@ describe('cluster-derived candidates', () => {
     // It did not wait for the slow API (100 ms, then the full scan; a wide bound for a loaded 2-core run).
     expect(performance.now() - started).toBeLessThan(15_000);
     expectNodeOutOfTraffic(h.topology);
-    expect(describes()).toBe(6 + ELSEWHERE);
+    // Every group in scope described: the full scan. (Counted from the audit: on a loaded machine a group's
+    // write may wait past the lease step's 2 s freshness and read its group once more, as it should, so the
+    // call count can be one or two above the groups; 2 of 20 loaded runs saw 17 for 16.)
+    expect(audits()[0]?.['candidates']).toMatchObject({ source: 'full-scan', groupsInScope: 6 + ELSEWHERE, groupsDescribed: 6 + ELSEWHERE });
+    expect(describes()).toBeGreaterThanOrEqual(6 + ELSEWHERE);
     expect((audits()[0]?.['candidates'] as { reason: string }).reason).toMatch(/ClusterViewTimeoutError: the cluster API did not answer within 100 ms/);
   });
 
