@@ -93,7 +93,10 @@ async function applyDecision(deps: NodeWorkflowDeps, signal: Change, decision: S
   if (config.dryRun) return { acted: false, reason: `dry run: ${decision.reason}` };
   const expiresAt = new Date(Math.max(Date.parse(signal.endTime ?? signal.startTime) + KEEP_MS, now.getTime() + KEEP_MS));
   let next: StoredRecord;
-  if (decision.kind === 'schedule') {
+  if (decision.kind === 'remember') {
+    if (!stored) return { acted: false, reason: decision.reason };
+    next = { ...stored, data: { ...(stored.data as Record<string, unknown>), updatedAt: signal.updatedAt } };
+  } else if (decision.kind === 'schedule') {
     const detail = { instanceId: signal.instanceId, eventArn: signal.eventArn, eventTypeCode: signal.eventTypeCode, startTime: signal.startTime, ...(signal.endTime ? { endTime: signal.endTime } : {}), token: decision.token, notifiedAt: signal.eventTime ?? signal.updatedAt };
     if (decision.via === 'scheduler') {
       if (!deps.scheduler) return { acted: false, reason: `not scheduled: due ${decision.dueAt.toISOString()}, later than an SQS delay can wait, and SCHEDULED_CHANGE_QUEUE_ARN / SCHEDULED_CHANGE_ROLE_ARN are not set` };

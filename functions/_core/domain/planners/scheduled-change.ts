@@ -46,6 +46,11 @@ export type ScheduledChangeDecision =
   | { readonly kind: 'nothing'; readonly reason: string }
   /** Send a due message (token, due time, how) and remember it; cancel `replaces` (a moved change). */
   | { readonly kind: 'schedule'; readonly token: string; readonly dueAt: Date; readonly delaySeconds: number; readonly via: DueVia; readonly replaces?: Pick<ScheduledChangeRecord, 'token' | 'via'>; readonly reason: string }
+  /**
+   * Already scheduled as this newer notification says: remember its `updatedAt` only (no message). Without
+   * it an older notification delivered next would pass the ordering check and move the schedule.
+   */
+  | { readonly kind: 'remember'; readonly replaces?: undefined; readonly reason: string }
   /** Remember the change as closed; cancel `replaces` if a deregistration was scheduled. */
   | { readonly kind: 'cancel'; readonly replaces?: Pick<ScheduledChangeRecord, 'token' | 'via'>; readonly reason: string };
 
@@ -82,7 +87,10 @@ export function planScheduledChange(input: {
   if (end < now.getTime()) return { kind: 'nothing', reason: `the scheduled change is over (${n.endTime ? 'ended' : 'started'} ${new Date(end).toISOString()}): ${label}` };
   const dueAt = new Date(Date.parse(n.startTime) - input.leadSeconds * 1000);
   const token = dueToken(n.eventArn, n.instanceId, dueAt);
-  if (scheduled && scheduled.token === token) return { kind: 'nothing', reason: `already scheduled for ${dueAt.toISOString()} (${token}): ${label}` };
+  if (scheduled && scheduled.token === token) {
+    const newer = record !== undefined && Date.parse(n.updatedAt) > Date.parse(record.updatedAt);
+    return { kind: newer ? 'remember' : 'nothing', reason: `already scheduled for ${dueAt.toISOString()} (${token})${newer ? `; this notification (${n.updatedAt}) is remembered as the newest` : ''}: ${label}` };
+  }
   const delaySeconds = input.running ? Math.max(0, Math.ceil((dueAt.getTime() - now.getTime()) / 1000)) : 0;
   const via: DueVia = delaySeconds <= MAX_QUEUE_DELAY_SECONDS ? 'queue' : 'scheduler';
   const when = delaySeconds === 0 ? 'now' : `at ${dueAt.toISOString()} (${input.leadSeconds} s before the start)`;
