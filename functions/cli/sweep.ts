@@ -18,7 +18,7 @@ import { Progress } from './progress.ts';
 export interface SweeperModules {
   loadSweeperConfig(env: Env): QuiesceConfig & { readonly region: string };
   buildSweepDeps(wiring: { config: QuiesceConfig; clients: AwsClients; logger: Logger; now?: () => Date; sleep?: (ms: number) => Promise<void> }): Record<string, unknown> & { destroy(): void };
-  runSweep(deps: Record<string, unknown>, options: { dryRun: boolean }): Promise<{
+  runSweep(deps: Record<string, unknown>): Promise<{
     status: string;
     plan: Plan;
     result: ApplyResult;
@@ -52,14 +52,15 @@ export async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Pro
   const logger = cliLogger(io, flags.verbose);
   const clients = clientsFor(io, flags);
   const run = async (dryRun: boolean, confirmed?: Plan) => {
-    const base = mods.buildSweepDeps({ config: dryRun ? { ...config, auditEventBus: undefined } : config, clients, logger, ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
+    // The dry run: DRY_RUN on a copy of the configuration (the sweeper's wiring gives it the recording write port).
+    const base = mods.buildSweepDeps({ config: dryRun ? { ...config, dryRun: true, auditEventBus: undefined } : config, clients, logger, ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
     const progress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
     const deps = { ...base };
     for (const port of ['ec2', 'elbv2', 'cloudMap'] as const) if (typeof base[port] === 'object' && base[port] !== null) deps[port] = progress.wrap(port, base[port] as object);
     // The real run applies only what the dry run showed and the operator confirmed.
-    const executorFor = base['executorFor'] as ((dryRun: boolean) => Executor) | undefined;
-    if (confirmed && executorFor) deps['executorFor'] = (d: boolean) => applyOnlyConfirmed(executorFor(d), confirmed);
-    const out = await mods.runSweep(deps, { dryRun });
+    const executor = base['executor'] as Executor | undefined;
+    if (confirmed && executor) deps['executor'] = applyOnlyConfirmed(executor, confirmed);
+    const out = await mods.runSweep(deps);
     progress.done();
     return out;
   };

@@ -8,7 +8,6 @@ import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ApplyError } from '#core/errors.ts';
 import { isSqsBatch } from '#core/contracts/sqs-batch.ts';
-import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { publishMetrics, recordApplyMetrics, recordCandidateMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { backoffSeconds, receiveCountOf, sqsRetryBackoff } from '#core/middleware/sqs-retry-backoff.ts';
@@ -78,4 +77,4 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
  * handler and everything it builds, so every line carries the Lambda context.
  */
 const logger = createLogger('spot-interruption');
-export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { logger, weightedFailover: buildWeightedFailover('spot-interruption', { logger }) }), logger);
+export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { logger }), logger);

@@ -31,6 +31,7 @@ import type { TrafficDeps } from './deps.ts';
 import { lockKey, parseShiftState, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import type { StoredRecord } from '#core/ports/state-store.ts';
 import { verifyRuleWeights } from '#core/failover/verify-weights.ts';
+import { isWritten } from '#core/executor/executor.ts';
 
 /** What one invocation did to a shift. */
 export type ShiftOutcome =
@@ -40,8 +41,7 @@ export type ShiftOutcome =
   /** A retry (or the watchdog) found a step written and verified whose next step had no schedule: made it. */
   | { readonly status: 'step-scheduled'; readonly shiftId: string; readonly step: number; readonly nextStepAt: string }
   | { readonly status: 'completed'; readonly shiftId: string; readonly reason?: string }
-  | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean }
-  | { readonly status: 'dry-run'; readonly shiftId: string; readonly planId: string };
+  | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean };
 
 /** The claim that a shift (app + revision + rule) was started once. */
 export const claimKey = (shiftId: string): string => `shift#${shiftId}`;
@@ -289,33 +289,27 @@ async function applyStep(deps: TrafficDeps, state: ShiftState, now: Date): Promi
     throw err;
   }
   const result = await deps.executor.apply(plan);
-  if (result.dryRun) {
-    await deps.audit.record(plan, result);
-    await deps.store.deleteIfOwner(lockKey(state.ruleArn), state.shiftId);
-    await deps.store.deleteIfOwner(claimKey(state.shiftId), state.shiftId);
-    return { status: 'dry-run', shiftId: state.shiftId, planId: plan.id };
-  }
   const outcome = result.outcomes[0];
-  if (!outcome || outcome.status !== 'applied') {
+  if (!outcome || !isWritten(outcome)) {
     await deps.audit.record(plan, result);
     return abort(deps, state, `write of step ${step} failed: ${outcome?.error ? `${outcome.error.name}: ${outcome.error.message}` : outcome?.status ?? 'no outcome'}`, undefined);
   }
-  const written = plan.actions[0]!.kind === 'set-weights' ? plan.actions[0]!.weights : [];
-  const v = await verifyRuleWeights(deps.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
+  const weights = plan.actions[0]!.kind === 'set-weights' ? plan.actions[0]!.weights : [];
+  const v = await verifyRuleWeights(deps.writes.elbv2, state.ruleArn, weights, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
   await deps.audit.record(plan, result);
   if (!v.verified) {
     return abort(
       deps,
       state,
-      `verify of step ${step}: DescribeRules still showed ${v.seen ? describeWeights(v.seen) : 'no rule'} after ${v.reads} read(s); wrote ${describeWeights(written)}`,
+      `verify of step ${step}: DescribeRules still showed ${v.seen ? describeWeights(v.seen) : 'no rule'} after ${v.reads} read(s); wrote ${describeWeights(weights)}`,
       undefined,
     );
   }
-  await publish(deps, TrafficDetailType.stepApplied, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, step, of: state.steps.length, percent, weights: written, verifyReads: v.reads }, state.ruleArn);
+  await publish(deps, TrafficDetailType.stepApplied, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, step, of: state.steps.length, percent, weights, verifyReads: v.reads }, state.ruleArn);
 
   if (step === state.steps.length) {
     await deps.store.deleteIfOwner(lockKey(state.ruleArn), state.shiftId);
-    await publish(deps, TrafficDetailType.completed, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, weights: written, steps: state.steps }, state.ruleArn);
+    await publish(deps, TrafficDetailType.completed, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, weights, steps: state.steps }, state.ruleArn);
     return { status: 'completed', shiftId: state.shiftId };
   }
   // Record first that this step is written and verified and when the next is due, then make its schedule:
@@ -363,8 +357,8 @@ async function abort(deps: TrafficDeps, state: ShiftState, reason: string, obser
         rolledBack = true;
         rollbackNote = `nothing to roll back: the rule still has the weights from before the shift (${describeWeights(written)})`;
         deps.logger.info('traffic shift aborted before any weight changed', { shiftId: state.shiftId, weights: describeWeights(written) });
-      } else if (result.outcomes[0]?.status === 'applied') {
-        const v = await verifyRuleWeights(deps.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
+      } else if (result.outcomes[0] && isWritten(result.outcomes[0])) {
+        const v = await verifyRuleWeights(deps.writes.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
         rolledBack = v.verified;
         if (!v.verified) rollbackError = `rollback written but not yet visible after ${v.reads} read(s)`;
       } else {

@@ -2,9 +2,10 @@
  * Stage 6, the re-registration guard's next round: a delayed SQS message to ourselves (no idle Lambda),
  * because the Load Balancer Controller treats a draining target as absent and registers a still-Ready pod
  * again. It names only the groups and services that pointed at the nodes, and carries the lifecycle actions
- * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. Not in dry run. After a fast
- * path (candidates from the cluster), the first round also carries the groups it described: that round
- * scans every group in scope once, and later rounds watch what it found too.
+ * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. After a fast path
+ * (candidates from the cluster), the first round also carries the groups it described: that round scans
+ * every group in scope once, and later rounds watch what it found too. In a dry run the message is recorded
+ * by the write port, not sent, so no further round comes.
  */
 import type { NodeAddresses } from '#core/domain/endpoint.ts';
 import { nodeOfInstance, targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
@@ -35,7 +36,7 @@ export async function scheduleRechecks(
 ): Promise<{ scheduled: number; retry: RetryItem[] }> {
   const { config, logger } = deps;
   const retry: RetryItem[] = [];
-  if (config.dryRun || config.guardDeadlineSeconds <= 0) return { scheduled: 0, retry };
+  if (config.guardDeadlineSeconds <= 0) return { scheduled: 0, retry };
   if (!deps.delayQueue) {
     if (scope.active.length > 0) logger.warn('RECHECK_QUEUE_URL is not set: the re-registration guard is off');
     return { scheduled: 0, retry };
