@@ -16,31 +16,27 @@ import { buildSweepDeps } from '../../functions/sweeper/deps.ts';
 import { makeHandler as makeSweepHandler } from '../../functions/sweeper/handler.ts';
 import { makeHandler as makeTrafficHandler } from '../../functions/traffic-shift/handler.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { PROD_ENV, VPC, type Topology } from '../fakes/topology.ts';
+import { PROD_ENV, seedTopology, VPC, type Topology } from '../fakes/topology.ts';
 import { seedTrafficTopology, trafficDeps, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
-import { lambdaContext, spotHarness, WRITE_OPERATIONS } from './harness.ts';
+import { lambdaContext, publishedTypes, spotHarness, writeLog } from './harness.ts';
+import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
+import type { PodWorkflowDeps } from '../../functions/pod-events/deregister-pod.ts';
+import type { TrafficDeps } from '../../functions/traffic-shift/deps.ts';
+import { AuditDetailType } from '#core/contracts/node-events.ts';
 
 /** The handlers by function name. */
 export type HandlerName = 'spot-interruption' | 'pod-events' | 'sweeper' | 'deploy-webhook' | 'traffic-shift';
 
-/** Every write of any handler: the shared list plus the state table, the schedules and the bus. */
-export const ANY_WRITE: readonly [string, string][] = [
-  ...WRITE_OPERATIONS,
-  ['dynamodb', 'PutItem'],
-  ['dynamodb', 'UpdateItem'],
-  ['dynamodb', 'DeleteItem'],
-  ['scheduler', 'CreateSchedule'],
-  ['scheduler', 'DeleteSchedule'],
-];
-
 /**
- * Writes so far: the calls above, plus every event published except the `Event Rejected` audit record (a
- * rejection is reported on the bus by design; anything else published is a write).
+ * Writes so far: every write call of every API the fake serves (harness.ts `writeLog`), except the
+ * publishing of `Event Rejected` audit records (a rejection is reported on the bus by design; anything else
+ * published is a write).
  */
 export function anyWrites(): number {
-  const calls = ANY_WRITE.reduce((n, [s, o]) => n + fakeAws.calls.count(s, o), 0);
-  const published = fakeAws.events.published('quiesce-audit').filter((p) => p.event['detail-type'] !== 'Event Rejected').length;
-  return calls + published;
+  return writeLog().filter((r) => {
+    const types = publishedTypes(r);
+    return !(types.length > 0 && types.every((t) => t === AuditDetailType.eventRejected));
+  }).length;
 }
 
 /** Both topologies (the spot/pod world and the traffic migration), with the EKS cluster `prod`. */
@@ -58,6 +54,23 @@ export interface HandlerOptions {
    * which is what lets the fuzz suite run tens of thousands of them quickly. The webhook keeps its bus.
    */
   readonly auditOff?: boolean;
+  /** An already seeded world (see {@link seedWorld}) to build the handlers on, instead of seeding one. */
+  readonly world?: World;
+}
+
+/** Seeds the (reset) fake AWS with everything the five handlers can write to: both topologies and EKS `prod` -> `kube`. */
+export function seedWorld(kube: { endpoint: string; caData: string }): World {
+  const world: World = { topology: seedTopology(fakeAws), traffic: seedTrafficTopology(fakeAws) };
+  fakeAws.eks.seedCluster({ name: 'prod', endpoint: kube.endpoint, caData: kube.caData, vpcId: VPC });
+  return world;
+}
+
+/** The dependencies the handlers were built with (the webhook's are built inside its factory). */
+export interface HandlerDeps {
+  readonly spot: SpotDeps;
+  readonly pod: PodWorkflowDeps;
+  readonly sweeper: ReturnType<typeof buildSweepDeps>;
+  readonly traffic: TrafficDeps;
 }
 
 /** A handler as Lambda calls it: one event in, its result (or its thrown error) out. */
@@ -67,16 +80,14 @@ export type Invoke = (event: unknown) => Promise<unknown>;
  * Seeds the (reset) fake AWS with everything the five handlers can write to (the spot topology, the traffic
  * topology, the EKS cluster pointing at `kube`) and builds the handlers against it.
  */
-export function buildHandlers(kube: { endpoint: string; caData: string }, options: HandlerOptions = {}): { world: World; handlers: Record<HandlerName, Invoke> } {
+export function buildHandlers(kube: { endpoint: string; caData: string }, options: HandlerOptions = {}): { world: World; handlers: Record<HandlerName, Invoke>; deps: HandlerDeps } {
   const env = { ...(options.auditOff ? { AUDIT_EVENT_BUS: '' } : {}), ...options.env };
   const now = () => new Date(fakeAws.clock.now());
   const sleep = (ms: number): Promise<void> => fakeAws.clock.sleep(ms);
   const retry = { baseDelayMs: 2, maxDelayMs: 20 };
 
-  // The spot harness seeds the spot topology (and its re-check queue) as it builds the handler.
-  const spot = spotHarness(env);
-  const world: World = { topology: spot.topology, traffic: seedTrafficTopology(fakeAws) };
-  fakeAws.eks.seedCluster({ name: 'prod', endpoint: kube.endpoint, caData: kube.caData, vpcId: VPC });
+  const world = options.world ?? seedWorld(kube);
+  const spot = spotHarness(env, world.topology);
 
   const podLogger = createLogger('pod-events');
   const podDeps = buildPodWorkflowDeps({
@@ -90,8 +101,10 @@ export function buildHandlers(kube: { endpoint: string; caData: string }, option
   const pod = makePodHandler(() => podDeps, podLogger, createMetrics('pod-events'));
 
   const sweepLogger = createLogger('sweeper');
+  const sweepEnv = { ...PROD_ENV, AWS_REGION: 'us-east-1', ...env };
   const sweepDeps = buildSweepDeps({
-    config: loadSweeperConfig({ ...PROD_ENV, AWS_REGION: 'us-east-1', ...env }),
+    config: loadSweeperConfig(sweepEnv),
+    env: sweepEnv,
     clients: createAwsClients(),
     logger: sweepLogger,
     now,
@@ -119,7 +132,7 @@ export function buildHandlers(kube: { endpoint: string; caData: string }, option
     'deploy-webhook': (event) => webhook(event as APIGatewayProxyEventV2, lambdaContext),
     'traffic-shift': (event) => traffic(event as never, lambdaContext),
   };
-  return { world, handlers };
+  return { world, handlers, deps: { spot: spot.deps, pod: podDeps, sweeper: sweepDeps, traffic: trafficDepsOnce } };
 }
 
 /** The headers of an authenticated ArgoCD call. */

@@ -2,7 +2,7 @@
  * Fake Amazon EventBridge (signing name `events`, awsJson1_1, target `AWSEvents.*`): event buses and
  * PutEvents with AWS's limits and per-entry partial failures. Accepted events are stored for tests.
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -97,7 +97,7 @@ export class FakeEventBridge implements FakeService {
       case 'PutEvents':
         return this.#putEvents(input);
       default:
-        throw new FakeAwsError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
+        throw new UnknownOperationError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
     }
   }
 

@@ -26,7 +26,9 @@ import { FakeSsm } from './ssm.ts';
 import { FakeScheduler } from './scheduler.ts';
 import { FakeDynamoDb } from './dynamodb.ts';
 
-export { FakeAwsError, FakeClock } from './core.ts';
+export { FakeAwsError, FakeClock, UnknownOperationError } from './core.ts';
+export { OPERATIONS, isWriteOperation } from './operations.ts';
+export type { OperationKind } from './operations.ts';
 export type { FakeService, RestRoute } from './core.ts';
 export { FakeAwsServer, CallLog, FaultInjector, inProcessHandler, throttlingErrorFor } from './server.ts';
 export type { CallRecord, FaultScope } from './server.ts';

@@ -6,7 +6,7 @@
  * once), no retention expiry, no redrive, MD5OfMessageAttributes is not returned.
  */
 import { createHash } from 'node:crypto';
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -96,7 +96,7 @@ export class FakeSqs implements FakeService {
       case 'DeleteMessage':
         return this.#deleteMessage(input);
       default:
-        throw new FakeAwsError('UnsupportedOperation', `${operation} is not supported by the fake SQS`, 400);
+        throw new UnknownOperationError('UnsupportedOperation', `${operation} is not supported by the fake SQS`, 400);
     }
   }
 

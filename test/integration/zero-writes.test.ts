@@ -1,0 +1,253 @@
+/**
+ * Dry run is a wiring choice of the write port (functions/_core/ports/writes.ts), so it can be held to one
+ * rule, seen in the fake AWS's call log of every API it serves (each operation classified read or write,
+ * test/fakes/aws/operations.ts):
+ *
+ * - `quiesce plan` of every sample in events/ (and of the messages quiesce sends itself: a re-check, a
+ *   scheduled change's due message), `quiesce sweep --dry-run` and `quiesce apply --dry-run` make no write
+ *   call at all, of any API, audit included;
+ * - every trigger's handler with DRY_RUN=true makes none but the documented one, the audit records
+ *   (PutEvents of "Deregistration Plan Applied" / "Event Rejected"), while its stages run their live path:
+ *   the writes they would have made (deregistrations, leases, lifecycle completions, re-checks, schedules,
+ *   the failover's weights, a shift's lock and step) are in the port's record instead.
+ *
+ * The account is set up so that every write path is reachable: the guard across writers (STATE_TABLE), the
+ * re-check queue, one-time schedules of scheduled changes, the weighted-rule failover (a rule whose web group
+ * the spot node's loss takes below its minimum) with its restore schedule, and traffic plans.
+ */
+import { readdirSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { RecordedWrite } from '#core/ports/writes.ts';
+import { ExitCode, main, type CliIo } from '../../functions/cli/main.ts';
+import { triggerOf } from '../../functions/cli/triggers.ts';
+import { fakeAws } from '../fakes/aws/shared.ts';
+import type { CallRecord } from '../fakes/aws/server.ts';
+import { PROD_ENV } from '../fakes/topology.ts';
+import { trafficPlansJson, WEBHOOK_TOKEN } from '../fakes/traffic.ts';
+import { buildHandlers, seedWorld, startFakeKube, type World } from './handlers.ts';
+import { isAuditOnly, writeLog } from './harness.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'quiesce-zero-writes-'));
+const samples = readdirSync(join(root, 'events')).filter((f) => f.endsWith('.json')).sort();
+const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(root, 'events', name), 'utf8')) as Record<string, unknown>;
+const sqs = (...bodies: unknown[]) => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: typeof b === 'string' ? b : JSON.stringify(b), eventSource: 'aws:sqs' })) });
+const { kube, address } = startFakeKube();
+
+let world: World;
+let env: Record<string, string>;
+let rule: string;
+const uids = new Map<string, string>();
+
+beforeEach(() => {
+  kube.reset();
+  world = seedWorld(address());
+  const pods = [['web-a', '10.0.1.11'], ['web-c', '10.0.1.33'], ['web-b', '10.0.2.11'], ['web-d', '10.0.3.11'], ['api-b', '10.0.2.12'], ['api-c', '10.0.3.12'], ['admin', '10.0.1.34'], ['payments-7d9f-abcde', '10.0.1.12']] as const;
+  for (const [name, ip] of pods) uids.set(name, String(kube.addPod({ namespace: 'shop', name, ip, startTime: '2026-11-21T11:00:00Z', nodeName: 'n' }).metadata?.uid));
+  // A weighted rule between the spot topology's web group and a green twin. Web already has one target
+  // failing its health check (3 healthy of 4, below FAILOVER_MIN_HEALTHY_TARGETS): a run that touches web
+  // moves its weight to green and schedules the restore check, also in a dry run (whose reads are live, so
+  // its own recorded deregistrations do not count).
+  const green = fakeAws.elbv2.seedTargetGroup({ name: 'k8s-shop-web-green', port: 8080, targets: [10, 11, 12, 13, 14].map((i) => ({ id: `10.0.7.${i}` })) });
+  fakeAws.elbv2.setTargetHealth(world.topology.tg.web, '10.0.2.11', 8080, 'unhealthy');
+  const listener = fakeAws.elbv2.seedListener({ loadBalancerArn: fakeAws.elbv2.seedLoadBalancer({ name: 'web-alb' }), port: 80 });
+  rule = fakeAws.elbv2.seedRule({ listenerArn: listener, priority: 5, targetGroups: [{ arn: world.topology.tg.web, weight: 50 }, { arn: green, weight: 50 }] });
+  env = {
+    ...PROD_ENV,
+    AWS_REGION: 'us-east-1',
+    RECHECK_QUEUE_URL: world.topology.recheckQueueUrl,
+    SCHEDULED_CHANGE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:quiesce-recheck',
+    SCHEDULED_CHANGE_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduled-change',
+    FAILOVER_LISTENER_ARNS: listener,
+    FAILOVER_MIN_HEALTHY_TARGETS: '4',
+    STEP_EVENT_BUS_ARN: world.traffic.busArn,
+    SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduler',
+    TRAFFIC_PLANS: trafficPlansJson(world.traffic),
+  };
+});
+
+/** The write calls since `from` (an index into the call log). */
+const writesSince = (from: number): CallRecord[] => writeLog().filter((r) => fakeAws.calls.records.indexOf(r) >= from);
+const describeCalls = (calls: readonly CallRecord[]): string[] => calls.map((c) => `${c.service}.${c.operation}`);
+const operations = (recorded: readonly RecordedWrite[]): Set<string> => new Set(recorded.map((r) => `${r.service}.${r.operation}`));
+
+describe('quiesce plan, sweep --dry-run and apply --dry-run write nothing at all', () => {
+  function run(argv: string[]): Promise<{ code: ExitCode; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const io: CliIo = {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: (t: string) => (err += t) },
+      env,
+      interactive: false,
+      confirm: async () => true,
+      now: () => new Date(fakeAws.clock.now()),
+      sleep: async (ms) => fakeAws.clock.advance(ms),
+    };
+    return main(argv, io).then((code) => ({ code, out, err }));
+  }
+  const file = (name: string, value: unknown): string => {
+    const p = join(tmp, name);
+    writeFileSync(p, JSON.stringify(value));
+    return p;
+  };
+
+  it('on every sample in events/: no write call of any API', async () => {
+    expect(samples.length).toBeGreaterThanOrEqual(20);
+    const looked: string[] = [];
+    for (const name of samples) {
+      const from = fakeAws.calls.records.length;
+      const r = await run(['plan', join(root, 'events', name)]);
+      expect([ExitCode.ok, ExitCode.refused], `${name}: exit ${r.code}\n${r.out}${r.err}`).toContain(r.code);
+      if (fakeAws.calls.records.length > from) looked.push(name);
+      expect(describeCalls(writesSince(from)), `${name} wrote`).toEqual([]);
+    }
+    // Only what is refused or ignored on its face is answered without a look at the account (the test
+    // notifications, the pod samples of another cluster, a rebalance recommendation by default): the rest
+    // were planned for real.
+    expect(samples.filter((s) => !looked.includes(s))).toEqual([
+      'asg-test-notification-sns.json',
+      'asg-test-notification-sqs-direct.json',
+      'asg-test-notification.json',
+      'pod-terminating-not-ready.json',
+      'pod-terminating.json',
+      'rebalance-recommendation.json',
+    ]);
+  });
+
+  it('on the messages quiesce sends itself, taken from a live run: a re-check round and a scheduled change due', async () => {
+    const { handlers } = buildHandlers(address(), { world, env });
+    await handlers['spot-interruption'](sample('spot-interruption-warning.json'));
+    const [recheck] = fakeAws.sqs.pending(world.topology.recheckQueueUrl);
+    const soon = { ...sample('health-scheduled-change.json'), detail: { ...(sample('health-scheduled-change.json')['detail'] as object), startTime: 'Sat, 21 Nov 2026 12:05:00 GMT', endTime: 'Sat, 21 Nov 2026 13:00:00 GMT' } };
+    await handlers['spot-interruption'](soon);
+    const due = fakeAws.sqs.pending(world.topology.recheckQueueUrl).find((m) => m.Body.includes('Scheduled Change Due'));
+    expect(recheck?.Body).toContain('Re-registration Check');
+    expect(due).toBeDefined();
+    for (const [name, body] of [['re-check', recheck!.Body], ['scheduled change due', due!.Body]] as const) {
+      const from = fakeAws.calls.records.length;
+      const r = await run(['plan', file(`${name}.json`, JSON.parse(body))]);
+      expect([ExitCode.ok, ExitCode.refused], `${name}: exit ${r.code}\n${r.out}${r.err}`).toContain(r.code);
+      expect(r.out, name).toMatch(/Plan \S+ \(spot-interruption\)/);
+      expect(describeCalls(writesSince(from)), `${name} wrote`).toEqual([]);
+    }
+  });
+
+  it('quiesce sweep --dry-run and quiesce apply --dry-run', async () => {
+    for (const argv of [['sweep', '--dry-run'], ['apply', join(root, 'events', 'spot-interruption-warning.json'), '--dry-run', '--yes'], ['apply', join(root, 'events', 'scheduled-sweep.json'), '--dry-run', '--yes']]) {
+      const from = fakeAws.calls.records.length;
+      const r = await run(argv);
+      expect([ExitCode.ok, ExitCode.refused], `${argv.join(' ')}: exit ${r.code}\n${r.out}${r.err}`).toContain(r.code);
+      expect(fakeAws.calls.records.length).toBeGreaterThan(from);
+      expect(describeCalls(writesSince(from)), `${argv.join(' ')} wrote`).toEqual([]);
+    }
+  });
+});
+
+describe('every trigger with DRY_RUN=true: no write but the audit records, and every stage runs', () => {
+  /** Invokes and returns the write calls it made that are not audit records (must be none), and the audit ones. */
+  async function dry(invoke: () => Promise<unknown>): Promise<{ result: unknown; writes: string[]; audit: number }> {
+    const from = fakeAws.calls.records.length;
+    const result = await invoke().catch((err: unknown) => ({ threw: String(err) }));
+    const calls = writesSince(from);
+    return { result, writes: describeCalls(calls.filter((c) => !isAuditOnly(c))), audit: calls.filter(isAuditOnly).length };
+  }
+
+  it('spot interruption: every node-signal sample, direct and through SQS, then the re-check and the due message it recorded', async () => {
+    const { handlers, deps } = buildHandlers(address(), { world, env: { ...env, DRY_RUN: 'true' } });
+    const spot = handlers['spot-interruption'];
+    const nodeSamples = samples.filter((s) => triggerOf(sample(s), []) === 'node');
+    expect(nodeSamples.length).toBeGreaterThanOrEqual(13);
+    for (const name of nodeSamples) {
+      const event = sample(name);
+      // An EventBridge event is invoked directly (and through the queue); a raw SQS/SNS body only through the queue.
+      const deliveries = 'detail-type' in event ? [event, sqs(event)] : [sqs(event)];
+      for (const delivery of deliveries) {
+        const out = await dry(() => spot(delivery));
+        expect(out.writes, `${name}: ${JSON.stringify(out.result)}`).toEqual([]);
+        expect(out.result, name).not.toHaveProperty('threw');
+      }
+    }
+    const recorded = deps.spot.aws.writes.recorded();
+    expect(deps.spot.aws.writes.mode).toBe('recording');
+    // What the live path writes, recorded: deregistrations, the leases, the lifecycle hook, the re-check, a
+    // scheduled change (schedule + state), and the failover (weights, originals, its restore schedule).
+    expect([...operations(recorded)].sort()).toEqual(
+      expect.arrayContaining([
+        'autoscaling.CompleteLifecycleAction',
+        'dynamodb.PutItem',
+        'dynamodb.UpdateItem',
+        'elasticloadbalancing.DeregisterTargets',
+        'elasticloadbalancing.ModifyRule',
+        'scheduler.CreateSchedule',
+        'servicediscovery.DeregisterInstance',
+        'sqs.SendMessage',
+      ]),
+    );
+    // The rounds quiesce would have sent itself, fed back: they run, and write nothing either.
+    const sent = recorded.filter((r) => r.operation === 'SendMessage').map((r) => (r.request as { MessageBody: string }).MessageBody);
+    const scheduled = recorded.filter((r) => r.operation === 'CreateSchedule' && (r.request as { Target: { Input?: string } }).Target.Input?.includes('Scheduled Change Due')).map((r) => (r.request as { Target: { Input: string } }).Target.Input);
+    expect(sent.some((b) => b.includes('Re-registration Check'))).toBe(true);
+    expect(scheduled).toHaveLength(1);
+    const recheck = sent.find((b) => b.includes('Re-registration Check'))!;
+    for (const [when, body] of [[0, recheck], [3 * 3600_000, scheduled[0]!]] as const) {
+      fakeAws.clock.advance(when);
+      const before = deps.spot.aws.writes.recorded().length;
+      const out = await dry(() => spot(sqs(body)));
+      expect(out.writes, body.slice(0, 120)).toEqual([]);
+      expect(out.result).toEqual({ batchItemFailures: [] });
+      expect(deps.spot.aws.writes.recorded().length, `${body.slice(0, 80)}: its round recorded no write`).toBeGreaterThan(before);
+    }
+    // Nothing changed: no target drains, the rule keeps its weights, nothing is scheduled or queued.
+    expect(fakeAws.elbv2.targets(world.topology.tg.web).map((t) => t.state).sort()).toEqual(['healthy', 'healthy', 'healthy', 'unhealthy']);
+    const weights = (fakeAws.elbv2.handle('DescribeRules', { RuleArns: [rule] }) as { Rules: { Actions: { ForwardConfig: { TargetGroups: { Weight: number }[] } }[] }[] }).Rules[0]!.Actions[0]!.ForwardConfig.TargetGroups.map((g) => g.Weight);
+    expect(weights).toEqual([50, 50]);
+    expect(fakeAws.scheduler.schedules()).toEqual([]);
+    expect(fakeAws.sqs.pending(world.topology.recheckQueueUrl)).toEqual([]);
+  });
+
+  it('the audit records are published in a dry run, and say so', async () => {
+    const { handlers } = buildHandlers(address(), { world, env: { ...env, DRY_RUN: 'true' } });
+    const out = await dry(() => handlers['spot-interruption'](sample('spot-interruption-warning.json')));
+    expect(out.result).toMatchObject({ status: 'dry-run' });
+    expect(out.writes).toEqual([]);
+    expect(out.audit).toBeGreaterThan(0);
+    const audit = fakeAws.events.published('quiesce-audit').map((p) => p.event.detail as { dryRun: boolean; trigger: string });
+    expect(audit.length).toBeGreaterThan(0);
+    for (const a of audit) expect(a.dryRun, a.trigger).toBe(true);
+  });
+
+  it('pod events, the sweeper, the deploy webhook and the traffic shift', async () => {
+    const { handlers, deps } = buildHandlers(address(), { world, env: { ...env, DRY_RUN: 'true' } });
+    const now = new Date(fakeAws.clock.now());
+    const uid = uids.get('payments-7d9f-abcde');
+    const ours: Record<string, unknown> = { ...sample('pod-terminating.json'), time: now.toISOString() };
+    ours['detail'] = { ...(ours['detail'] as object), cluster: 'prod', name: 'payments-7d9f-abcde', uid, podIPs: ['10.0.1.12'], containerPorts: [], deletionTimestamp: new Date(now.getTime() + 30_000).toISOString(), observedAt: now.toISOString() };
+    const webhook = (name: string) => ({ version: '2.0', rawPath: '/', headers: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(sample(name)), isBase64Encoded: false });
+    const cases: [string, () => Promise<unknown>, unknown][] = [
+      ['pod-terminating (this cluster)', () => handlers['pod-events'](ours), { status: 'dry-run' }],
+      ...samples.filter((s) => triggerOf(sample(s), ['kubernetes-event-exporter']) === 'pod').map((s): [string, () => Promise<unknown>, unknown] => [s, () => handlers['pod-events'](sample(s)), expect.anything()]),
+      ['scheduled-sweep.json', () => handlers.sweeper(sample('scheduled-sweep.json')), { status: 'dry-run' }],
+      ['argocd-webhook-body.json', () => handlers['deploy-webhook'](webhook('argocd-webhook-body.json')), { statusCode: 202 }],
+      ['argocd-webhook-body-multi-source.json', () => handlers['deploy-webhook'](webhook('argocd-webhook-body-multi-source.json')), expect.anything()],
+      ['deployment-synced.json', () => handlers['traffic-shift'](sample('deployment-synced.json')), { status: 'step-applied', step: 1, percent: 10 }],
+      ['traffic-shift-step.json', () => handlers['traffic-shift'](sample('traffic-shift-step.json')), expect.anything()],
+      ['failover check', () => handlers['traffic-shift']({ ...sample('deployment-synced.json'), 'detail-type': 'Weighted Rule Failover Check', detail: { targetGroupArns: [world.traffic.tg.new] } }), { status: 'failover' }],
+      ['watchdog', () => handlers['traffic-shift']({ ...sample('deployment-synced.json'), 'detail-type': 'Traffic Shift Watchdog', detail: {} }), { status: 'watchdog' }],
+    ];
+    for (const [name, invoke, expected] of cases) {
+      const out = await dry(invoke);
+      expect(out.result, name).toMatchObject(expected as object);
+      expect(out.writes, `${name}: ${JSON.stringify(out.result)}`).toEqual([]);
+    }
+    // The shift ran its live path on the recording port: claimed, locked, announced, wrote and verified step 1,
+    // recorded its progress and scheduled step 2; none of it reached AWS.
+    expect([...operations(deps.traffic.writes.recorded())].sort()).toEqual(['dynamodb.PutItem', 'dynamodb.UpdateItem', 'elasticloadbalancing.ModifyRule', 'events.PutEvents', 'scheduler.CreateSchedule']);
+    expect(deps.pod.executor.mode).toBe('recording');
+    expect(deps.sweeper.aws.writes.mode).toBe('recording');
+    expect(fakeAws.scheduler.schedules()).toEqual([]);
+    expect(fakeAws.dynamodb.items('quiesce-state')).toEqual([]);
+  });
+});
