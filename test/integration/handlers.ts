@@ -17,8 +17,8 @@ import { makeHandler as makeSweepHandler } from '../../functions/sweeper/handler
 import { makeHandler as makeTrafficHandler } from '../../functions/traffic-shift/handler.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { PROD_ENV, seedTopology, VPC, type Topology } from '../fakes/topology.ts';
-import { seedTrafficTopology, trafficDeps, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
-import { lambdaContext, publishedTypes, spotHarness, writeLog } from './harness.ts';
+import { seedTrafficTopology, trafficDeps, trafficPlansJson, WEBHOOK_TOKEN, type TrafficTopology } from '../fakes/traffic.ts';
+import { lambdaContext, publishedTypes, spotHarness, writeLog, type StartedKube } from './harness.ts';
 import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
 import type { PodWorkflowDeps } from '../../functions/pod-events/deregister-pod.ts';
 import type { TrafficDeps } from '../../functions/traffic-shift/deps.ts';
@@ -37,6 +37,48 @@ export function anyWrites(): number {
     const types = publishedTypes(r);
     return !(types.length > 0 && types.every((t) => t === AuditDetailType.eventRejected));
   }).length;
+}
+
+/** A world where every write path of every trigger is reachable, and the environment that reaches it. */
+export interface EveryWritePath {
+  readonly world: World;
+  readonly env: Record<string, string>;
+  /** The weighted rule the failover acts on (web 50 / green 50). */
+  readonly rule: string;
+  /** The uid of each pod of the fake Kubernetes API, by name. */
+  readonly uids: ReadonlyMap<string, string>;
+}
+
+/**
+ * Seeds {@link seedWorld} plus what reaches every write: the topology's pods (the sweeper believes its pod
+ * list), a weighted rule between the web group and a healthy green twin where web already has one target
+ * failing its health check (3 healthy of 4, below FAILOVER_MIN_HEALTHY_TARGETS: a run that touches web moves
+ * its weight and schedules the restore check, also in a dry run, whose reads are live), and an environment
+ * with the state table, the re-check queue, scheduled-change schedules, the failover and traffic plans.
+ */
+export function seedEveryWritePath(kube: StartedKube): EveryWritePath {
+  kube.kube.reset();
+  const world = seedWorld(kube.address());
+  const uids = new Map<string, string>();
+  const pods = [['web-a', '10.0.1.11'], ['web-c', '10.0.1.33'], ['web-b', '10.0.2.11'], ['web-d', '10.0.3.11'], ['api-b', '10.0.2.12'], ['api-c', '10.0.3.12'], ['admin', '10.0.1.34'], ['payments-7d9f-abcde', '10.0.1.12']] as const;
+  for (const [name, ip] of pods) uids.set(name, String(kube.kube.addPod({ namespace: 'shop', name, ip, startTime: '2026-11-21T11:00:00Z', nodeName: 'n' }).metadata?.uid));
+  const green = fakeAws.elbv2.seedTargetGroup({ name: 'k8s-shop-web-green', port: 8080, targets: [10, 11, 12, 13, 14].map((i) => ({ id: `10.0.7.${i}` })) });
+  fakeAws.elbv2.setTargetHealth(world.topology.tg.web, '10.0.2.11', 8080, 'unhealthy');
+  const listener = fakeAws.elbv2.seedListener({ loadBalancerArn: fakeAws.elbv2.seedLoadBalancer({ name: 'web-alb' }), port: 80 });
+  const rule = fakeAws.elbv2.seedRule({ listenerArn: listener, priority: 5, targetGroups: [{ arn: world.topology.tg.web, weight: 50 }, { arn: green, weight: 50 }] });
+  const env = {
+    ...PROD_ENV,
+    AWS_REGION: 'us-east-1',
+    RECHECK_QUEUE_URL: world.topology.recheckQueueUrl,
+    SCHEDULED_CHANGE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:quiesce-recheck',
+    SCHEDULED_CHANGE_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduled-change',
+    FAILOVER_LISTENER_ARNS: listener,
+    FAILOVER_MIN_HEALTHY_TARGETS: '4',
+    STEP_EVENT_BUS_ARN: world.traffic.busArn,
+    SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduler',
+    TRAFFIC_PLANS: trafficPlansJson(world.traffic),
+  };
+  return { world, env, rule, uids };
 }
 
 /** Both topologies (the spot/pod world and the traffic migration), with the EKS cluster `prod`. */

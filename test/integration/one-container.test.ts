@@ -26,14 +26,13 @@ import { buildSweepDeps } from '../../functions/sweeper/deps.ts';
 import { makeHandler as makeSweepHandler } from '../../functions/sweeper/handler.ts';
 import { modulesOf } from '../deliverables/sdk-calls.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
-import { PROD_ENV } from '../fakes/topology.ts';
-import { seedWorld, startFakeKube, type World } from './handlers.ts';
+import { seedEveryWritePath, startFakeKube } from './handlers.ts';
 import { lambdaContext } from './harness.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(root, 'events', name), 'utf8')) as Record<string, unknown>;
 const sqs = (...bodies: unknown[]) => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: JSON.stringify(b), eventSource: 'aws:sqs' })) });
-const { kube, address } = startFakeKube();
+const started = startFakeKube();
 
 /** The SDK's client base class: every client's `send` is its. */
 const SdkClient = Object.getPrototypeOf(ElasticLoadBalancingV2Client) as { prototype: { send: (...args: unknown[]) => unknown } };
@@ -77,31 +76,10 @@ function sentThrough(aws: AwsDeps, seen: Map<unknown, Set<object>>): string[] {
   return out;
 }
 
-let world: World;
 let env: Record<string, string>;
 
 beforeEach(() => {
-  kube.reset();
-  world = seedWorld(address());
-  for (const [name, ip] of [['web-a', '10.0.1.11'], ['web-c', '10.0.1.33'], ['web-b', '10.0.2.11'], ['web-d', '10.0.3.11'], ['api-b', '10.0.2.12'], ['api-c', '10.0.3.12'], ['admin', '10.0.1.34'], ['payments-7d9f-abcde', '10.0.1.12']] as const) {
-    kube.addPod({ namespace: 'shop', name, ip, startTime: '2026-11-21T11:00:00Z', nodeName: 'n' });
-  }
-  // The failover's rule: web (one target already failing its health check) against a healthy green twin.
-  const green = fakeAws.elbv2.seedTargetGroup({ name: 'k8s-shop-web-green', port: 8080, targets: [10, 11, 12, 13, 14].map((i) => ({ id: `10.0.7.${i}` })) });
-  fakeAws.elbv2.setTargetHealth(world.topology.tg.web, '10.0.2.11', 8080, 'unhealthy');
-  const listener = fakeAws.elbv2.seedListener({ loadBalancerArn: fakeAws.elbv2.seedLoadBalancer({ name: 'web-alb' }), port: 80 });
-  fakeAws.elbv2.seedRule({ listenerArn: listener, priority: 5, targetGroups: [{ arn: world.topology.tg.web, weight: 50 }, { arn: green, weight: 50 }] });
-  env = {
-    ...PROD_ENV,
-    AWS_REGION: 'us-east-1',
-    RECHECK_QUEUE_URL: world.topology.recheckQueueUrl,
-    SCHEDULED_CHANGE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:quiesce-recheck',
-    SCHEDULED_CHANGE_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduled-change',
-    FAILOVER_LISTENER_ARNS: listener,
-    FAILOVER_MIN_HEALTHY_TARGETS: '4',
-    STEP_EVENT_BUS_ARN: world.traffic.busArn,
-    SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduler',
-  };
+  ({ env } = seedEveryWritePath(started));
 });
 
 let destroy: (() => void) | undefined;

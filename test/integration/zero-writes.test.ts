@@ -20,13 +20,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedWrite } from '#core/ports/writes.ts';
-import { ExitCode, main, type CliIo } from '../../functions/cli/main.ts';
+import { ExitCode } from '../../functions/cli/main.ts';
 import { triggerOf } from '../../functions/cli/triggers.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import type { CallRecord } from '../fakes/aws/server.ts';
-import { PROD_ENV } from '../fakes/topology.ts';
-import { trafficPlansJson, WEBHOOK_TOKEN } from '../fakes/traffic.ts';
-import { buildHandlers, seedWorld, startFakeKube, type World } from './handlers.ts';
+import { WEBHOOK_TOKEN } from '../fakes/traffic.ts';
+import { runCli } from './cli-run.ts';
+import { buildHandlers, seedEveryWritePath, startFakeKube, type World } from './handlers.ts';
 import { isAuditOnly, writeLog } from './harness.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -34,38 +34,16 @@ const tmp = mkdtempSync(join(tmpdir(), 'quiesce-zero-writes-'));
 const samples = readdirSync(join(root, 'events')).filter((f) => f.endsWith('.json')).sort();
 const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(root, 'events', name), 'utf8')) as Record<string, unknown>;
 const sqs = (...bodies: unknown[]) => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: typeof b === 'string' ? b : JSON.stringify(b), eventSource: 'aws:sqs' })) });
-const { kube, address } = startFakeKube();
+const started = startFakeKube();
+const { address } = started;
 
 let world: World;
 let env: Record<string, string>;
 let rule: string;
-const uids = new Map<string, string>();
+let uids: ReadonlyMap<string, string>;
 
 beforeEach(() => {
-  kube.reset();
-  world = seedWorld(address());
-  const pods = [['web-a', '10.0.1.11'], ['web-c', '10.0.1.33'], ['web-b', '10.0.2.11'], ['web-d', '10.0.3.11'], ['api-b', '10.0.2.12'], ['api-c', '10.0.3.12'], ['admin', '10.0.1.34'], ['payments-7d9f-abcde', '10.0.1.12']] as const;
-  for (const [name, ip] of pods) uids.set(name, String(kube.addPod({ namespace: 'shop', name, ip, startTime: '2026-11-21T11:00:00Z', nodeName: 'n' }).metadata?.uid));
-  // A weighted rule between the spot topology's web group and a green twin. Web already has one target
-  // failing its health check (3 healthy of 4, below FAILOVER_MIN_HEALTHY_TARGETS): a run that touches web
-  // moves its weight to green and schedules the restore check, also in a dry run (whose reads are live, so
-  // its own recorded deregistrations do not count).
-  const green = fakeAws.elbv2.seedTargetGroup({ name: 'k8s-shop-web-green', port: 8080, targets: [10, 11, 12, 13, 14].map((i) => ({ id: `10.0.7.${i}` })) });
-  fakeAws.elbv2.setTargetHealth(world.topology.tg.web, '10.0.2.11', 8080, 'unhealthy');
-  const listener = fakeAws.elbv2.seedListener({ loadBalancerArn: fakeAws.elbv2.seedLoadBalancer({ name: 'web-alb' }), port: 80 });
-  rule = fakeAws.elbv2.seedRule({ listenerArn: listener, priority: 5, targetGroups: [{ arn: world.topology.tg.web, weight: 50 }, { arn: green, weight: 50 }] });
-  env = {
-    ...PROD_ENV,
-    AWS_REGION: 'us-east-1',
-    RECHECK_QUEUE_URL: world.topology.recheckQueueUrl,
-    SCHEDULED_CHANGE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:quiesce-recheck',
-    SCHEDULED_CHANGE_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduled-change',
-    FAILOVER_LISTENER_ARNS: listener,
-    FAILOVER_MIN_HEALTHY_TARGETS: '4',
-    STEP_EVENT_BUS_ARN: world.traffic.busArn,
-    SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduler',
-    TRAFFIC_PLANS: trafficPlansJson(world.traffic),
-  };
+  ({ world, env, rule, uids } = seedEveryWritePath(started));
 });
 
 /** The write calls since `from` (an index into the call log). */
@@ -74,20 +52,7 @@ const describeCalls = (calls: readonly CallRecord[]): string[] => calls.map((c) 
 const operations = (recorded: readonly RecordedWrite[]): Set<string> => new Set(recorded.map((r) => `${r.service}.${r.operation}`));
 
 describe('quiesce plan, sweep --dry-run and apply --dry-run write nothing at all', () => {
-  function run(argv: string[]): Promise<{ code: ExitCode; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const io: CliIo = {
-      stdout: { write: (t: string) => (out += t) },
-      stderr: { write: (t: string) => (err += t) },
-      env,
-      interactive: false,
-      confirm: async () => true,
-      now: () => new Date(fakeAws.clock.now()),
-      sleep: async (ms) => fakeAws.clock.advance(ms),
-    };
-    return main(argv, io).then((code) => ({ code, out, err }));
-  }
+  const run = (argv: string[]): Promise<{ code: ExitCode; out: string; err: string }> => runCli(argv, env);
   const file = (name: string, value: unknown): string => {
     const p = join(tmp, name);
     writeFileSync(p, JSON.stringify(value));
