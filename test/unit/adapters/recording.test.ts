@@ -114,7 +114,10 @@ describe('the recording client', () => {
     await client.send(new DeleteItemCommand({ TableName: 't', Key: { pk: { S: 'lock' } } }) as never);
     expect(await client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'lock' } } }) as never)).toEqual({});
     expect(await client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'other' } } }) as never)).toEqual({ Item: { pk: { S: 'other' } } });
-    expect(live.sent).toEqual(['GetItem']);
+    // An update of a few attributes of an item it never wrote does not invent the item: it reads live.
+    await client.send(new UpdateItemCommand({ TableName: 't', Key: { pk: { S: 'other' } }, UpdateExpression: 'SET #data = :d', ExpressionAttributeNames: { '#data': 'data' }, ExpressionAttributeValues: { ':d': { S: '{}' } } }) as never);
+    expect(await client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'other' } } }) as never)).toEqual({ Item: { pk: { S: 'other' } } });
+    expect(live.sent).toEqual(['GetItem', 'GetItem']);
   });
 
   it('answers PutEvents, SendMessage and CreateSchedule as accepted', async () => {

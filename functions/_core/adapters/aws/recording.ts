@@ -11,8 +11,9 @@
  *
  * A successful write's answer (a Cloud Map operation id, a PutEvents entry id, the item an UpdateItem left)
  * is made up here, and the reads that confirm those writes are answered from the record: an operation it
- * "submitted" has succeeded, a rule it "modified" has the recorded actions, an item it "wrote" reads back
- * as written (its conditions are not evaluated: the write is answered as the successful one). Everything the
+ * "submitted" has succeeded, a rule it "modified" has the recorded actions, an item it "put" (and then
+ * updated or deleted) reads back as written (its conditions are not evaluated: the write is answered as the
+ * successful one; an update of an item it never put leaves the item's reads live). Everything the
  * recorder keeps is bounded, so a dry-run container that lives for days does not grow without end.
  */
 import { randomUUID } from 'node:crypto';
@@ -149,6 +150,9 @@ export class WriteRecorder {
       case 'UpdateItem': {
         const key = this.#itemKey(input);
         const known = this.#items.get(key);
+        // An item it never wrote is not invented from an update of a few attributes (reads of it stay live),
+        // unless the update asks for the item back (a lease: the item as this port left it).
+        if (known === undefined && input['ReturnValues'] !== 'ALL_NEW') return {};
         const base: Item = known ?? { ...((input['Key'] as Item | undefined) ?? {}) };
         const next = applySet(base, String(input['UpdateExpression'] ?? ''), input['ExpressionAttributeNames'] as Record<string, string> | undefined, input['ExpressionAttributeValues'] as Record<string, Attribute> | undefined);
         if (next) this.#remember(input, next);
