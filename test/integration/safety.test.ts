@@ -260,7 +260,7 @@ describe('permanent failures are failures', () => {
     fakeAws.clock.advance(15_000);
     const round = fakeAws.sqs.dueMessages(h.topology.recheckQueueUrl);
     expect(round).toHaveLength(1);
-    await h.invoke({ Records: round.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) });
+    await h.invoke(fakeAws.sqs.lambdaEventOf(h.topology.recheckQueueUrl, round));
     expect(targetsOf(solo)).toEqual(['10.0.2.10:7001 draining', '10.0.3.10:7001 healthy']);
     expect(fakeAws.calls.count('autoscaling', 'CompleteLifecycleAction')).toBe(1);
   });
