@@ -5,13 +5,17 @@
  * its pod out of a target group. Here the same re-check, written by the function's own role, does exactly
  * that (the control); written by anyone else, or wrapped in SNS, or invoked directly, it is an audited
  * `UntrustedSenderError` and nothing is written (no ELB, Cloud Map, Auto Scaling or SQS write).
+ *
+ * And a pod event's claim is confirmed against the cluster (pod-events/identity.ts): the issue's second
+ * forgery, a `Pod Terminating` for a Running, Ready pod without deletionTimestamp, deregisters nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { NODES } from '../fakes/topology.ts';
-import { spotHarness, writeCalls, type SpotHarness } from './harness.ts';
+import { podEventsHarness, spotHarness, startFakeKube, writeCalls, type SpotHarness } from './harness.ts';
 
 const ACCOUNT = '123456789012';
+const started = startFakeKube();
 const TOPIC = `arn:aws:sns:us-east-1:${ACCOUNT}:quiesce-lifecycle-hooks`;
 const SCHEDULER_ROLE = `arn:aws:iam::${ACCOUNT}:role/quiesce-scheduled-change`;
 
@@ -110,5 +114,60 @@ describe("the spot function's own messages, by who wrote them", () => {
     expect(await h.invoke(fakeAws.sqs.lambdaEvent(h.topology.recheckQueueUrl))).toEqual({ batchItemFailures: [] });
     expect(rejections()).toEqual([expect.objectContaining({ error: 'UntrustedSenderError', message: expect.stringMatching(/INTERNAL_SENDER_IDS is empty/) })]);
     expect(writeCalls()).toBe(0);
+  });
+});
+
+describe('a pod event\'s claim, confirmed against the cluster', () => {
+  const POD = { namespace: 'shop', name: 'payments-7d9f-abcde', uid: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', ip: '10.0.1.12' };
+  const podEvent = (reason: 'deletion' | 'not-ready'): Record<string, unknown> => ({
+    version: '0',
+    id: `forged-${reason}`,
+    source: 'quiesce.kubernetes',
+    'detail-type': reason === 'deletion' ? 'Pod Terminating' : 'Pod Not Ready',
+    time: new Date(fakeAws.clock.now()).toISOString(),
+    detail: {
+      version: 1, cluster: 'prod', namespace: POD.namespace, name: POD.name, uid: POD.uid, podIPs: [POD.ip], nodeName: null,
+      containerPorts: [{ containerPort: 9090, protocol: 'TCP' }], labels: {},
+      deletionTimestamp: reason === 'deletion' ? new Date(fakeAws.clock.now() + 30_000).toISOString() : null,
+      gracePeriodSeconds: 30, reason, observedAt: new Date(fakeAws.clock.now()).toISOString(),
+    },
+  });
+  const api = (h: { topology: { tg: { api: string } } }): string[] => targetsOf(h.topology.tg.api);
+
+  it('a Pod Terminating for a Running, Ready pod without deletionTimestamp is refused: audited, nothing written', async () => {
+    started.kube.reset();
+    started.kube.addPod({ ...POD, containerPorts: [9090] });
+    const h = podEventsHarness(started);
+    const before = api(h);
+    expect(await h.invoke(podEvent('deletion'))).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/not terminating \(no deletionTimestamp\)/) });
+    expect(api(h)).toEqual(before);
+    expect(writeCalls()).toBe(0);
+    expect(rejections()).toEqual([expect.objectContaining({ error: 'ClaimNotConfirmed', pod: `${POD.namespace}/${POD.name}`, eventId: 'forged-deletion' })]);
+  });
+
+  it('the control: once the pod is terminating in the cluster, the same event takes it out', async () => {
+    started.kube.reset();
+    started.kube.addPod({ ...POD, containerPorts: [9090] });
+    started.kube.markTerminating(POD.namespace, POD.name, 30);
+    const h = podEventsHarness(started);
+    expect(await h.invoke(podEvent('deletion'))).toMatchObject({ status: 'applied' });
+    expect(api(h)).toContain('10.0.1.12:9090 draining');
+  });
+
+  it('a Pod Not Ready acts only while the pod\'s Ready condition is not True now', async () => {
+    started.kube.reset();
+    started.kube.addPod({ ...POD, containerPorts: [9090] });
+    const h = podEventsHarness(started, { NOT_READY_ACTION: 'deregister' });
+    expect(await h.invoke(podEvent('not-ready'))).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/is Ready now/) });
+    expect(writeCalls()).toBe(0);
+    started.kube.updatePod(POD.namespace, POD.name, { ready: false });
+    expect(await h.invoke(podEvent('not-ready'))).toMatchObject({ status: 'applied' });
+    expect(api(h)).toContain('10.0.1.12:9090 draining');
+  });
+
+  it('a pod that is gone, its IP held by no live pod, still goes (its claim cannot be contradicted)', async () => {
+    started.kube.reset();
+    const h = podEventsHarness(started);
+    expect(await h.invoke(podEvent('deletion'))).toMatchObject({ status: 'applied' });
   });
 });
