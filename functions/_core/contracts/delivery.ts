@@ -40,9 +40,16 @@ function json(text: string, field: string): unknown {
   }
 }
 
-/** Whether an object is Auto Scaling's own message (no EventBridge envelope around it). */
+/**
+ * Whether an object is Auto Scaling's own message (no EventBridge envelope around it): a lifecycle
+ * transition or event and no envelope. `Service` is "AWS Auto Scaling" when present; NTH's tests (and the
+ * messages NTH re-marshals) carry none, so its absence does not make the message unreadable.
+ */
 const isAutoScalingMessage = (o: Record<string, unknown>): boolean =>
-  o['detail-type'] === undefined && o['Service'] === 'AWS Auto Scaling' && (o['LifecycleTransition'] !== undefined || o['Event'] !== undefined);
+  o['detail-type'] === undefined &&
+  o['source'] === undefined &&
+  (o['Service'] === undefined || o['Service'] === 'AWS Auto Scaling') &&
+  [o['LifecycleTransition'], o['Event']].some((t) => typeof t === 'string' && t !== '');
 
 /**
  * Auto Scaling's message as the EventBridge lifecycle action it stands for: the fields are the same (the
