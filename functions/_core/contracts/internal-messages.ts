@@ -17,6 +17,12 @@
  * Anything else claiming one of these detail-types is an `UntrustedSenderError` (logged, audited, never
  * retried).
  *
+ * AWS's own signals (warnings, state changes, hooks, Health) are not checked by sender here: which SenderId
+ * EventBridge or SNS deliveries carry is not documented, so an allow-list would be a guess that drops a real
+ * warning the day AWS changes it. The node-signal queue's policy is their guard (only EventBridge for the
+ * stack's rules, the configured topics and roles may send: infra/serverless/messaging.yml), and the
+ * current-state checks hold every signal to what EC2 says now.
+ *
  * Why not a signature: it would need a key only the function holds (a KMS HMAC key or a secret), a call per
  * message on the spot path, and would still let a replay of a genuine message through; the SenderId costs
  * nothing and AWS writes it. Emulators that answer one constant SenderId (moto) must list that constant.
