@@ -413,8 +413,11 @@ export function countRequests(opts: {
       const b = times[i + 1] as number;
       const n = (opts.requestsPerSecond * (b - a)) / S;
       requests += n;
-      let routed = regs.filter((x) => x.r.healthyAt <= a && a < x.out);
-      if (routed.length === 0) routed = regs.filter((x) => x.r.healthyAt <= a && a < x.r.drainAt);
+      // A target is one (Id, Port) however many registrations it had: re-registered while still draining, it
+      // is one target in rotation, not two.
+      const one = (xs: typeof regs): typeof regs => [...new Map(xs.map((x) => [x.r.ip, x])).values()];
+      let routed = one(regs.filter((x) => x.r.healthyAt <= a && a < x.out));
+      if (routed.length === 0) routed = one(regs.filter((x) => x.r.healthyAt <= a && a < x.r.drainAt));
       if (routed.length === 0) {
         failed += n;
         noTarget += n;

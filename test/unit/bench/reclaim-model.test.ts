@@ -39,6 +39,34 @@ describe('the load balancer of the reclaim model', () => {
     expect(out.groups).toEqual([{ group: 'g', requests: 400, failed: 200, noTarget: 200 }]);
   });
 
+  it('a target registered again while it drains is one target in rotation, not two', () => {
+    // a drained at 10 s (in rotation until 20 s by the lag), registered again at 12 s, healthy at 27 s: one
+    // target all along, so b and a share 10 req/s evenly: 5/s each over 0..40 s, nothing fails.
+    const out = countRequests({
+      registrations: [reg('a', 10 * S), reg('a', Infinity, 12 * S, 27 * S), reg('b')],
+      pods: [podAt('a', 'spot-0'), podAt('b', 'od-0')],
+      groups: ['g'],
+      lb: alb,
+      requestsPerSecond: 10,
+      from: 0,
+      to: 40 * S,
+    });
+    expect(out.groups).toEqual([{ group: 'g', requests: 400, failed: 0, noTarget: 0 }]);
+    // 12..20 s: a is in rotation by its first registration's lag; 20..27 s: out (the new one is not healthy yet).
+    const dead = countRequests({
+      registrations: [reg('a', 10 * S), reg('a', Infinity, 12 * S, 27 * S), reg('b')],
+      pods: [podAt('a', 'spot-0', 15 * S), podAt('b', 'od-0')],
+      groups: ['g'],
+      lb: alb,
+      requestsPerSecond: 10,
+      from: 0,
+      to: 40 * S,
+    });
+    // a stops at 15 s: fails 15..20 s at 5/s = 25; from 27 s the new registration is in rotation until its
+    // health checks fail (checks at 12 + 15k: 27 and 42 s -> out at 42 s): 27..40 s at 5/s = 65. Total 90.
+    expect(dead.groups).toEqual([{ group: 'g', requests: 400, failed: 90, noTarget: 0 }]);
+  });
+
   it('fails open: a group whose only target failed its health checks still routes to it', () => {
     // e stops at 0 and is never deregistered: out of rotation at 15 s (checks at 0 and 15 s), then the
     // group has only unhealthy targets and routes to them: every request fails, none for lack of a target.
