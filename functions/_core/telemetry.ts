@@ -16,7 +16,7 @@ export type { Logger, Metrics };
  * (`cold_start`, `function_name`, `function_arn`, `function_memory_size`, `function_request_id`, and
  * `xray_trace_id` when tracing is on). Keys appended during an invocation are reset after it. Use it first
  * in the chain, with the one logger the handler and its dependencies share. Measured with `npm run bench --
- * bundles`: see the README's bundle table.
+ * bundles`: see the bundle table in docs/benchmarks.md.
  *
  * Powertools reserves the keys `level`, `message`, `sampling_rate`, `service` and `timestamp` and drops
  * them from a line's attributes (with a warning): a line's explanation goes under `reason`, never `message`.

@@ -38,7 +38,7 @@ const singleSource = {
 
 /**
  * The same app with two sources: ArgoCD fills `revisions` (one per source) and leaves `revision` ""
- * (SyncOperationResult.revision has no omitempty; shared/aws-facts.md, "Argo CD multi-source revisions").
+ * (SyncOperationResult.revision has no omitempty; docs/aws-facts.md#argo-cd-multi-source-revisions).
  */
 const multiSource = {
   ...singleSource,

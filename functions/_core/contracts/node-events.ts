@@ -10,7 +10,7 @@
  * - Lifecycle: https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html
  * - Capacity reservation warning: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-interruptible-cr.html
  * - AWS Health: https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html
- *   (shared/aws-facts.md, "AWS Health scheduled changes on EventBridge": detail times are RFC 1123)
+ *   (docs/aws-facts.md#aws-health-scheduled-change: detail times are RFC 1123)
  * How the raw Auto Scaling message and SNS envelopes become one of these: delivery.ts.
  */
 import { InvalidEventError } from '../errors.ts';

@@ -131,7 +131,7 @@ export function revisionIdentity(revisions: readonly string[]): string {
 }
 
 /**
- * The sync's revision as ArgoCD reports it (shared/aws-facts.md, "Argo CD multi-source revisions"):
+ * The sync's revision as ArgoCD reports it (docs/aws-facts.md#argo-cd-multi-source-revisions):
  * `revision` for a single-source app; for a multi-source app `revision` is "" (no omitempty) and
  * `revisions` holds one per source (null or absent for single-source apps, as the template renders it).
  */

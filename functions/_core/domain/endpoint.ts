@@ -9,7 +9,7 @@
  * node's addresses are therefore "these IPs, plus everything inside these CIDRs", of both families.
  *
  * Why branch ENIs matter: with security groups for pods, a pod gets its own branch ENI, which hangs off the
- * node's trunk ENI and is not attached to the instance (aws-facts: the VPC resource controller finds a
+ * node's trunk ENI and is not attached to the instance (docs/aws-facts.md#branch-enis: the controller finds a
  * trunk's branches by the `vpcresources.k8s.aws/trunk-eni-id` tag). Its addresses are the node's pods' too.
  */
 import { cidrContains, parseCidr, type Ipv4Cidr } from './ipv4.ts';
@@ -53,7 +53,7 @@ export interface NetworkInterface {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** The VPC resource controller's tags on a branch ENI (aws-facts, "Security groups for pods"). */
+/** The VPC resource controller's tags on a branch ENI (docs/aws-facts.md#branch-enis). */
 export const TRUNK_ENI_TAG = 'vpcresources.k8s.aws/trunk-eni-id';
 /** The instance a VPC CNI or VPC resource controller ENI was made for (also on unattached branch ENIs). */
 export const NODE_INSTANCE_TAG = 'node.k8s.amazonaws.com/instance_id';

@@ -23,7 +23,7 @@ import { census } from './node-deregistration.ts';
 
 /** The tag the AWS Load Balancer Controller puts on every target group it creates for a cluster. */
 export const LBC_CLUSTER_TAG = 'elbv2.k8s.aws/cluster';
-/** The tag the VPC CNI puts on the ENIs it creates (aws-facts: cluster.k8s.amazonaws.com/name). */
+/** The tag the VPC CNI puts on the ENIs it creates (docs/aws-facts.md#vpc-cni-eni-tags). */
 export const CNI_CLUSTER_TAG = 'cluster.k8s.amazonaws.com/name';
 /** Cloud Map attributes the App Mesh controller sets: the pod the record was made for. */
 export const POD_NAME_ATTRIBUTE = 'k8s.io/pod';
