@@ -13,6 +13,7 @@ import { missingOwnerAttributes, optedInFor } from '../ownership.ts';
 import type { NetworkInterface } from '../endpoint.ts';
 import type { NodeInstance } from '../endpoint.ts';
 import { eniAddresses, nodeInstanceOf } from '../endpoint.ts';
+import { isAliveInstanceState } from '../instance-state.ts';
 import type { Ipv4Cidr } from '../ipv4.ts';
 import { ipv4ToInt, parseCidr } from '../ipv4.ts';
 import { addressKey, ipFamily, ipv6NetworkKey, parseIpCidr, parseIpv6 } from '../ip.ts';
@@ -522,7 +523,7 @@ function judgeInstanceTarget(instanceId: string, input: SweepInput): Verdict {
   if (!input.instancesLookedUp.has(instanceId)) return { kind: 'unverified' };
   const instance = input.instances.get(instanceId);
   if (!instance) return { kind: 'stale', why: `instance target ${instanceId} no longer exists` };
-  if (instance.state === 'running' || instance.state === 'pending') return { kind: 'alive' };
+  if (isAliveInstanceState(instance.state)) return { kind: 'alive' };
   const clusters = clustersOfInstance(instance);
   if (clusters.size > 0 && !clusters.has(input.clusterName)) {
     return { kind: 'hold', guard: 'ownership', report: 'other', reason: `instance target ${instanceId} is a node of cluster ${[...clusters].join(',')}: not ours to remove` };
