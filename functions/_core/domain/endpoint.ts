@@ -113,19 +113,3 @@ export function nodeHasIp(node: NodeAddresses, ip: string): boolean {
   if (key.includes(':')) return node.ipv6Prefixes.some((p) => ipv6CidrContains(p, key));
   return node.prefixes.some((p) => cidrContains(p, key));
 }
-
-/**
- * Whether an instance is a node of `clusterName`, by the tags EKS and its node provisioners put on nodes:
- * `kubernetes.io/cluster/<name>` (owned|shared), `eks:cluster-name` (managed node groups), and the tags of
- * eksctl and Karpenter. A shared account must not let one cluster's quiesce act on another cluster's nodes.
- */
-export function isNodeOfCluster(instance: NodeInstance, clusterName: string): boolean {
-  const t = instance.tags;
-  return (
-    t[`kubernetes.io/cluster/${clusterName}`] !== undefined ||
-    t['eks:cluster-name'] === clusterName ||
-    t['alpha.eksctl.io/cluster-name'] === clusterName ||
-    t['karpenter.k8s.aws/cluster'] === clusterName ||
-    t['aws:eks:cluster-name'] === clusterName
-  );
-}

@@ -14,6 +14,7 @@ import type { NetworkInterface } from '../endpoint.ts';
 import type { NodeInstance } from '../endpoint.ts';
 import { eniAddresses, nodeInstanceOf } from '../endpoint.ts';
 import { isAliveInstanceState } from '../instance-state.ts';
+import { clustersInTagKeys, clustersOfNode } from '../node-cluster.ts';
 import type { Ipv4Cidr } from '../ipv4.ts';
 import { ipv4ToInt, parseCidr } from '../ipv4.ts';
 import { addressKey, ipFamily, ipv6NetworkKey, parseIpCidr, parseIpv6 } from '../ip.ts';
@@ -167,19 +168,6 @@ export class EniIndex {
   }
 }
 
-/** Tag keys by which EKS, eksctl and Karpenter name the cluster of a node (see endpoint.ts isNodeOfCluster). */
-const NODE_CLUSTER_TAGS = ['eks:cluster-name', 'alpha.eksctl.io/cluster-name', 'karpenter.k8s.aws/cluster', 'aws:eks:cluster-name'];
-
-/** The clusters an instance is a node of, by its tags (empty = not a Kubernetes node we can tell). */
-export function clustersOfInstance(instance: Pick<NodeInstance, 'tags'>): Set<string> {
-  const out = new Set<string>();
-  for (const [k, v] of Object.entries(instance.tags)) {
-    if (k.startsWith('kubernetes.io/cluster/')) out.add(k.slice('kubernetes.io/cluster/'.length));
-    else if (NODE_CLUSTER_TAGS.includes(k) && v !== '') out.add(v);
-  }
-  return out;
-}
-
 /** Whose an ENI is, by positive evidence only (see {@link eniOwner}). */
 export type EniOwner =
   | { readonly kind: 'ours' }
@@ -199,10 +187,10 @@ export function eniOwner(eni: VpcEni, instances: ReadonlyMap<string, NodeInstanc
   const clusters = new Set<string>();
   const cni = eni.tags[CNI_CLUSTER_TAG];
   if (cni !== undefined && cni !== '') clusters.add(cni);
-  for (const k of Object.keys(eni.tags)) if (k.startsWith('kubernetes.io/cluster/')) clusters.add(k.slice('kubernetes.io/cluster/'.length));
+  for (const c of clustersInTagKeys(eni.tags)) clusters.add(c);
   const nodeId = nodeInstanceOf(eni);
   const instance = nodeId === undefined ? undefined : instances.get(nodeId);
-  if (instance) for (const c of clustersOfInstance(instance)) clusters.add(c);
+  if (instance) for (const c of clustersOfNode(instance)) clusters.add(c);
   if (clusters.size === 0) {
     const why = nodeId === undefined ? 'no instance and no cluster tag' : instance ? `${nodeId} carries no cluster tag` : `its instance ${nodeId} is not known`;
     return { kind: 'unknown', why };
@@ -524,7 +512,7 @@ function judgeInstanceTarget(instanceId: string, input: SweepInput): Verdict {
   const instance = input.instances.get(instanceId);
   if (!instance) return { kind: 'stale', why: `instance target ${instanceId} no longer exists` };
   if (isAliveInstanceState(instance.state)) return { kind: 'alive' };
-  const clusters = clustersOfInstance(instance);
+  const clusters = clustersOfNode(instance);
   if (clusters.size > 0 && !clusters.has(input.clusterName)) {
     return { kind: 'hold', guard: 'ownership', report: 'other', reason: `instance target ${instanceId} is a node of cluster ${[...clusters].join(',')}: not ours to remove` };
   }
