@@ -5,6 +5,7 @@
 import type { Plan, PlanAction } from '#core/domain/plan.ts';
 import { actionKey } from '#core/domain/plan.ts';
 import { withPort } from '#core/domain/ip.ts';
+import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
 import type { PlanDifference } from './confirmed.ts';
 
@@ -24,7 +25,7 @@ function actionRow(a: PlanAction): string[] {
     case 'deregister-instance':
       return ['cloudmap', `${a.instance.namespaceName}/${a.instance.serviceName}`, a.instance.instanceId, '-', a.why];
     case 'set-weights':
-      return ['weights', a.ruleArn, a.weights.map((w) => `${w.targetGroupArn.split('/')[1] ?? w.targetGroupArn}=${w.weight}`).join(','), '-', a.why];
+      return ['weights', a.ruleArn, a.weights.map((w) => `${targetGroupNameOf(w.targetGroupArn)}=${w.weight}`).join(','), '-', a.why];
   }
 }
 

@@ -13,6 +13,7 @@ import { parseDeploymentSynced, TrafficDetailType, type DeploymentSynced, type S
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
 import { currentPercent, planShiftStep, remainingSteps } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, listenerArnOfRule } from '#core/domain/planners/traffic-weights.ts';
+import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import type { Elbv2Port } from '#core/ports/index.ts';
 import type { TrafficPlanConfig } from '../traffic-shift/config.ts';
 import { parseTrafficEvent } from '../traffic-shift/handler.ts';
@@ -77,7 +78,7 @@ async function planSteps(
   const original = shift.running?.original ?? weightsNow;
   const percents = shift.running ? shift.steps.slice(shift.running.stepIndex) : remainingSteps(shift.steps, currentPercent(shift, weightsNow));
   if (percents.length === 0) return { status: 'ignored', app: shift.app, reason: `already at ${shift.steps.at(-1)}% or more: nothing to shift` };
-  const targets = await deps.elbv2.targetHealth(shift.to, shift.to.split('/').slice(-2, -1)[0] ?? shift.to);
+  const targets = await deps.elbv2.targetHealth(shift.to, targetGroupNameOf(shift.to));
   const healthy = targets.filter((t) => t.state === 'healthy').length;
   const now = deps.now();
   const offset = shift.steps.length - percents.length;

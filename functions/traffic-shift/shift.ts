@@ -25,6 +25,7 @@ import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
 import { currentPercent, planShiftRollback, planShiftStep, remainingSteps, checkPair, type ShiftPair } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, sameWeights, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
+import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import type { ListenerRule } from '#core/ports/index.ts';
 import type { TrafficPlanConfig } from './config.ts';
 import type { TrafficDeps } from './deps.ts';
@@ -274,7 +275,7 @@ async function applyStep(deps: TrafficDeps, state: ShiftState, now: Date): Promi
   if (!rule) return abort(deps, state, `rule ${state.ruleArn} disappeared`, undefined);
 
   // Gate: the new side must be able to take the traffic before it gets more.
-  const targets = await deps.elbv2.targetHealth(state.to, state.to.split('/').slice(-2, -1)[0] ?? state.to);
+  const targets = await deps.elbv2.targetHealth(state.to, targetGroupNameOf(state.to));
   const healthy = targets.filter((t) => t.state === 'healthy').length;
   if (healthy < state.minHealthyTargets) {
     return abort(deps, state, `gate before step ${step} (${percent}%): ${healthy} healthy target(s) in the new target group, ${state.minHealthyTargets} required`, rule);

@@ -10,6 +10,7 @@
  * at weight 0 after a migration). A second failover while one is in effect therefore never compounds.
  */
 import type { HeldBackAction, Plan, PlanAction, WeightedTargetGroup } from '../plan.ts';
+import { targetGroupNameOf } from '../target-group-arn.ts';
 import { describeWeights, forwardWeights, MAX_WEIGHT, sameWeights, withWeights } from './traffic-weights.ts';
 
 /** One weighted rule as observed. */
@@ -134,7 +135,7 @@ export function planWeightFailover(input: WeightFailoverInput): WeightFailoverPl
     if (!original && d.degraded.length > 0) remember.set(rule.ruleArn, current);
     const why = restoring
       ? `restore after recovery: ${describeWeights(d.weights)}`
-      : `failover: ${d.degraded.map((a) => `${a.split('/').slice(-2, -1)[0] ?? a} below ${input.minHealthy} healthy`).join(', ')} -> ${describeWeights(d.weights)}`;
+      : `failover: ${d.degraded.map((a) => `${targetGroupNameOf(a)} below ${input.minHealthy} healthy`).join(', ')} -> ${describeWeights(d.weights)}`;
     actions.push(make(d.weights, why));
   }
   const plan: Plan = {
