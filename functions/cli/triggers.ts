@@ -10,14 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import { POD_EVENT_SOURCE } from '#core/contracts/pod-terminating.ts';
 import { parseDeploymentSynced, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
+import type { HealthGate } from '#core/domain/health-gate.ts';
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
 import { currentPercent, planShiftStep, remainingSteps } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, listenerArnOfRule } from '#core/domain/planners/traffic-weights.ts';
-import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import type { Elbv2Port } from '#core/ports/index.ts';
 import type { TrafficPlanConfig } from '../traffic-shift/config.ts';
 import { parseTrafficEvent } from '../traffic-shift/handler.ts';
-import { planOfSync, shiftableRule } from '../traffic-shift/shift.ts';
+import { planOfSync, readHealthGate, shiftableRule } from '../traffic-shift/shift.ts';
 import { table } from './format.ts';
 
 /** The trigger an input belongs to. */
@@ -50,7 +50,7 @@ export interface PlannedStep {
   readonly at: string;
   readonly plan: Plan;
   /** The gate as it stands now (the function checks it again before each step). */
-  readonly gate: { readonly healthy: number; readonly required: number; readonly passes: boolean };
+  readonly gate: HealthGate;
 }
 
 /** What a shift would do, or why it would not start. */
@@ -78,8 +78,7 @@ async function planSteps(
   const original = shift.running?.original ?? weightsNow;
   const percents = shift.running ? shift.steps.slice(shift.running.stepIndex) : remainingSteps(shift.steps, currentPercent(shift, weightsNow));
   if (percents.length === 0) return { status: 'ignored', app: shift.app, reason: `already at ${shift.steps.at(-1)}% or more: nothing to shift` };
-  const targets = await deps.elbv2.targetHealth(shift.to, targetGroupNameOf(shift.to));
-  const healthy = targets.filter((t) => t.state === 'healthy').length;
+  const gate = await readHealthGate(deps.elbv2, shift);
   const now = deps.now();
   const offset = shift.steps.length - percents.length;
   const steps = percents.map((percent, i): PlannedStep => {
@@ -90,7 +89,7 @@ async function planSteps(
       percent,
       at: new Date(now.getTime() + i * shift.pauseSeconds * 1000).toISOString(),
       plan,
-      gate: { healthy, required: shift.minHealthyTargets, passes: healthy >= shift.minHealthyTargets },
+      gate,
     };
   });
   return { status: 'planned', app: shift.app, ruleArn: shift.ruleArn, weightsNow, steps, warnings: [...new Set(steps.flatMap((s) => s.plan.warnings))] };

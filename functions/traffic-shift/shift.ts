@@ -25,6 +25,7 @@ import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
 import { currentPercent, planShiftRollback, planShiftStep, remainingSteps, checkPair, type ShiftPair } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, sameWeights, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
+import { healthGate, type HealthGate } from '#core/domain/health-gate.ts';
 import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import type { ListenerRule } from '#core/ports/index.ts';
 import type { TrafficPlanConfig } from './config.ts';
@@ -196,6 +197,14 @@ export async function shiftableRule(elbv2: TrafficDeps['elbv2'], pair: ShiftPair
   }
 }
 
+/**
+ * The health gate of the shift's new side as it stands now: its healthy targets against the plan's minimum
+ * (DescribeTargetHealth). Checked before every step; shared with `quiesce plan`, which shows it per step.
+ */
+export async function readHealthGate(elbv2: TrafficDeps['elbv2'], shift: Pick<ShiftPair, 'to'> & { readonly minHealthyTargets: number }): Promise<HealthGate> {
+  return healthGate(await elbv2.targetHealth(shift.to, targetGroupNameOf(shift.to)), shift.minHealthyTargets);
+}
+
 /** Starts the shift a sync asks for (or says why not). */
 export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): Promise<ShiftOutcome> {
   const now = deps.now();
@@ -275,10 +284,9 @@ async function applyStep(deps: TrafficDeps, state: ShiftState, now: Date): Promi
   if (!rule) return abort(deps, state, `rule ${state.ruleArn} disappeared`, undefined);
 
   // Gate: the new side must be able to take the traffic before it gets more.
-  const targets = await deps.elbv2.targetHealth(state.to, targetGroupNameOf(state.to));
-  const healthy = targets.filter((t) => t.state === 'healthy').length;
-  if (healthy < state.minHealthyTargets) {
-    return abort(deps, state, `gate before step ${step} (${percent}%): ${healthy} healthy target(s) in the new target group, ${state.minHealthyTargets} required`, rule);
+  const gate = await readHealthGate(deps.elbv2, state);
+  if (!gate.passes) {
+    return abort(deps, state, `gate before step ${step} (${percent}%): ${gate.healthy} healthy target(s) in the new target group, ${gate.required} required`, rule);
   }
 
   const input = { planId: randomUUID(), now, pair: state, listenerArn: state.listenerArn, actions: rule.actions, original: state.original, subject: `${state.app}@${state.revision}` };
