@@ -50,12 +50,6 @@ export interface SweepSkippedResult {
   readonly nextSweepAt: string;
 }
 
-/** ELB Describe attempts the sweeper's budget has made so far (0 without a budget). */
-const describeAttempts = (d: SweepDeps): number => {
-  const s = d.budget?.stats()['elb-describe'];
-  return s ? s.calls + s.retries : 0;
-};
-
 /** Validates the schedule's event: source aws.events (or aws.scheduler), detail-type "Scheduled Event". */
 export function parseScheduledEvent(raw: unknown): { id: string | undefined; time: string | undefined } {
   const envelope = parseEnvelope(raw);
@@ -100,10 +94,10 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
       return { status: 'skipped', nextSweepAt: due.toISOString() };
     }
     logger.info('sweep started', { eventId: scheduled.id, scheduledAt: scheduled.time, cluster: d.config.clusterName });
-    const describedBefore = describeAttempts(d);
+    const describedBefore = d.budget?.attempts('elb-describe') ?? 0;
     // A sweep that fails part-way (its time ran out) is paced by what it spent too, so it cannot repeat every tick.
     const out = await runSweep(d).catch(async (err: unknown) => {
-      await recordNext(d.pacing, startedAt, describeAttempts(d) - describedBefore, logger);
+      await recordNext(d.pacing, startedAt, (d.budget?.attempts('elb-describe') ?? 0) - describedBefore, logger);
       throw err;
     });
     recordSweepMetrics(metrics, out);

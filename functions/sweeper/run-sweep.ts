@@ -96,23 +96,12 @@ export interface SweepRunResult {
   readonly durationMs: number;
 }
 
-function attempts(budget: ApiBudget | undefined): number | undefined {
-  if (!budget) return undefined;
-  return Object.values(budget.stats()).reduce((n, s) => n + s.calls + s.retries, 0);
-}
-
-function describeAttempts(budget: ApiBudget | undefined): number | undefined {
-  if (!budget) return undefined;
-  const s = budget.stats()['elb-describe'];
-  return s.calls + s.retries;
-}
-
 /** Runs one sweep. Never throws for an AWS write failure or an unreachable cluster: see the result. */
 export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepRunResult> {
   const { config, logger } = deps;
   const started = performance.now();
-  const callsBefore = attempts(deps.budget);
-  const describesBefore = describeAttempts(deps.budget);
+  const callsBefore = deps.budget?.attempts();
+  const describesBefore = deps.budget?.attempts('elb-describe');
   const dryRun = options.dryRun ?? config.dryRun;
   const now = deps.now();
   const warnings: string[] = [];
@@ -191,8 +180,8 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
     if (deps.weightedFailover && !dryRun && owned.length > 0) {
       await deps.weightedFailover(owned.map((g) => g.arn)).catch((err: unknown) => logger.error('weighted-rule failover/restore failed', { error: err as Error }));
     }
-    const callsAfter = attempts(deps.budget);
-    const describesAfter = describeAttempts(deps.budget);
+    const callsAfter = deps.budget?.attempts();
+    const describesAfter = deps.budget?.attempts('elb-describe');
     return {
       status: clusterError ? 'degraded' : dryRun ? 'dry-run' : 'applied',
       plan,
