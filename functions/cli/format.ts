@@ -36,7 +36,7 @@ export function formatPlan(plan: Plan): string {
   out += table(['KIND', 'GROUP / SERVICE', 'TARGET', 'STATE', 'WHY'], plan.actions.map(actionRow));
   out += `\nHeld back by a guard (${plan.heldBack.length}):\n`;
   out += table(['GUARD', 'ACTION', 'REASON'], plan.heldBack.map((h) => [h.guard, actionKey(h.action), h.reason]));
-  if (plan.warnings.length > 0) out += `\nWarnings:\n${plan.warnings.map((w) => `  ! ${w}`).join('\n')}\n`;
+  if (plan.warnings.length > 0) out += `\nWarnings:\n${plan.warnings.map((w) => `  ! ${w.text}`).join('\n')}\n`;
   return out;
 }
 

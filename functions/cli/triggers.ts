@@ -12,6 +12,7 @@ import { POD_EVENT_SOURCE } from '#core/contracts/pod-terminating.ts';
 import { parseDeploymentSynced, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import type { HealthGate } from '#core/domain/health-gate.ts';
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
+import { uniqueWarnings, type PlanWarning } from '#core/domain/warnings.ts';
 import { currentPercent, planShiftStep, remainingSteps } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, listenerArnOfRule } from '#core/domain/planners/traffic-weights.ts';
 import type { Elbv2Port } from '#core/ports/index.ts';
@@ -56,7 +57,7 @@ export interface PlannedStep {
 /** What a shift would do, or why it would not start. */
 export type ShiftPlan =
   | { readonly status: 'ignored' | 'refused'; readonly app: string; readonly reason: string }
-  | { readonly status: 'planned'; readonly app: string; readonly ruleArn: string; readonly weightsNow: readonly WeightedTargetGroup[]; readonly steps: readonly PlannedStep[]; readonly warnings: readonly string[] };
+  | { readonly status: 'planned'; readonly app: string; readonly ruleArn: string; readonly weightsNow: readonly WeightedTargetGroup[]; readonly steps: readonly PlannedStep[]; readonly warnings: readonly PlanWarning[] };
 
 /** What planning a shift reads: the ELBv2 port (reads only) and the traffic plans. */
 export interface ShiftPlanDeps {
@@ -92,7 +93,7 @@ async function planSteps(
       gate,
     };
   });
-  return { status: 'planned', app: shift.app, ruleArn: shift.ruleArn, weightsNow, steps, warnings: [...new Set(steps.flatMap((s) => s.plan.warnings))] };
+  return { status: 'planned', app: shift.app, ruleArn: shift.ruleArn, weightsNow, steps, warnings: uniqueWarnings(steps.flatMap((s) => s.plan.warnings)) };
 }
 
 /** The shift a sync would start (startShift's checks, without its claim, lock or writes). */
@@ -139,6 +140,6 @@ export function formatShiftPlan(p: ShiftPlan): string {
       return [`${s.step}/${s.of}`, `${s.percent}%`, action?.kind === 'set-weights' ? describeWeights(action.weights) : '-', s.at, `${s.gate.healthy} healthy of ${s.gate.required} needed${s.gate.passes ? '' : ': WOULD ABORT (rolled back to the weights now)'}`];
     }),
   );
-  if (p.warnings.length > 0) out += `\nWarnings:\n${p.warnings.map((w) => `  ! ${w}`).join('\n')}\n`;
+  if (p.warnings.length > 0) out += `\nWarnings:\n${p.warnings.map((w) => `  ! ${w.text}`).join('\n')}\n`;
   return out + 'Nothing was written: no lock, no claim, no schedule, no ModifyRule.\n';
 }

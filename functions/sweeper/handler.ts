@@ -12,7 +12,6 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
-import { IMPLAUSIBLE_POD_LIST } from '#core/domain/planners/sweep.ts';
 import { publishMetrics, singlePointsOfFailure } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
@@ -104,7 +103,7 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     const next = await recordNext(d.pacing, startedAt, out.describeCalls, logger);
     logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs) });
     if (out.clusterError) {
-      const what = out.clusterError.name === IMPLAUSIBLE_POD_LIST ? 'pod list not trusted' : 'API unreachable';
+      const what = out.podListDoubt ? 'pod list not trusted' : 'API unreachable';
       const message = `cluster ${d.config.clusterName} ${what} (${out.clusterError.name}: ${out.clusterError.message}); only registrations on no ENI were removed`;
       logger.error(message);
       throw new ClusterUnavailableError(message);

@@ -19,6 +19,7 @@ import type { Ipv4Cidr } from '../ipv4.ts';
 import { ipv4ToInt, parseCidr } from '../ipv4.ts';
 import { addressKey, ipFamily, ipv6NetworkKey, parseIpCidr, parseIpv6 } from '../ip.ts';
 import type { HeldBackAction, Plan, PlanAction } from '../plan.ts';
+import { planWarning, type PlanWarning } from '../warnings.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
 import { GONE_OR_GOING, instanceAddresses } from '../registration.ts';
 import { census } from './node-deregistration.ts';
@@ -257,7 +258,7 @@ export interface SweepPlan {
   /** Registrations of owned groups / records whose address is on another cluster's ENI or node: held, reported. */
   readonly otherClusters: number;
   /** Why the pod list was not used as evidence ({@link doubtPodList}); undefined when it was. */
-  readonly podListDoubt: string | undefined;
+  readonly podListDoubt: PodListDoubt | undefined;
 }
 
 /** Registrations the ENI index could be asked about, for the workflow's instance lookup. */
@@ -288,6 +289,16 @@ export function instanceIdsToLookUp(input: Pick<SweepInput, 'targetGroups' | 'ta
 export const IMPLAUSIBLE_POD_LIST = 'ImplausiblePodList';
 
 /**
+ * Why the pod list was not believed: no live pod at all while nodes of the cluster run (`no-live-pod`), or
+ * most healthy ip targets on running nodes without a pod (`most-healthy-unheld`), with the sentence for
+ * operators.
+ */
+export interface PodListDoubt {
+  readonly code: 'no-live-pod' | 'most-healthy-unheld';
+  readonly text: string;
+}
+
+/**
  * Whether the pod list is evidence at all. An API server that answers 200 with no pods, or with a list that
  * lost most of them (a truncated page, a cache that was just reset, RBAC gone wrong), looks exactly like a
  * cluster whose pods all died, and every registration of a live pod would then be removed on the pod list's
@@ -302,7 +313,7 @@ export const IMPLAUSIBLE_POD_LIST = 'ImplausiblePodList';
  * up, runs, and is this cluster's by its tags or by the CNI's cluster tag on the ENI. Pure; returns why the
  * list is doubted, or undefined when it can be used.
  */
-export function doubtPodList(input: Pick<SweepInput, 'clusterName' | 'targetGroups' | 'targets' | 'cloudMap' | 'ownerAttributes' | 'clusterVpcId' | 'pods' | 'enis' | 'instances'>): string | undefined {
+export function doubtPodList(input: Pick<SweepInput, 'clusterName' | 'targetGroups' | 'targets' | 'cloudMap' | 'ownerAttributes' | 'clusterVpcId' | 'pods' | 'enis' | 'instances'>): PodListDoubt | undefined {
   const pods = input.pods;
   if (!pods) return undefined;
   const nodes = new Set<string>();
@@ -337,10 +348,10 @@ export function doubtPodList(input: Pick<SweepInput, 'clusterName' | 'targetGrou
     if (ownsCloudMapInstance(i, input.ownerAttributes) && instanceAddresses(i).some((a) => onRunningNode(a.address, input.clusterVpcId))) onNodes++;
   }
   if (pods.size === 0 && onNodes > 0) {
-    return `the pod list holds no live pod while ${nodes.size} running node(s) of ${input.clusterName} hold the addresses of ${onNodes} registration(s)`;
+    return { code: 'no-live-pod', text: `the pod list holds no live pod while ${nodes.size} running node(s) of ${input.clusterName} hold the addresses of ${onNodes} registration(s)` };
   }
   if (healthyWithoutPod > healthyWithPod) {
-    return `the pod list has no live pod for ${healthyWithoutPod} of the ${healthyWithPod + healthyWithoutPod} healthy ip targets on running nodes of ${input.clusterName}: it looks incomplete`;
+    return { code: 'most-healthy-unheld', text: `the pod list has no live pod for ${healthyWithoutPod} of the ${healthyWithPod + healthyWithoutPod} healthy ip targets on running nodes of ${input.clusterName}: it looks incomplete` };
   }
   return undefined;
 }
@@ -362,7 +373,7 @@ export function planSweep(given: SweepInput): SweepPlan {
   const groups = new Map(input.targetGroups.map((g) => [g.arn, g]));
   const actions: PlanAction[] = [];
   const heldBack: HeldBackAction[] = [];
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
   let stale = 0;
   let unverified = 0;
   let notOwnedInstances = 0;
@@ -481,11 +492,11 @@ export function planSweep(given: SweepInput): SweepPlan {
     }
   }
 
-  if (podListDoubt !== undefined) warnings.push(`pod list not trusted (${podListDoubt}): nothing removed on pod-list evidence; the VPC truth still applies`);
-  if (unverified > 0) warnings.push(`${unverified} registration(s) not judged: the evidence they need (pod list or VPC scan) is missing`);
-  if (ownedHealthy > 0) warnings.push(`${ownedHealthy} healthy registration(s) point at addresses the VPC still has but no pod of ${input.clusterName} holds: reported, not removed`);
-  if (unattributed > 0) warnings.push(`${unattributed} registration(s) point at addresses on ENIs no evidence makes ${input.clusterName}'s (no node, no cluster tag): reported, not removed`);
-  if (otherClusters > 0) warnings.push(`${otherClusters} registration(s) of groups or services ${input.clusterName} owns point at another cluster's addresses: reported, not removed`);
+  if (podListDoubt !== undefined) warnings.push(planWarning('pod-list-doubted', `pod list not trusted (${podListDoubt.text}): nothing removed on pod-list evidence; the VPC truth still applies`));
+  if (unverified > 0) warnings.push(planWarning('unverified', `${unverified} registration(s) not judged: the evidence they need (pod list or VPC scan) is missing`, { count: unverified }));
+  if (ownedHealthy > 0) warnings.push(planWarning('reported-healthy', `${ownedHealthy} healthy registration(s) point at addresses the VPC still has but no pod of ${input.clusterName} holds: reported, not removed`, { count: ownedHealthy }));
+  if (unattributed > 0) warnings.push(planWarning('unattributed', `${unattributed} registration(s) point at addresses on ENIs no evidence makes ${input.clusterName}'s (no node, no cluster tag): reported, not removed`, { count: unattributed }));
+  if (otherClusters > 0) warnings.push(planWarning('other-cluster', `${otherClusters} registration(s) of groups or services ${input.clusterName} owns point at another cluster's addresses: reported, not removed`, { count: otherClusters }));
   return {
     plan: {
       id: input.planId,
