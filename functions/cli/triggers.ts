@@ -100,8 +100,8 @@ async function planSteps(
 export async function planDeploymentSynced(deps: ShiftPlanDeps, synced: DeploymentSynced): Promise<ShiftPlan> {
   const planned = planOfSync(deps.plans, synced);
   if ('cfg' in planned) return planSteps(deps, { ...planned.cfg, subject: `${synced.app}@${synced.revision}` });
-  const where = planned.ignored.startsWith('no traffic plan') ? ' (TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans)' : '';
-  return { status: 'ignored', app: synced.app, reason: planned.ignored + where };
+  const where = planned.ignored.code === 'no-plan' ? ' (TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans)' : '';
+  return { status: 'ignored', app: synced.app, reason: planned.ignored.text + where };
 }
 
 /** The rest of a running shift, from the step an event says is due. */

@@ -13,7 +13,7 @@ import { publishMetrics, recordApplyMetrics, recordCandidateMetrics } from '#cor
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { backoffSeconds, receiveCountOf, sqsRetryBackoff } from '#core/middleware/sqs-retry-backoff.ts';
 import { createLogger, createMetrics, logLambdaContext, type Logger, type Metrics } from '#core/telemetry.ts';
-import { isRecheckBody, toWorkItem, workItemsOf } from './inputs.ts';
+import { recheckRecords, toWorkItem, workItemsOf } from './inputs.ts';
 import { buildNodeWorkflowDeps, type SpotDeps } from './wiring.ts';
 import { deregisterNodes } from './workflow.ts';
 
@@ -35,11 +35,14 @@ const deadlineOf = (context: Context | undefined, now: Date): number | undefined
 /** Builds the handler around a dependency factory (called once per container, on first use; tests pass theirs). */
 export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogger('spot-interruption'), metrics: Metrics = createMetrics('spot-interruption')) {
   let deps: SpotDeps | undefined;
+  // The SQS records of this container's batches that parsed as re-checks (held weakly: gone with the batch).
+  const rechecks = new WeakSet<object>();
   const run = async (event: EventBridgeEvent<string, unknown> | SQSEvent | null, context?: Context): Promise<SpotInvocationResult | SQSBatchResponse> => {
     const d = (deps ??= getDeps());
     const options = { deadline: deadlineOf(context, d.now()) };
     // `?.`: a `null` invocation has no id; parsing then rejects it with a typed error.
     const items = isSqsBatch(event) ? await workItemsOf(event.Records, logger, d.audit) : toWorkItem(String((event as { id?: unknown } | null)?.id ?? 'event'), event);
+    if (isSqsBatch(event)) for (const r of recheckRecords(event.Records, items)) rechecks.add(r);
     const outcome = await deregisterNodes(items, d, options);
     recordApplyMetrics(metrics, outcome.plan, outcome.result);
     recordCandidateMetrics(metrics, outcome.candidates);
@@ -65,7 +68,7 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
       sqsRetryBackoff({
         visibility: () => deps?.queueVisibility,
         // A re-check keeps its own pace; a failed signal comes back in 2, 4, 8... seconds, inside the warning.
-        delayFor: (r) => (isRecheckBody(r.body) ? (deps?.config.guardIntervalSeconds ?? 15) : backoffSeconds(receiveCountOf(r), deps?.config.retryDelaySeconds ?? 2, deps?.config.retryMaxDelaySeconds ?? 30)),
+        delayFor: (r) => (rechecks.has(r) ? (deps?.config.guardIntervalSeconds ?? 15) : backoffSeconds(receiveCountOf(r), deps?.config.retryDelaySeconds ?? 2, deps?.config.retryMaxDelaySeconds ?? 30)),
         logger,
       }),
     );

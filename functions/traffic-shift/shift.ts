@@ -162,15 +162,21 @@ async function describeRule(elbv2: TrafficDeps['elbv2'], ruleArn: string): Promi
 
 const stateDetail = (s: ShiftState): Record<string, unknown> => ({ ...s });
 
+/** Why a sync starts no shift: not a finished healthy sync, no traffic plan for its app, or another destination. */
+export interface SyncIgnored {
+  readonly code: 'not-synced' | 'no-plan' | 'other-destination';
+  readonly text: string;
+}
+
 /** The traffic plan a sync starts a shift with, or why it starts none (shared with `quiesce plan`). */
-export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced): { readonly cfg: TrafficPlanConfig } | { readonly ignored: string } {
+export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced): { readonly cfg: TrafficPlanConfig } | { readonly ignored: SyncIgnored } {
   if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
-    return { ignored: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` };
+    return { ignored: { code: 'not-synced', text: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` } };
   }
   const cfg = plans.get(synced.app);
-  if (!cfg) return { ignored: `no traffic plan for app ${synced.app}` };
+  if (!cfg) return { ignored: { code: 'no-plan', text: `no traffic plan for app ${synced.app}` } };
   if (cfg.destination !== undefined && cfg.destination !== synced.destination.name && cfg.destination !== synced.destination.server) {
-    return { ignored: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` };
+    return { ignored: { code: 'other-destination', text: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` } };
   }
   return { cfg };
 }
@@ -209,7 +215,7 @@ export async function readHealthGate(elbv2: TrafficDeps['elbv2'], shift: Pick<Sh
 export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): Promise<ShiftOutcome> {
   const now = deps.now();
   const planned = planOfSync(deps.config.plans, synced);
-  if ('ignored' in planned) return { status: 'ignored', reason: planned.ignored };
+  if ('ignored' in planned) return { status: 'ignored', reason: planned.ignored.text };
   const { cfg } = planned;
   const shiftId = shiftIdOf(synced.app, synced.revision, cfg.ruleArn);
   const listenerArn = listenerArnOfRule(cfg.ruleArn);
