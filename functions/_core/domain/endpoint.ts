@@ -68,11 +68,6 @@ export function eniAddresses(eni: Pick<NetworkInterface, 'privateIps' | 'ipv6Add
   return [...eni.privateIps, ...(eni.ipv6Addresses ?? [])];
 }
 
-/** Every delegated prefix of an ENI, both families. */
-export function eniPrefixes(eni: Pick<NetworkInterface, 'ipv4Prefixes' | 'ipv6Prefixes'>): string[] {
-  return [...eni.ipv4Prefixes, ...(eni.ipv6Prefixes ?? [])];
-}
-
 /** The IPs and prefixes (both families) on every ENI of a node: attached ones and its pods' branch ENIs. */
 export interface NodeAddresses {
   readonly instanceId: string;

@@ -8,7 +8,10 @@ import { decideAcrossWriters, EMPTY_LEDGER, registrationKey } from '#core/domain
 import { actionKey, type DeregisterTargetAction } from '#core/domain/plan.ts';
 import { planNodeDeregistration } from '#core/domain/planners/node-deregistration.ts';
 import { matchPodInstance, planPodDeregistration } from '#core/domain/planners/pod-deregistration.ts';
-import { EniIndex, eniOwner, indexPods, planSweep, targetGroupOwnership, unverifiableAddress, type SweepInput, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { indexPods } from '#core/domain/cluster-pods.ts';
+import { EniIndex, unverifiableAddress, type VpcEni } from '#core/domain/eni-index.ts';
+import { eniOwner, targetGroupOwnership } from '#core/domain/ownership.ts';
+import { planSweep, type SweepInput } from '#core/domain/planners/sweep.ts';
 import { optedInFor } from '#core/domain/ownership.ts';
 import type { NodeInstance } from '#core/domain/endpoint.ts';
 import { cm, target, tg } from './fixtures.ts';

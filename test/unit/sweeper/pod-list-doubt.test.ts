@@ -6,7 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NodeInstance } from '#core/domain/endpoint.ts';
 import type { TargetGroup, TargetRegistration, TargetState } from '#core/domain/registration.ts';
-import { doubtPodList, EniIndex, indexPods, instanceIdsToLookUp, planSweep, type ClusterPod, type SweepInput, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { indexPods, type ClusterPod } from '#core/domain/cluster-pods.ts';
+import { EniIndex, type VpcEni } from '#core/domain/eni-index.ts';
+import { doubtPodList } from '#core/domain/planners/pod-list-doubt.ts';
+import { instanceIdsToLookUp, planSweep, type SweepInput } from '#core/domain/planners/sweep.ts';
 
 const VPC = 'vpc-1';
 const NOW = new Date('2026-11-21T12:00:00Z');
