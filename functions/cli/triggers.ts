@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import { POD_EVENT_SOURCE } from '#core/contracts/pod-terminating.ts';
-import { parseDeploymentSynced, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
+import { parseDeploymentSynced, parseTrafficEvent, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import type { HealthGate } from '#core/domain/health-gate.ts';
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
 import { uniqueWarnings, type PlanWarning } from '#core/domain/warnings.ts';
@@ -17,7 +17,6 @@ import { currentPercent, planShiftStep, remainingSteps } from '#core/domain/plan
 import { describeWeights, listenerArnOfRule } from '#core/domain/planners/traffic-weights.ts';
 import type { Elbv2Port } from '#core/ports/index.ts';
 import type { TrafficPlanConfig } from '../traffic-shift/config.ts';
-import { parseTrafficEvent } from '../traffic-shift/handler.ts';
 import { planOfSync, readHealthGate, shiftableRule } from '../traffic-shift/shift.ts';
 import { table } from './format.ts';
 
