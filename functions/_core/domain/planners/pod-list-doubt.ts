@@ -6,8 +6,8 @@
 import { nodeInstanceOf } from '../endpoint.ts';
 import { addressKey } from '../ip.ts';
 import { eniOwner, ownsCloudMapInstance } from '../ownership.ts';
-import { GONE_OR_GOING, instanceAddresses } from '../registration.ts';
-import type { SweepObservation } from './sweep-observation.ts';
+import { instanceAddresses } from '../registration.ts';
+import { judgedTargets, type SweepObservation } from './sweep-observation.ts';
 
 /** `clusterError.name` of a run whose pod list was not trusted (see {@link doubtPodList}). */
 export const IMPLAUSIBLE_POD_LIST = 'ImplausiblePodList';
@@ -51,13 +51,11 @@ export function doubtPodList(input: Omit<SweepObservation, 'instancesLookedUp'>)
     if (ours) nodes.add(instance.instanceId);
     return ours;
   };
-  const groups = new Map(input.targetGroups.map((g) => [g.arn, g]));
   let onNodes = 0;
   let healthyWithPod = 0;
   let healthyWithoutPod = 0;
-  for (const t of input.targets) {
-    const group = groups.get(t.targetGroupArn);
-    if (group?.targetType !== 'ip' || t.state === 'initial' || GONE_OR_GOING.has(t.state) || t.availabilityZone === 'all') continue;
+  for (const { target: t, group } of judgedTargets(input)) {
+    if (group.targetType !== 'ip' || t.availabilityZone === 'all') continue;
     const held = (pods.get(addressKey(t.id)) ?? []).length > 0;
     // A pod of the list holds it: a live pod of ours, wherever it runs. Otherwise only our running nodes count.
     if (held) {

@@ -8,7 +8,7 @@
 import type { PodIndex } from '../cluster-pods.ts';
 import type { NodeInstance } from '../endpoint.ts';
 import type { EniIndex } from '../eni-index.ts';
-import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../registration.ts';
+import { GONE_OR_GOING, type CloudMapRegistration, type TargetGroup, type TargetRegistration } from '../registration.ts';
 
 /** The registrations and the truths of one sweep (see the module comment for the order they are read in). */
 export interface SweepObservation {
@@ -29,4 +29,23 @@ export interface SweepObservation {
   readonly instances: ReadonlyMap<string, NodeInstance>;
   /** Instance ids that were looked up (so "missing from `instances`" means "does not exist"). */
   readonly instancesLookedUp: ReadonlySet<string>;
+}
+
+/** A target the sweep judges, with its (owned) group. */
+export interface JudgedTarget {
+  readonly target: TargetRegistration;
+  readonly group: TargetGroup;
+}
+
+/**
+ * The targets a sweep judges: every target of an owned group, except one still `initial` (registered moments
+ * ago: give its controller time) and one already draining or unused (going anyway). The planner, the
+ * pod-list doubt and the instance lookup all judge exactly these.
+ */
+export function judgedTargets(observation: Pick<SweepObservation, 'targetGroups' | 'targets'>): JudgedTarget[] {
+  const groups = new Map(observation.targetGroups.map((g) => [g.arn, g]));
+  return observation.targets.flatMap((target) => {
+    const group = groups.get(target.targetGroupArn);
+    return group && target.state !== 'initial' && !GONE_OR_GOING.has(target.state) ? [{ target, group }] : [];
+  });
 }

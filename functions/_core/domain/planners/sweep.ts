@@ -18,11 +18,11 @@ import { eniOwner, ownsCloudMapInstance } from '../ownership.ts';
 import { nodeInstanceOf } from '../endpoint.ts';
 import type { HeldBackAction, Plan, PlanAction } from '../plan.ts';
 import type { CloudMapRegistration } from '../registration.ts';
-import { GONE_OR_GOING, instanceAddresses } from '../registration.ts';
+import { instanceAddresses } from '../registration.ts';
 import { planWarning, type PlanWarning } from '../warnings.ts';
 import { census } from './node-deregistration.ts';
 import { doubtPodList, type PodListDoubt } from './pod-list-doubt.ts';
-import type { SweepObservation } from './sweep-observation.ts';
+import { judgedTargets, type SweepObservation } from './sweep-observation.ts';
 
 /** Cloud Map attributes the App Mesh controller sets: the pod the record was made for. */
 export const POD_NAME_ATTRIBUTE = 'k8s.io/pod';
@@ -58,7 +58,6 @@ export interface SweepPlan {
 
 /** Registrations the ENI index could be asked about, for the workflow's instance lookup. */
 export function instanceIdsToLookUp(input: Pick<SweepInput, 'targetGroups' | 'targets' | 'cloudMap' | 'ownerAttributes' | 'pods' | 'enis'>): string[] {
-  const types = new Map(input.targetGroups.map((g) => [g.arn, g.targetType]));
   const out = new Set<string>();
   const eniInstance = (ip: string | undefined): void => {
     // Without a pod list no on-ENI address is judged, so there is nothing to attribute.
@@ -70,11 +69,9 @@ export function instanceIdsToLookUp(input: Pick<SweepInput, 'targetGroups' | 'ta
     const node = eni ? nodeInstanceOf(eni) : undefined;
     if (node) out.add(node);
   };
-  for (const t of input.targets) {
-    if (t.state === 'initial' || GONE_OR_GOING.has(t.state)) continue;
-    const type = types.get(t.targetGroupArn);
-    if (type === 'instance') out.add(t.id);
-    else if (type === 'ip') eniInstance(t.id);
+  for (const { target, group } of judgedTargets(input)) {
+    if (group.targetType === 'instance') out.add(target.id);
+    else if (group.targetType === 'ip') eniInstance(target.id);
   }
   for (const i of input.cloudMap) if (ownsCloudMapInstance(i, input.ownerAttributes)) for (const a of instanceAddresses(i)) eniInstance(a.address);
   return [...out].sort();
@@ -102,7 +99,6 @@ const CAUTION: Readonly<Record<Verdict['kind'], number>> = { 'held-by-pods': 0, 
 export function planSweep(given: SweepInput): SweepPlan {
   const podListDoubt = doubtPodList(given);
   const input: SweepInput = podListDoubt === undefined ? given : { ...given, pods: undefined };
-  const groups = new Map(input.targetGroups.map((g) => [g.arn, g]));
   const actions: PlanAction[] = [];
   const heldBack: HeldBackAction[] = [];
   const warnings: PlanWarning[] = [];
@@ -175,11 +171,7 @@ export function planSweep(given: SweepInput): SweepPlan {
     }
   };
 
-  for (const target of input.targets) {
-    const group = groups.get(target.targetGroupArn);
-    if (!group) continue;
-    // Give the controllers time: a target still `initial` was registered moments ago; a draining one is going.
-    if (target.state === 'initial' || GONE_OR_GOING.has(target.state)) continue;
+  for (const { target, group } of judgedTargets(input)) {
     const action: PlanAction = { kind: 'deregister-target', target, why: '' };
     if (group.targetType === 'instance') {
       record(action, judgeInstanceTarget(target.id, input));
