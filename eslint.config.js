@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from './scripts/lint-boundaries.mjs';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.serverless/', 'coverage/'] },
@@ -12,6 +13,13 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
+  },
+  {
+    // Module boundaries (scripts/lint-boundaries.mjs): no trigger imports another, the CLI no handler module,
+    // the core no trigger, the domain no adapter or SDK.
+    files: ['functions/**/*.{ts,mjs,js}'],
+    plugins: { quiesce: boundaries },
+    rules: { 'quiesce/boundaries': 'error' },
   },
   {
     // The demo, the bench and the CLI print for humans.

@@ -68,11 +68,6 @@ export function eniAddresses(eni: Pick<NetworkInterface, 'privateIps' | 'ipv6Add
   return [...eni.privateIps, ...(eni.ipv6Addresses ?? [])];
 }
 
-/** Every delegated prefix of an ENI, both families. */
-export function eniPrefixes(eni: Pick<NetworkInterface, 'ipv4Prefixes' | 'ipv6Prefixes'>): string[] {
-  return [...eni.ipv4Prefixes, ...(eni.ipv6Prefixes ?? [])];
-}
-
 /** The IPs and prefixes (both families) on every ENI of a node: attached ones and its pods' branch ENIs. */
 export interface NodeAddresses {
   readonly instanceId: string;
@@ -112,20 +107,4 @@ export function nodeHasIp(node: NodeAddresses, ip: string): boolean {
   if (node.ips.has(key)) return true;
   if (key.includes(':')) return node.ipv6Prefixes.some((p) => ipv6CidrContains(p, key));
   return node.prefixes.some((p) => cidrContains(p, key));
-}
-
-/**
- * Whether an instance is a node of `clusterName`, by the tags EKS and its node provisioners put on nodes:
- * `kubernetes.io/cluster/<name>` (owned|shared), `eks:cluster-name` (managed node groups), and the tags of
- * eksctl and Karpenter. A shared account must not let one cluster's quiesce act on another cluster's nodes.
- */
-export function isNodeOfCluster(instance: NodeInstance, clusterName: string): boolean {
-  const t = instance.tags;
-  return (
-    t[`kubernetes.io/cluster/${clusterName}`] !== undefined ||
-    t['eks:cluster-name'] === clusterName ||
-    t['alpha.eksctl.io/cluster-name'] === clusterName ||
-    t['karpenter.k8s.aws/cluster'] === clusterName ||
-    t['aws:eks:cluster-name'] === clusterName
-  );
 }
