@@ -161,12 +161,12 @@ async function describeRule(elbv2: TrafficDeps['elbv2'], ruleArn: string): Promi
 const stateDetail = (s: ShiftState): Record<string, unknown> => ({ ...s });
 
 /** The traffic plan a sync starts a shift with, or why it starts none (shared with `quiesce plan`). */
-export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced): { readonly cfg: TrafficPlanConfig } | { readonly ignored: string } {
+export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced, invalid: ReadonlyMap<string, string> = new Map()): { readonly cfg: TrafficPlanConfig } | { readonly ignored: string } {
   if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
     return { ignored: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` };
   }
   const cfg = plans.get(synced.app);
-  if (!cfg) return { ignored: `no traffic plan for app ${synced.app}` };
+  if (!cfg) return { ignored: invalid.has(synced.app) ? `the traffic plan of app ${synced.app} is not valid: ${invalid.get(synced.app)}` : `no traffic plan for app ${synced.app}` };
   if (cfg.destination !== undefined && cfg.destination !== synced.destination.name && cfg.destination !== synced.destination.server) {
     return { ignored: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` };
   }
@@ -198,7 +198,8 @@ export async function shiftableRule(elbv2: TrafficDeps['elbv2'], pair: ShiftPair
 /** Starts the shift a sync asks for (or says why not). */
 export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): Promise<ShiftOutcome> {
   const now = deps.now();
-  const planned = planOfSync(deps.config.plans, synced);
+  const { plans, invalid } = await deps.plans.load();
+  const planned = planOfSync(plans, synced, invalid);
   if ('ignored' in planned) return { status: 'ignored', reason: planned.ignored };
   const { cfg } = planned;
   const shiftId = shiftIdOf(synced.app, synced.revision, cfg.ruleArn);

@@ -15,7 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import { stageNames } from '../../bin/names.ts';
 import { packageVersion, parseStackOutputs, renderStage, type StackOutputs } from '../../bin/render.ts';
 import { POD_EVENT_SOURCE } from '#core/contracts/pod-terminating.ts';
-import { packaged } from '../package/packaged.ts';
+import { packaged, packagedTemplate } from '../package/packaged.ts';
 import { available, renderKustomization, skipReason } from './tools.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -82,7 +82,7 @@ describe.skipIf(!hasKubectl)(`one stage, every artifact, the same names${skipRea
 
   beforeAll(async () => {
     const p = await packaged();
-    t = JSON.parse(readFileSync(p.templatePath, 'utf8')) as Template;
+    t = await packagedTemplate<Template>();
     stackName = (JSON.parse(readFileSync(join(dirname(p.templatePath), 'serverless-state.json'), 'utf8')) as { service: { provider: { stackName: string } } }).service.provider.stackName;
     outputs = Object.fromEntries(Object.entries(t.Outputs).map(([k, o]) => [k, resolveOutput(t, stackName, o.Value)]));
     for (const [file, text] of renderStage(outputs, { outDir: out, serviceMonitor: true })) writeFileSync(join(out, file), text);
