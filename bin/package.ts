@@ -102,7 +102,7 @@ function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.Proc
  */
 export function serviceCopy(dir: string, stages: Readonly<Record<string, Readonly<Record<string, unknown>>>>): string {
   mkdirSync(join(dir, 'dist'), { recursive: true });
-  cpSync(join(root, 'serverless.yml'), join(dir, 'serverless.yml'));
+  for (const f of ['serverless.yml', 'package.json']) cpSync(join(root, f), join(dir, f));
   cpSync(join(root, 'infra'), join(dir, 'infra'), { recursive: true, filter: (src) => !/[/\\](\.terraform|terraform\.tfstate[^/\\]*)$/.test(src) });
   for (const [stage, settings] of Object.entries(stages)) writeFileSync(join(dir, 'infra', 'stages', `${stage}.yml`), stringify(settings));
   mkdirSync(ARTIFACT_DIR, { recursive: true });

@@ -17,7 +17,8 @@
  */
 'use strict';
 
-const { existsSync } = require('node:fs');
+const { execFileSync } = require('node:child_process');
+const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 /** Stage names: what every name in infra/names.yml can hold (IAM role names: 64 characters in all). */
@@ -146,9 +147,36 @@ function stageSettings({ stage, schema, content, file = `infra/stages/${stage}.y
   return { stage, file, settings, params: { default: params }, parameters };
 }
 
+/**
+ * The version a package of this checkout is: QUIESCE_VERSION when the release script sets it; else
+ * package.json's version when the commit is the release tag v<version>; else `<version>-dev.g<commit>`
+ * (`.dirty` with uncommitted changes). A release tag is made once, so a released version names one commit;
+ * anything else names its own commit, so a build of a newer commit never claims a released version (nor
+ * its image tag, which an immutable repository would refuse: the drift the releases exist to end).
+ * Without git (a copy of the service), package.json's version.
+ */
+function buildVersion(dir = join(__dirname, '..'), env = process.env) {
+  if (env.QUIESCE_VERSION) return env.QUIESCE_VERSION;
+  const pkgFile = join(dir, 'package.json');
+  const version = existsSync(pkgFile) ? JSON.parse(readFileSync(pkgFile, 'utf8')).version : '0.0.0';
+  const git = (...args) => {
+    try {
+      return execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  if (!existsSync(join(dir, '.git'))) return version;
+  const commit = git('rev-parse', '--short=12', 'HEAD');
+  if (!commit) return version;
+  const dirty = git('status', '--porcelain', '--untracked-files=no') ? '.dirty' : '';
+  const tagged = (git('tag', '--points-at', 'HEAD') ?? '').split('\n').includes(`v${version}`);
+  return tagged && !dirty ? version : `${version}-dev.g${commit}${dirty}`;
+}
+
 const memo = new Map();
 
-/** osls entry point: `${file(infra/stage-settings.cjs):params}` (or `:parameters`, `:settings`). */
+/** osls entry point: `${file(infra/stage-settings.cjs):params}` (or `:parameters`, `:settings`, `:version`). */
 async function resolve({ options, resolveVariable }) {
   const stage = options.stage ?? 'dev';
   const key = JSON.stringify([stage, options.param ?? [], options.region ?? null]);
@@ -161,7 +189,7 @@ async function resolve({ options, resolveVariable }) {
         if (typeof stage !== 'string' || !STAGE_NAME.test(stage)) return stageSettings({ stage, schema, content: {} });
         // osls's file source fails on a missing file without naming it: look first.
         const content = existsSync(join(__dirname, 'stages', `${stage}.yml`)) ? await resolveVariable(`file(infra/stages/${stage}.yml)`) : undefined;
-        return stageSettings({ stage, schema, content, cliParams: [].concat(options.param ?? []), cliRegion: options.region });
+        return { ...stageSettings({ stage, schema, content, cliParams: [].concat(options.param ?? []), cliRegion: options.region }), version: buildVersion() };
       })(),
     );
   }
@@ -172,3 +200,4 @@ module.exports = resolve;
 module.exports.stageSettings = stageSettings;
 module.exports.StageSettingsError = StageSettingsError;
 module.exports.STAGE_NAME = STAGE_NAME;
+module.exports.buildVersion = buildVersion;
