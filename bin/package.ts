@@ -103,6 +103,8 @@ function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.Proc
 export function serviceCopy(dir: string, stages: Readonly<Record<string, Readonly<Record<string, unknown>>>>): string {
   mkdirSync(join(dir, 'dist'), { recursive: true });
   for (const f of ['serverless.yml', 'package.json']) cpSync(join(root, f), join(dir, f));
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  cpSync(join(root, 'bin', 'osls-build.cjs'), join(dir, 'bin', 'osls-build.cjs'));
   cpSync(join(root, 'infra'), join(dir, 'infra'), { recursive: true, filter: (src) => !/[/\\](\.terraform|terraform\.tfstate[^/\\]*)$/.test(src) });
   for (const [stage, settings] of Object.entries(stages)) writeFileSync(join(dir, 'infra', 'stages', `${stage}.yml`), stringify(settings));
   mkdirSync(ARTIFACT_DIR, { recursive: true });
@@ -159,7 +161,8 @@ export async function packageService(options: PackageOptions): Promise<PackageRe
   rmSync(outDir, { recursive: true, force: true });
   const args = [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', options.stage, '--package', outDir, ...(options.extraArgs ?? [])];
   const oslsStarted = Date.now();
-  const { code, output } = await run(process.execPath, args, serviceDir, { ...offlineEnv(), ...options.env }, options.timeoutMs ?? 120_000);
+  // The zips are built (or given): the osls plugin of serverless.yml (bin/osls-build.cjs) need not build them.
+  const { code, output } = await run(process.execPath, args, serviceDir, { ...offlineEnv(), QUIESCE_ZIPS_BUILT: '1', ...options.env }, options.timeoutMs ?? 120_000);
   const oslsMs = Date.now() - oslsStarted;
   if (code !== 0) throw new Error(`osls package failed (exit ${code}):\n${output}`);
   const templatePath = join(outDir, 'cloudformation-template-update-stack.json');
@@ -175,9 +178,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       stage: { type: 'string' },
       package: { type: 'string' },
       'allow-missing': { type: 'boolean', default: false },
+      'zips-only': { type: 'boolean', default: false },
     },
   });
   try {
+    if (values['zips-only']) {
+      // What `osls package` / `osls deploy` runs first (bin/osls-build.cjs): every function built and zipped.
+      await buildZips({ log: (l) => console.log(l) });
+      process.exit(0);
+    }
     if (!values.stage) throw new Error('usage: npm run package -- --stage <stage> [--package <dir>] [--allow-missing]   (settings: infra/stages/<stage>.yml)');
     const r = await packageService({
       stage: values.stage,

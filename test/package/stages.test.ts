@@ -133,6 +133,18 @@ describe('one settings file per stage', () => {
     }
   });
 
+  it('documents every setting in docs/configuration.md, with its default and stack parameter', () => {
+    const doc = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+    const rows = new Map([...doc.matchAll(/^\| `(\w+)` \| ([^|]+) \| [^|]+ \| ([^|]+) \|/gm)].map((m) => [m[1], { fallback: (m[2] ?? '').trim(), parameter: (m[3] ?? '').trim() }]));
+    for (const [key, spec] of Object.entries(settingsSchema())) {
+      const row = rows.get(key);
+      expect(row, key).toBeDefined();
+      expect(row?.fallback, key).toBe(spec.required ? 'required' : `\`${spec.default === '' ? "''" : String(spec.default)}\``);
+      if (spec.parameter) expect(row?.parameter, key).toBe(spec.parameter);
+    }
+    expect([...rows.keys()].sort()).toEqual(Object.keys(settingsSchema()).sort());
+  });
+
   it('ships an example stage file that lists only settings that exist, and the settings it documents', () => {
     const example = readFileSync(join(root, 'infra', 'stages', 'example.yml'), 'utf8');
     expect(() => checkStageSettings('example', { ...(parse(example) as Json), clusterName: 'x', region: 'eu-west-1' })).not.toThrow();

@@ -61,6 +61,7 @@ resource "aws_cloudformation_stack" "quiesce" {
     ScheduledChangeLeadSeconds = tostring(var.scheduled_change_lead_seconds)
     MinHealthyTargets          = tostring(var.min_healthy_targets)
     FailoverListenerArns       = join(",", var.failover_listener_arns)
+    ElbBudgetShare             = var.elb_budget_share
     LogLevel                   = var.log_level
     LogRetentionDays           = tostring(var.log_retention_days)
     ClusterAccessEntries       = tostring(var.cluster_access_entries)

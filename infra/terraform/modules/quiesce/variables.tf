@@ -83,6 +83,12 @@ variable "failover_listener_arns" {
   default     = []
 }
 
+variable "elb_budget_share" {
+  description = "This stage's share of the account's ELB token buckets: one fraction or describe=..,register=..; empty = the defaults"
+  type        = string
+  default     = ""
+}
+
 variable "log_level" {
   description = "The functions' log level: DEBUG, INFO, WARN or ERROR"
   type        = string
