@@ -163,19 +163,22 @@ async function describeRule(elbv2: TrafficDeps['elbv2'], ruleArn: string): Promi
 
 const stateDetail = (s: ShiftState): Record<string, unknown> => ({ ...s });
 
-/** Why a sync starts no shift: not a finished healthy sync, no traffic plan for its app, or another destination. */
+/** Why a sync starts no shift: not a finished healthy sync, no (valid) traffic plan for its app, or another destination. */
 export interface SyncIgnored {
-  readonly code: 'not-synced' | 'no-plan' | 'other-destination';
+  readonly code: 'not-synced' | 'no-plan' | 'invalid-plan' | 'other-destination';
   readonly text: string;
 }
 
 /** The traffic plan a sync starts a shift with, or why it starts none (shared with `quiesce plan`). */
-export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced): { readonly cfg: TrafficPlanConfig } | { readonly ignored: SyncIgnored } {
+export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced, invalid: ReadonlyMap<string, string> = new Map()): { readonly cfg: TrafficPlanConfig } | { readonly ignored: SyncIgnored } {
   if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
     return { ignored: { code: 'not-synced', text: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` } };
   }
   const cfg = plans.get(synced.app);
-  if (!cfg) return { ignored: { code: 'no-plan', text: `no traffic plan for app ${synced.app}` } };
+  if (!cfg) {
+    const why = invalid.get(synced.app);
+    return { ignored: why !== undefined ? { code: 'invalid-plan', text: `the traffic plan of app ${synced.app} is not valid: ${why}` } : { code: 'no-plan', text: `no traffic plan for app ${synced.app}` } };
+  }
   if (cfg.destination !== undefined && cfg.destination !== synced.destination.name && cfg.destination !== synced.destination.server) {
     return { ignored: { code: 'other-destination', text: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` } };
   }
@@ -215,7 +218,8 @@ export async function readHealthGate(elbv2: TrafficDeps['elbv2'], shift: Pick<Sh
 /** Starts the shift a sync asks for (or says why not). */
 export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): Promise<ShiftOutcome> {
   const now = deps.now();
-  const planned = planOfSync(deps.config.plans, synced);
+  const { plans, invalid } = await deps.plans.load();
+  const planned = planOfSync(plans, synced, invalid);
   if ('ignored' in planned) return { status: 'ignored', reason: planned.ignored.text };
   const { cfg } = planned;
   const shiftId = shiftIdOf(synced.app, synced.revision, cfg.ruleArn);
