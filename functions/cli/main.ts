@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import type { Env } from '#core/config.ts';
 import { ConfigError, InvalidEventError, OutOfScopeError } from '#core/errors.ts';
-import { toWorkItem } from '../spot-interruption/handler.ts';
+import { toWorkItem } from '../spot-interruption/inputs.ts';
 import { ExitCode, processIo, readInputs, UsageError, type CliIo, type Flags } from './io.ts';
 import { planOrApplyNodeSignals } from './node-signals.ts';
 import { planPods, planShifts } from './plan-only.ts';

@@ -14,6 +14,7 @@ import type { ClusterConnection, EksClusterPortFactory } from '#core/adapters/ku
 import type { AuditSink } from '#core/audit.ts';
 import { guardPlan } from '#core/domain/guards.ts';
 import { planSummary, type Plan } from '#core/domain/plan.ts';
+import { planWarning, warningsOf } from '#core/domain/warnings.ts';
 import { planPodDeregistration, type TerminatingPod } from '#core/domain/planners/pod-deregistration.ts';
 import { candidatesOfPod, readClusterView } from '#core/observe/candidates.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
@@ -162,12 +163,12 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
     now,
   });
   const guarded = guardPlan(raw, { minHealthy: config.minHealthyTargets, maxFraction: config.maxDeregisterFraction, subject: `pod ${subject}` });
-  const plan: Plan = { ...guarded, warnings: [...guarded.warnings, ...identity.refused.map((r) => `not deregistered: ${r.reason}`)] };
+  const plan: Plan = { ...guarded, warnings: [...guarded.warnings, ...identity.refused.map((r) => planWarning('identity-unproven', `not deregistered: ${r.reason}`))] };
   if (plan.actions.length === 0 && plan.heldBack.length === 0) {
     return ignore(`no registration points at pod ${subject} (${pod.ips.join(', ')})`, { pod, plan, lookup: lookup.path });
   }
   logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
-  for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
+  for (const w of warningsOf(plan.warnings, 'single-point-of-failure')) logger.warn(w.text, { code: w.code });
   await prepared;
   const result = await deps.executor.apply(plan, { observed: observationsOf([...lookup.targets, ...lookup.instances], observedAt), subject: `pod ${subject}` });
   await deps.audit.record(plan, result);

@@ -37,8 +37,14 @@ export function toWorkItem(itemId: string, raw: unknown, provenance: Provenance 
   return parseNodeSignals(delivered).map((input) => ({ itemId, input }));
 }
 
-/** Whether an SQS record holds one of the guard's re-checks (they keep their own pace when retried). */
-export const isRecheckBody = (body: unknown): boolean => typeof body === 'string' && body.includes(`"detail-type":"${DetailType.recheck}"`);
+/**
+ * The records of a batch that hold one of the guard's re-checks (they keep their own pace when retried),
+ * known by the kind their body was parsed into by {@link workItemsOf}: the body is read once, as data.
+ */
+export function recheckRecords(records: readonly unknown[], items: readonly WorkItem[]): object[] {
+  const ids = new Set(items.filter((i) => i.input.kind === 'recheck').map((i) => i.itemId));
+  return records.filter((r): r is object => typeof r === 'object' && r !== null && ids.has((r as { messageId?: unknown }).messageId as string));
+}
 
 /**
  * The batch's valid records as work items; each invalid one is rejected (logged, audited) on its own.

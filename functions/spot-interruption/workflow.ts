@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { planSummary, type CandidateAudit, type Plan } from '#core/domain/plan.ts';
+import { planWarning, warningsOf } from '#core/domain/warnings.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
 import { classifySignals } from './stages/classify.ts';
 import { completeLifecycleHooks, reportUnusableHooks, type LifecycleWork } from './stages/lifecycle.ts';
@@ -69,12 +70,12 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   ];
   const lifecycleWarnings = lifecycleWork
     .filter((w) => progress.unfinished.has(w.action.instanceId) || progress.inTraffic.has(w.action.instanceId))
-    .map((w) => `lifecycle action ${w.action.lifecycleHookName} of ${w.action.instanceId} not completed: its node is still in traffic; re-checked every ${config.guardIntervalSeconds} s, then left to Auto Scaling's heartbeat timeout`);
+    .map((w) => planWarning('lifecycle-pending', `lifecycle action ${w.action.lifecycleHookName} of ${w.action.instanceId} not completed: its node is still in traffic; re-checked every ${config.guardIntervalSeconds} s, then left to Auto Scaling's heartbeat timeout`));
   const plan: Plan = { ...applied.plan, warnings: [...applied.plan.warnings, ...lifecycleWarnings] };
   const { result } = applied;
 
   logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, candidates: plan.candidates, warnings: plan.warnings });
-  for (const w of plan.warnings.filter((w) => w.startsWith('SINGLE POINT OF FAILURE'))) logger.warn(w);
+  for (const w of warningsOf(plan.warnings, 'single-point-of-failure')) logger.warn(w.text, { code: w.code });
   // Audit every plan for a new signal; a re-check round that found nothing to do is only logged (a dying node
   // is looked at up to GUARD_DEADLINE / GUARD_INTERVAL times, and "nothing came back" is not news).
   if (scope.active.length > 0 || plan.actions.length > 0 || applied.failedObservation) await deps.audit.record(plan, result);

@@ -9,10 +9,13 @@ import type { OneTimeSchedulerPort } from '#core/ports/scheduler.ts';
 import type { StateStorePort } from '#core/ports/state-store.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { TrafficConfig } from './config.ts';
+import type { TrafficPlanSource } from './plans.ts';
 
 /** Dependencies of the traffic workflows. */
 export interface TrafficDeps {
   readonly config: TrafficConfig;
+  /** The traffic plans, read when an event needs them (SSM, cached; or fixed at cold start). */
+  readonly plans: TrafficPlanSource;
   readonly elbv2: Elbv2Port;
   readonly executor: Executor;
   readonly audit: AuditSink;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
 import { fakeAws } from '../fakes/aws/shared.ts';
+import { recheckEnvelope } from '#core/contracts/node-events.ts';
 import { NODES } from '../fakes/topology.ts';
 import { podEventsHarness, spotHarness, startFakeKube, writeCalls } from './harness.ts';
 
@@ -240,6 +241,22 @@ describe('retries in seconds (SQS)', () => {
     expect(receive(queue)).toEqual([]);
     fakeAws.clock.advance(200);
     expect(receive(queue)).toHaveLength(1);
+  });
+
+  it('a failed re-check keeps its own pace (GUARD_INTERVAL_SECONDS), known by the kind its body parses to, however it is spelled', async () => {
+    const h = spotHarness({ RATE_LIMITS: 'elb-register=1000:1000' });
+    const queue = h.topology.recheckQueueUrl;
+    const recheck = recheckEnvelope({ instanceIds: [NODES.spot], targetGroupArns: [h.topology.tg.web], services: [], deadline: at(150_000), round: 1, reason: 'spot interruption warning (terminate)' });
+    // Pretty-printed: the same message, spelled differently from what the guard itself sends.
+    fakeAws.sqs.handle('SendMessage', { QueueUrl: queue, MessageBody: JSON.stringify(recheck, null, 2) });
+    fakeAws.faults.fail('DeregisterTargets', { times: 10_000, code: 'InternalFailure', message: 'boom', status: 500 });
+    const first = receive(queue);
+    expect(await h.invoke({ Records: first })).toMatchObject({ batchItemFailures: [{ itemIdentifier: first[0]?.messageId }] });
+    fakeAws.clock.advance(14_900);
+    expect(receive(queue)).toEqual([]);
+    fakeAws.clock.advance(200);
+    // Back after 15 s (next to the guard's own next round, sent with the same delay), not after 2 s.
+    expect(receive(queue).filter((r) => r.messageId === first[0]?.messageId).map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['2']);
   });
 });
 

@@ -260,6 +260,20 @@ describe('bad input: a typed, logged rejection and no AWS write', () => {
     expect(writeCalls()).toBe(0);
   });
 
+  it('a direct invocation with one instance rejected and another left to retry fails, so it is retried, and still audits the rejection', async () => {
+    const h = spotHarness();
+    // One AWS Health event naming two instances: another cluster's node (rejected) and ours, whose change
+    // cannot be settled now (the state table is down: retried).
+    const e = sample('health-scheduled-change');
+    const detail = e['detail'] as Record<string, unknown>;
+    const event = { ...e, resources: [NODES.staging, NODES.other], detail: { ...detail, affectedEntities: [{ entityValue: NODES.staging, tags: {} }, { entityValue: NODES.other, tags: {} }] } };
+    fakeAws.faults.fail('GetItem', { service: 'dynamodb', times: 100, code: 'InternalServerError', message: 'table is down', status: 500 });
+    await expect(h.invoke(event)).rejects.toThrow(/not settled: scheduled change: InternalServerError: table is down/);
+    const rejected = fakeAws.events.published('quiesce-audit').filter((p) => p.event['detail-type'] === 'Event Rejected').map((p) => p.event.detail);
+    expect(rejected).toEqual([expect.objectContaining({ status: 'rejected', error: 'OutOfScopeError', instanceId: NODES.staging })]);
+    expect(writeCalls()).toBe(0);
+  });
+
   it("never acts on another cluster's node in the same account", async () => {
     const h = spotHarness();
     const event = sample('spot-interruption-warning');

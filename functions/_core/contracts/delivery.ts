@@ -11,8 +11,8 @@
  *   `Message` as a string) whose Message is parsed again: JSON, or the "key: value" lines Auto Scaling
  *   writes to SNS. SNS's own SubscriptionConfirmation / UnsubscribeConfirmation are notices.
  *
- * Sources (shared/aws-facts.md): "Auto Scaling lifecycle hooks sent straight to SQS/SNS" (ASG UG
- * prepare-for-lifecycle-notifications; NTH sqs-monitor.go reads the same three shapes), "SNS to SQS envelope"
+ * Sources: docs/aws-facts.md#lifecycle-hooks-notifying-sqs-or-sns (ASG UG
+ * prepare-for-lifecycle-notifications; NTH sqs-monitor.go reads the same three shapes), docs/aws-facts.md#sns-envelope-in-sqs
  * (SNS DG SendMessageToSQS, sns-large-payload-raw-message-delivery). Validated as strictly as the rest: a
  * malformed wrapper is an `InvalidEventError` naming the field; one SNS level only.
  */

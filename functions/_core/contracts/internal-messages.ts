@@ -3,7 +3,7 @@
  * change's due message) and who may have written them. Why: both make the spot function deregister, and
  * both are plain JSON anyone able to send to the queue could write; the body alone proves nothing. What
  * proves the writer is the SQS `SenderId` attribute, which SQS sets from the request's credentials and the
- * sender cannot choose: `<role id>:<session>` for a role session (docs/aws-facts.md, "SQS: SenderId").
+ * sender cannot choose: `<role id>:<session>` for a role session (docs/aws-facts.md#sqs-senderid).
  *
  * The rule, on every path:
  * - by SQS: the SenderId must be a session of a role listed for that message (INTERNAL_SENDER_IDS: the spot

@@ -10,9 +10,10 @@
  * - Lifecycle: https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html
  * - Capacity reservation warning: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-interruptible-cr.html
  * - AWS Health: https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html
- *   (shared/aws-facts.md, "AWS Health scheduled changes on EventBridge": detail times are RFC 1123)
+ *   (docs/aws-facts.md#aws-health-scheduled-change: detail times are RFC 1123)
  * How the raw Auto Scaling message and SNS envelopes become one of these: delivery.ts.
  */
+import { ALIVE_INSTANCE_STATES } from '../domain/instance-state.ts';
 import { InvalidEventError } from '../errors.ts';
 import { isAutoScalingGroupName, isLifecycleActionToken, isLifecycleHookName, quoted } from './names.ts';
 
@@ -66,7 +67,7 @@ export interface PendingLifecycleAction {
 }
 
 /** Every state an EC2 state-change notification can carry (EC2 user guide): anything else is not from EC2. */
-export const INSTANCE_STATES: ReadonlySet<string> = new Set(['pending', 'running', ...DYING_STATES]);
+export const INSTANCE_STATES: ReadonlySet<string> = new Set([...ALIVE_INSTANCE_STATES, ...DYING_STATES]);
 
 /**
  * Most nodes and target groups one re-check may name. The guard writes one re-check per batch (an SQS batch

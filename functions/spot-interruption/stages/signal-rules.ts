@@ -7,15 +7,13 @@
  */
 import { DYING_STATES, type NodeSignal } from '#core/contracts/node-events.ts';
 import type { NodeInstance } from '#core/domain/endpoint.ts';
+import { isAliveInstanceState } from '#core/domain/instance-state.ts';
 
 /**
  * Act, with why; or do not, with why not (logged and returned as `ignored`). `lookAgain`: not yet, EC2 may
  * not show the change yet (eventually consistent): look once more in a few seconds before dropping it.
  */
 export type SignalDecision = { readonly act: true; readonly reason: string } | { readonly act: false; readonly reason: string; readonly lookAgain?: true };
-
-/** States in which an instance serves traffic (again). */
-const ALIVE_STATES: ReadonlySet<string> = new Set(['pending', 'running']);
 
 /** What the signal asks for, by kind and configuration (before looking at the instance). */
 export function signalDecision(signal: NodeSignal, config: { readonly rebalanceAction: 'ignore' | 'deregister' }): SignalDecision {
@@ -59,7 +57,7 @@ export function eventAgeDecision(signal: NodeSignal, now: Date, maxAgeSeconds: n
  *   after the event (a stopped or hibernated spot instance that came back).
  */
 export function currentStateDecision(signal: NodeSignal, instance: Pick<NodeInstance, 'state' | 'launchTime'>): SignalDecision {
-  if (!ALIVE_STATES.has(instance.state)) return { act: true, reason: `instance is ${instance.state}` };
+  if (!isAliveInstanceState(instance.state)) return { act: true, reason: `instance is ${instance.state}` };
   if (signal.kind === 'state-change') {
     if (signal.secondLook) return { act: false, reason: `instance is ${instance.state} now, on a second look too: the "${signal.state}" event is out of date` };
     // DescribeInstances is eventually consistent: a state change can arrive before EC2 shows it.

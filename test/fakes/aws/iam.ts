@@ -4,7 +4,7 @@
  * by the resource policy a test set (policy.ts). The fake models no identity policies: a principal of the
  * account may do anything its resource's policy does not explicitly deny.
  *
- * SenderId, per sender kind (docs/aws-facts.md, "Who wrote an SQS message"):
+ * SenderId, per sender kind (docs/aws-facts.md#sqs-senderid):
  * - an IAM role session: `<role id>:<session name>` (SQS API reference, ReceiveMessage: "For an IAM role,
  *   returns the IAM role ID, for example ABCDE1F2GH3I4JK5LMNOP:i-a123b456"); a Lambda function's session
  *   name is the function's name (user reports: its assumed-role ARN is `.../<role>/<function>`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '#core/config.ts';
+import { fraction, loadConfig, parseBudgetShare, parseFraction } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 
 describe('loadConfig', () => {
@@ -95,4 +95,26 @@ describe('loadConfig', () => {
       expect((err as ConfigError).variable).toBe(variable);
     });
   }
+});
+
+describe('fractions (MAX_DEREGISTER_FRACTION, SWEEP_MAX_FRACTION, SWEEP_DESCRIBE_SHARE, ELB_BUDGET_SHARE)', () => {
+  it('reads a plain decimal in (0, 1]', () => {
+    expect(['1', '0.5', '.25', '1.0', '0.001'].map((v) => parseFraction('F', v))).toEqual([1, 0.5, 0.25, 1, 0.001]);
+    expect(fraction({ F: ' 0.5 ' }, 'F', 0.1)).toBe(0.5);
+    expect(fraction({}, 'F', 0.1)).toBe(0.1);
+    expect(fraction({ F: '' }, 'F', undefined)).toBeUndefined();
+  });
+
+  it('rejects zero, more than all and any other spelling, naming the variable', () => {
+    for (const v of ['0', '0.0', '1.5', '-0.5', '5e-1', '50%', '0,5', 'half', 'NaN', 'Infinity', '0.5x']) {
+      expect(() => parseFraction('F', v), v).toThrow(ConfigError);
+      expect(() => parseFraction('F', v), v).toThrow(`F: expected a number in (0, 1], got "${v}"`);
+    }
+  });
+
+  it('is the one rule every fraction variable is read with', () => {
+    expect(() => loadConfig({ CLUSTER_NAME: 'p', MAX_DEREGISTER_FRACTION: '5e-1' })).toThrow('MAX_DEREGISTER_FRACTION: expected a number in (0, 1]');
+    expect(loadConfig({ CLUSTER_NAME: 'p', MAX_DEREGISTER_FRACTION: '0.5' }).maxDeregisterFraction).toBe(0.5);
+    expect(() => parseBudgetShare('ELB_BUDGET_SHARE', 'describe=1.5')).toThrow('ELB_BUDGET_SHARE: expected a number in (0, 1], got "1.5"');
+  });
 });
