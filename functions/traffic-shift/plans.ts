@@ -6,7 +6,7 @@
  * TRAFFIC_PLANS_FILE (config.ts).
  *
  * Why one parameter per app: the environment holds 4 KB in all and one parameter 4 KB (8 KB advanced),
- * about six apps; a path has no such bound (docs/aws-facts.md). A plan that does not parse is that app's
+ * about six apps; a path has no such bound (docs/aws-facts.md#parameter-store-sizes-paths-and-pages). A plan that does not parse is that app's
  * problem only: it is reported (logged as an error on every read, and given as the reason its syncs start
  * no shift), and every other app's plan keeps working.
  */

@@ -8,7 +8,7 @@
  * touching the others. Why the TTL: the traffic-shift function reads the tree on every event and every
  * 2-minute watchdog round; a minute of staleness is nothing for a plan that is reviewed before it is
  * written, and it keeps the read off Parameter Store's shared throughput. A failed read is not cached.
- * The facts: docs/aws-facts.md, "Parameter Store: sizes, paths and pages".
+ * The facts: docs/aws-facts.md#parameter-store-sizes-paths-and-pages.
  */
 import { GetParametersByPathCommand, type Parameter, type SSMClient } from '@aws-sdk/client-ssm';
 import type { ParameterTreePort } from '../../ports/parameters.ts';
