@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from './scripts/lint-boundaries.mjs';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.serverless/', 'coverage/'] },
@@ -14,9 +15,22 @@ export default tseslint.config(
     },
   },
   {
+    // Module boundaries (scripts/lint-boundaries.mjs): no trigger imports another, the CLI no handler module,
+    // the core no trigger, the domain no adapter or SDK.
+    files: ['functions/**/*.{ts,mjs,js}'],
+    plugins: { quiesce: boundaries },
+    rules: { 'quiesce/boundaries': 'error' },
+  },
+  {
     // The demo, the bench and the CLI print for humans.
     files: ['scripts/**', 'test/bench/**', 'bin/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // CommonJS that osls loads with require() (infra/stage-settings.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // Plain JavaScript run by node directly (launchers, the bench's Lambda runner).

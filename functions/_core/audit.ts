@@ -42,7 +42,9 @@ export function auditEvents(plan: Plan, result: ApplyResult): BusEvent[] {
     counts: result.counts,
     retryableFailures: result.retryableFailures,
     permanentFailures: result.permanentFailures,
-    warnings: plan.warnings,
+    // The text as it always was, and each warning's code beside it (same order): consumers select by code.
+    warnings: plan.warnings.map((w) => w.text),
+    warningCodes: plan.warnings.map((w) => w.code),
     ...(plan.candidates ? { candidates: plan.candidates } : {}),
   };
   const parts: { outcomes: AuditOutcome[]; heldBack: typeof heldBack }[] = [];

@@ -41,11 +41,7 @@ export function parseAccountBuckets(name: string, value: string | undefined): Pa
 
 /** Parses ELB_BUDGET_SHARE: one fraction in (0, 1] for every ELB bucket (`0.4`), or per bucket (`describe=0.3,register=0.6`). */
 export function parseBudgetShare(name: string, value: string | undefined): Partial<Record<ElbBucketName, number>> {
-  const share = (v: string): number => {
-    const f = Number(v);
-    if (!/^\d*\.?\d+$/.test(v) || !(f > 0 && f <= 1)) throw new ConfigError(name, `expected a share in (0, 1], got "${v}"`);
-    return f;
-  };
+  const share = (v: string): number => parseFraction(name, v);
   if (value === undefined) return {};
   if (!value.includes('=')) {
     const f = share(value.trim());
@@ -69,6 +65,16 @@ function scheduledChangeSchedule(env: Env): QuiesceConfig['scheduledChangeSchedu
   return { queueArn, roleArn, group: text(env, 'SCHEDULER_GROUP') ?? 'default' };
 }
 
+/**
+ * A list of SQS SenderIds (or the ids before their `:`): IAM unique ids are 16-128 of A-Z 0-9 (a role id
+ * `AROA...` stands for every session of the role; a user id, or an emulator's constant, for itself).
+ */
+function senderIds(env: Env, name: string): string[] {
+  const ids = list(env, name);
+  for (const id of ids) if (!/^[A-Z0-9]{16,128}$/.test(id)) throw new ConfigError(name, `expected IAM unique ids (role ids AROA..., user ids AIDA...), comma-separated; got "${id.slice(0, 40)}"`);
+  return ids;
+}
+
 /** The typed configuration every trigger reads. */
 export interface QuiesceConfig {
   /** EKS cluster whose nodes and registrations this deployment owns. */
@@ -90,6 +96,14 @@ export interface QuiesceConfig {
   readonly guardIntervalSeconds: number;
   /** SQS queue the re-registration guard sends its delayed re-checks to; unset = guard off (warned). */
   readonly recheckQueueUrl: string | undefined;
+  /**
+   * INTERNAL_SENDER_IDS: who may write the spot function's own queue messages (re-checks, scheduled-change
+   * due messages), by SQS SenderId: IAM role ids (every session of the role) or exact ids. The stack sets its
+   * own role's id. Empty = every such message is refused (docs/security.md).
+   */
+  readonly internalSenderIds: readonly string[];
+  /** SCHEDULED_CHANGE_SENDER_IDS: who else may write a scheduled-change due message (the Scheduler role's id). */
+  readonly scheduledChangeSenderIds: readonly string[];
   readonly dryRun: boolean;
   /** EventBridge bus for audit events; unset = audit events are only logged (warned). */
   readonly auditEventBus: string | undefined;
@@ -158,6 +172,24 @@ export function integer(env: Env, name: string, fallback: number, min: number, m
   return n;
 }
 
+/**
+ * Parses a fraction in (0, 1], written as a plain decimal (`0.5`, `.25`, `1`): shares and blast-radius limits
+ * (MAX_DEREGISTER_FRACTION, SWEEP_MAX_FRACTION, SWEEP_DESCRIBE_SHARE, ELB_BUDGET_SHARE). Zero would stop a
+ * trigger for good and more than all is a typo, so both are a `ConfigError` naming the variable, as is any
+ * other spelling (`5e-1`, `50%`, `0,5`): a limit that widens what quiesce may remove must be read exactly.
+ */
+export function parseFraction(name: string, value: string): number {
+  const f = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || !(f > 0 && f <= 1)) throw new ConfigError(name, `expected a number in (0, 1], got "${value}"`);
+  return f;
+}
+
+/** A fraction variable in (0, 1] ({@link parseFraction}), or `fallback` when unset. */
+export function fraction<T extends number | undefined>(env: Env, name: string, fallback: T): number | T {
+  const v = text(env, name);
+  return v === undefined ? fallback : parseFraction(name, v);
+}
+
 /** A boolean variable (true/false/1/0/yes/no), or `fallback` when unset. */
 export function bool(env: Env, name: string, fallback: boolean): boolean {
   const v = text(env, name)?.toLowerCase();
@@ -206,15 +238,6 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
   if (rebalance !== 'ignore' && rebalance !== 'deregister') {
     throw new ConfigError('REBALANCE_ACTION', `expected ignore or deregister, got "${rebalance}"`);
   }
-  const fractionText = text(env, 'MAX_DEREGISTER_FRACTION');
-  let maxDeregisterFraction: number | undefined;
-  if (fractionText !== undefined) {
-    const f = Number(fractionText);
-    if (!Number.isFinite(f) || f <= 0 || f > 1) {
-      throw new ConfigError('MAX_DEREGISTER_FRACTION', `expected a number in (0, 1], got "${fractionText}"`);
-    }
-    maxDeregisterFraction = f;
-  }
   return {
     clusterName,
     cloudMapNamespaces: list(env, 'CLOUDMAP_NAMESPACES'),
@@ -222,10 +245,12 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     targetGroupTagSelector: parseKeyValues('TARGET_GROUP_TAG_SELECTOR', text(env, 'TARGET_GROUP_TAG_SELECTOR')),
     rebalanceAction: rebalance,
     minHealthyTargets: integer(env, 'MIN_HEALTHY_TARGETS', 1, 1, 1000),
-    maxDeregisterFraction,
+    maxDeregisterFraction: fraction(env, 'MAX_DEREGISTER_FRACTION', undefined),
     guardDeadlineSeconds: integer(env, 'GUARD_DEADLINE_SECONDS', 150, 0, 3600),
     guardIntervalSeconds: integer(env, 'GUARD_INTERVAL_SECONDS', 15, 1, 900),
     recheckQueueUrl: text(env, 'RECHECK_QUEUE_URL'),
+    internalSenderIds: senderIds(env, 'INTERNAL_SENDER_IDS'),
+    scheduledChangeSenderIds: senderIds(env, 'SCHEDULED_CHANGE_SENDER_IDS'),
     dryRun: bool(env, 'DRY_RUN', false),
     auditEventBus: text(env, 'AUDIT_EVENT_BUS'),
     concurrency: integer(env, 'CONCURRENCY', 16, 1, 128),

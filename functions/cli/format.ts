@@ -5,6 +5,7 @@
 import type { Plan, PlanAction } from '#core/domain/plan.ts';
 import { actionKey } from '#core/domain/plan.ts';
 import { withPort } from '#core/domain/ip.ts';
+import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
 import type { PlanDifference } from './confirmed.ts';
 
@@ -24,7 +25,7 @@ function actionRow(a: PlanAction): string[] {
     case 'deregister-instance':
       return ['cloudmap', `${a.instance.namespaceName}/${a.instance.serviceName}`, a.instance.instanceId, '-', a.why];
     case 'set-weights':
-      return ['weights', a.ruleArn, a.weights.map((w) => `${w.targetGroupArn.split('/')[1] ?? w.targetGroupArn}=${w.weight}`).join(','), '-', a.why];
+      return ['weights', a.ruleArn, a.weights.map((w) => `${targetGroupNameOf(w.targetGroupArn)}=${w.weight}`).join(','), '-', a.why];
   }
 }
 
@@ -35,7 +36,7 @@ export function formatPlan(plan: Plan): string {
   out += table(['KIND', 'GROUP / SERVICE', 'TARGET', 'STATE', 'WHY'], plan.actions.map(actionRow));
   out += `\nHeld back by a guard (${plan.heldBack.length}):\n`;
   out += table(['GUARD', 'ACTION', 'REASON'], plan.heldBack.map((h) => [h.guard, actionKey(h.action), h.reason]));
-  if (plan.warnings.length > 0) out += `\nWarnings:\n${plan.warnings.map((w) => `  ! ${w}`).join('\n')}\n`;
+  if (plan.warnings.length > 0) out += `\nWarnings:\n${plan.warnings.map((w) => `  ! ${w.text}`).join('\n')}\n`;
   return out;
 }
 

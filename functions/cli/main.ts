@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import type { Env } from '#core/config.ts';
 import { ConfigError, InvalidEventError, OutOfScopeError } from '#core/errors.ts';
-import { toWorkItem } from '../spot-interruption/handler.ts';
+import { toWorkItem } from '../spot-interruption/inputs.ts';
 import { ExitCode, processIo, readInputs, UsageError, type CliIo, type Flags } from './io.ts';
 import { planOrApplyNodeSignals } from './node-signals.ts';
 import { planPods, planShifts } from './plan-only.ts';
@@ -98,7 +98,9 @@ async function planOrApply(command: 'plan' | 'apply', path: string | undefined, 
   }
   if (trigger === 'pod') return planPods(inputs, io, flags, env);
   if (trigger === 'traffic' || trigger === 'argocd') return planShifts(inputs, trigger, io, flags, env);
-  return planOrApplyNodeSignals(command, inputs.flatMap((input, i) => toWorkItem(`event-${i + 1}`, input)), io, flags, env);
+  // The operator is the sender of what they hand the CLI (their credentials, the plan shown first): the
+  // function's own messages are taken from them, never from inside an SNS envelope.
+  return planOrApplyNodeSignals(command, inputs.flatMap((input, i) => toWorkItem(`event-${i + 1}`, input, { origin: { via: 'operator' } })), io, flags, env);
 }
 
 /**

@@ -25,11 +25,14 @@ export const MAX_CONFIRMATIONS = 3;
 /**
  * Node-signal deps for one mode: `plan` is the trigger's own workflow on the recording write port with an
  * audit sink that only logs, so it writes and publishes nothing (its re-checks, lifecycle completions and
- * scheduled changes are recorded, not sent); `apply` is the live port.
+ * scheduled changes are recorded, not sent). `apply` is the live port and writes what the function writes,
+ * except the function's own queue messages (re-checks, due messages within 15 minutes, second looks): the
+ * function takes those only from its own role (SenderId, contracts/internal-messages.ts) and the queue
+ * refuses the operator, so the CLI does not send them.
  */
 function nodeDeps(config: QuiesceConfig, mode: 'plan' | 'apply', io: CliIo, env: Env, clients: AwsClients, logger: Logger, progress: Progress): NodeWorkflowDeps {
   const base = buildNodeWorkflowDeps('quiesce-cli', {
-    config,
+    config: mode === 'apply' ? { ...config, recheckQueueUrl: undefined } : config,
     clients,
     logger,
     env,
@@ -121,7 +124,10 @@ export async function planOrApplyNodeSignals(command: 'plan' | 'apply', items: W
     if (noLongerPlanned.length > 0) io.stderr.write(`${noLongerPlanned.length} confirmed action(s) were no longer planned when applied (already going, or held by a guard): ${noLongerPlanned.join(', ')}\n`);
     const code = resultExit(applied.result, applied.retry.length);
     if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: true, confirmedPlan: confirmed, notConfirmed, ...outcomeJson(applied), exitCode: code }, null, 2) + '\n');
-    else if (applied.result) io.stdout.write('\n' + formatResult(applied.result) + `re-checks scheduled: ${applied.rechecksScheduled}, lifecycle actions completed: ${applied.lifecycleCompleted}\n`);
+    else if (applied.result) {
+      io.stdout.write('\n' + formatResult(applied.result) + `lifecycle actions completed: ${applied.lifecycleCompleted}\n`);
+      io.stdout.write('re-registration guard: not run by the CLI (the function takes re-checks only from its own role); the node\'s signal delivered to the function starts it, or run apply again\n');
+    }
     return code;
   } finally {
     if (!io.clients) clients.destroy();

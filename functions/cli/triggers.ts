@@ -9,14 +9,15 @@
 import { randomUUID } from 'node:crypto';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
 import { POD_EVENT_SOURCE } from '#core/contracts/pod-terminating.ts';
-import { parseDeploymentSynced, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
+import { parseDeploymentSynced, parseTrafficEvent, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
+import type { HealthGate } from '#core/domain/health-gate.ts';
 import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
+import { uniqueWarnings, type PlanWarning } from '#core/domain/warnings.ts';
 import { currentPercent, planShiftStep, remainingSteps } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, listenerArnOfRule } from '#core/domain/planners/traffic-weights.ts';
 import type { Elbv2Port } from '#core/ports/index.ts';
 import type { TrafficPlanConfig } from '../traffic-shift/config.ts';
-import { parseTrafficEvent } from '../traffic-shift/handler.ts';
-import { planOfSync, shiftableRule } from '../traffic-shift/shift.ts';
+import { planOfSync, readHealthGate, shiftableRule } from '../traffic-shift/shift.ts';
 import { table } from './format.ts';
 
 /** The trigger an input belongs to. */
@@ -49,13 +50,13 @@ export interface PlannedStep {
   readonly at: string;
   readonly plan: Plan;
   /** The gate as it stands now (the function checks it again before each step). */
-  readonly gate: { readonly healthy: number; readonly required: number; readonly passes: boolean };
+  readonly gate: HealthGate;
 }
 
 /** What a shift would do, or why it would not start. */
 export type ShiftPlan =
   | { readonly status: 'ignored' | 'refused'; readonly app: string; readonly reason: string }
-  | { readonly status: 'planned'; readonly app: string; readonly ruleArn: string; readonly weightsNow: readonly WeightedTargetGroup[]; readonly steps: readonly PlannedStep[]; readonly warnings: readonly string[] };
+  | { readonly status: 'planned'; readonly app: string; readonly ruleArn: string; readonly weightsNow: readonly WeightedTargetGroup[]; readonly steps: readonly PlannedStep[]; readonly warnings: readonly PlanWarning[] };
 
 /** What planning a shift reads: the ELBv2 port (reads only) and the traffic plans. */
 export interface ShiftPlanDeps {
@@ -77,8 +78,7 @@ async function planSteps(
   const original = shift.running?.original ?? weightsNow;
   const percents = shift.running ? shift.steps.slice(shift.running.stepIndex) : remainingSteps(shift.steps, currentPercent(shift, weightsNow));
   if (percents.length === 0) return { status: 'ignored', app: shift.app, reason: `already at ${shift.steps.at(-1)}% or more: nothing to shift` };
-  const targets = await deps.elbv2.targetHealth(shift.to, shift.to.split('/').slice(-2, -1)[0] ?? shift.to);
-  const healthy = targets.filter((t) => t.state === 'healthy').length;
+  const gate = await readHealthGate(deps.elbv2, shift);
   const now = deps.now();
   const offset = shift.steps.length - percents.length;
   const steps = percents.map((percent, i): PlannedStep => {
@@ -89,18 +89,18 @@ async function planSteps(
       percent,
       at: new Date(now.getTime() + i * shift.pauseSeconds * 1000).toISOString(),
       plan,
-      gate: { healthy, required: shift.minHealthyTargets, passes: healthy >= shift.minHealthyTargets },
+      gate,
     };
   });
-  return { status: 'planned', app: shift.app, ruleArn: shift.ruleArn, weightsNow, steps, warnings: [...new Set(steps.flatMap((s) => s.plan.warnings))] };
+  return { status: 'planned', app: shift.app, ruleArn: shift.ruleArn, weightsNow, steps, warnings: uniqueWarnings(steps.flatMap((s) => s.plan.warnings)) };
 }
 
 /** The shift a sync would start (startShift's checks, without its claim, lock or writes). */
 export async function planDeploymentSynced(deps: ShiftPlanDeps, synced: DeploymentSynced): Promise<ShiftPlan> {
   const planned = planOfSync(deps.plans, synced);
   if ('cfg' in planned) return planSteps(deps, { ...planned.cfg, subject: `${synced.app}@${synced.revision}` });
-  const where = planned.ignored.startsWith('no traffic plan') ? ' (TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans)' : '';
-  return { status: 'ignored', app: synced.app, reason: planned.ignored + where };
+  const where = planned.ignored.code === 'no-plan' ? ' (TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans)' : '';
+  return { status: 'ignored', app: synced.app, reason: planned.ignored.text + where };
 }
 
 /** The rest of a running shift, from the step an event says is due. */
@@ -139,6 +139,6 @@ export function formatShiftPlan(p: ShiftPlan): string {
       return [`${s.step}/${s.of}`, `${s.percent}%`, action?.kind === 'set-weights' ? describeWeights(action.weights) : '-', s.at, `${s.gate.healthy} healthy of ${s.gate.required} needed${s.gate.passes ? '' : ': WOULD ABORT (rolled back to the weights now)'}`];
     }),
   );
-  if (p.warnings.length > 0) out += `\nWarnings:\n${p.warnings.map((w) => `  ! ${w}`).join('\n')}\n`;
+  if (p.warnings.length > 0) out += `\nWarnings:\n${p.warnings.map((w) => `  ! ${w.text}`).join('\n')}\n`;
   return out + 'Nothing was written: no lock, no claim, no schedule, no ModifyRule.\n';
 }

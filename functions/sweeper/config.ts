@@ -4,7 +4,7 @@
  * cannot be parsed is a `ConfigError` naming the variable, so a typo stops the run instead of widening what
  * the sweeper believes it owns.
  */
-import { integer, loadConfig, parseKeyValues, text, type Env, type QuiesceConfig } from '#core/config.ts';
+import { fraction, integer, loadConfig, parseKeyValues, text, type Env, type QuiesceConfig } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 
 /** The sweeper's typed configuration. */
@@ -25,15 +25,6 @@ export interface SweeperConfig extends QuiesceConfig {
   readonly describeShare: number;
   /** SWEEP_TICK_SECONDS: the schedule's rate (serverless.yml: 2 minutes); a cheaper sweep runs every tick. */
   readonly tickSeconds: number;
-}
-
-/** Parses a fraction in (0, 1]. */
-function fraction(env: Env, name: string, fallback: number): number {
-  const v = text(env, name);
-  if (v === undefined) return fallback;
-  const f = Number(v);
-  if (!/^\d*\.?\d+$/.test(v) || !Number.isFinite(f) || f <= 0 || f > 1) throw new ConfigError(name, `expected a number in (0, 1], got "${v}"`);
-  return f;
 }
 
 /**

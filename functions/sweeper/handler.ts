@@ -12,7 +12,6 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
-import { IMPLAUSIBLE_POD_LIST } from '#core/domain/planners/sweep.ts';
 import { publishMetrics, singlePointsOfFailure } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
@@ -48,12 +47,6 @@ export interface SweepSkippedResult {
   readonly status: 'skipped';
   readonly nextSweepAt: string;
 }
-
-/** ELB Describe attempts the sweeper's budget has made so far (0 without a budget). */
-const describeAttempts = (d: SweepDeps): number => {
-  const s = d.budget?.stats()['elb-describe'];
-  return s ? s.calls + s.retries : 0;
-};
 
 /** Validates the schedule's event: source aws.events (or aws.scheduler), detail-type "Scheduled Event". */
 export function parseScheduledEvent(raw: unknown): { id: string | undefined; time: string | undefined } {
@@ -99,17 +92,17 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
       return { status: 'skipped', nextSweepAt: due.toISOString() };
     }
     logger.info('sweep started', { eventId: scheduled.id, scheduledAt: scheduled.time, cluster: d.config.clusterName });
-    const describedBefore = describeAttempts(d);
+    const describedBefore = d.budget?.attempts('elb-describe') ?? 0;
     // A sweep that fails part-way (its time ran out) is paced by what it spent too, so it cannot repeat every tick.
     const out = await runSweep(d).catch(async (err: unknown) => {
-      await recordNext(d.pacing, startedAt, describeAttempts(d) - describedBefore, logger);
+      await recordNext(d.pacing, startedAt, (d.budget?.attempts('elb-describe') ?? 0) - describedBefore, logger);
       throw err;
     });
     recordSweepMetrics(metrics, out);
     const next = await recordNext(d.pacing, startedAt, out.describeCalls, logger);
     logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs) });
     if (out.clusterError) {
-      const what = out.clusterError.name === IMPLAUSIBLE_POD_LIST ? 'pod list not trusted' : 'API unreachable';
+      const what = out.podListDoubt ? 'pod list not trusted' : 'API unreachable';
       const message = `cluster ${d.config.clusterName} ${what} (${out.clusterError.name}: ${out.clusterError.message}); only registrations on no ENI were removed`;
       logger.error(message);
       throw new ClusterUnavailableError(message);

@@ -21,7 +21,12 @@ import type { NodeInstance } from '#core/domain/endpoint.ts';
 import { guardPlan } from '#core/domain/guards.ts';
 import type { Plan } from '#core/domain/plan.ts';
 import { planSummary } from '#core/domain/plan.ts';
-import { EniIndex, IMPLAUSIBLE_POD_LIST, indexPods, instanceIdsToLookUp, planSweep, targetGroupOwnership, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { indexPods } from '#core/domain/cluster-pods.ts';
+import { EniIndex, type VpcEni } from '#core/domain/eni-index.ts';
+import { targetGroupOwnership } from '#core/domain/ownership.ts';
+import { IMPLAUSIBLE_POD_LIST, type PodListDoubt } from '#core/domain/planners/pod-list-doubt.ts';
+import { instanceIdsToLookUp, planSweep } from '#core/domain/planners/sweep.ts';
+import { planWarning, type PlanWarning } from '#core/domain/warnings.ts';
 import type { CloudMapRegistration, TargetGroup } from '#core/domain/registration.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import { observeCloudMap } from '#core/observe/index.ts';
@@ -86,6 +91,8 @@ export interface SweepRunResult {
   readonly reported: number;
   readonly cloudMap: 'swept' | 'left-alone';
   readonly clusterError: { readonly name: string; readonly message: string } | undefined;
+  /** Why the pod list was not believed, when it was not (then `clusterError` is its ImplausiblePodList report). */
+  readonly podListDoubt: PodListDoubt | undefined;
   readonly scan: SweepScan;
   /** AWS API attempts this run (retries included), when a budget was given. */
   readonly apiCalls: number | undefined;
@@ -94,31 +101,20 @@ export interface SweepRunResult {
   readonly durationMs: number;
 }
 
-function attempts(budget: ApiBudget | undefined): number | undefined {
-  if (!budget) return undefined;
-  return Object.values(budget.stats()).reduce((n, s) => n + s.calls + s.retries, 0);
-}
-
-function describeAttempts(budget: ApiBudget | undefined): number | undefined {
-  if (!budget) return undefined;
-  const s = budget.stats()['elb-describe'];
-  return s.calls + s.retries;
-}
-
 /** Runs one sweep. Never throws for an AWS write failure or an unreachable cluster: see the result. */
 export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepRunResult> {
   const { config, logger } = deps;
   const started = performance.now();
-  const callsBefore = attempts(deps.budget);
-  const describesBefore = describeAttempts(deps.budget);
+  const callsBefore = deps.budget?.attempts();
+  const describesBefore = deps.budget?.attempts('elb-describe');
   const now = deps.now();
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
 
   // Ownership: the cluster (bindings) and the target groups, in parallel.
   const [session, allGroups] = await Promise.all([connectCluster(deps.cluster), deps.elbv2.listTargetGroups()]);
   try {
     const bindings = await observeBindingArns(session);
-    if (!bindings.ok) warnings.push(`TargetGroupBindings unreadable (${bindings.error.name}): groups owned only through a binding are not swept this run`);
+    if (!bindings.ok) warnings.push(planWarning('bindings-unreadable', `TargetGroupBindings unreadable (${bindings.error.name}): groups owned only through a binding are not swept this run`));
     const candidates = allGroups.filter((g) => g.targetType === 'ip' || g.targetType === 'instance');
     const tags = candidates.length > 0 ? await deps.elbv2.tagsOf(candidates.map((g) => g.arn)) : new Map<string, Record<string, string>>();
     const rules = { clusterName: config.clusterName, tagSelector: config.ownerTagSelector, bindingArns: bindings.ok ? bindings.value : undefined };
@@ -128,14 +124,14 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
 
     // Registrations first.
     const cloudMapOn = Object.keys(config.cloudMapOwnerAttributes).length > 0;
-    if (!cloudMapOn) warnings.push('CLOUDMAP_OWNER_ATTRIBUTES is not set: Cloud Map is left alone (nothing there can be proven ours)');
+    if (!cloudMapOn) warnings.push(planWarning('cloud-map-off', 'CLOUDMAP_OWNER_ATTRIBUTES is not set: Cloud Map is left alone (nothing there can be proven ours)'));
     const [perGroup, cloudMap] = await Promise.all([
       mapWithConcurrency(owned, config.concurrency, (g) => deps.elbv2.targetHealth(g.arn, g.name)),
       cloudMapOn
         ? observeCloudMap(deps.cloudMap, config.cloudMapNamespaces, config.concurrency)
         : Promise.resolve({ registrations: [] as CloudMapRegistration[], missingNamespaces: [] as string[] }),
     ]);
-    if (cloudMap.missingNamespaces.length > 0) warnings.push(`Cloud Map namespaces not found: ${cloudMap.missingNamespaces.join(', ')}`);
+    if (cloudMap.missingNamespaces.length > 0) warnings.push(planWarning('cloud-map-namespaces-missing', `Cloud Map namespaces not found: ${cloudMap.missingNamespaces.join(', ')}`));
     const targets = perGroup.flat();
 
     // Then the truths: the VPC's ENIs and the pods.
@@ -148,7 +144,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
     const enis: VpcEni[] = eniLists.flat();
     const eniIndex = new EniIndex(vpcIds, enis);
     const podIndex = pods.ok ? indexPods(pods.value) : undefined;
-    if (cloudMapOn && clusterVpcId === undefined) warnings.push('the cluster VPC is unknown (DescribeCluster failed or named none): Cloud Map records are not judged');
+    if (cloudMapOn && clusterVpcId === undefined) warnings.push(planWarning('cluster-vpc-unknown', 'the cluster VPC is unknown (DescribeCluster failed or named none): Cloud Map records are not judged'));
 
     // Instances: instance targets, and the nodes behind ENIs that hold candidate addresses (ownership).
     const lookUp = instanceIdsToLookUp({ targetGroups: owned, targets, cloudMap: cloudMap.registrations, ownerAttributes: config.cloudMapOwnerAttributes, pods: podIndex, enis: eniIndex });
@@ -170,17 +166,18 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
       instancesLookedUp: new Set(lookUp),
     });
     // A pod list the planner did not believe is missing evidence, reported like an unreachable API.
-    const doubted = swept.podListDoubt === undefined ? undefined : { name: IMPLAUSIBLE_POD_LIST, message: swept.podListDoubt };
-    const clusterError = !session.ok ? session.error : !pods.ok ? pods.error : !bindings.ok ? bindings.error : doubted;
-    if (clusterError && !doubted) {
-      warnings.push(`cluster API unreadable (${clusterError.name}: ${clusterError.message}): nothing removed on pod-list evidence; the VPC truth still applies`);
+    const unreadable = !session.ok ? session.error : !pods.ok ? pods.error : !bindings.ok ? bindings.error : undefined;
+    const { podListDoubt } = swept;
+    const clusterError = unreadable ?? (podListDoubt ? { name: IMPLAUSIBLE_POD_LIST, message: podListDoubt.text } : undefined);
+    if (unreadable) {
+      warnings.push(planWarning('cluster-unreadable', `cluster API unreadable (${unreadable.name}: ${unreadable.message}): nothing removed on pod-list evidence; the VPC truth still applies`));
     }
     const plan = guardPlan(
       { ...swept.plan, warnings: [...warnings, ...swept.plan.warnings] },
       { minHealthy: config.minHealthyTargets, maxFraction: config.maxFraction, subject: 'the sweep' },
     );
     logger.info('sweep plan', { planId: plan.id, summary: planSummary(plan), stale: swept.stale, reported: swept.reported, writes: deps.executor.mode, warnings: plan.warnings });
-    for (const w of warnings) logger.warn(w);
+    for (const w of warnings) logger.warn(w.text, { code: w.code });
     for (const h of plan.heldBack.filter((h) => h.guard === 'evidence')) logger.info('reported, not removed', { reason: h.reason });
 
     const result = await deps.executor.apply(plan);
@@ -188,8 +185,8 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
     if (deps.weightedFailover && owned.length > 0) {
       await deps.weightedFailover(owned.map((g) => g.arn)).catch((err: unknown) => logger.error('weighted-rule failover/restore failed', { error: err as Error }));
     }
-    const callsAfter = attempts(deps.budget);
-    const describesAfter = describeAttempts(deps.budget);
+    const callsAfter = deps.budget?.attempts();
+    const describesAfter = deps.budget?.attempts('elb-describe');
     return {
       status: clusterError ? 'degraded' : result.dryRun ? 'dry-run' : 'applied',
       plan,
@@ -198,6 +195,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
       reported: swept.reported,
       cloudMap: cloudMapOn ? 'swept' : 'left-alone',
       clusterError,
+      podListDoubt,
       scan: {
         targetGroups: allGroups.length,
         ownedTargetGroups: owned.length,

@@ -11,10 +11,13 @@ import type { StateStorePort } from '#core/ports/state-store.ts';
 import type { WritePort } from '#core/ports/writes.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { TrafficConfig } from './config.ts';
+import type { TrafficPlanSource } from './plans.ts';
 
 /** Dependencies of the traffic workflows. */
 export interface TrafficDeps {
   readonly config: TrafficConfig;
+  /** The traffic plans, read when an event needs them (SSM, cached; or fixed at cold start). */
+  readonly plans: TrafficPlanSource;
   readonly elbv2: Elbv2Reads;
   /** The write port's mode and ELB side (ModifyRule, and reading a written rule back to verify it). */
   readonly writes: Pick<WritePort, 'mode' | 'elbv2' | 'cloudMap' | 'recorded'>;

@@ -6,51 +6,20 @@
  */
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { InvalidEventError } from '#core/errors.ts';
-import { parseEnvelope, QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
-import { quoted } from '#core/contracts/names.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, logLambdaContext, type Logger } from '#core/telemetry.ts';
 import type { TrafficDeps } from './deps.ts';
-import { parseDeploymentSynced, parseFailoverCheck, parseShiftState, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
+import { parseTrafficEvent } from '#core/contracts/traffic.ts';
 import { failoverWeightedRules, type FailoverResult } from '#core/failover/weighted-failover.ts';
 import { runShiftStep, startShift, type ShiftOutcome } from './shift.ts';
 import { watchShifts, type WatchdogResult } from './watchdog.ts';
 import { buildTrafficDeps, failoverDepsOf } from './wiring.ts';
 
+// The parser lives with the contract (the CLI reads traffic events too); re-exported for the tests that judge it here.
+export { parseTrafficEvent, type TrafficEvent } from '#core/contracts/traffic.ts';
+
 /** What an invocation returns. */
 export type TrafficInvocationResult = ShiftOutcome | WatchdogResult | { readonly status: 'failover'; readonly failedOver: readonly string[]; readonly restored: readonly string[] };
-
-/** One parsed traffic event: which workflow it is for, with its validated detail. */
-export type TrafficEvent =
-  | { readonly kind: 'deployment-synced'; readonly synced: DeploymentSynced }
-  | { readonly kind: 'step-due'; readonly state: ShiftState }
-  | { readonly kind: 'failover-check'; readonly targetGroupArns: readonly string[] }
-  | { readonly kind: 'watchdog' };
-
-/**
- * Parses an incoming event before anything runs (an `InvalidEventError` naming the field otherwise).
- * Exported so the parse step can be judged on its own (the fuzz suite checks that what it rejects writes
- * nothing). `receivedAt` stamps a "Deployment Synced" that carries no receipt time.
- */
-export function parseTrafficEvent(raw: unknown, receivedAt: string): TrafficEvent {
-  const envelope = parseEnvelope(raw);
-  // Every event of the shift is quiesce's own (the webhook, Scheduler on our behalf): the rule matches only
-  // that source, and a direct invocation must not get further with another.
-  if (envelope.source !== QUIESCE_SOURCE) throw new InvalidEventError(`source must be ${QUIESCE_SOURCE}, got ${quoted(envelope.source)}`, 'source');
-  switch (envelope['detail-type']) {
-    case TrafficDetailType.deploymentSynced:
-      return { kind: 'deployment-synced', synced: parseDeploymentSynced(envelope.detail, receivedAt, 'detail.') };
-    case TrafficDetailType.stepDue:
-      return { kind: 'step-due', state: parseShiftState(envelope.detail) };
-    case TrafficDetailType.failoverCheck:
-      return { kind: 'failover-check', targetGroupArns: parseFailoverCheck(envelope.detail).targetGroupArns };
-    case TrafficDetailType.watchdog:
-      return { kind: 'watchdog' };
-    default:
-      throw new InvalidEventError(`unknown detail-type ${quoted(envelope['detail-type'])}`, 'detail-type');
-  }
-}
 
 /** Runs one event through the right workflow (exported for the demo and tests that skip middy). */
 export async function dispatch(deps: TrafficDeps, raw: unknown): Promise<TrafficInvocationResult> {

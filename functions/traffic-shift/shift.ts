@@ -25,6 +25,8 @@ import type { Plan, WeightedTargetGroup } from '#core/domain/plan.ts';
 import { currentPercent, planShiftRollback, planShiftStep, remainingSteps, checkPair, type ShiftPair } from '#core/domain/planners/traffic-shift.ts';
 import { describeWeights, forwardWeights, lbcOwnership, listenerArnOfRule, sameWeights, UnshiftableRuleError } from '#core/domain/planners/traffic-weights.ts';
 import { QUIESCE_SOURCE } from '#core/contracts/node-events.ts';
+import { healthGate, type HealthGate } from '#core/domain/health-gate.ts';
+import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import type { ListenerRule } from '#core/ports/index.ts';
 import type { TrafficPlanConfig } from './config.ts';
 import type { TrafficDeps } from './deps.ts';
@@ -41,7 +43,8 @@ export type ShiftOutcome =
   /** A retry (or the watchdog) found a step written and verified whose next step had no schedule: made it. */
   | { readonly status: 'step-scheduled'; readonly shiftId: string; readonly step: number; readonly nextStepAt: string }
   | { readonly status: 'completed'; readonly shiftId: string; readonly reason?: string }
-  | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean };
+  /** `scheduleNotCancelled`: the aborted step's own schedule could not be cancelled (it stops itself when it fires). */
+  | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean; readonly scheduleNotCancelled?: ScheduleNotCancelled };
 
 /** The claim that a shift (app + revision + rule) was started once. */
 export const claimKey = (shiftId: string): string => `shift#${shiftId}`;
@@ -160,15 +163,24 @@ async function describeRule(elbv2: TrafficDeps['elbv2'], ruleArn: string): Promi
 
 const stateDetail = (s: ShiftState): Record<string, unknown> => ({ ...s });
 
+/** Why a sync starts no shift: not a finished healthy sync, no (valid) traffic plan for its app, or another destination. */
+export interface SyncIgnored {
+  readonly code: 'not-synced' | 'no-plan' | 'invalid-plan' | 'other-destination';
+  readonly text: string;
+}
+
 /** The traffic plan a sync starts a shift with, or why it starts none (shared with `quiesce plan`). */
-export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced): { readonly cfg: TrafficPlanConfig } | { readonly ignored: string } {
+export function planOfSync(plans: ReadonlyMap<string, TrafficPlanConfig>, synced: DeploymentSynced, invalid: ReadonlyMap<string, string> = new Map()): { readonly cfg: TrafficPlanConfig } | { readonly ignored: SyncIgnored } {
   if (synced.phase !== 'Succeeded' || synced.syncStatus !== 'Synced' || synced.health !== 'Healthy') {
-    return { ignored: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` };
+    return { ignored: { code: 'not-synced', text: `sync of ${synced.app} is ${synced.phase}/${synced.syncStatus}/${synced.health}, not Succeeded/Synced/Healthy` } };
   }
   const cfg = plans.get(synced.app);
-  if (!cfg) return { ignored: `no traffic plan for app ${synced.app}` };
+  if (!cfg) {
+    const why = invalid.get(synced.app);
+    return { ignored: why !== undefined ? { code: 'invalid-plan', text: `the traffic plan of app ${synced.app} is not valid: ${why}` } : { code: 'no-plan', text: `no traffic plan for app ${synced.app}` } };
+  }
   if (cfg.destination !== undefined && cfg.destination !== synced.destination.name && cfg.destination !== synced.destination.server) {
-    return { ignored: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` };
+    return { ignored: { code: 'other-destination', text: `${synced.app} synced to ${synced.destination.name ?? synced.destination.server}, the plan shifts on ${cfg.destination}` } };
   }
   return { cfg };
 }
@@ -195,11 +207,20 @@ export async function shiftableRule(elbv2: TrafficDeps['elbv2'], pair: ShiftPair
   }
 }
 
+/**
+ * The health gate of the shift's new side as it stands now: its healthy targets against the plan's minimum
+ * (DescribeTargetHealth). Checked before every step; shared with `quiesce plan`, which shows it per step.
+ */
+export async function readHealthGate(elbv2: TrafficDeps['elbv2'], shift: Pick<ShiftPair, 'to'> & { readonly minHealthyTargets: number }): Promise<HealthGate> {
+  return healthGate(await elbv2.targetHealth(shift.to, targetGroupNameOf(shift.to)), shift.minHealthyTargets);
+}
+
 /** Starts the shift a sync asks for (or says why not). */
 export async function startShift(deps: TrafficDeps, synced: DeploymentSynced): Promise<ShiftOutcome> {
   const now = deps.now();
-  const planned = planOfSync(deps.config.plans, synced);
-  if ('ignored' in planned) return { status: 'ignored', reason: planned.ignored };
+  const { plans, invalid } = await deps.plans.load();
+  const planned = planOfSync(plans, synced, invalid);
+  if ('ignored' in planned) return { status: 'ignored', reason: planned.ignored.text };
   const { cfg } = planned;
   const shiftId = shiftIdOf(synced.app, synced.revision, cfg.ruleArn);
   const listenerArn = listenerArnOfRule(cfg.ruleArn);
@@ -274,10 +295,9 @@ async function applyStep(deps: TrafficDeps, state: ShiftState, now: Date): Promi
   if (!rule) return abort(deps, state, `rule ${state.ruleArn} disappeared`, undefined);
 
   // Gate: the new side must be able to take the traffic before it gets more.
-  const targets = await deps.elbv2.targetHealth(state.to, state.to.split('/').slice(-2, -1)[0] ?? state.to);
-  const healthy = targets.filter((t) => t.state === 'healthy').length;
-  if (healthy < state.minHealthyTargets) {
-    return abort(deps, state, `gate before step ${step} (${percent}%): ${healthy} healthy target(s) in the new target group, ${state.minHealthyTargets} required`, rule);
+  const gate = await readHealthGate(deps.elbv2, state);
+  if (!gate.passes) {
+    return abort(deps, state, `gate before step ${step} (${percent}%): ${gate.healthy} healthy target(s) in the new target group, ${gate.required} required`, rule);
   }
 
   const input = { planId: randomUUID(), now, pair: state, listenerArn: state.listenerArn, actions: rule.actions, original: state.original, subject: `${state.app}@${state.revision}` };
@@ -328,48 +348,79 @@ async function applyStep(deps: TrafficDeps, state: ShiftState, now: Date): Promi
   return { status: 'step-applied', shiftId: state.shiftId, step, percent, nextStepAt: at.toISOString() };
 }
 
-/** Rolls the rule back to the weights before the shift, releases the rule, publishes Aborted. */
-async function abort(deps: TrafficDeps, state: ShiftState, reason: string, observed: ListenerRule | undefined): Promise<ShiftOutcome> {
-  deps.logger.warn('traffic shift aborted: rolling back', { shiftId: state.shiftId, reason });
-  let rolledBack = false;
-  let rollbackError: string | undefined;
-  let rollbackNote: string | undefined;
+/** How a rollback ended: the weights from before the shift are back and confirmed, nothing needed undoing, or not confirmed. */
+type Rollback =
+  | { readonly kind: 'restored' }
+  | { readonly kind: 'unchanged'; readonly note: string }
+  | { readonly kind: 'not-confirmed'; readonly error: string };
+
+/** A step schedule an abort could not cancel, and why (reported in the outcome and the Aborted event). */
+export interface ScheduleNotCancelled {
+  readonly name: string;
+  readonly error: string;
+}
+
+/**
+ * Rolls the rule back to the weights before the shift and verifies it. Never throws: what went wrong is the
+ * `not-confirmed` result, which the abort reports loudly (an operator checks the weights by hand).
+ */
+async function rollBack(deps: TrafficDeps, state: ShiftState, reason: string, observed: ListenerRule | undefined): Promise<Rollback> {
   try {
     const rule = observed ?? (await describeRule(deps.elbv2, state.ruleArn));
-    if (rule) {
-      const plan = planShiftRollback({
-        planId: randomUUID(),
-        now: deps.now(),
-        pair: state,
-        listenerArn: state.listenerArn,
-        actions: rule.actions,
-        original: state.original,
-        subject: `${state.app}@${state.revision}`,
-        reason,
-      });
-      const action = plan.actions[0]!;
-      const written = action.kind === 'set-weights' ? action.weights : [];
-      const unchanged = action.kind === 'set-weights' && sameWeights(action.weights, action.previous);
-      const result = unchanged ? undefined : await deps.executor.apply(plan);
-      if (result) await deps.audit.record(plan, result);
-      if (!result) {
-        // Nothing was changed (the first write failed, say): nothing to undo, and nothing left unconfirmed.
-        rolledBack = true;
-        rollbackNote = `nothing to roll back: the rule still has the weights from before the shift (${describeWeights(written)})`;
-        deps.logger.info('traffic shift aborted before any weight changed', { shiftId: state.shiftId, weights: describeWeights(written) });
-      } else if (result.outcomes[0] && isWritten(result.outcomes[0])) {
-        const v = await verifyRuleWeights(deps.writes.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
-        rolledBack = v.verified;
-        if (!v.verified) rollbackError = `rollback written but not yet visible after ${v.reads} read(s)`;
-      } else {
-        rollbackError = result.outcomes[0]?.error?.message ?? result.outcomes[0]?.status ?? 'no outcome';
-      }
-    } else rollbackError = 'rule not found';
+    if (!rule) return { kind: 'not-confirmed', error: 'rule not found' };
+    const plan = planShiftRollback({
+      planId: randomUUID(),
+      now: deps.now(),
+      pair: state,
+      listenerArn: state.listenerArn,
+      actions: rule.actions,
+      original: state.original,
+      subject: `${state.app}@${state.revision}`,
+      reason,
+    });
+    const action = plan.actions[0]!;
+    const written = action.kind === 'set-weights' ? action.weights : [];
+    if (action.kind === 'set-weights' && sameWeights(action.weights, action.previous)) {
+      // Nothing was changed (the first write failed, say): nothing to undo, and nothing left unconfirmed.
+      deps.logger.info('traffic shift aborted before any weight changed', { shiftId: state.shiftId, weights: describeWeights(written) });
+      return { kind: 'unchanged', note: `nothing to roll back: the rule still has the weights from before the shift (${describeWeights(written)})` };
+    }
+    const result = await deps.executor.apply(plan);
+    await deps.audit.record(plan, result);
+    const outcome = result.outcomes[0];
+    if (!outcome || !isWritten(outcome)) return { kind: 'not-confirmed', error: outcome?.error?.message ?? outcome?.status ?? 'no outcome' };
+    const v = await verifyRuleWeights(deps.writes.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
+    return v.verified ? { kind: 'restored' } : { kind: 'not-confirmed', error: `rollback written but not yet visible after ${v.reads} read(s)` };
   } catch (err) {
-    rollbackError = `${(err as Error).name}: ${(err as Error).message}`;
+    return { kind: 'not-confirmed', error: `${(err as Error).name}: ${(err as Error).message}` };
   }
-  if (!rolledBack) deps.logger.error('ROLLBACK NOT CONFIRMED: check the rule weights by hand', { shiftId: state.shiftId, ruleArn: state.ruleArn, rollbackError });
-  await deps.scheduler.cancel(stepScheduleName(state.shiftId, state.stepIndex + 1)).catch(() => undefined);
+}
+
+/**
+ * Cancels the schedule that would deliver the aborted step itself (`stepIndex`): the one left behind when the
+ * watchdog took the step over before Scheduler delivered it (a step delivered by its schedule, or step 0,
+ * has none left: ResourceNotFound is fine). The next step's schedule is never made before a step succeeds,
+ * so there is none to cancel. A failed cancel is reported, not swallowed: the schedule then fires later,
+ * finds its shift no longer holds the rule, and stops.
+ */
+async function cancelStepSchedule(deps: TrafficDeps, state: ShiftState): Promise<ScheduleNotCancelled | undefined> {
+  const name = stepScheduleName(state.shiftId, state.stepIndex);
+  try {
+    await deps.scheduler.cancel(name);
+    return undefined;
+  } catch (err) {
+    deps.logger.error('step schedule not cancelled: it will find its shift gone', { shiftId: state.shiftId, name, error: err as Error });
+    return { name, error: `${(err as Error).name}: ${(err as Error).message}` };
+  }
+}
+
+/** Rolls the rule back to the weights before the shift, cancels the step's schedule, releases the rule, publishes Aborted. */
+async function abort(deps: TrafficDeps, state: ShiftState, reason: string, observed: ListenerRule | undefined): Promise<ShiftOutcome> {
+  deps.logger.warn('traffic shift aborted: rolling back', { shiftId: state.shiftId, reason });
+  const rollback = await rollBack(deps, state, reason, observed);
+  const rolledBack = rollback.kind !== 'not-confirmed';
+  if (rollback.kind === 'not-confirmed') deps.logger.error('ROLLBACK NOT CONFIRMED: check the rule weights by hand', { shiftId: state.shiftId, ruleArn: state.ruleArn, rollbackError: rollback.error });
+  const scheduleNotCancelled = await cancelStepSchedule(deps, state);
   await deps.store.deleteIfOwner(lockKey(state.ruleArn), state.shiftId);
   await publish(
     deps,
@@ -382,11 +433,12 @@ async function abort(deps: TrafficDeps, state: ShiftState, reason: string, obser
       reason,
       step: state.stepIndex + 1,
       rolledBack,
-      ...(rollbackError ? { rollbackError } : {}),
-      ...(rollbackNote ? { rollbackNote } : {}),
+      ...(rollback.kind === 'not-confirmed' ? { rollbackError: rollback.error } : {}),
+      ...(rollback.kind === 'unchanged' ? { rollbackNote: rollback.note } : {}),
+      ...(scheduleNotCancelled ? { scheduleNotCancelled } : {}),
       restoredWeights: state.original,
     },
     state.ruleArn,
   );
-  return { status: 'aborted', shiftId: state.shiftId, reason, rolledBack };
+  return { status: 'aborted', shiftId: state.shiftId, reason, rolledBack, ...(scheduleNotCancelled ? { scheduleNotCancelled } : {}) };
 }

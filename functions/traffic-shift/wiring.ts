@@ -1,21 +1,25 @@
 /**
  * Wiring of the traffic-shift function: config, SDK clients (one per API it uses: ELBv2, EventBridge,
- * DynamoDB, Scheduler, built here with `sdkClientConfig` so functions that do not shift traffic do not
- * bundle them), one budget, the read adapter, the write side, executor, audit.
+ * DynamoDB, Scheduler, SSM; the last three built here with `sdkClientConfig` so functions that do not shift
+ * traffic do not bundle them), one budget, the read adapters, the write side, executor, audit, the traffic
+ * plans' source.
  *
  * The write side is the write port's sections this function uses (ports/writes.ts): ModifyRule, the state
  * table, one-time schedules and the lifecycle events, on the live clients or on their recording twins
  * (DRY_RUN, see `writeModeFor`). Built here from the adapters it needs rather than with the core's
- * `createWritePort`, so the bundle does not carry Cloud Map, Auto Scaling and SQS.
+ * `createWritePort`, so the bundle does not carry Cloud Map, Auto Scaling and SQS. The traffic plans are
+ * SSM reads (GetParametersByPath): always live.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { AwsElbv2, AwsEventBus, sdkClientConfig, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsOneTimeScheduler } from '#core/adapters/aws/one-time-scheduler.ts';
 import { clientForWrites, WriteRecorder } from '#core/adapters/aws/recording.ts';
+import { AwsSsmParameterTree } from '#core/adapters/aws/ssm-parameter-tree.ts';
 import { createAuditSink } from '#core/audit.ts';
 import type { Env } from '#core/config.ts';
 import { createExecutor, NO_CLOUD_MAP } from '#core/executor/executor.ts';
@@ -24,6 +28,7 @@ import { createLogger, type Logger } from '#core/telemetry.ts';
 import { writeModeFor } from '#core/write-mode.ts';
 import { loadTrafficConfig, type TrafficConfig } from './config.ts';
 import type { TrafficDeps } from './deps.ts';
+import { fixedPlans, parameterPlans } from './plans.ts';
 import type { FailoverDeps } from '#core/failover/weighted-failover.ts';
 import { budgetFromRateLimits } from '#core/failover/wiring.ts';
 
@@ -57,8 +62,12 @@ export function buildTrafficDeps(service: string, wiring: TrafficWiring = {}): T
   const bus = config.eventBus ? new AwsEventBus(through(clients.eventBridge, 'events'), budget, config.eventBus) : undefined;
   if (!bus) logger.warn('EVENT_BUS / AUDIT_EVENT_BUS is not set: plans and lifecycle events are only logged');
   const writes = { mode, elbv2: elbWrites, cloudMap: NO_CLOUD_MAP, recorded: () => (mode === 'recording' ? recorder.records() : []) };
+  const now = wiring.now ?? (() => new Date());
   return {
     config,
+    plans: config.plansPath
+      ? parameterPlans(new AwsSsmParameterTree(new SSMClient(sdkClientConfig()), budget, { now: () => now().getTime() }), config.plansPath, logger)
+      : fixedPlans(config.plans),
     elbv2,
     writes,
     // cloudMap is never used by set-weights plans; the executor's port type wants one.
@@ -73,7 +82,7 @@ export function buildTrafficDeps(service: string, wiring: TrafficWiring = {}): T
       ...(config.schedulerDeadLetterArn ? { deadLetterArn: config.schedulerDeadLetterArn } : {}),
     }),
     logger,
-    now: wiring.now ?? (() => new Date()),
+    now,
     sleep: wiring.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
   };
 }

@@ -405,7 +405,7 @@ export async function run(): Promise<BenchSection[]> {
   const rows: (string | number)[][] = [];
   const sections: BenchSection[] = [];
   try {
-    // ACCOUNT_BENCH_GROUPS=205 while iterating; the README's table is the full run.
+    // ACCOUNT_BENCH_GROUPS=205 while iterating; the table in docs/benchmarks.md is the full run.
     const sizes = (process.env['ACCOUNT_BENCH_GROUPS'] ?? '205,500,1000').split(',').map(Number);
     if (!process.env['ACCOUNT_BENCH_GROUPS']) rows.push(await idle());
     for (const groups of sizes) {

@@ -11,6 +11,7 @@ const MODULES: Record<string, () => Promise<{ run: () => Promise<BenchSection[]>
   'pod-events': () => import('./pod-events.ts'),
   bundles: () => import('./bundles.ts'),
   account: () => import('./account.ts'),
+  reclaim: () => import('./reclaim.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

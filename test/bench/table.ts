@@ -1,6 +1,6 @@
 /**
  * The bench's output format: each bench module returns sections; the runner prints them as Markdown tables
- * (pasted as-is into the README and closing notes).
+ * (pasted as-is into docs/benchmarks.md and closing notes).
  */
 
 /** One table of the bench output. */

@@ -38,7 +38,7 @@ const singleSource = {
 
 /**
  * The same app with two sources: ArgoCD fills `revisions` (one per source) and leaves `revision` ""
- * (SyncOperationResult.revision has no omitempty; shared/aws-facts.md, "Argo CD multi-source revisions").
+ * (SyncOperationResult.revision has no omitempty; docs/aws-facts.md#argo-cd-multi-source-revisions).
  */
 const multiSource = {
   ...singleSource,
@@ -88,6 +88,17 @@ describe('ArgoCD notifications template -> deploy webhook', () => {
   it('keys the trigger (oncePer) on what identifies a sync of either kind, not on revision alone', () => {
     const trigger = parse(cm?.data?.['trigger.on-synced-healthy-quiesce'] ?? '') as { oncePer: string }[];
     // notifications-engine formats the oncePer value with %v: revision alone is "" for every multi-source sync.
+    expect(trigger[0]?.oncePer).toBe('[app.status.operationState.syncResult.revision, app.status.operationState.syncResult.revisions]');
+  });
+
+  it('is what a stage\'s component (npm run render) puts into argocd-notifications-cm, renamed per stage, accepted the same', async () => {
+    const stageCm = parse(readFileSync(new URL('../../infra/argocd/example/notifications/argocd-notifications-cm.yaml', import.meta.url), 'utf8')) as { data: Record<string, string> };
+    const stageTemplate = parse(stageCm.data['template.quiesce-prod-deployment-synced'] ?? '') as { webhook: Record<string, { method: string; body: string }> };
+    expect(Object.keys(stageTemplate.webhook)).toEqual(['quiesce-prod']);
+    expect(stageTemplate.webhook['quiesce-prod']?.body).toBe(template.webhook.quiesce.body);
+    expect(stageCm.data['service.webhook.quiesce-prod']).toContain('Bearer $quiesce-prod-webhook-token');
+    const trigger = parse(stageCm.data['trigger.on-synced-healthy-quiesce-prod'] ?? '') as { send: string[]; oncePer: string }[];
+    expect(trigger[0]?.send).toEqual(['quiesce-prod-deployment-synced']);
     expect(trigger[0]?.oncePer).toBe('[app.status.operationState.syncResult.revision, app.status.operationState.syncResult.revisions]');
   });
 

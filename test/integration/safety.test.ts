@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
 import { fakeAws } from '../fakes/aws/shared.ts';
+import { recheckEnvelope } from '#core/contracts/node-events.ts';
 import { NODES } from '../fakes/topology.ts';
 import { podEventsHarness, spotHarness, startFakeKube, writeCalls } from './harness.ts';
 
@@ -150,14 +151,20 @@ describe('identity before address (pod-events)', () => {
 });
 
 describe('current state before event state (spot)', () => {
-  it('a late "stopped" for an instance that is running again is ignored: no write, no re-check', async () => {
+  it('a late "stopped" for an instance that is running again is ignored after one second look: no deregistration, no re-check', async () => {
     const h = spotHarness();
     const stoppedAt = at(-120_000);
     fakeAws.ec2.setInstanceState(NODES.asg, 'stopped');
     fakeAws.clock.advance(60_000);
     fakeAws.ec2.setInstanceState(NODES.asg, 'running'); // started again: a new LaunchTime
-    expect(await h.invoke(stateChange(NODES.asg, 'stopped', stoppedAt))).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/running now/) });
-    expect(writeCalls()).toBe(0);
+    // EC2 may lag behind a state change (eventually consistent): looked at again in a few seconds, not acted on.
+    expect(await h.invoke(stateChange(NODES.asg, 'stopped', stoppedAt))).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/running now: .* not confirmed yet: looked at again in 5 s/) });
+    expect(fakeAws.calls.count('sqs', 'SendMessage')).toBe(1);
+    fakeAws.clock.advance(5_000);
+    expect(await h.invoke(fakeAws.sqs.lambdaEvent(h.topology.recheckQueueUrl))).toEqual({ batchItemFailures: [] });
+    // Still running on the second look: dropped as stale, nothing written, nothing more sent.
+    expect(writeCalls()).toBe(1);
+    expect(fakeAws.sqs.pending(h.topology.recheckQueueUrl)).toEqual([]);
   });
 
   it('a spot warning from before the instance was launched again is ignored', async () => {
@@ -235,6 +242,22 @@ describe('retries in seconds (SQS)', () => {
     fakeAws.clock.advance(200);
     expect(receive(queue)).toHaveLength(1);
   });
+
+  it('a failed re-check keeps its own pace (GUARD_INTERVAL_SECONDS), known by the kind its body parses to, however it is spelled', async () => {
+    const h = spotHarness({ RATE_LIMITS: 'elb-register=1000:1000' });
+    const queue = h.topology.recheckQueueUrl;
+    const recheck = recheckEnvelope({ instanceIds: [NODES.spot], targetGroupArns: [h.topology.tg.web], services: [], deadline: at(150_000), round: 1, reason: 'spot interruption warning (terminate)' });
+    // Pretty-printed: the same message, spelled differently from what the guard itself sends.
+    fakeAws.sqs.handle('SendMessage', { QueueUrl: queue, MessageBody: JSON.stringify(recheck, null, 2) });
+    fakeAws.faults.fail('DeregisterTargets', { times: 10_000, code: 'InternalFailure', message: 'boom', status: 500 });
+    const first = receive(queue);
+    expect(await h.invoke({ Records: first })).toMatchObject({ batchItemFailures: [{ itemIdentifier: first[0]?.messageId }] });
+    fakeAws.clock.advance(14_900);
+    expect(receive(queue)).toEqual([]);
+    fakeAws.clock.advance(200);
+    // Back after 15 s (next to the guard's own next round, sent with the same delay), not after 2 s.
+    expect(receive(queue).filter((r) => r.messageId === first[0]?.messageId).map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['2']);
+  });
 });
 
 describe('permanent failures are failures', () => {
@@ -260,7 +283,7 @@ describe('permanent failures are failures', () => {
     fakeAws.clock.advance(15_000);
     const round = fakeAws.sqs.dueMessages(h.topology.recheckQueueUrl);
     expect(round).toHaveLength(1);
-    await h.invoke({ Records: round.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) });
+    await h.invoke(fakeAws.sqs.lambdaEventOf(h.topology.recheckQueueUrl, round));
     expect(targetsOf(solo)).toEqual(['10.0.2.10:7001 draining', '10.0.3.10:7001 healthy']);
     expect(fakeAws.calls.count('autoscaling', 'CompleteLifecycleAction')).toBe(1);
   });

@@ -248,6 +248,43 @@ describe('traffic shift failure paths (issue 13)', () => {
     expect(lockOf(t)).toBeUndefined();
   });
 
+  it('an abort after a watchdog takeover cancels the schedule the taken-over step was still waiting on', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const deps = trafficDeps(fakeAws, t);
+    expect(await dispatch(deps, synced())).toMatchObject({ status: 'step-applied', step: 1 });
+    // Step 2's schedule exists but its delivery is late (Scheduler retries for up to an hour): the watchdog takes the step over.
+    const [pending] = fakeAws.scheduler.schedules();
+    expect(pending).toMatchObject({ name: expect.stringMatching(/-1$/), fired: false });
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.10', 8080, 'unhealthy');
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.11', 8080, 'unhealthy');
+    fakeAws.clock.advance(910_000);
+    expect(await dispatch(deps, watchdog)).toMatchObject({ resumed: [{ status: 'aborted', rolledBack: true }] });
+    expect(weights(t)).toEqual([100, 0, 0]);
+    // Nothing is left to deliver the rolled-back step again.
+    expect(fakeAws.scheduler.schedules()).toEqual([]);
+    expect(detailOf('Traffic Shift Aborted')).not.toHaveProperty('scheduleNotCancelled');
+  });
+
+  it('a schedule an abort could not cancel is reported (outcome, Aborted event, error log), not swallowed', async () => {
+    const t = seedTrafficTopology(fakeAws);
+    const logger = createLogger('traffic-shift');
+    const errors = vi.spyOn(logger, 'error');
+    const deps = { ...trafficDeps(fakeAws, t), logger };
+    await dispatch(deps, synced());
+    const [pending] = fakeAws.scheduler.schedules();
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.10', 8080, 'unhealthy');
+    fakeAws.elbv2.setTargetHealth(t.tg.new, '10.0.2.11', 8080, 'unhealthy');
+    fakeAws.clock.advance(910_000);
+    // More failures than the budget's 8 attempts: the cancel fails for good in this invocation.
+    fakeAws.faults.fail('DeleteSchedule', { service: 'scheduler', times: 8, code: 'InternalServerException', message: 'scheduler is down', status: 500 });
+    const scheduleNotCancelled = { name: pending!.name, error: 'InternalServerException: scheduler is down' };
+    expect(await dispatch(deps, watchdog)).toMatchObject({ resumed: [{ status: 'aborted', rolledBack: true, scheduleNotCancelled }] });
+    expect(detailOf('Traffic Shift Aborted')).toMatchObject({ rolledBack: true, scheduleNotCancelled });
+    expect(errors.mock.calls.map((c) => String(c[0]))).toContain('step schedule not cancelled: it will find its shift gone');
+    // The schedule is still there (what the report is about); when it fires, the step finds no lock and stops.
+    expect(fakeAws.scheduler.schedules().map((s) => s.name)).toEqual([pending!.name]);
+  });
+
   it('an OIDC-protected rule shifts and rolls back, its client secret kept (UseExistingClientSecret), never read back', async () => {
     const t = seedTrafficTopology(fakeAws);
     const oidc = {

@@ -7,7 +7,7 @@
  *
  * Dependency-free on purpose: the forwarder image bundles this folder (functions/_core/contracts) alone.
  * Sources: kubernetes/apimachinery pkg/util/validation/validation.go (DNS-1123), botocore autoscaling
- * service-2.json (group, hook and token shapes); see /work/shared/aws-facts.md "Name constraints".
+ * service-2.json (group, hook and token shapes); see docs/aws-facts.md#name-rules.
  */
 
 /** Longest DNS-1123 label (namespaces). */

@@ -120,9 +120,12 @@ export function validatePodTerminatingDetail(x: unknown): DetailValidation {
   if (!Array.isArray(ips)) err('podIPs', 'must be an array of IP addresses');
   else if (ips.length > MAX_POD_IPS) err('podIPs', `must hold at most one IPv4 and one IPv6 address, got ${ips.length} entries`);
   else {
-    ips.forEach((ip, i) => {
+    // Every index, holes too: forEach/map skip the holes of a sparse array (`[, '10.0.1.5']` from an
+    // in-process caller), which would pass here and fail later as a TypeError.
+    for (let i = 0; i < ips.length; i++) {
+      const ip: unknown = ips[i];
       if (typeof ip !== 'string' || isIP(ip) === 0 || ip.includes('%')) err(`podIPs[${i}]`, 'must be an IPv4 or IPv6 address');
-    });
+    }
     const families = ips.map((ip) => (typeof ip === 'string' ? isIP(ip) : 0)).filter((f) => f !== 0);
     if (new Set(families).size < families.length) err('podIPs', 'must hold at most one IPv4 and one IPv6 address');
   }
@@ -133,7 +136,8 @@ export function validatePodTerminatingDetail(x: unknown): DetailValidation {
 
   const ports = x['containerPorts'];
   if (!Array.isArray(ports)) err('containerPorts', 'must be an array');
-  else ports.forEach((p: unknown, i) => {
+  // Every index, holes too (see podIPs).
+  else Array.from(ports as unknown[]).forEach((p: unknown, i) => {
     const at = `containerPorts[${i}]`;
     if (!isRecord(p)) return err(at, 'must be an object');
     const n = p['containerPort'];

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { InvalidEventError } from '#core/errors.ts';
 import type { WeightedTargetGroup } from '#core/domain/plan.ts';
 import { hasControlCharacter, isDns1123Label, quoted } from './names.ts';
+import { parseEnvelope, QUIESCE_SOURCE } from './node-events.ts';
 
 /** Detail-types of the traffic shift (source `quiesce`). */
 export const TrafficDetailType = {
@@ -131,7 +132,7 @@ export function revisionIdentity(revisions: readonly string[]): string {
 }
 
 /**
- * The sync's revision as ArgoCD reports it (shared/aws-facts.md, "Argo CD multi-source revisions"):
+ * The sync's revision as ArgoCD reports it (docs/aws-facts.md#argo-cd-multi-source-revisions):
  * `revision` for a single-source app; for a multi-source app `revision` is "" (no omitempty) and
  * `revisions` holds one per source (null or absent for single-source apps, as the template renders it).
  */
@@ -222,4 +223,35 @@ export function parseFailoverCheck(detail: Record<string, unknown>): FailoverChe
     throw new InvalidEventError('detail.targetGroupArns must be a non-empty list of target group ARNs', 'detail.targetGroupArns');
   }
   return { targetGroupArns: tgs as string[] };
+}
+
+/** One parsed traffic event: which workflow it is for, with its validated detail. */
+export type TrafficEvent =
+  | { readonly kind: 'deployment-synced'; readonly synced: DeploymentSynced }
+  | { readonly kind: 'step-due'; readonly state: ShiftState }
+  | { readonly kind: 'failover-check'; readonly targetGroupArns: readonly string[] }
+  | { readonly kind: 'watchdog' };
+
+/**
+ * Parses an incoming event before anything runs (an `InvalidEventError` naming the field otherwise).
+ * Shared by the traffic-shift function and `quiesce plan`, and judged on its own (the fuzz suite checks that
+ * what it rejects writes nothing). `receivedAt` stamps a "Deployment Synced" that carries no receipt time.
+ */
+export function parseTrafficEvent(raw: unknown, receivedAt: string): TrafficEvent {
+  const envelope = parseEnvelope(raw);
+  // Every event of the shift is quiesce's own (the webhook, Scheduler on our behalf): the rule matches only
+  // that source, and a direct invocation must not get further with another.
+  if (envelope.source !== QUIESCE_SOURCE) throw new InvalidEventError(`source must be ${QUIESCE_SOURCE}, got ${quoted(envelope.source)}`, 'source');
+  switch (envelope['detail-type']) {
+    case TrafficDetailType.deploymentSynced:
+      return { kind: 'deployment-synced', synced: parseDeploymentSynced(envelope.detail, receivedAt, 'detail.') };
+    case TrafficDetailType.stepDue:
+      return { kind: 'step-due', state: parseShiftState(envelope.detail) };
+    case TrafficDetailType.failoverCheck:
+      return { kind: 'failover-check', targetGroupArns: parseFailoverCheck(envelope.detail).targetGroupArns };
+    case TrafficDetailType.watchdog:
+      return { kind: 'watchdog' };
+    default:
+      throw new InvalidEventError(`unknown detail-type ${quoted(envelope['detail-type'])}`, 'detail-type');
+  }
 }

@@ -9,7 +9,7 @@
  * node's addresses are therefore "these IPs, plus everything inside these CIDRs", of both families.
  *
  * Why branch ENIs matter: with security groups for pods, a pod gets its own branch ENI, which hangs off the
- * node's trunk ENI and is not attached to the instance (aws-facts: the VPC resource controller finds a
+ * node's trunk ENI and is not attached to the instance (docs/aws-facts.md#branch-enis: the controller finds a
  * trunk's branches by the `vpcresources.k8s.aws/trunk-eni-id` tag). Its addresses are the node's pods' too.
  */
 import { cidrContains, parseCidr, type Ipv4Cidr } from './ipv4.ts';
@@ -53,7 +53,7 @@ export interface NetworkInterface {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** The VPC resource controller's tags on a branch ENI (aws-facts, "Security groups for pods"). */
+/** The VPC resource controller's tags on a branch ENI (docs/aws-facts.md#branch-enis). */
 export const TRUNK_ENI_TAG = 'vpcresources.k8s.aws/trunk-eni-id';
 /** The instance a VPC CNI or VPC resource controller ENI was made for (also on unattached branch ENIs). */
 export const NODE_INSTANCE_TAG = 'node.k8s.amazonaws.com/instance_id';
@@ -66,11 +66,6 @@ export function nodeInstanceOf(eni: Pick<NetworkInterface, 'instanceId' | 'tags'
 /** Every address of an ENI, both families, as EC2 spells them. */
 export function eniAddresses(eni: Pick<NetworkInterface, 'privateIps' | 'ipv6Addresses'>): string[] {
   return [...eni.privateIps, ...(eni.ipv6Addresses ?? [])];
-}
-
-/** Every delegated prefix of an ENI, both families. */
-export function eniPrefixes(eni: Pick<NetworkInterface, 'ipv4Prefixes' | 'ipv6Prefixes'>): string[] {
-  return [...eni.ipv4Prefixes, ...(eni.ipv6Prefixes ?? [])];
 }
 
 /** The IPs and prefixes (both families) on every ENI of a node: attached ones and its pods' branch ENIs. */
@@ -112,20 +107,4 @@ export function nodeHasIp(node: NodeAddresses, ip: string): boolean {
   if (node.ips.has(key)) return true;
   if (key.includes(':')) return node.ipv6Prefixes.some((p) => ipv6CidrContains(p, key));
   return node.prefixes.some((p) => cidrContains(p, key));
-}
-
-/**
- * Whether an instance is a node of `clusterName`, by the tags EKS and its node provisioners put on nodes:
- * `kubernetes.io/cluster/<name>` (owned|shared), `eks:cluster-name` (managed node groups), and the tags of
- * eksctl and Karpenter. A shared account must not let one cluster's quiesce act on another cluster's nodes.
- */
-export function isNodeOfCluster(instance: NodeInstance, clusterName: string): boolean {
-  const t = instance.tags;
-  return (
-    t[`kubernetes.io/cluster/${clusterName}`] !== undefined ||
-    t['eks:cluster-name'] === clusterName ||
-    t['alpha.eksctl.io/cluster-name'] === clusterName ||
-    t['karpenter.k8s.aws/cluster'] === clusterName ||
-    t['aws:eks:cluster-name'] === clusterName
-  );
 }

@@ -6,6 +6,7 @@
  */
 import type { DeregisterInstanceAction, DeregisterTargetAction, HeldBackAction, Plan, PlanAction, TargetGroupCensus } from './plan.ts';
 import { actionKey } from './plan.ts';
+import { planWarning, type PlanWarning } from './warnings.ts';
 
 /** Options shared by every trigger's guards. */
 export interface GuardOptions {
@@ -40,7 +41,7 @@ export interface GroupGuardDecision {
   readonly kept: GroupAction[];
   readonly heldBack: HeldBackAction[];
   /** The SINGLE POINT OF FAILURE warning, when the min-healthy guard held something back. */
-  readonly warning: string | undefined;
+  readonly warning: PlanWarning | undefined;
 }
 
 /**
@@ -86,7 +87,7 @@ export function guardGroup(actions: readonly GroupAction[], census: TargetGroupC
   const first = actions[0];
   const warning =
     held.length > 0 && first
-      ? `SINGLE POINT OF FAILURE: ${groupName(first)} has ${census.healthy} healthy registration(s) and ${held.length} of them are on ${options.subject}; they stay in traffic until it dies.`
+      ? planWarning('single-point-of-failure', `SINGLE POINT OF FAILURE: ${groupName(first)} has ${census.healthy} healthy registration(s) and ${held.length} of them are on ${options.subject}; they stay in traffic until it dies.`)
       : undefined;
   return { kept, heldBack, warning };
 }
@@ -107,7 +108,7 @@ export function guardPlan(plan: Plan, options: GuardOptions): Plan {
     byGroup.set(g, [...(byGroup.get(g) ?? []), action]);
   }
   const heldBack: HeldBackAction[] = [...plan.heldBack];
-  const warnings: string[] = [...plan.warnings];
+  const warnings: PlanWarning[] = [...plan.warnings];
   for (const [group, actions] of byGroup) {
     const census: TargetGroupCensus | undefined = plan.census[group];
     if (!census) {

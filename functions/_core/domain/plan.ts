@@ -6,6 +6,7 @@
  */
 import type { CloudMapRegistration, TargetRegistration } from './registration.ts';
 import { addressKey, withPort } from './ip.ts';
+import { uniqueWarnings, type PlanWarning } from './warnings.ts';
 
 /** Take one target out of one target group. */
 export interface DeregisterTargetAction {
@@ -68,7 +69,7 @@ export interface Plan {
   readonly actions: readonly PlanAction[];
   readonly heldBack: readonly HeldBackAction[];
   /** Things an operator must read: single points of failure, skipped scopes, ignored inputs. */
-  readonly warnings: readonly string[];
+  readonly warnings: readonly PlanWarning[];
   readonly census: Readonly<Record<string, TargetGroupCensus>>;
   /** How the registrations were found (spot: cluster-derived candidates or the full scan, and what was missed). */
   readonly candidates?: CandidateAudit;
@@ -122,12 +123,12 @@ export function planSummary(plan: Plan): { targets: number; instances: number; w
  * each group's health arrives) into the one plan that is logged and audited. Parts share `id`, trigger and
  * time; census keys are disjoint; identical warnings are kept once.
  */
-export function mergePlans(base: Pick<Plan, 'id' | 'trigger' | 'subject' | 'createdAt'>, parts: readonly Plan[], warnings: readonly string[] = []): Plan {
+export function mergePlans(base: Pick<Plan, 'id' | 'trigger' | 'subject' | 'createdAt'>, parts: readonly Plan[], warnings: readonly PlanWarning[] = []): Plan {
   return {
     ...base,
     actions: parts.flatMap((p) => p.actions),
     heldBack: parts.flatMap((p) => p.heldBack),
-    warnings: [...new Set([...warnings, ...parts.flatMap((p) => p.warnings)])],
+    warnings: uniqueWarnings([...warnings, ...parts.flatMap((p) => p.warnings)]),
     census: Object.assign({}, ...parts.map((p) => p.census)) as Plan['census'],
   };
 }

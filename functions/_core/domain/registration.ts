@@ -56,7 +56,10 @@ export interface CloudMapRegistration {
 
 export type Registration = TargetRegistration | CloudMapRegistration;
 
-/** The reserved Cloud Map attributes that carry an instance's address (aws-facts: free strings, as written). */
+/**
+ * The reserved Cloud Map attributes that carry an instance's address: free strings, kept as written
+ * (docs/aws-facts.md#cloud-map-attributes).
+ */
 export type AddressAttribute = 'AWS_INSTANCE_IPV4' | 'AWS_INSTANCE_IPV6';
 
 /** The addresses a Cloud Map instance points at, IPv4 first, as written (compare them canonicalised). */

@@ -11,7 +11,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditSink } from '#core/audit.ts';
+import { healthyCount } from '#core/domain/health-gate.ts';
 import type { WeightedTargetGroup } from '#core/domain/plan.ts';
+import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import { planWeightFailover, type ObservedWeightedRule } from '#core/domain/planners/traffic-failover.ts';
 import { forwardWeights, isWeightedRule, listenerArnOfRule } from '#core/domain/planners/traffic-weights.ts';
 import { isWritten, type ApplyResult, type Executor } from '#core/executor/executor.ts';
@@ -85,7 +87,7 @@ export async function failoverWeightedRules(deps: FailoverDeps, affectedTargetGr
 
   const groups = [...new Set(rules.flatMap((r) => forwardWeights(r.ruleArn, r.actions).map((w) => w.targetGroupArn)))];
   const [health, records, locks] = await Promise.all([
-    mapWithConcurrency(groups, 8, async (arn) => [arn, (await deps.elbv2.targetHealth(arn, arn)).filter((t) => t.state === 'healthy').length] as const),
+    mapWithConcurrency(groups, 8, async (arn) => [arn, healthyCount(await deps.elbv2.targetHealth(arn, targetGroupNameOf(arn)))] as const),
     mapWithConcurrency(rules, 8, (r) => deps.store.get(originalsKey(r.ruleArn), now)),
     mapWithConcurrency(rules, 8, (r) => deps.store.get(lockKey(r.ruleArn), now)),
   ]);

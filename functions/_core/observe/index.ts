@@ -4,7 +4,8 @@
  */
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { NodeAddresses, NodeInstance } from '../domain/endpoint.ts';
-import { isNodeOfCluster, NODE_INSTANCE_TAG, nodeAddresses, TRUNK_ENI_TAG } from '../domain/endpoint.ts';
+import { NODE_INSTANCE_TAG, nodeAddresses, TRUNK_ENI_TAG } from '../domain/endpoint.ts';
+import { isNodeOfCluster } from '../domain/node-cluster.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../domain/registration.ts';
 import type { CloudMapPort, Ec2Port, Elbv2Port } from '../ports/index.ts';
 import { optedInFor } from '../domain/ownership.ts';

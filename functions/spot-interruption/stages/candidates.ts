@@ -12,6 +12,7 @@
  * CLUSTER_TIMEOUT_MS the batch falls back to the full scan at once and says so. A dry run chooses exactly as
  * a live run (its re-check is recorded, not sent): it shows the plan the live run would make.
  */
+import { keepsInTraffic } from '#core/domain/in-traffic.ts';
 import { actionKey, type CandidateAudit, type Plan, type PlanAction } from '#core/domain/plan.ts';
 import type { NodeAddresses } from '#core/domain/endpoint.ts';
 import { nodeOfAction } from '#core/domain/planners/node-deregistration.ts';
@@ -89,16 +90,14 @@ export const carriedGroups = (scope: Pick<ScopedBatch, 'liveRechecks'>): Set<str
  */
 export const MAX_DESCRIBED_IN_MESSAGE = 1500;
 
-/** Guards whose hold-back leaves a registration in traffic: a miss even when it was kept. */
-const IN_TRAFFIC: ReadonlySet<string> = new Set(['min-healthy', 'max-fraction', 'never-empty']);
-
 /**
  * Pure: the registrations of the completeness rounds' nodes this scan found in groups their fast path had
- * not described (planned now, or kept in traffic by a guard), as `target <group> <id:port> of <node>`.
+ * not described (planned now, or kept in traffic by a guard: a miss even when it was kept), as
+ * `target <group> <id:port> of <node>`.
  */
 export function fastPathMisses(plan: Plan, addresses: readonly NodeAddresses[], targetGroups: readonly TargetGroup[], rounds: readonly LiveRecheck[]): string[] {
   if (rounds.length === 0) return [];
-  const actions: PlanAction[] = [...plan.actions, ...plan.heldBack.filter((h) => IN_TRAFFIC.has(h.guard)).map((h) => h.action)];
+  const actions: PlanAction[] = [...plan.actions, ...plan.heldBack.filter(keepsInTraffic).map((h) => h.action)];
   const out: string[] = [];
   for (const action of actions) {
     if (action.kind !== 'deregister-target') continue;

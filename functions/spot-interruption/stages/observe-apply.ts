@@ -12,6 +12,7 @@
 import type { NodeAddresses } from '#core/domain/endpoint.ts';
 import { guardPlan } from '#core/domain/guards.ts';
 import { mergePlans, type Plan } from '#core/domain/plan.ts';
+import { planWarning, uniqueWarnings, type PlanWarning } from '#core/domain/warnings.ts';
 import { planNodeDeregistration, sumAlreadyGoing } from '#core/domain/planners/node-deregistration.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '#core/domain/registration.ts';
 import type { CloudMapServiceRef } from '#core/contracts/node-events.ts';
@@ -51,11 +52,11 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   const choice = chooseCandidates(scope, deps); // the cluster is asked while ENIs and groups are listed
   const addresses = await observeNodeAddresses(deps.ec2, scope.planNodes);
   const vpcIds = [...new Set(scope.planNodes.map((n) => n.vpcId).filter((v): v is string => v !== undefined))];
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
   for (const a of addresses) {
-    if (a.ips.size === 0 && a.prefixes.length === 0 && a.ipv6Prefixes.length === 0) warnings.push(`no ENI found on ${a.instanceId} (already terminated?): its pod IPs are unknown; the sweeper removes what is left`);
+    if (a.ips.size === 0 && a.prefixes.length === 0 && a.ipv6Prefixes.length === 0) warnings.push(planWarning('node-without-eni', `no ENI found on ${a.instanceId} (already terminated?): its pod IPs are unknown; the sweeper removes what is left`));
   }
-  if (config.cloudMapNamespaces.length === 0) warnings.push('CLOUDMAP_NAMESPACES is empty: Cloud Map is not looked at');
+  if (config.cloudMapNamespaces.length === 0) warnings.push(planWarning('cloud-map-off', 'CLOUDMAP_NAMESPACES is empty: Cloud Map is not looked at'));
 
   const subject = addresses.map((n) => n.instanceId).join(', ');
   const guard = { minHealthy: config.minHealthyTargets, maxFraction: config.maxDeregisterFraction, subject: `node(s) ${subject}` };
@@ -109,15 +110,15 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   const applied = await Promise.all([...parts].sort((a, b) => a.order - b.order).map((p) => p.done));
   const failed = observed.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   const failedObservation = failed ? (failed.reason as Error) : undefined;
-  if (failedObservation) warnings.push(`observation incomplete (${failedObservation.name}: ${failedObservation.message}): the invocation fails and is retried`);
+  if (failedObservation) warnings.push(planWarning('observation-incomplete', `observation incomplete (${failedObservation.name}: ${failedObservation.message}): the invocation fails and is retried`));
   const merged = mergePlans({ id: planId, trigger: 'spot-interruption', subject: subject || 'no node', createdAt: now.toISOString() }, applied.map((a) => a.plan), warnings);
   const missed = fastPathMisses(merged, addresses, targetGroups, completenessRounds(scope));
   if (missed.length > 0) {
-    warnings.push(`fast path missed ${missed.length} registration(s), found by this completeness scan: ${missed.join(', ')}`);
+    warnings.push(planWarning('fast-path-missed', `fast path missed ${missed.length} registration(s), found by this completeness scan: ${missed.join(', ')}`, { count: missed.length }));
     logger.warn('fast path missed registrations: found by the completeness scan', { missed });
   }
   const candidates = candidateAudit(await choice, groupsInScope, targetGroups.length, missed);
-  const plan: Plan = { ...merged, warnings: sumAlreadyGoing([...new Set([...warnings, ...merged.warnings])]), candidates };
+  const plan: Plan = { ...merged, warnings: sumAlreadyGoing(uniqueWarnings([...warnings, ...merged.warnings])), candidates };
   const result = mergeResults(planId, deps.executor.mode, applied.map((a) => a.result));
   return { plan, result, addresses, targetGroups, targets, cloudMap, candidates, describedArns: targetGroups.map((g) => g.arn), failedObservation };
 }

@@ -5,12 +5,10 @@
  * back by a guard, refused at apply time, or a Cloud Map operation still in flight. An Auto Scaling hook is
  * completed only for a node that is neither.
  */
-import type { HeldBackAction, PlanAction } from '#core/domain/plan.ts';
+import { keepsInTraffic } from '#core/domain/in-traffic.ts';
+import type { PlanAction } from '#core/domain/plan.ts';
 import { nodeOfAction } from '#core/domain/planners/node-deregistration.ts';
 import type { AppliedBatch } from './observe-apply.ts';
-
-/** Guards whose hold-back leaves a node's registration in traffic (ownership and evidence: not ours). */
-const IN_TRAFFIC_GUARDS: ReadonlySet<HeldBackAction['guard']> = new Set(['min-healthy', 'max-fraction', 'never-empty']);
 
 /** What is left for each node. */
 export interface NodeProgress {
@@ -33,6 +31,6 @@ export function nodeProgress(applied: Pick<AppliedBatch, 'plan' | 'result' | 'ad
     else if (o.status === 'refused') note(inTraffic, o.action, `${o.key}: ${o.error?.message ?? 'refused'}`);
     else if (o.status === 'submitted') note(inTraffic, o.action, `${o.key}: Cloud Map operation ${o.operationId ?? ''} still in flight`);
   }
-  for (const h of applied.plan.heldBack) if (IN_TRAFFIC_GUARDS.has(h.guard)) note(inTraffic, h.action, `${h.guard}: ${h.reason}`);
+  for (const h of applied.plan.heldBack) if (keepsInTraffic(h)) note(inTraffic, h.action, `${h.guard}: ${h.reason}`);
   return { unfinished, inTraffic };
 }

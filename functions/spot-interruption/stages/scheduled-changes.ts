@@ -11,6 +11,7 @@
  * it moves or cancels a schedule); per due message: GetItem, then the node's usual deregistration.
  */
 import { DetailType, QUIESCE_SOURCE, type NodeSignal } from '#core/contracts/node-events.ts';
+import { isAliveInstanceState } from '#core/domain/instance-state.ts';
 import { planScheduledChange, scheduledChangeKey, type ScheduledChangeDecision, type ScheduledChangeRecord } from '#core/domain/planners/scheduled-change.ts';
 import type { StoredRecord } from '#core/ports/state-store.ts';
 import type { ActingSignal } from './classify.ts';
@@ -70,7 +71,7 @@ export async function settleScheduledChanges(scope: ScopedBatch, deps: NodeWorkf
       const decision = planScheduledChange({
         notice: signal,
         record: recordOf(stored),
-        running: scope.nodes.get(signal.instanceId)?.state === 'running' || scope.nodes.get(signal.instanceId)?.state === 'pending',
+        running: isAliveInstanceState(scope.nodes.get(signal.instanceId)?.state),
         now,
         leadSeconds: config.scheduledChangeLeadSeconds,
       });

@@ -6,7 +6,8 @@
  * `ipv4PrefixSet/item/ipv4Prefix`, `reservationSet/item/instancesSet/item`, `tagSet/item`) through the SDK's
  * own output schemas, so the mapping cannot drift from the SDK.
  *
- * Semantics: EC2 API reference (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/) and aws-facts.md.
+ * Semantics: EC2 API reference (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/) and
+ * docs/aws-facts.md#ec2-and-eks-networking.
  */
 import type {
   Filter,
@@ -55,7 +56,7 @@ interface SubnetRec {
 /**
  * `InterfaceType` values the fake makes (botocore ec2 NetworkInterfaceType): `interface` (default), `trunk`
  * (one per node with security groups for pods), `branch` (one per such pod, never attached to an instance:
- * it is joined to the trunk with AssociateTrunkInterface and a VLAN id; aws-facts "Security groups for pods").
+ * it is joined to the trunk with AssociateTrunkInterface and a VLAN id; docs/aws-facts.md#branch-enis).
  */
 type InterfaceType = 'interface' | 'trunk' | 'branch';
 
@@ -112,7 +113,7 @@ export interface SeedEni {
 export interface SeedBranchEni {
   /** The node's trunk ENI the branch is associated with. */
   trunkEniId: string;
-  /** The branch's primary private IPv4: the pod's IP (aws-facts). */
+  /** The branch's primary private IPv4: the pod's IP (docs/aws-facts.md#branch-enis). */
   privateIp: string;
   ipv6Address?: string;
   vlanId?: number;
@@ -258,7 +259,7 @@ export class FakeEc2 implements FakeService {
       if (ips.length === 0) ips = [this.#allocIp(subnet)];
       const trunk = e.interfaceType === 'trunk';
       // The VPC resource controller's trunk: description `aws-k8s-trunk-eni`, tags eks:eni:owner,
-      // node.k8s.amazonaws.com/instance_id and kubernetes.io/cluster/<name> (aws-facts, trunk.go @ b8d4251).
+      // node.k8s.amazonaws.com/instance_id and kubernetes.io/cluster/<name> (docs/aws-facts.md#branch-enis).
       const trunkTags: Record<string, string> = trunk
         ? { 'eks:eni:owner': 'eks-vpc-resource-controller', 'node.k8s.amazonaws.com/instance_id': id, ...Object.fromEntries([...inst.tags].filter(([k]) => k.startsWith('kubernetes.io/cluster/')).map(([k]) => [k, 'owned'])) }
         : {};
@@ -310,7 +311,7 @@ export class FakeEc2 implements FakeService {
    * `vpcresources.k8s.aws/trunk-eni-id`, `vpcresources.k8s.aws/vlan-id`, `node.k8s.amazonaws.com/instance_id`,
    * `eks:eni:owner=eks-vpc-resource-controller` and `kubernetes.io/cluster/<cluster>=owned`, then joined to the
    * trunk (AssociateTrunkInterface). It has no Attachment, so `attachment.instance-id` never returns it
-   * (aws-facts "Security groups for pods"; amazon-vpc-resource-controller-k8s pkg/provider/branch/trunk/trunk.go,
+   * (docs/aws-facts.md#branch-enis; amazon-vpc-resource-controller-k8s pkg/provider/branch/trunk/trunk.go,
    * pkg/config/type.go @ b8d4251). Returns the ENI id.
    */
   seedBranchEni(opts: SeedBranchEni): string {
@@ -346,7 +347,7 @@ export class FakeEc2 implements FakeService {
     return eni.id;
   }
 
-  /** Deletes an ENI (the controller deletes a branch ENI after its cooldown; aws-facts). */
+  /** Deletes an ENI (the controller deletes a branch ENI after its cooldown; docs/aws-facts.md#branch-enis). */
   deleteEni(id: string): void {
     if (!this.#enis.delete(id)) throw new Error(`no ENI ${id}`);
   }
@@ -551,7 +552,7 @@ export class FakeEc2 implements FakeService {
       PrivateIpAddresses: e.privateIps.map((p) => ({ Primary: p.primary, PrivateIpAddress: p.ip, PrivateDnsName: dns(p.ip) })),
       Ipv4Prefixes: e.prefixes.map((p) => ({ Ipv4Prefix: p })),
       // `Ipv6Addresses[] = {Ipv6Address, IsPrimaryIpv6}`, `Ipv6Prefixes[] = {Ipv6Prefix}`, top-level `Ipv6Address`
-      // (the primary one) and `Ipv6Native` (aws-facts "EC2 ENIs: IPv6 and prefix fields").
+      // (the primary one) and `Ipv6Native` (docs/aws-facts.md#eni-address-fields).
       Ipv6Addresses: e.ipv6.map((a, j) => ({ Ipv6Address: a, IsPrimaryIpv6: e.primaryIpv6 && j === 0 })),
       Ipv6Prefixes: e.ipv6Prefixes.map((p) => ({ Ipv6Prefix: p })),
       Ipv6Address: e.primaryIpv6 ? e.ipv6[0] : undefined,
@@ -602,7 +603,8 @@ export class FakeEc2 implements FakeService {
       case 'addresses.primary':
         return [...new Set(e.privateIps.map((p) => String(p.primary)))];
       // "ipv6-addresses.ipv6-address - An IPv6 address associated with the network interface": listed
-      // addresses only; like the IPv4 filters, none matches an address inside a prefix (aws-facts).
+      // addresses only; like the IPv4 filters, none matches an address inside a prefix
+      // (docs/aws-facts.md#eni-filters-and-paging).
       case 'ipv6-addresses.ipv6-address':
         return e.ipv6;
       case 'interface-type':
@@ -708,7 +710,8 @@ export class FakeEc2 implements FakeService {
 
   /**
    * AssignIpv6Addresses: `Ipv6Addresses` / `Ipv6AddressCount` and `Ipv6Prefixes` / `Ipv6PrefixCount` (ipamd
-   * asks for one prefix: `Ipv6PrefixCount: 1`, aws-facts). Allocated prefixes are /80s of the subnet's /64.
+   * asks for one prefix: `Ipv6PrefixCount: 1`, docs/aws-facts.md#eks-ipv6-one-80-per-node). Allocated prefixes are
+   * /80s of the subnet's /64.
    */
   #assignIpv6Addresses(input: Record<string, unknown>): unknown {
     const eni = this.#eni(str(input.NetworkInterfaceId));
@@ -726,7 +729,7 @@ export class FakeEc2 implements FakeService {
 
   /**
    * AssociateTrunkInterface (BranchInterfaceId, TrunkInterfaceId, VlanId): joins a branch ENI to a trunk. The
-   * branch stays unattached to any instance (aws-facts "Security groups for pods").
+   * branch stays unattached to any instance (docs/aws-facts.md#branch-enis).
    */
   #associateTrunkInterface(input: Record<string, unknown>): unknown {
     const branch = this.#eni(str(input.BranchInterfaceId));

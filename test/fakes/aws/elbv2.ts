@@ -3,7 +3,7 @@
  * target groups with targets whose health evolves on the FakeClock, listeners, rules, tags.
  *
  * Semantics follow the ELBv2 API reference (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/)
- * and /work/shared/aws-facts.md; each encoded rule cites its page.
+ * and docs/aws-facts.md#elastic-load-balancing; each encoded rule cites its page.
  */
 import { isIPv6 } from 'node:net';
 import { FakeAwsError, UnknownOperationError } from './core.ts';
@@ -679,7 +679,7 @@ export class FakeElbv2 implements FakeService {
       throw new FakeAwsError('InvalidTarget', `The IP address '${id}' is not a valid IPv4 address`);
     }
     // An IPv6 Id in an ipv4 group: `ValidationError: The IP address '…' is not a valid IPv4 address`
-    // (aws-facts "ELBv2 and IPv6": kube-ingress-aws-controller #495, ansible community.aws #1441). An ipv6
+    // (docs/aws-facts.md#ipv6-target-groups: kube-ingress-aws-controller #495, ansible community.aws #1441). An ipv6
     // group takes only IPv6 Ids; the IPv4 message there is the mirror image (inferred: no public sample).
     if (tg.targetType === 'ip' && tg.ipAddressType === 'ipv4' && !IPV4.test(id)) {
       throw validation(`The IP address '${id}' is not a valid IPv4 address`);
@@ -794,7 +794,7 @@ export class FakeElbv2 implements FakeService {
   // ---- listeners and rules -----------------------------------------------------------------------------
 
   /**
-   * Authenticate actions (shared/aws-facts.md, "ELBv2 authenticate actions"; botocore elbv2 model):
+   * Authenticate actions (docs/aws-facts.md#authenticate-oidc-client-secret; botocore elbv2 model):
    * AuthenticateOidcConfig needs Issuer, AuthorizationEndpoint, TokenEndpoint, UserInfoEndpoint and ClientId;
    * ClientSecret "is required if you are creating a rule" and may be left out on modify only "if you set
    * UseExistingClientSecret to true" (then the rule keeps the secret it has); both at once is
@@ -1036,7 +1036,7 @@ export class FakeElbv2 implements FakeService {
 /**
  * A target's identity, (Id, Port). An IPv6 Id is one address however it is spelled (the group parses it as
  * an address; the WHATWG URL host serializer gives one canonical text), while DescribeTargetHealth echoes
- * the spelling it was registered with: whether AWS does is not documented (aws-facts "ELBv2 and IPv6"), and
+ * the spelling it was registered with: whether AWS does is not documented (docs/aws-facts.md#ipv6-target-groups), and
  * echoing is the harder case for a client, which must then compare canonicalised addresses itself.
  */
 const key = (id: string, port: number): string => `${isIPv6(id) ? new URL(`http://[${id}]/`).hostname : id}:${port}`;

@@ -108,6 +108,23 @@ describe('ApiBudget', () => {
     expect(budget.stats()['elb-describe']).toMatchObject({ calls: 1, throttled: 3, retries: 3, failed: 0 });
   });
 
+  it('counts attempts (first tries and retries) per family and in all: what the sweeper paces itself by', async () => {
+    const c = clock();
+    const budget = new ApiBudget({ now: c.now, sleep: c.sleep, random: () => 0.5 });
+    expect(budget.attempts()).toBe(0);
+    let n = 0;
+    await budget.call('elb-describe', 'DescribeTargetHealth', async () => {
+      if (++n <= 2) throw awsError('ThrottlingException');
+      return 'ok';
+    });
+    await budget.call('elb-describe', 'DescribeTargetGroups', async () => 'ok');
+    await budget.call('ec2-describe', 'DescribeInstances', async () => 'ok');
+    expect(budget.attempts('elb-describe')).toBe(4);
+    expect(budget.attempts('ec2-describe')).toBe(1);
+    expect(budget.attempts('elb-register')).toBe(0);
+    expect(budget.attempts()).toBe(5);
+  });
+
   it('caps the backoff and bounds the attempts of 5xx errors, rethrowing the last error unchanged', async () => {
     const c = clock();
     const budget = new ApiBudget({

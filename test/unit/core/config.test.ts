@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '#core/config.ts';
+import { fraction, loadConfig, parseBudgetShare, parseFraction } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 
 describe('loadConfig', () => {
@@ -15,6 +15,8 @@ describe('loadConfig', () => {
       guardDeadlineSeconds: 150,
       guardIntervalSeconds: 15,
       recheckQueueUrl: undefined,
+      internalSenderIds: [],
+      scheduledChangeSenderIds: [],
       dryRun: false,
       auditEventBus: undefined,
       concurrency: 16,
@@ -44,6 +46,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_QUEUE_ARN: queue, SCHEDULED_CHANGE_ROLE_ARN: role, SCHEDULER_GROUP: 'quiesce-prod' }).scheduledChangeSchedule).toEqual({ queueArn: queue, roleArn: role, group: 'quiesce-prod' });
     expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_QUEUE_ARN: queue })).toThrow(/SCHEDULED_CHANGE_ROLE_ARN/);
     expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_ROLE_ARN: role, SCHEDULED_CHANGE_QUEUE_ARN: 'https://sqs.us-east-1.amazonaws.com/123456789012/q' })).toThrow(/SCHEDULED_CHANGE_QUEUE_ARN/);
+  });
+
+  it('takes the senders of the function\'s own messages as IAM unique ids', () => {
+    const c = loadConfig({ CLUSTER_NAME: 'prod', INTERNAL_SENDER_IDS: 'AROAEXAMPLEROLEID0001', SCHEDULED_CHANGE_SENDER_IDS: 'AROAEXAMPLEROLEID0002, AIDAIT2UOQQY3AUEKVGXU' });
+    expect([c.internalSenderIds, c.scheduledChangeSenderIds]).toEqual([['AROAEXAMPLEROLEID0001'], ['AROAEXAMPLEROLEID0002', 'AIDAIT2UOQQY3AUEKVGXU']]);
+    // A session (role id:session) or an ARN is not what the variable takes: the role id stands for every session.
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', INTERNAL_SENDER_IDS: 'AROAEXAMPLEROLEID0001:quiesce-prod-spot-interruption' })).toThrow(/INTERNAL_SENDER_IDS/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_SENDER_IDS: 'arn:aws:iam::123456789012:role/x' })).toThrow(/SCHEDULED_CHANGE_SENDER_IDS/);
   });
 
   it('parses lists, key=value pairs with slashes and dots, and rate limits', () => {
@@ -85,4 +95,26 @@ describe('loadConfig', () => {
       expect((err as ConfigError).variable).toBe(variable);
     });
   }
+});
+
+describe('fractions (MAX_DEREGISTER_FRACTION, SWEEP_MAX_FRACTION, SWEEP_DESCRIBE_SHARE, ELB_BUDGET_SHARE)', () => {
+  it('reads a plain decimal in (0, 1]', () => {
+    expect(['1', '0.5', '.25', '1.0', '0.001'].map((v) => parseFraction('F', v))).toEqual([1, 0.5, 0.25, 1, 0.001]);
+    expect(fraction({ F: ' 0.5 ' }, 'F', 0.1)).toBe(0.5);
+    expect(fraction({}, 'F', 0.1)).toBe(0.1);
+    expect(fraction({ F: '' }, 'F', undefined)).toBeUndefined();
+  });
+
+  it('rejects zero, more than all and any other spelling, naming the variable', () => {
+    for (const v of ['0', '0.0', '1.5', '-0.5', '5e-1', '50%', '0,5', 'half', 'NaN', 'Infinity', '0.5x']) {
+      expect(() => parseFraction('F', v), v).toThrow(ConfigError);
+      expect(() => parseFraction('F', v), v).toThrow(`F: expected a number in (0, 1], got "${v}"`);
+    }
+  });
+
+  it('is the one rule every fraction variable is read with', () => {
+    expect(() => loadConfig({ CLUSTER_NAME: 'p', MAX_DEREGISTER_FRACTION: '5e-1' })).toThrow('MAX_DEREGISTER_FRACTION: expected a number in (0, 1]');
+    expect(loadConfig({ CLUSTER_NAME: 'p', MAX_DEREGISTER_FRACTION: '0.5' }).maxDeregisterFraction).toBe(0.5);
+    expect(() => parseBudgetShare('ELB_BUDGET_SHARE', 'describe=1.5')).toThrow('ELB_BUDGET_SHARE: expected a number in (0, 1], got "1.5"');
+  });
 });

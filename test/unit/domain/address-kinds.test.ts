@@ -8,7 +8,10 @@ import { decideAcrossWriters, EMPTY_LEDGER, registrationKey } from '#core/domain
 import { actionKey, type DeregisterTargetAction } from '#core/domain/plan.ts';
 import { planNodeDeregistration } from '#core/domain/planners/node-deregistration.ts';
 import { matchPodInstance, planPodDeregistration } from '#core/domain/planners/pod-deregistration.ts';
-import { EniIndex, eniOwner, indexPods, planSweep, targetGroupOwnership, unverifiableAddress, type SweepInput, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { indexPods } from '#core/domain/cluster-pods.ts';
+import { EniIndex, unverifiableAddress, type VpcEni } from '#core/domain/eni-index.ts';
+import { eniOwner, targetGroupOwnership } from '#core/domain/ownership.ts';
+import { planSweep, type SweepInput } from '#core/domain/planners/sweep.ts';
 import { optedInFor } from '#core/domain/ownership.ts';
 import type { NodeInstance } from '#core/domain/endpoint.ts';
 import { cm, target, tg } from './fixtures.ts';
@@ -103,7 +106,9 @@ describe('the sweeper: whose an address is', () => {
     expect(out.plan.heldBack.map((h) => `${actionKey(h.action)} ${h.guard}`)).toEqual(['target web 10.0.9.30:8080 ownership', 'target web 10.0.0.5:8080 evidence']);
     expect(out.plan.heldBack[1]?.reason).toMatch(/no evidence makes prod's \(no instance and no cluster tag\)/);
     expect(out).toMatchObject({ unverified: 1, reported: 1, otherClusters: 1 });
-    expect(out.plan.warnings.join('\n')).toMatch(/1 registration\(s\) of groups or services prod owns point at another cluster's addresses/);
+    expect(out.plan.warnings.filter((w) => w.code === 'other-cluster')).toEqual([
+      { code: 'other-cluster', count: 1, text: expect.stringMatching(/^1 registration\(s\) of groups or services prod owns point at another cluster's addresses/) },
+    ]);
   });
 });
 

@@ -31,7 +31,7 @@ describe('guardPlan', () => {
     });
     expect(guarded.actions).toEqual([]);
     expect(guarded.heldBack).toEqual([expect.objectContaining({ guard: 'min-healthy' })]);
-    expect(guarded.warnings).toEqual([expect.stringMatching(/^SINGLE POINT OF FAILURE: target group web has 1 healthy/)]);
+    expect(guarded.warnings).toEqual([{ code: 'single-point-of-failure', text: expect.stringMatching(/^SINGLE POINT OF FAILURE: target group web has 1 healthy/) }]);
   });
 
   it('removes unhealthy targets first: they carry no traffic worth keeping', () => {

@@ -44,7 +44,7 @@ describe('planNodeDeregistration', () => {
   it('does not plan targets already draining or unused again, and says so', () => {
     const plan = planNodeDeregistration({ ...base, targets: [target(web, '10.0.1.11', 'draining'), target(web, '10.0.1.10', 'unused')] });
     expect(plan.actions).toEqual([]);
-    expect(plan.warnings).toEqual(['2 target(s) on these nodes were already draining or unused: not planned again']);
+    expect(plan.warnings).toEqual([{ code: 'already-going', count: 2, text: '2 target(s) on these nodes were already draining or unused: not planned again' }]);
   });
 
   it('never matches an IP against instance-type groups or an instance id against ip groups', () => {

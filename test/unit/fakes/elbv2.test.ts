@@ -167,7 +167,7 @@ describe('FakeElbv2 through the real SDK client', () => {
     expect(tgs.TargetGroups?.map((t) => t.TargetGroupName).sort()).toEqual(['a', 'b']);
   });
 
-  it('ipv6 target groups take IPv6 ids only; an ipv4 group refuses them with ValidationError (aws-facts "ELBv2 and IPv6")', async () => {
+  it('ipv6 target groups take IPv6 ids only; an ipv4 group refuses them with ValidationError (docs/aws-facts.md#ipv6-target-groups)', async () => {
     const v4 = fakeAws.elbv2.seedTargetGroup({ name: 'v4', targets: [{ id: '10.0.1.5' }] });
     const v6 = fakeAws.elbv2.seedTargetGroup({ name: 'v6', ipAddressType: 'ipv6', targets: [{ id: '2600:1F18::5' }] });
     await expect(elb().send(new RegisterTargetsCommand({ TargetGroupArn: v4, Targets: [{ Id: '2600:1f18::6' }] }))).rejects.toMatchObject({

@@ -23,6 +23,27 @@ describe('parsePodSignal', () => {
     expect(() => parsePodSignal(bad, cfg)).toThrow(/containerPorts\[0\]\.containerPort/);
   });
 
+  it('rejects a sparse podIPs or containerPorts (an in-process caller\'s holes) as a typed error naming the hole, not a TypeError later', () => {
+    for (const [field, value, at] of [
+      // eslint-disable-next-line no-sparse-arrays
+      ['podIPs', [, '10.0.1.57'], 'podIPs[0]'],
+      ['podIPs', new Array(1), 'podIPs[0]'],
+      // eslint-disable-next-line no-sparse-arrays
+      ['containerPorts', [{ containerPort: 8080, protocol: 'TCP' }, ,], 'containerPorts[1]'],
+    ] as const) {
+      const e = sample('pod-terminating');
+      e.detail = { ...e.detail, [field]: value };
+      let err: unknown;
+      try {
+        parsePodSignal(e, cfg);
+      } catch (caught) {
+        err = caught;
+      }
+      expect(err, `${field}: ${at}`).toBeInstanceOf(InvalidEventError);
+      expect((err as InvalidEventError).message, field).toMatch(new RegExp(at.replace(/[[\]]/g, '\\$&')));
+    }
+  });
+
   it("refuses another cluster's events", () => {
     expect(() => parsePodSignal(sample('pod-terminating'), { ...cfg, clusterName: 'prod' })).toThrow(OutOfScopeError);
     expect(() => parsePodSignal(sample('kubernetes-event-exporter-killing'), cfg)).toThrow(OutOfScopeError);

@@ -22,7 +22,7 @@ describe('planPodDeregistration', () => {
   it('skips instance groups (an instance id is never a pod IP) and targets already draining', () => {
     const p = plan([target('i', '10.0.1.5', 80), target('a', '10.0.1.5', 80, 'draining')], [], [group('a'), group('i', 'instance')]);
     expect(p.actions).toEqual([]);
-    expect(p.warnings).toEqual([expect.stringMatching(/1 target\(s\) of pod shop\/web-1 were already draining/)]);
+    expect(p.warnings).toEqual([{ code: 'already-going', count: 1, text: expect.stringMatching(/1 target\(s\) of pod shop\/web-1 were already draining/) }]);
   });
 
   it('matches Cloud Map by IP or by k8s.io/pod, holds back conflicting and foreign records', () => {

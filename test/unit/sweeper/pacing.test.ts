@@ -69,7 +69,7 @@ describe('the sweeper pace', () => {
       now: () => now,
       logger,
       pacing: new SweepPacing(store, 'prod', SETTINGS),
-      budget: { stats: () => ({ 'elb-describe': { calls: described, retries: 0 } }) },
+      budget: { attempts: (family?: string) => (family === 'elb-describe' ? described : 0) },
       cluster: { connect: async () => Promise.reject(new Error('unreachable')) },
       elbv2: {
         listTargetGroups: async () => {

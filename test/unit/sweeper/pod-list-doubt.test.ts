@@ -6,7 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NodeInstance } from '#core/domain/endpoint.ts';
 import type { TargetGroup, TargetRegistration, TargetState } from '#core/domain/registration.ts';
-import { doubtPodList, EniIndex, indexPods, instanceIdsToLookUp, planSweep, type ClusterPod, type SweepInput, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { indexPods, type ClusterPod } from '#core/domain/cluster-pods.ts';
+import { EniIndex, type VpcEni } from '#core/domain/eni-index.ts';
+import { doubtPodList } from '#core/domain/planners/pod-list-doubt.ts';
+import { instanceIdsToLookUp, planSweep, type SweepInput } from '#core/domain/planners/sweep.ts';
 
 const VPC = 'vpc-1';
 const NOW = new Date('2026-11-21T12:00:00Z');
@@ -40,12 +43,12 @@ const ids = (input: SweepInput): string[] => planSweep(input).plan.actions.map((
 
 describe('doubtPodList', () => {
   it('an empty pod list while a running node of this cluster holds registered addresses: not evidence', () => {
-    expect(doubtPodList(world())).toBe('the pod list holds no live pod while 1 running node(s) of prod hold the addresses of 7 registration(s)');
+    expect(doubtPodList(world())).toEqual({ code: 'no-live-pod', text: 'the pod list holds no live pod while 1 running node(s) of prod hold the addresses of 7 registration(s)' });
     const out = planSweep(world());
     // Only the VPC truth acts: the address on no ENI goes, the free-looking one on the running node stays.
     expect(ids(world())).toEqual(['10.0.5.5']);
-    expect(out.podListDoubt).toMatch(/holds no live pod/);
-    expect(out.plan.warnings.join('\n')).toMatch(/pod list not trusted .*nothing removed on pod-list evidence/);
+    expect(out.podListDoubt).toMatchObject({ code: 'no-live-pod', text: expect.stringMatching(/holds no live pod/) });
+    expect(out.plan.warnings.filter((w) => w.code === 'pod-list-doubted').map((w) => w.text)).toEqual([expect.stringMatching(/pod list not trusted .*nothing removed on pod-list evidence/)]);
     expect(out.reported).toBe(0);
   });
 
@@ -60,14 +63,15 @@ describe('doubtPodList', () => {
     const ips = ['10.0.0.1', '10.0.0.7'];
     const untaggedNode: NodeInstance = { ...node('i-a'), tags: {} };
     const tagged = world({ enis: new EniIndex([VPC], [eni('eni-a', 'i-a', ips, { 'cluster.k8s.amazonaws.com/name': 'prod' })]), instances: new Map([['i-a', untaggedNode]]) });
-    expect(doubtPodList(tagged)).toMatch(/holds no live pod while 1 running node/);
+    expect(doubtPodList(tagged)).toMatchObject({ code: 'no-live-pod', text: expect.stringMatching(/holds no live pod while 1 running node/) });
   });
 
   it('a list that lost most pods: more healthy targets on our running nodes without a pod than with one', () => {
     // 6 healthy targets: 2 with a pod, 4 without.
-    expect(doubtPodList(world({ pods: indexPods([pod('a', '10.0.0.1'), pod('b', '10.0.0.2')]) }))).toBe(
-      'the pod list has no live pod for 4 of the 6 healthy ip targets on running nodes of prod: it looks incomplete',
-    );
+    expect(doubtPodList(world({ pods: indexPods([pod('a', '10.0.0.1'), pod('b', '10.0.0.2')]) }))).toEqual({
+      code: 'most-healthy-unheld',
+      text: 'the pod list has no live pod for 4 of the 6 healthy ip targets on running nodes of prod: it looks incomplete',
+    });
     expect(ids(world({ pods: indexPods([pod('a', '10.0.0.1'), pod('b', '10.0.0.2')]) }))).toEqual(['10.0.5.5']);
     // 3 of 6 with a pod: half is not most; the healthy ones without a pod are reported, the unhealthy free address goes.
     const half = world({ pods: indexPods([pod('a', '10.0.0.1'), pod('b', '10.0.0.2'), pod('c', '10.0.0.3')]) });

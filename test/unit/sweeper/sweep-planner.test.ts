@@ -4,7 +4,10 @@ import { ConfigError } from '#core/errors.ts';
 import { guardPlan } from '#core/domain/guards.ts';
 import type { NodeInstance } from '#core/domain/endpoint.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration, TargetState } from '#core/domain/registration.ts';
-import { EniIndex, indexPods, planSweep, targetGroupOwnership, type ClusterPod, type SweepInput, type VpcEni } from '#core/domain/planners/sweep.ts';
+import { indexPods, type ClusterPod } from '#core/domain/cluster-pods.ts';
+import { EniIndex, type VpcEni } from '#core/domain/eni-index.ts';
+import { targetGroupOwnership } from '#core/domain/ownership.ts';
+import { planSweep, type SweepInput } from '#core/domain/planners/sweep.ts';
 import { loadSweeperConfig } from '../../../functions/sweeper/config.ts';
 import { parseScheduledEvent } from '../../../functions/sweeper/handler.ts';
 

@@ -334,6 +334,21 @@ export class ApiBudget {
     }
   }
 
+  /**
+   * AWS requests sent so far (every attempt: first tries and retries), for one family or for all. What a
+   * pace or a bench counts: each attempt spends a token of the account's bucket, whether it succeeded or not.
+   *
+   * @example
+   * const before = budget.attempts('elb-describe'); await sweep(); budget.attempts('elb-describe') - before
+   */
+  attempts(family?: ApiFamily): number {
+    const families = family === undefined ? API_FAMILIES : [family];
+    return families.reduce((n, f) => {
+      const s = this.#statsOf(f);
+      return n + s.calls + s.retries;
+    }, 0);
+  }
+
   /** A snapshot of the counters per family, with each family's current AIMD rate. */
   stats(): Record<ApiFamily, FamilyStats> {
     const out = {} as Record<ApiFamily, FamilyStats>;

@@ -54,7 +54,7 @@ function toEni(n: SdkNetworkInterface): NetworkInterface | undefined {
   if (n.PrivateIpAddress) privateIps.add(n.PrivateIpAddress);
   for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress);
   // NetworkInterface: `Ipv6Addresses[].Ipv6Address`, `Ipv6Prefixes[].Ipv6Prefix`, and the top-level primary
-  // `Ipv6Address` (botocore ec2 service-2.json, aws-facts "EC2 ENIs: IPv6 and prefix fields").
+  // `Ipv6Address` (botocore ec2 service-2.json, docs/aws-facts.md#eni-address-fields).
   const ipv6 = new Set<string>();
   if (n.Ipv6Address) ipv6.add(n.Ipv6Address);
   for (const a of n.Ipv6Addresses ?? []) if (a.Ipv6Address) ipv6.add(a.Ipv6Address);
@@ -106,7 +106,8 @@ export class AwsEc2 implements Ec2Port {
   /**
    * The branch ENIs of these trunk ENIs (security groups for pods): filter `tag:vpcresources.k8s.aws/trunk-eni-id`,
    * as the VPC resource controller finds them; they are not attached to the instance, so `attachment.instance-id`
-   * misses them, and DescribeTrunkInterfaceAssociations "is not supported with assumed role" (aws-facts).
+   * misses them, and DescribeTrunkInterfaceAssociations "is not supported with assumed role"
+   * (docs/aws-facts.md#branch-enis).
    */
   async branchInterfacesOfTrunks(trunkEniIds: readonly string[]): Promise<NetworkInterface[]> {
     const unique = [...new Set(trunkEniIds)];

@@ -9,6 +9,7 @@ import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../r
 import { addressLabel, GONE_OR_GOING, instanceAddresses } from '../registration.ts';
 import { notOwnedReason } from '../ownership.ts';
 import type { HeldBackAction, Plan, PlanAction, TargetGroupCensus } from '../plan.ts';
+import { planWarning, type PlanWarning } from '../warnings.ts';
 
 /** Everything the planner needs to know, observed beforehand. */
 export interface NodeDeregistrationInput {
@@ -25,20 +26,17 @@ export interface NodeDeregistrationInput {
   readonly now: Date;
 }
 
-const ALREADY_GOING = /^(\d+) target\(s\) on these nodes were already draining or unused: not planned again$/;
-
 /** The warning for targets on the nodes that were already draining or unused (not planned again). */
-export function alreadyGoingWarning(count: number): string {
-  return `${count} target(s) on these nodes were already draining or unused: not planned again`;
+export function alreadyGoingWarning(count: number): PlanWarning {
+  return planWarning('already-going', `${count} target(s) on these nodes were already draining or unused: not planned again`, { count });
 }
 
-/** Sums the already-going warnings of plans made per target group into one; other warnings pass through. */
-export function sumAlreadyGoing(warnings: readonly string[]): string[] {
+/** Sums the already-going warnings of plans made per target group into one (by code and count); other warnings pass through. */
+export function sumAlreadyGoing(warnings: readonly PlanWarning[]): PlanWarning[] {
   let total = 0;
-  const rest: string[] = [];
+  const rest: PlanWarning[] = [];
   for (const w of warnings) {
-    const m = ALREADY_GOING.exec(w);
-    if (m) total += Number(m[1]);
+    if (w.code === 'already-going') total += w.count ?? 0;
     else rest.push(w);
   }
   return total > 0 ? [...rest, alreadyGoingWarning(total)] : rest;
@@ -89,7 +87,7 @@ export function planNodeDeregistration(input: NodeDeregistrationInput): Plan {
   const types = new Map(input.targetGroups.map((g) => [g.arn, g.targetType]));
   const actions: PlanAction[] = [];
   const heldBack: HeldBackAction[] = [];
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
   let alreadyGoing = 0;
   for (const target of input.targets) {
     const type = types.get(target.targetGroupArn);

@@ -15,6 +15,7 @@ import { GONE_OR_GOING, instanceAddresses } from '../registration.ts';
 import { addressKey } from '../ip.ts';
 import { notOwnedReason } from '../ownership.ts';
 import type { HeldBackAction, Plan, PlanAction } from '../plan.ts';
+import { planWarning, type PlanWarning } from '../warnings.ts';
 import { census } from './node-deregistration.ts';
 
 /** The Cloud Map attributes the App Mesh controller writes to name the pod behind an instance. */
@@ -103,7 +104,7 @@ export function planPodDeregistration(input: PodDeregistrationInput): Plan {
   const ips = new Set(pod.ips.map(addressKey));
   const actions: PlanAction[] = [];
   const heldBack: HeldBackAction[] = [];
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
   let alreadyGoing = 0;
   for (const target of input.targets) {
     if (!ipGroups.has(target.targetGroupArn) || !ips.has(addressKey(target.id))) continue;
@@ -137,7 +138,7 @@ export function planPodDeregistration(input: PodDeregistrationInput): Plan {
     }
     actions.push(action);
   }
-  if (alreadyGoing > 0) warnings.push(`${alreadyGoing} target(s) of ${subject} were already draining or unused: not planned again`);
+  if (alreadyGoing > 0) warnings.push(planWarning('already-going', `${alreadyGoing} target(s) of ${subject} were already draining or unused: not planned again`, { count: alreadyGoing }));
   return {
     id: input.planId,
     trigger: input.trigger,

@@ -10,7 +10,8 @@
  * duplicate, or an older notification than the one remembered (by `lastUpdatedTime`), changes nothing.
  * The due message is acted on only while the state table still names its token, so a message that could
  * not be cancelled (a delayed SQS message, a failed DeleteSchedule) is harmless: an update never doubles.
- * NTH and Karpenter drain at once on every notification instead (shared/aws-facts.md).
+ * NTH and Karpenter drain at once on every notification instead
+ * (docs/aws-facts.md#how-nth-and-karpenter-handle-the-same-events).
  */
 import { createHash } from 'node:crypto';
 

@@ -10,6 +10,8 @@
  * at weight 0 after a migration). A second failover while one is in effect therefore never compounds.
  */
 import type { HeldBackAction, Plan, PlanAction, WeightedTargetGroup } from '../plan.ts';
+import { targetGroupNameOf } from '../target-group-arn.ts';
+import { planWarning, type PlanWarning } from '../warnings.ts';
 import { describeWeights, forwardWeights, MAX_WEIGHT, sameWeights, withWeights } from './traffic-weights.ts';
 
 /** One weighted rule as observed. */
@@ -89,7 +91,7 @@ export function desiredWeights(
 export function planWeightFailover(input: WeightFailoverInput): WeightFailoverPlan {
   const actions: PlanAction[] = [];
   const heldBack: HeldBackAction[] = [];
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
   const remember = new Map<string, readonly WeightedTargetGroup[]>();
   const forget: string[] = [];
   const stillFailedOver: string[] = [];
@@ -99,7 +101,7 @@ export function planWeightFailover(input: WeightFailoverInput): WeightFailoverPl
     let original = input.originals.get(rule.ruleArn);
     // Someone changed the rule's groups since the failover (terraform): the remembered weights no longer apply.
     if (original && !(original.length === current.length && original.every((o) => current.some((c) => c.targetGroupArn === o.targetGroupArn)))) {
-      warnings.push(`${rule.ruleArn}: its target groups changed since the failover; the remembered weights are dropped`);
+      warnings.push(planWarning('failover-groups-changed', `${rule.ruleArn}: its target groups changed since the failover; the remembered weights are dropped`));
       forget.push(rule.ruleArn);
       original = undefined;
     }
@@ -118,7 +120,7 @@ export function planWeightFailover(input: WeightFailoverInput): WeightFailoverPl
     if ('hold' in d) {
       if (original) stillFailedOver.push(rule.ruleArn);
       heldBack.push({ action: make(current, 'failover'), guard: 'never-empty', reason: `${rule.ruleArn}: ${d.hold} (degraded: ${d.degraded.join(', ')})` });
-      warnings.push(`${rule.ruleArn}: every target group with weight is below ${input.minHealthy} healthy; weights left as they are`);
+      warnings.push(planWarning('failover-all-degraded', `${rule.ruleArn}: every target group with weight is below ${input.minHealthy} healthy; weights left as they are`));
       continue;
     }
     if (input.lockedRules?.has(rule.ruleArn)) {
@@ -134,7 +136,7 @@ export function planWeightFailover(input: WeightFailoverInput): WeightFailoverPl
     if (!original && d.degraded.length > 0) remember.set(rule.ruleArn, current);
     const why = restoring
       ? `restore after recovery: ${describeWeights(d.weights)}`
-      : `failover: ${d.degraded.map((a) => `${a.split('/').slice(-2, -1)[0] ?? a} below ${input.minHealthy} healthy`).join(', ')} -> ${describeWeights(d.weights)}`;
+      : `failover: ${d.degraded.map((a) => `${targetGroupNameOf(a)} below ${input.minHealthy} healthy`).join(', ')} -> ${describeWeights(d.weights)}`;
     actions.push(make(d.weights, why));
   }
   const plan: Plan = {

@@ -9,6 +9,7 @@
  * whole percents; when other groups carry weight, the pair keeps its total so the others' share is exact.
  */
 import type { Plan, SetWeightsAction, WeightedTargetGroup } from '../plan.ts';
+import { planWarning, type PlanWarning } from '../warnings.ts';
 import { describeWeights, forwardWeights, MAX_WEIGHT, UnshiftableRuleError, validateWeights, withWeights } from './traffic-weights.ts';
 
 /** The part of a traffic plan the arithmetic needs. */
@@ -75,7 +76,7 @@ export interface ShiftPlanInput {
   readonly subject: string;
 }
 
-function plan(input: ShiftPlanInput, action: SetWeightsAction, warnings: string[] = []): Plan {
+function plan(input: ShiftPlanInput, action: SetWeightsAction, warnings: PlanWarning[] = []): Plan {
   return {
     id: input.planId,
     trigger: 'traffic-shift',
@@ -93,10 +94,10 @@ export function planShiftStep(input: ShiftPlanInput & { readonly percent: number
   const current = forwardWeights(input.pair.ruleArn, input.actions);
   checkPair(input.pair, current);
   const weights = stepWeights(input.pair, input.original, current, input.percent);
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
   const others = input.original.some((w) => w.weight > 0 && w.targetGroupArn !== input.pair.from && w.targetGroupArn !== input.pair.to);
   const pairTotal = weightOf(input.original, input.pair.from) + weightOf(input.original, input.pair.to);
-  if (others && pairTotal < 100) warnings.push(`from and to carry only ${pairTotal} weight between them next to other groups: steps are rounded to 1/${pairTotal}`);
+  if (others && pairTotal < 100) warnings.push(planWarning('weights-rounded', `from and to carry only ${pairTotal} weight between them next to other groups: steps are rounded to 1/${pairTotal}`));
   return plan(
     input,
     {

@@ -10,6 +10,7 @@
  */
 import { QuiesceError } from '../../errors.ts';
 import type { WeightedTargetGroup } from '../plan.ts';
+import { targetGroupNameOf } from '../target-group-arn.ts';
 
 /** TargetGroupTuple.Weight: 0-999. */
 export const MAX_WEIGHT = 999;
@@ -123,9 +124,9 @@ export function sameWeights(a: readonly WeightedTargetGroup[], b: readonly Weigh
   return b.every((w) => m.get(w.targetGroupArn) === w.weight);
 }
 
-/** `arn=weight` pairs for logs and audit reasons. */
+/** `name=weight` pairs (the target groups' names) for logs and audit reasons. */
 export function describeWeights(weights: readonly WeightedTargetGroup[]): string {
-  return weights.map((w) => `${w.targetGroupArn.split('/').slice(-2, -1)[0] ?? w.targetGroupArn}=${w.weight}`).join(' ');
+  return weights.map((w) => `${targetGroupNameOf(w.targetGroupArn)}=${w.weight}`).join(' ');
 }
 
 /**
