@@ -69,11 +69,14 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
   events: {
     CreateEventBus: 'write',
     DescribeEventBus: 'read',
+    PutPermission: 'write',
     PutEvents: 'write',
   },
   sqs: {
     CreateQueue: 'write',
     GetQueueUrl: 'read',
+    GetQueueAttributes: 'read',
+    SetQueueAttributes: 'write',
     SendMessage: 'write',
     SendMessageBatch: 'write',
     ReceiveMessage: 'write',
@@ -93,6 +96,7 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
   },
   ssm: {
     GetParameter: 'read',
+    GetParametersByPath: 'read',
     PutParameter: 'write',
     DeleteParameter: 'write',
   },
