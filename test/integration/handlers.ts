@@ -72,6 +72,8 @@ export function seedEveryWritePath(kube: StartedKube): EveryWritePath {
     RECHECK_QUEUE_URL: world.topology.recheckQueueUrl,
     SCHEDULED_CHANGE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:quiesce-recheck',
     SCHEDULED_CHANGE_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduled-change',
+    // The Scheduler role's id, as the stack sets it: due messages are taken from it (and the function's own role).
+    SCHEDULED_CHANGE_SENDER_IDS: fakeAws.iam.roleIdOf('arn:aws:iam::123456789012:role/quiesce-scheduled-change'),
     FAILOVER_LISTENER_ARNS: listener,
     FAILOVER_MIN_HEALTHY_TARGETS: '4',
     STEP_EVENT_BUS_ARN: world.traffic.busArn,

@@ -24,6 +24,7 @@ import { ExitCode } from '../../functions/cli/main.ts';
 import { triggerOf } from '../../functions/cli/triggers.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import type { CallRecord } from '../fakes/aws/server.ts';
+import { NODES } from '../fakes/topology.ts';
 import { WEBHOOK_TOKEN } from '../fakes/traffic.ts';
 import { runCli } from './cli-run.ts';
 import { buildHandlers, seedEveryWritePath, startFakeKube, type World } from './handlers.ts';
@@ -157,10 +158,16 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     expect(sent.some((b) => b.includes('Re-registration Check'))).toBe(true);
     expect(scheduled).toHaveLength(1);
     const recheck = sent.find((b) => b.includes('Re-registration Check'))!;
-    for (const [when, body] of [[0, recheck], [3 * 3600_000, scheduled[0]!]] as const) {
+    // Each delivered as it would arrive: the re-check from the function's own role (the handlers sign as a
+    // session of the fake's default role, INTERNAL_SENDER_IDS), the due message from the Scheduler's role.
+    const senders = { recheck: 'test', due: fakeAws.iam.assumeRole(env['SCHEDULED_CHANGE_ROLE_ARN']!, 'scheduler') };
+    for (const [when, body, sender] of [[0, recheck, senders.recheck], [3 * 3600_000, scheduled[0]!, senders.due]] as const) {
       fakeAws.clock.advance(when);
       const before = deps.spot.aws.writes.recorded().length;
-      const out = await dry(() => spot(sqs(body)));
+      fakeAws.sqs.sendAs(sender, world.topology.recheckQueueUrl, body);
+      const delivery = fakeAws.sqs.lambdaEvent(world.topology.recheckQueueUrl);
+      expect(delivery.Records).toHaveLength(1);
+      const out = await dry(() => spot(delivery));
       expect(out.writes, body.slice(0, 120)).toEqual([]);
       expect(out.result).toEqual({ batchItemFailures: [] });
       expect(deps.spot.aws.writes.recorded().length, `${body.slice(0, 80)}: its round recorded no write`).toBeGreaterThan(before);
@@ -171,6 +178,36 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     expect(weights).toEqual([50, 50]);
     expect(fakeAws.scheduler.schedules()).toEqual([]);
     expect(fakeAws.sqs.pending(world.topology.recheckQueueUrl)).toEqual([]);
+  });
+
+  it('spot interruption: the second look at a dying state change EC2 does not confirm yet is recorded, and fed back from the function\'s role it runs', async () => {
+    const { handlers, deps } = buildHandlers(address(), { world, env: { ...env, DRY_RUN: 'true' } });
+    const spot = handlers['spot-interruption'];
+    const queue = world.topology.recheckQueueUrl;
+    const change = { version: '0', id: 'sc-dry-run', 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', account: '123456789012', time: new Date(fakeAws.clock.now()).toISOString(), region: 'us-east-1', resources: [], detail: { 'instance-id': NODES.other, state: 'shutting-down' } };
+    const secondLooks = (): string[] =>
+      deps.spot.aws.writes
+        .recorded()
+        .filter((r) => r.operation === 'SendMessage')
+        .map((r) => (r.request as { MessageBody: string }).MessageBody)
+        .filter((b) => b.includes('lookAgain'));
+    const deregistrations = (): number => deps.spot.aws.writes.recorded().filter((r) => r.operation === 'DeregisterTargets').length;
+    // EventBridge was faster than DescribeInstances: EC2 still answers running, so the change is looked at again.
+    const first = await dry(() => spot(change));
+    expect(first.writes).toEqual([]);
+    expect(first.result).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/looked at again in 5 s/) });
+    expect(secondLooks()).toHaveLength(1);
+    expect(fakeAws.sqs.pending(queue)).toEqual([]);
+    // EC2 has caught up; the second look arrives as the function's own message would (its role's SenderId).
+    fakeAws.ec2.setInstanceState(NODES.other, 'shutting-down');
+    fakeAws.clock.advance(5_000);
+    fakeAws.sqs.sendAs('test', queue, secondLooks()[0]!);
+    const before = deregistrations();
+    const second = await dry(() => spot(fakeAws.sqs.lambdaEvent(queue)));
+    expect(second.writes).toEqual([]);
+    expect(second.result).toEqual({ batchItemFailures: [] });
+    expect(deregistrations()).toBeGreaterThan(before);
+    expect(fakeAws.elbv2.targets(world.topology.tg.web).find((t) => t.id === '10.0.3.11')?.state).toBe('healthy');
   });
 
   it('the audit records are published in a dry run, and say so', async () => {
@@ -188,6 +225,8 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     const { handlers, deps } = buildHandlers(address(), { world, env: { ...env, DRY_RUN: 'true' } });
     const now = new Date(fakeAws.clock.now());
     const uid = uids.get('payments-7d9f-abcde');
+    // The pod is terminating in the cluster, as the event says: pod-events confirms a claim there before it acts.
+    started.kube.markTerminating('shop', 'payments-7d9f-abcde', 30);
     const ours: Record<string, unknown> = { ...sample('pod-terminating.json'), time: now.toISOString() };
     ours['detail'] = { ...(ours['detail'] as object), cluster: 'prod', name: 'payments-7d9f-abcde', uid, podIPs: ['10.0.1.12'], containerPorts: [], deletionTimestamp: new Date(now.getTime() + 30_000).toISOString(), observedAt: now.toISOString() };
     const webhook = (name: string) => ({ version: '2.0', rawPath: '/', headers: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(sample(name)), isBase64Encoded: false });
