@@ -9,7 +9,6 @@ import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-
 import { ApplyError } from '#core/errors.ts';
 import { internalSendersOf } from '#core/contracts/internal-messages.ts';
 import { isSqsBatch } from '#core/contracts/sqs-batch.ts';
-import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { publishMetrics, recordApplyMetrics, recordCandidateMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { backoffSeconds, receiveCountOf, sqsRetryBackoff } from '#core/middleware/sqs-retry-backoff.ts';
@@ -94,4 +93,4 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
  * handler and everything it builds, so every line carries the Lambda context.
  */
 const logger = createLogger('spot-interruption');
-export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { logger, weightedFailover: buildWeightedFailover('spot-interruption', { logger }) }), logger);
+export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { logger }), logger);

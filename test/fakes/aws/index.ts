@@ -28,7 +28,9 @@ import { FakeScheduler } from './scheduler.ts';
 import { FakeDynamoDb } from './dynamodb.ts';
 import { FakeIam } from './iam.ts';
 
-export { FakeAwsError, FakeClock } from './core.ts';
+export { FakeAwsError, FakeClock, UnknownOperationError } from './core.ts';
+export { OPERATIONS, isWriteOperation } from './operations.ts';
+export type { OperationKind } from './operations.ts';
 export type { FakeService, RequestCaller, RestRoute } from './core.ts';
 export { FakeIam, SNS_SENDER_ID, EVENTBRIDGE_SENDER_ID, DEFAULT_ROLE } from './iam.ts';
 export type { FakePrincipal, FakeServiceSender } from './iam.ts';
