@@ -4,7 +4,7 @@
  * (which validates each module the root calls: the example root calls both modules), the checks a user's
  * pipeline runs before a plan. validate runs after `terraform init -backend=false
  * -plugin-dir=<mirror>` in a temporary copy of infra/terraform (the example root uses the modules by
- * relative path), so nothing is downloaded (plugin-dir turns off every registry) and the repository stays
+ * relative path; the broken copy reuses that init, see `initialized`), so nothing is downloaded (plugin-dir turns off every registry) and the repository stays
  * clean. The stack module mirrors the stage settings (a variable per stack parameter, the same defaults)
  * and the stack's outputs. The mirror comes from
  * TF_PLUGIN_DIR or the known path /opt/tf-plugins. A module whose providers are not all in the mirror
@@ -47,18 +47,31 @@ const inMirror = (provider: string): boolean => !!mirror && existsSync(join(mirr
 // No version check against the network, no prompt; TF_CLI_CONFIG_FILE may name a file that is absent (a warning only).
 const env = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
 
+/**
+ * Working copies already initialized, by module path within the tree (`examples/stage`), kept until the
+ * file ends: a later validate of the same module in another copy of the tree (the broken copy below, which
+ * differs in one attribute: the same providers and module sources) takes its `.terraform` (the provider
+ * linked from the mirror, module paths relative) and lock file instead of running `terraform init` again.
+ */
+const initialized = new Map<string, string>();
+const workDirs: string[] = [];
+
 async function validate(moduleDir: string, tree = join(root, 'infra', 'terraform')): Promise<{ ok: boolean; output: string }> {
   const work = mkdtempSync(join(tmpdir(), 'quiesce-tf-'));
-  try {
-    cpSync(tree, work, { recursive: true, filter: (src) => !src.includes(`${'/'}.terraform`) });
-    const cwd = join(work, relative(tree, moduleDir));
+  workDirs.push(work);
+  cpSync(tree, work, { recursive: true, filter: (src) => !src.includes(`${'/'}.terraform`) });
+  const module = relative(tree, moduleDir);
+  const cwd = join(work, module);
+  const done = initialized.get(module);
+  if (done) {
+    for (const f of ['.terraform', '.terraform.lock.hcl']) cpSync(join(done, f), join(cwd, f), { recursive: true, verbatimSymlinks: true });
+  } else {
     const init = await run('terraform', ['init', '-backend=false', `-plugin-dir=${mirror}`, '-input=false', '-no-color'], { cwd, env, timeoutMs: 120_000 });
     if (init.code !== 0) return { ok: false, output: `init failed:\n${init.stdout}${init.stderr}` };
-    const v = await run('terraform', ['validate', '-no-color'], { cwd, env, timeoutMs: 120_000 });
-    return { ok: v.code === 0, output: v.stdout + v.stderr };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+    initialized.set(module, cwd);
   }
+  const v = await run('terraform', ['validate', '-no-color'], { cwd, env, timeoutMs: 120_000 });
+  return { ok: v.code === 0, output: v.stdout + v.stderr };
 }
 
 /** The modules another module of infra/ calls by relative path (`source = "../../modules/x"`), by directory. */
@@ -81,7 +94,9 @@ else if (!mirror) console.warn('terraform validate SKIPPED: no provider mirror (
 
 describe.skipIf(!hasTerraform)(`terraform${skipReason(hasTerraform, 'terraform is not on PATH')}`, () => {
   const scratch = mkdtempSync(join(tmpdir(), 'quiesce-tf-broken-'));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  afterAll(() => {
+    for (const d of [scratch, ...workDirs]) rmSync(d, { recursive: true, force: true });
+  });
 
   it('finds the modules under infra/', () => {
     expect(modules.map((m) => relative(root, m))).toEqual(['infra/terraform/examples/stage', 'infra/terraform/modules/quiesce', 'infra/terraform/modules/traffic-shift']);
