@@ -56,11 +56,28 @@ const sample = (name: string): Record<string, unknown> & { detail: Record<string
 // ---------------------------------------------------------------------------------------------------------
 // Generators
 
+const SURROGATES = 0xe000 - 0xd800;
+/**
+ * One code point of any plane but a lone surrogate: fast-check's `unit: 'binary'`, rebuilt. The same
+ * generator (nat over the 1,112,064 code points, mapped in the same order: the same strings for the same
+ * seed, the injected `__proto__`-like slices included) without the 1.1-million-entry reverse map fast-check
+ * builds for the built-in unit when the string arbitrary is made (1.7 s of CPU per run, a sixth of this file).
+ */
+const anyCodePoint: fc.Arbitrary<string> = fc.nat({ max: 0x10ffff - SURROGATES }).map(
+  (i) => String.fromCodePoint(i < 0xd800 ? i : i + SURROGATES),
+  (v) => {
+    if (typeof v !== 'string') throw new Error('not a string');
+    const cp = v.codePointAt(0);
+    if (cp === undefined || String.fromCodePoint(cp) !== v || (cp >= 0xd800 && cp < 0xe000)) throw new Error('not one code point');
+    return cp < 0xd800 ? cp : cp - SURROGATES;
+  },
+);
+
 /** Strings that have broken parsers before: empty, blank, NUL, control and bidi characters, huge, lookalikes. */
 const oddString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('', ' ', '\u0000', 'shop\u0000', 'a\nb', '\t', '💥', '\u202eevil', 'Ä', '..', '-', ':', 'x'.repeat(300), 'x'.repeat(100_000)),
   fc.constantFrom('i-0a1b2c3d4e5f60001', 'i-0ffffffffffffffff', '10.0.1.12', '10.0.1.300', 'fd00::1', 'fe80::1%eth0', 'arn:aws:elasticloadbalancing:x', '2026-11-21T12:00:00Z', 'quiesce', 'aws.ec2', 'Killing', 'prod'),
-  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: anyCodePoint, maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
 );
 
