@@ -33,7 +33,9 @@ if (deep) {
 }
 
 const steps = [
-  { name: 'typecheck (tsc --noEmit, TypeScript 7)', cmd: join(root, 'node_modules', 'typescript7', 'bin', 'tsc'), args: ['--noEmit'] },
+  // --singleThreaded: the same checks without tsc's worker threads, which only compete with eslint and
+  // vitest for the two cores here: 7.0 -> 5.2 s of CPU (mean of 5 runs each).
+  { name: 'typecheck (tsc --noEmit, TypeScript 7)', cmd: join(root, 'node_modules', 'typescript7', 'bin', 'tsc'), args: ['--noEmit', '--singleThreaded'] },
   { name: 'lint (eslint .)', cmd: bin('eslint'), args: ['.'] },
   { name: `tests (vitest run${deep ? ', deep' : ''})`, cmd: bin('vitest'), args: ['run', ...vitestArgs], stream: true, env: testEnv },
 ];
