@@ -8,7 +8,9 @@ import { ApiBudget, AwsAutoScaling, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClie
 import { AwsDynamoGroupLeases } from './adapters/aws/dynamo-group-leases.ts';
 import type { QuiesceConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { API_FAMILIES, elbLimits } from './adapters/aws/budget.ts';
+import { API_FAMILIES, DEFAULT_ELB_SHARE, elbLimits } from './adapters/aws/budget.ts';
+import { AwsDynamoStateStore } from './adapters/aws/dynamo-state-store.ts';
+import { AccountShare } from './state/account-share.ts';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor/executor.ts';
 import type { GroupLeasePort } from './ports/state-store.ts';
 import type { Logger } from './telemetry.ts';
@@ -23,6 +25,11 @@ export interface AwsDeps {
   readonly autoscaling: AwsAutoScaling;
   /** Group leases of the guard across writers; undefined without STATE_TABLE. */
   readonly leases: GroupLeasePort | undefined;
+  /**
+   * The stage's shared ELB budget (STATE_TABLE and SHARED_ELB_BUDGET): concurrent invocations divide their
+   * ELB shares (functions/_core/state/account-share.ts). Undefined: each takes its own.
+   */
+  readonly share: AccountShare | undefined;
 }
 
 /**
@@ -46,9 +53,20 @@ export function buildAwsDeps(
   config: QuiesceConfig,
   clients: AwsClients = createAwsClients({ maxSockets: Math.max(64, config.concurrency * 2) }),
   retry?: Partial<RetryPolicy>,
+  options: { readonly now?: () => Date; readonly logger?: Logger } = {},
 ): AwsDeps {
   const budget = budgetFor(config, retry);
+  const share =
+    config.stateTable && config.sharedElbBudget
+      ? new AccountShare(new AwsDynamoStateStore(clients.dynamodb, budget, config.stateTable), budget, {
+          shares: { describe: DEFAULT_ELB_SHARE, register: DEFAULT_ELB_SHARE, modify: DEFAULT_ELB_SHARE, ...config.elbBudgetShare },
+          holder: 'quiesce',
+          ...(options.now ? { now: () => (options.now as () => Date)().getTime() } : {}),
+          ...(options.logger ? { warn: (message: string, error: unknown) => options.logger?.warn(message, { error: String(error) }) } : {}),
+        })
+      : undefined;
   return {
+    share,
     clients,
     budget,
     ec2: new AwsEc2(clients.ec2, budget),

@@ -24,6 +24,7 @@ import { verifyPodIdentity } from './identity.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { PodEventsConfig } from './config.ts';
 import type { PodSignal } from './events.ts';
+import type { PodSignalClaims } from './duplicates.ts';
 
 /** What the workflow needs; the handler builds it once per container (the index lives as long). */
 export interface PodWorkflowDeps {
@@ -38,6 +39,8 @@ export interface PodWorkflowDeps {
   readonly audit: AuditSink;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Claims by pod uid (STATE_TABLE): a copy of a termination already claimed costs no ELB call. */
+  readonly claims?: PodSignalClaims;
 }
 
 /** What happened to one signal. */
@@ -128,6 +131,32 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
     }
   }
   if (resolved.pod.ips.length === 0) return ignore(`pod ${subject} has no IP`, { pod: resolved.pod });
+  const kind = signal.kind === 'forwarder' && signal.detail.reason === 'not-ready' ? 'not-ready' : 'terminating';
+  const claim = deps.claims ? await deps.claims.claim({ uid: resolved.pod.uid, kind, eventId: signal.eventId }, now) : undefined;
+  if (claim && !claim.first) return ignore(`pod ${subject} (uid ${resolved.pod.uid}) already handled or in hand by event ${claim.by}: a copy (both forwarder replicas send each termination)`, { pod: resolved.pod });
+  const releaseOnFailure = async (failed: boolean): Promise<void> => {
+    if (failed && claim?.first && claim.key !== undefined && signal.eventId !== undefined) {
+      await deps.claims?.release(claim.key, signal.eventId).catch((err: unknown) => logger.warn('claim not released: a copy of this event is ignored until it expires', { error: String(err) }));
+    }
+  };
+  try {
+    const { releaseClaim, ...out } = await handleClaimed(resolved, signal, deps, now);
+    await releaseOnFailure(out.retry || releaseClaim === true);
+    return out;
+  } catch (err) {
+    await releaseOnFailure(true);
+    throw err;
+  }
+}
+
+/** The rest of the workflow, once this event holds the pod's claim (or nothing is claimed). */
+async function handleClaimed(resolved: Exclude<Resolved, { ignored: string }>, signal: PodSignal, deps: PodWorkflowDeps, now: Date): Promise<PodWorkflowResult & { releaseClaim?: boolean }> {
+  const { config, logger } = deps;
+  const ignore = (reason: string, extra: Partial<PodWorkflowResult> = {}): PodWorkflowResult => {
+    logger.info('event ignored', { reason, eventId: signal.eventId });
+    return { status: 'ignored', reason, retry: false, ...extra };
+  };
+  const subject = `${resolved.pod.namespace}/${resolved.pod.name}`;
 
   const prepared = deps.executor.prepare(); // the state table's connection opens while the cluster is asked
   // Identity before address: only IPs still proven to be this pod's (forwarder events; exporter events were
@@ -139,7 +168,8 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   if (identity.ips.length === 0) {
     const reason = identity.refused.map((r) => r.reason).join('; ');
     await deps.audit.rejected({ status: 'refused', error: 'IdentityUnproven', message: reason, pod: subject });
-    return ignore(`refused: ${reason}`, { pod: resolved.pod });
+    // Another copy may be fresher (its observedAt within IDENTITY_FRESH_SECONDS): it may try.
+    return { ...ignore(`refused: ${reason}`, { pod: resolved.pod }), releaseClaim: true };
   }
   const pod: TerminatingPod = { ...resolved.pod, ips: identity.ips };
 

@@ -13,6 +13,8 @@ import { createLogger, type Logger } from '#core/telemetry.ts';
 import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
 import { loadPodEventsConfig, type PodEventsConfig } from './config.ts';
 import type { PodWorkflowDeps } from './deregister-pod.ts';
+import { PodSignalClaims } from './duplicates.ts';
+import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 
 /** Options for {@link buildPodWorkflowDeps}; production passes none. */
 export interface PodWorkflowWiring {
@@ -34,7 +36,8 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
   const config = wiring.config ?? loadPodEventsConfig();
   const logger = wiring.logger ?? createLogger('pod-events');
   const now = wiring.now ?? (() => new Date());
-  const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
+  const aws = buildAwsDeps(config, wiring.clients, wiring.retry, { now, logger });
+  const store = config.stateTable ? new AwsDynamoStateStore(aws.clients.dynamodb, aws.budget, config.stateTable) : undefined;
   const eks = wiring.eks ?? new EKSClient(sdkClientConfig());
   // DescribeCluster through the shared budget: throttling is retried like every other call.
   const describe: EksDescribeClient = { send: ((command: DescribeClusterCommand) => aws.budget.call('eks', 'DescribeCluster', () => eks.send(command))) as EksDescribeClient['send'] };
@@ -83,6 +86,7 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
     config,
     index,
     cluster,
+    ...(store && config.duplicateWindowSeconds > 0 ? { claims: new PodSignalClaims(store, config.duplicateWindowSeconds * 1000) } : {}),
     executor: buildExecutor(config, aws, { writer: 'pod-events', maxFraction: config.maxDeregisterFraction, logger, now, ...(wiring.sleep ? { sleep: wiring.sleep } : {}) }),
     audit: createAuditSink(bus, logger),
     logger,

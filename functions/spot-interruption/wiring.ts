@@ -10,6 +10,9 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { AwsDelayQueue, AwsEventBus, EMERGENCY_ELB_SHARE, AwsQueueVisibility, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsOneTimeScheduler } from '#core/adapters/aws/one-time-scheduler.ts';
+import { NodeScanLog } from '#core/state/node-scan.ts';
+import { RegistrationIndexStore } from '#core/state/registration-index.ts';
+import { ScopeCache } from '#core/state/scope-cache.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { loadConfig, type QuiesceConfig } from '#core/config.ts';
 import { createClusterSource } from '#core/observe/cluster.ts';
@@ -44,7 +47,8 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
   const config: QuiesceConfig = { ...loaded, elbBudgetShare: { ...EMERGENCY_ELB_SHARE, ...loaded.elbBudgetShare } };
   const logger = wiring.logger ?? createLogger(service);
   const now = wiring.now ?? (() => new Date());
-  const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
+  const aws = buildAwsDeps(config, wiring.clients, wiring.retry, { now, logger });
+  const store = config.stateTable ? new AwsDynamoStateStore(aws.clients.dynamodb, aws.budget, config.stateTable) : undefined;
   const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
   // The cluster's candidates (CLUSTER_CANDIDATES): DescribeCluster + a token, kept per container like the
@@ -63,7 +67,10 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
     delayQueue: config.recheckQueueUrl ? new AwsDelayQueue(aws.clients.sqs, aws.budget, config.recheckQueueUrl) : undefined,
     // AWS Health scheduled changes: what is scheduled lives in the state table; changes due later than an
     // SQS delay can wait are one-time schedules that send the due message to the node-signal queue.
-    ...(config.stateTable ? { store: new AwsDynamoStateStore(aws.clients.dynamodb, aws.budget, config.stateTable) } : {}),
+    ...(store ? { store } : {}),
+    // The cost of a warning follows the node, not the account: the cached scope, the sweeper's registration
+    // index and the per-node scan log live in the same table (functions/_core/state/).
+    ...(store ? { scopeCache: new ScopeCache(store, config.clusterName), registrationIndex: new RegistrationIndexStore(store, config.clusterName), nodeScans: new NodeScanLog(store) } : {}),
     ...(config.scheduledChangeSchedule
       ? {
           scheduler: new AwsOneTimeScheduler(new SchedulerClient(sdkClientConfig()), aws.budget, {

@@ -14,6 +14,9 @@ import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { ELB_ACCOUNT_BUCKETS } from '#core/adapters/aws/budget.ts';
 import { loadSweeperConfig, type SweeperConfig } from './config.ts';
 import { SweepPacing } from './pacing.ts';
+import { SweepCursor } from './sweep-cursor.ts';
+import { RegistrationIndexStore } from '#core/state/registration-index.ts';
+import { ScopeCache } from '#core/state/scope-cache.ts';
 import type { SweepDeps } from './run-sweep.ts';
 
 /** Options of {@link buildSweepDeps}; everything defaults to production behaviour. */
@@ -38,7 +41,8 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
   const config = wiring.config ?? loadSweeperConfig();
   const logger = wiring.logger ?? createLogger('sweeper');
   const clients = wiring.clients ?? createAwsClients({ ...wiring.clientOptions, maxSockets: Math.max(64, config.concurrency * 2) });
-  const aws = buildAwsDeps(config, clients, wiring.retry);
+  const aws = buildAwsDeps(config, clients, wiring.retry, { logger, ...(wiring.now ? { now: wiring.now } : {}) });
+  const store = config.stateTable ? new AwsDynamoStateStore(clients.dynamodb, aws.budget, config.stateTable) : undefined;
   const eks = new EKSClient(sdkClientConfig(wiring.clientOptions));
   const bus = config.auditEventBus ? new AwsEventBus(clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
@@ -62,13 +66,15 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
     logger,
     now: wiring.now ?? (() => new Date()),
     budget: aws.budget,
-    ...(config.stateTable
+    ...(store
       ? {
-          pacing: new SweepPacing(new AwsDynamoStateStore(clients.dynamodb, aws.budget, config.stateTable), config.clusterName, {
+          pacing: new SweepPacing(store, config.clusterName, {
             describeShare: config.describeShare,
             describeRefillPerSecond: config.elbAccountBuckets.describe?.refillPerSecond ?? ELB_ACCOUNT_BUCKETS.describe.refillPerSecond,
             tickSeconds: config.tickSeconds,
           }),
+          // A full sweep spans invocations: its cursor, the scope it shares with the spot trigger, the index.
+          state: { cursor: new SweepCursor(store, config.clusterName), scope: new ScopeCache(store, config.clusterName), index: new RegistrationIndexStore(store, config.clusterName) },
         }
       : {}),
     ...(wiring.weightedFailover ? { weightedFailover: wiring.weightedFailover } : {}),

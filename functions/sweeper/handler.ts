@@ -19,6 +19,7 @@ import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { buildSweepDeps } from './deps.ts';
 import { recordNext, skipUntil } from './pacing.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
+import { overdueNow, runSpanningSweep, type SpanningSweepResult, type SweepProgress } from './spanning-sweep.ts';
 
 /** The detail-type EventBridge schedules (rules and EventBridge Scheduler) send. */
 export const SCHEDULED_EVENT = 'Scheduled Event';
@@ -41,6 +42,8 @@ export interface SweepInvocationResult {
   readonly cloudMap: 'swept' | 'left-alone';
   /** When the next full sweep is due, when later than the next tick (its Describe share, see pacing.ts). */
   readonly nextSweepAt?: string;
+  /** With STATE_TABLE: where the sweep that spans invocations stands after this slice. */
+  readonly progress?: SweepProgress;
 }
 
 /** A tick before the next full sweep is due: nothing read, nothing written. */
@@ -76,6 +79,25 @@ export function recordSweepMetrics(metrics: Metrics, out: SweepRunResult): void 
 }
 
 /**
+ * Publishes where a sweep that spans invocations stands: `sweepOverdue` (1 when the sweep in progress has run
+ * SWEEP_OVERDUE_FACTOR times longer than a full sweep of the account should take: alarm `*-sweep-overdue`),
+ * `sweepElapsedSeconds`, `sweepGroupsRead`, and `sweepDurationSeconds` when this slice completed the sweep.
+ */
+export function recordProgress(metrics: Metrics, progress: SweepProgress, logger: Logger): void {
+  recordOverdue(metrics, { overdue: progress.overdue, elapsedSeconds: progress.elapsedSeconds });
+  metrics.addMetric('sweepGroupsRead', MetricUnit.Count, progress.groupsRead);
+  if (progress.completed) metrics.addMetric('sweepDurationSeconds', MetricUnit.Seconds, progress.completed.durationSeconds);
+  if (progress.overdue) logger.error('sweep overdue: it has not completed within SWEEP_OVERDUE_FACTOR times its expected duration', { ...progress });
+}
+
+/** `sweepOverdue` and `sweepElapsedSeconds` of a tick (also of one that only checks: not due yet, or failed). */
+function recordOverdue(metrics: Metrics, state: { overdue: boolean; elapsedSeconds: number } | undefined): void {
+  if (!state) return;
+  metrics.addMetric('sweepOverdue', MetricUnit.Count, state.overdue ? 1 : 0);
+  metrics.addMetric('sweepElapsedSeconds', MetricUnit.Seconds, state.elapsedSeconds);
+}
+
+/**
  * Builds the handler around a dependency factory (called once per container, on first use, so a
  * configuration error is reported with its variable name before any AWS call; tests pass their own).
  */
@@ -90,18 +112,22 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     const due = await skipUntil(d.pacing, startedAt, logger);
     if (due) {
       logger.info('sweep skipped: the next full sweep is not due yet', { eventId: scheduled.id, nextSweepAt: due.toISOString() });
+      if (d.state) recordOverdue(metrics, await overdueNow(d.state, d.config.overdueFactor, startedAt));
       return { status: 'skipped', nextSweepAt: due.toISOString() };
     }
     logger.info('sweep started', { eventId: scheduled.id, scheduledAt: scheduled.time, cluster: d.config.clusterName });
     const describedBefore = d.budget?.attempts('elb-describe') ?? 0;
     // A sweep that fails part-way (its time ran out) is paced by what it spent too, so it cannot repeat every tick.
-    const out = await runSweep(d).catch(async (err: unknown) => {
+    const out = await (d.state ? runSpanningSweep(d, d.state) : runSweep(d)).catch(async (err: unknown) => {
       await recordNext(d.pacing, startedAt, (d.budget?.attempts('elb-describe') ?? 0) - describedBefore, logger);
+      if (d.state) recordOverdue(metrics, await overdueNow(d.state, d.config.overdueFactor, startedAt));
       throw err;
     });
     recordSweepMetrics(metrics, out);
+    const { progress } = out as Partial<SpanningSweepResult>;
+    if (progress) recordProgress(metrics, progress, logger);
     const next = await recordNext(d.pacing, startedAt, out.describeCalls, logger);
-    logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs) });
+    logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs), ...(progress ? { progress } : {}) });
     if (out.clusterError) {
       const what = out.podListDoubt ? 'pod list not trusted' : 'API unreachable';
       const message = `cluster ${d.config.clusterName} ${what} (${out.clusterError.name}: ${out.clusterError.message}); only registrations on no ENI were removed`;
@@ -122,6 +148,7 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
       heldBack: out.plan.heldBack.length,
       cloudMap: out.cloudMap,
       ...(next ? { nextSweepAt: next.toISOString() } : {}),
+      ...(progress ? { progress } : {}),
     };
   };
 

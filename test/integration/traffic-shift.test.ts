@@ -41,6 +41,7 @@ function staleAfterFirstWrite(deps: TrafficDeps, ruleArn: string, n: number): Tr
   const real = deps.elbv2;
   const elbv2: TrafficDeps['elbv2'] = {
     listTargetGroups: (o) => real.listTargetGroups(o),
+    describeTargetGroups: (a) => real.describeTargetGroups(a),
     tagsOf: (a) => real.tagsOf(a),
     targetHealth: (a, n2) => real.targetHealth(a, n2),
     deregisterTargets: (a, t) => real.deregisterTargets(a, t),

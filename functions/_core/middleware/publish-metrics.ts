@@ -52,6 +52,7 @@ export function recordCandidateMetrics(metrics: Metrics, candidates: CandidateAu
     return;
   }
   metrics.addMetric('fastPath', MetricUnit.Count, candidates.source === 'cluster' ? 1 : 0);
-  metrics.addMetric('fullScanFallback', MetricUnit.Count, candidates.source === 'full-scan' ? 1 : 0);
+  metrics.addMetric('fullScanFallback', MetricUnit.Count, candidates.source === 'full-scan' || candidates.source === 'index' ? 1 : 0);
+  metrics.addMetric('indexFallback', MetricUnit.Count, candidates.source === 'index' ? 1 : 0);
   metrics.addMetric('targetGroupsDescribed', MetricUnit.Count, candidates.groupsDescribed);
 }
