@@ -99,8 +99,10 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
       try {
         return await mapWithConcurrency(r.describe, config.concurrency, async (group, i) => {
           let registrations: TargetRegistration[];
+          let readAt: number;
           try {
             registrations = await deps.elbv2.targetHealth(group.arn, group.name);
+            readAt = deps.now().getTime();
           } catch (err) {
             // A group of the cached scope deleted since: nothing to take out of it.
             if (!/TargetGroupNotFound/.test(awsErrorName(err))) throw err;
@@ -118,10 +120,13 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
               part = outOfScope(part, tags === undefined ? 'the group no longer exists' : 'its tags, read just now, no longer put it in scope');
             }
           }
-          const { result } = await applyPart(i, part, observationsOf(registrations, deps.now().getTime()));
-          if (clearFor(part, result)) looked.add([group.arn]);
+          // Not awaited: the next group is described while this one's write waits for its token.
+          void applyPart(i, part, observationsOf(registrations, readAt)).then(({ result }) => {
+            if (clearFor(part, result)) looked.add([group.arn]);
+          });
         });
       } finally {
+        await Promise.allSettled(parts.map((p) => p.done));
         await looked.flush();
       }
     }),
