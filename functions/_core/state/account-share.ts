@@ -108,6 +108,11 @@ export class AccountShare {
     this.#inflight.set(bucket, p);
   }
 
+  /** Resolves once the renewals in flight are done (tests, and a caller that wants its part settled). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inflight.values()]);
+  }
+
   /** Writes this instance's lease into the bucket's holder list and scales the family to its part. */
   async renew(family: ApiFamily, bucket: string, share: number): Promise<number> {
     const key = shareKey(bucket);
