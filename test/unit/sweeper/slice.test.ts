@@ -47,7 +47,9 @@ describe('recheckOwnership', () => {
     const elbv2 = {
       tagsOf: async (arns: readonly string[]) => {
         asked.push([...arns]);
-        return new Map<string, Record<string, string>>(arns.map((a) => [a, a === 'arn:tg/001' ? { team: 'other' } : { 'elbv2.k8s.aws/cluster': 'prod' }]));
+        const theirs: Record<string, string> = { team: 'other' };
+        const ours: Record<string, string> = { 'elbv2.k8s.aws/cluster': 'prod' };
+        return new Map(arns.map((a) => [a, a === 'arn:tg/001' ? theirs : ours]));
       },
     };
     const out = await recheckOwnership(elbv2, plan, groups, { clusterName: 'prod', tagSelector: {}, bindingArns: new Set() });
