@@ -69,7 +69,10 @@ export class FreshTags {
     );
   }
 
-  /** One DescribeTags; a batch naming a deleted group is read again one group at a time. */
+  /**
+   * One DescribeTags; a batch naming a deleted group fails whole (docs/aws-facts.md#describing-target-groups-by-arn)
+   * and is read again one group at a time.
+   */
   async #read(arns: readonly string[]): Promise<Map<string, Record<string, string>>> {
     this.calls++;
     try {

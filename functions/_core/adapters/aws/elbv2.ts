@@ -89,8 +89,9 @@ export class AwsElbv2 implements Elbv2Port {
 
   /**
    * Groups by ARN, 20 to a DescribeTargetGroups call (the miss path of a cached scope: a few groups the
-   * cluster names). AWS answers TargetGroupNotFound for the whole call when one ARN is gone, so such a batch
-   * is asked again one ARN at a time, and the gone ones are left out.
+   * cluster names). One deleted group fails the whole call with TargetGroupNotFound
+   * (docs/aws-facts.md#describing-target-groups-by-arn), so such a batch is asked again one ARN at a time,
+   * and the gone ones are left out.
    */
   async describeTargetGroups(arns: readonly string[]): Promise<TargetGroup[]> {
     const one = async (batch: readonly string[]): Promise<TargetGroup[]> => {
