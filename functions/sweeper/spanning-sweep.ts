@@ -152,6 +152,8 @@ export async function runSpanningSweep(deps: SweepDeps, state: SweepState, optio
   if (completed) logger.info('full sweep completed', { ...completed });
   return {
     ...out,
+    // The scope's reads count too: the pace is about every Describe call of the invocation.
+    describeCalls: deps.budget ? describeCalls : out.describeCalls,
     progress: {
       sweepId,
       slice: current.slices,
