@@ -56,8 +56,9 @@ export function buildAwsDeps(
   options: { readonly now?: () => Date; readonly logger?: Logger } = {},
 ): AwsDeps {
   const budget = budgetFor(config, retry);
+  // Not in dry run: nothing is written then, not even a lease of the budget.
   const share =
-    config.stateTable && config.sharedElbBudget
+    config.stateTable && config.sharedElbBudget && !config.dryRun
       ? new AccountShare(new AwsDynamoStateStore(clients.dynamodb, budget, config.stateTable), budget, {
           shares: { describe: DEFAULT_ELB_SHARE, register: DEFAULT_ELB_SHARE, modify: DEFAULT_ELB_SHARE, ...config.elbBudgetShare },
           holder: 'quiesce',

@@ -86,7 +86,8 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
     config,
     index,
     cluster,
-    ...(store && config.duplicateWindowSeconds > 0 ? { claims: new PodSignalClaims(store, config.duplicateWindowSeconds * 1000) } : {}),
+    // Not in dry run: a plan writes nothing (`quiesce plan` included), not even a claim.
+    ...(store && config.duplicateWindowSeconds > 0 && !config.dryRun ? { claims: new PodSignalClaims(store, config.duplicateWindowSeconds * 1000) } : {}),
     executor: buildExecutor(config, aws, { writer: 'pod-events', maxFraction: config.maxDeregisterFraction, logger, now, ...(wiring.sleep ? { sleep: wiring.sleep } : {}) }),
     audit: createAuditSink(bus, logger),
     logger,
