@@ -201,6 +201,22 @@ describe("a warning's cost follows the node, once the sweeper has run", () => {
     expect(audits().at(-1)?.['candidates']).toEqual({ source: 'cluster', groupsInScope: GROUPS, groupsDescribed: touched().length, scope: 'cache' });
   });
 
+  it('describes a group the cluster names that the cached scope does not list (made since), and adds it to the cache', async () => {
+    const w = seedWorld();
+    await sweepAll(sweeper());
+    // A new Service with a (host-network) pod on the node, its group made after the sweep.
+    const fresh = fakeAws.elbv2.seedTargetGroup({ name: 'k8s-shop-new', vpcId: VPC, targetType: 'ip', port: 8080, tags: { 'elbv2.k8s.aws/cluster': 'prod' }, targets: [{ id: '10.1.0.10' }, { id: '10.1.1.10' }] });
+    kube.addService({ namespace: 'shop', name: 'svc-new', selector: { app: 'svc-new' }, ports: [{ port: 80, targetPort: 8080 }] });
+    kube.addTargetGroupBinding({ namespace: 'shop', name: 'svc-new', targetGroupARN: fresh, serviceRef: { name: 'svc-new', port: 80 } });
+    kube.addPod({ namespace: 'shop', name: 'svc-new-0', ip: '10.1.0.10', nodeName: nodeName(0), labels: { app: 'svc-new' } });
+    fakeAws.calls.records.length = 0;
+    await spot(w)(warning());
+    expect(targetsOf(fresh)).toEqual(['10.1.0.10 draining', '10.1.1.10 healthy']);
+    expect(fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetGroups')).toBe(1); // by ARN, the new group only
+    const store = new AwsDynamoStateStore(createAwsClients().dynamodb, new ApiBudget(), STATE);
+    expect((await new ScopeCache(store, 'prod').read(new Date(fakeAws.clock.now())))?.groups.map((g) => g.arn)).toContain(fresh);
+  });
+
   it('never writes a group whose tags, read before the write, put it out of scope since the cache was written', async () => {
     const w = seedWorld();
     await sweepAll(sweeper());
