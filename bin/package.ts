@@ -2,22 +2,23 @@
  * `npm run package`: build every Lambda bundle (scripts/build.ts, the one build shared with the tests and
  * the bench), zip each one deterministically into dist/lambda/<function>.zip, then run `osls package`
  * offline into .serverless/. serverless.yml points each function's `package.artifact` at these zips, so
- * osls never bundles anything itself (no plugin, no second build).
+ * osls never bundles anything itself (no plugin, no second build). The stage's settings come from its file,
+ * infra/stages/<stage>.yml (infra/stage-settings.cjs), as for `osls deploy`: there is nothing else to pass.
  *
  * Offline and credential-free on purpose: CI has no AWS account, and a reviewer must be able to read the
  * CloudFormation before anyone deploys it. osls 4.3 `package` makes no AWS call; the child gets a scrubbed
  * environment (no AWS_* credentials or endpoints) to prove it, and telemetry/notifications off.
  *
- *   npm run package                          # stage dev, every function must exist
- *   npm run package -- --stage prod          # what `osls deploy --stage prod` would upload
- *   npm run package -- --allow-missing       # while other triggers are still being written (placeholders)
+ *   npm run package -- --stage prod          # what `npx osls deploy --stage prod` uploads (infra/stages/prod.yml)
+ *   npm run package -- --stage prod --allow-missing   # while triggers are still being written (placeholders)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildFunction, FUNCTIONS } from '../scripts/build.ts';
+import { stringify } from 'yaml';
 import { zip } from './zip.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,17 +32,26 @@ const PLACEHOLDER = (name: string): string =>
 
 /** Options of {@link packageService}. */
 export interface PackageOptions {
-  readonly stage?: string;
-  readonly region?: string;
-  /** osls output directory (default .serverless/ in the repository). */
+  /** The stage: its settings are infra/stages/<stage>.yml of the service directory. */
+  readonly stage: string;
+  /** osls output directory (default .serverless/ in the service directory). */
   readonly outDir?: string;
+  /**
+   * The directory with serverless.yml and infra/ that osls packages (default: the repository). Tests and
+   * the release package a copy with stage files of their own (its dist/lambda must hold the zips).
+   */
+  readonly serviceDir?: string;
+  /** Build and zip the functions first (default true); false packages the zips already in dist/lambda. */
+  readonly build?: boolean;
   /**
    * Write a placeholder zip for a function whose handler does not exist yet, instead of failing. Only for
    * CI while triggers land one by one: a placeholder throws on every call, and the result names it.
    */
   readonly allowMissing?: boolean;
-  /** Extra `--param key=value` overrides for osls. */
-  readonly params?: Readonly<Record<string, string>>;
+  /** More osls arguments (the tests show what it refuses with them). */
+  readonly extraArgs?: readonly string[];
+  /** Extra environment for osls (the release's QUIESCE_VERSION). */
+  readonly env?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
   /** Kill osls after this long (default 120 s): a hung child must not hang CI. */
   readonly timeoutMs?: number;
@@ -64,9 +74,9 @@ export function offlineEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Process
   return { ...out, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', FORCE_COLOR: '0', CI: '1' };
 }
 
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; output: string }> {
+function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -85,10 +95,26 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeo
   });
 }
 
-/** Builds, zips and runs `osls package`. Throws with osls's output when it fails. */
-export async function packageService(options: PackageOptions = {}): Promise<PackageResult> {
+/**
+ * A copy of what osls packages (serverless.yml and infra/) in `dir`, with these stage files added to its
+ * infra/stages/ and dist/lambda pointing at the repository's zips. The tests package stages of their own in
+ * it and the release its template, without writing a stage file into the repository.
+ */
+export function serviceCopy(dir: string, stages: Readonly<Record<string, Readonly<Record<string, unknown>>>>): string {
+  mkdirSync(join(dir, 'dist'), { recursive: true });
+  for (const f of ['serverless.yml', 'package.json']) cpSync(join(root, f), join(dir, f));
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  cpSync(join(root, 'bin', 'osls-build.cjs'), join(dir, 'bin', 'osls-build.cjs'));
+  cpSync(join(root, 'infra'), join(dir, 'infra'), { recursive: true, filter: (src) => !/[/\\](\.terraform|terraform\.tfstate[^/\\]*)$/.test(src) });
+  for (const [stage, settings] of Object.entries(stages)) writeFileSync(join(dir, 'infra', 'stages', `${stage}.yml`), stringify(settings));
+  mkdirSync(ARTIFACT_DIR, { recursive: true });
+  if (!existsSync(join(dir, 'dist', 'lambda'))) symlinkSync(ARTIFACT_DIR, join(dir, 'dist', 'lambda'), 'dir');
+  return dir;
+}
+
+/** Builds and zips every function into dist/lambda (placeholders for missing handlers when allowed). */
+export async function buildZips(options: { allowMissing?: boolean; log?: (line: string) => void } = {}): Promise<{ built: PackageResult['built']; placeholders: string[] }> {
   const log = options.log ?? (() => undefined);
-  const started = Date.now();
   mkdirSync(ARTIFACT_DIR, { recursive: true });
   const built: { name: string; zip: string; bytes: number }[] = [];
   const placeholders: string[] = [];
@@ -110,15 +136,33 @@ export async function packageService(options: PackageOptions = {}): Promise<Pack
     built.push({ name, zip: zipPath, bytes: archive.length });
     log(`${name.padEnd(18)} ${(archive.length / 1024).toFixed(1).padStart(7)} KB zip${placeholders.includes(name) ? '  (PLACEHOLDER: handler not written yet)' : ''}`);
   }
+  return { built, placeholders };
+}
+
+/** The zips already in dist/lambda, as {@link buildZips} reports them (none may be missing). */
+function existingZips(): { built: PackageResult['built']; placeholders: string[] } {
+  const built = FUNCTIONS.map((name) => {
+    const zipPath = join(ARTIFACT_DIR, `${name}.zip`);
+    if (!existsSync(zipPath)) throw new Error(`${zipPath} does not exist: build the zips first (npm run package, or build: true)`);
+    return { name, zip: zipPath, bytes: statSync(zipPath).size };
+  });
+  return { built, placeholders: [] };
+}
+
+/** Builds, zips and runs `osls package`. Throws with osls's output when it fails. */
+export async function packageService(options: PackageOptions): Promise<PackageResult> {
+  const log = options.log ?? (() => undefined);
+  const started = Date.now();
+  const { built, placeholders } = options.build === false ? existingZips() : await buildZips(options);
   const buildMs = Date.now() - started;
 
-  const outDir = options.outDir ?? join(root, '.serverless');
+  const serviceDir = options.serviceDir ?? root;
+  const outDir = options.outDir ?? join(serviceDir, '.serverless');
   rmSync(outDir, { recursive: true, force: true });
-  const args = [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', options.stage ?? 'dev', '--package', outDir];
-  if (options.region) args.push('--region', options.region);
-  for (const [k, v] of Object.entries(options.params ?? {})) args.push('--param', `${k}=${v}`);
+  const args = [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', options.stage, '--package', outDir, ...(options.extraArgs ?? [])];
   const oslsStarted = Date.now();
-  const { code, output } = await run(process.execPath, args, offlineEnv(), options.timeoutMs ?? 120_000);
+  // The zips are built (or given): the osls plugin of serverless.yml (bin/osls-build.cjs) need not build them.
+  const { code, output } = await run(process.execPath, args, serviceDir, { ...offlineEnv(), QUIESCE_ZIPS_BUILT: '1', ...options.env }, options.timeoutMs ?? 120_000);
   const oslsMs = Date.now() - oslsStarted;
   if (code !== 0) throw new Error(`osls package failed (exit ${code}):\n${output}`);
   const templatePath = join(outDir, 'cloudformation-template-update-stack.json');
@@ -131,26 +175,23 @@ export async function packageService(options: PackageOptions = {}): Promise<Pack
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
     options: {
-      stage: { type: 'string', default: 'dev' },
-      region: { type: 'string' },
+      stage: { type: 'string' },
       package: { type: 'string' },
       'allow-missing': { type: 'boolean', default: false },
-      param: { type: 'string', multiple: true },
+      'zips-only': { type: 'boolean', default: false },
     },
   });
-  const params: Record<string, string> = {};
-  for (const p of values.param ?? []) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) throw new Error(`--param expects key=value, got "${p}"`);
-    params[p.slice(0, eq)] = p.slice(eq + 1);
-  }
   try {
+    if (values['zips-only']) {
+      // What `osls package` / `osls deploy` runs first (bin/osls-build.cjs): every function built and zipped.
+      await buildZips({ log: (l) => console.log(l) });
+      process.exit(0);
+    }
+    if (!values.stage) throw new Error('usage: npm run package -- --stage <stage> [--package <dir>] [--allow-missing]   (settings: infra/stages/<stage>.yml)');
     const r = await packageService({
       stage: values.stage,
-      ...(values.region ? { region: values.region } : {}),
       ...(values.package ? { outDir: resolve(values.package) } : {}),
       allowMissing: values['allow-missing'],
-      params,
       log: (l) => console.log(l),
     });
     console.log(`packaged in ${r.buildMs + r.oslsMs} ms (build+zip ${r.buildMs} ms, osls ${r.oslsMs} ms)`);

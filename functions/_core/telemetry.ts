@@ -66,7 +66,13 @@ export function createLogger(serviceName: string, options: LoggerOptions = {}): 
   return logger;
 }
 
-/** One metrics object per function, namespace `quiesce` (POWERTOOLS_METRICS_NAMESPACE overrides). */
-export function createMetrics(serviceName: string): Metrics {
-  return new Metrics({ namespace: process.env['POWERTOOLS_METRICS_NAMESPACE'] ?? 'quiesce', serviceName });
+/**
+ * One metrics object per function, namespace `quiesce` (POWERTOOLS_METRICS_NAMESPACE overrides), every metric
+ * with the dimensions `service` (the function) and, when QUIESCE_STAGE is set (the stack sets it), `stage`.
+ * Why the stage: several stages share one account (the old and the new cluster of a migration), and a
+ * stage's alarms and dashboard must read its own metrics only, not the sum of every stage's.
+ */
+export function createMetrics(serviceName: string, env: NodeJS.ProcessEnv = process.env): Metrics {
+  const stage = env['QUIESCE_STAGE'];
+  return new Metrics({ namespace: env['POWERTOOLS_METRICS_NAMESPACE'] ?? 'quiesce', serviceName, ...(stage ? { defaultDimensions: { stage } } : {}) });
 }

@@ -20,11 +20,11 @@ import { candidatesOfPod, readClusterView } from '#core/observe/candidates.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import type { IndexLookup, RegistrationIndex } from '#core/observe/target-index.ts';
 import { observationsOf } from '#core/executor/cross-writer.ts';
-import { verifyPodIdentity } from './identity.ts';
+import { verifyPodIdentity, type PodClaim } from './identity.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { PodEventsConfig } from './config.ts';
 import type { PodSignal } from './events.ts';
-import type { PodSignalClaims } from './duplicates.ts';
+import type { Claim, PodSignalClaims } from './duplicates.ts';
 
 /** What the workflow needs; the handler builds it once per container (the index lives as long). */
 export interface PodWorkflowDeps {
@@ -60,7 +60,7 @@ export interface PodWorkflowResult {
  * The pod and why it is going; `observedAt` (forwarder events) is when the forwarder saw it, for the
  * identity check's fallback. Exporter events are resolved through the cluster by uid, so already verified.
  */
-type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string; observedAt?: string; boundGroups?: readonly string[] } | { ignored: string };
+type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string; observedAt?: string; claim?: PodClaim; boundGroups?: readonly string[] } | { ignored: string };
 
 /** The pod a signal is about, or why there is nothing to do. */
 async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Resolved> {
@@ -79,7 +79,7 @@ async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Res
         ports: d.containerPorts.map((p) => p.containerPort),
         ...(d.hostNetwork ? { hostNetwork: true } : {}),
       };
-      return { pod, deletionTimestamp: d.deletionTimestamp, why, observedAt: d.observedAt };
+      return { pod, deletionTimestamp: d.deletionTimestamp, why, observedAt: d.observedAt, claim: d.reason };
     }
     case 'exporter-killing': {
       const at = `${signal.namespace}/${signal.name}`;
@@ -132,49 +132,96 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   }
   if (resolved.pod.ips.length === 0) return ignore(`pod ${subject} has no IP`, { pod: resolved.pod });
   const kind = signal.kind === 'forwarder' && signal.detail.reason === 'not-ready' ? 'not-ready' : 'terminating';
-  const claim = deps.claims ? await deps.claims.claim({ uid: resolved.pod.uid, kind, eventId: signal.eventId }, now) : undefined;
-  if (claim && !claim.first) return ignore(`pod ${subject} (uid ${resolved.pod.uid}) already handled or in hand by event ${claim.by}: a copy (both forwarder replicas send each termination)`, { pod: resolved.pod });
-  const releaseOnFailure = async (failed: boolean): Promise<void> => {
-    if (failed && claim?.first && claim.key !== undefined && signal.eventId !== undefined) {
-      await deps.claims?.release(claim.key, signal.eventId).catch((err: unknown) => logger.warn('claim not released: a copy of this event is ignored until it expires', { error: String(err) }));
-    }
-  };
+  const claim = new ClaimOnce(deps, { uid: resolved.pod.uid, kind, eventId: signal.eventId }, now);
   try {
-    const { releaseClaim, ...out } = await handleClaimed(resolved, signal, deps, now);
-    await releaseOnFailure(out.retry || releaseClaim === true);
+    const out = await handleSignal(resolved, signal, deps, now, claim);
+    await claim.releaseIf(out.retry);
     return out;
   } catch (err) {
-    await releaseOnFailure(true);
+    await claim.releaseIf(true);
     throw err;
   }
 }
 
-/** The rest of the workflow, once this event holds the pod's claim (or nothing is claimed). */
-async function handleClaimed(resolved: Exclude<Resolved, { ignored: string }>, signal: PodSignal, deps: PodWorkflowDeps, now: Date): Promise<PodWorkflowResult & { releaseClaim?: boolean }> {
+/** What a claim names: the pod incarnation, the kind of signal, and the event that claims it. */
+type ClaimedSignal = Parameters<PodSignalClaims['claim']>[0];
+
+/**
+ * This event's claim of the pod (by uid and kind), taken at most once and only before the calls a copy of
+ * the event should not repeat: the pod's own ELB and Cloud Map reads (a warm index's named groups) and its
+ * writes. A signal with nothing to write (no registration points at the pod, identity refused) takes none,
+ * so it writes nothing at all, and a copy decides for itself.
+ */
+class ClaimOnce {
+  readonly #deps: PodWorkflowDeps;
+  readonly #signal: ClaimedSignal;
+  readonly #now: Date;
+  #claim: Claim | undefined;
+
+  constructor(deps: PodWorkflowDeps, signal: ClaimedSignal, now: Date) {
+    this.#deps = deps;
+    this.#signal = signal;
+    this.#now = now;
+  }
+
+  /** Claims the pod (once); the event that holds it otherwise (this one is a copy), else undefined. */
+  async heldBy(): Promise<string | undefined> {
+    if (!this.#deps.claims) return undefined;
+    this.#claim ??= await this.#deps.claims.claim(this.#signal, this.#now);
+    return this.#claim.first ? undefined : this.#claim.by;
+  }
+
+  /** Releases this event's claim after a failure, so a copy or a retry does the work. */
+  async releaseIf(failed: boolean): Promise<void> {
+    const c = this.#claim;
+    const eventId = this.#signal.eventId;
+    if (!failed || !c?.first || c.key === undefined || eventId === undefined) return;
+    await this.#deps.claims?.release(c.key, eventId).catch((err: unknown) => this.#deps.logger.warn('claim not released: a copy of this event is ignored until it expires', { error: String(err) }));
+  }
+}
+
+/** The rest of the workflow: identity, lookup, plan, apply, with the claim taken before the pod's own calls. */
+async function handleSignal(resolved: Exclude<Resolved, { ignored: string }>, signal: PodSignal, deps: PodWorkflowDeps, now: Date, claim: ClaimOnce): Promise<PodWorkflowResult> {
   const { config, logger } = deps;
   const ignore = (reason: string, extra: Partial<PodWorkflowResult> = {}): PodWorkflowResult => {
     logger.info('event ignored', { reason, eventId: signal.eventId });
     return { status: 'ignored', reason, retry: false, ...extra };
   };
   const subject = `${resolved.pod.namespace}/${resolved.pod.name}`;
+  const copy = async (): Promise<PodWorkflowResult | undefined> => {
+    const by = await claim.heldBy();
+    return by === undefined ? undefined : ignore(`pod ${subject} (uid ${resolved.pod.uid}) already handled or in hand by event ${by}: a copy (both forwarder replicas send each termination)`, { pod: resolved.pod });
+  };
 
   const prepared = deps.executor.prepare(); // the state table's connection opens while the cluster is asked
   // Identity before address: only IPs still proven to be this pod's (forwarder events; exporter events were
   // resolved by uid through the cluster a moment ago).
   const identity = resolved.observedAt
-    ? await verifyPodIdentity(resolved.pod, deps.cluster, { observedAt: resolved.observedAt, now, freshSeconds: config.identityFreshSeconds })
+    ? await verifyPodIdentity(resolved.pod, deps.cluster, { observedAt: resolved.observedAt, now, freshSeconds: config.identityFreshSeconds, ...(resolved.claim ? { claim: resolved.claim } : {}) })
     : { ips: resolved.pod.ips, refused: [], how: 'resolved through the cluster API by uid' };
+  if ('unconfirmed' in identity && identity.unconfirmed !== undefined) {
+    // The pod is there and the cluster says otherwise: a forged event, or one the pod has outlived.
+    logger.warn('pod event refused: the cluster contradicts it', { pod: subject, reason: identity.unconfirmed, eventId: signal.eventId });
+    await deps.audit.rejected({ status: 'refused', error: 'ClaimNotConfirmed', message: identity.unconfirmed, pod: subject, ...(signal.eventId ? { eventId: signal.eventId } : {}) });
+    return ignore(`refused: ${identity.unconfirmed}`, { pod: resolved.pod });
+  }
   for (const r of identity.refused) logger.warn('pod IP not deregistered: identity not proven', { pod: subject, ip: r.ip, reason: r.reason });
   if (identity.ips.length === 0) {
     const reason = identity.refused.map((r) => r.reason).join('; ');
     await deps.audit.rejected({ status: 'refused', error: 'IdentityUnproven', message: reason, pod: subject });
-    // Another copy may be fresher (its observedAt within IDENTITY_FRESH_SECONDS): it may try.
-    return { ...ignore(`refused: ${reason}`, { pod: resolved.pod }), releaseClaim: true };
+    // No claim taken: another copy may be fresher (its observedAt within IDENTITY_FRESH_SECONDS) and try.
+    return ignore(`refused: ${reason}`, { pod: resolved.pod });
   }
   const pod: TerminatingPod = { ...resolved.pod, ips: identity.ips };
 
   const observedAt = now.getTime();
-  const lookup = await deps.index.lookup({ ips: pod.ips, pod: { namespace: pod.namespace, name: pod.name }, ...(resolved.boundGroups ? { groupArns: resolved.boundGroups } : {}) });
+  const query = { ips: pod.ips, pod: { namespace: pod.namespace, name: pod.name }, ...(resolved.boundGroups ? { groupArns: resolved.boundGroups } : {}) };
+  // A warm index describes the pod's groups now: a copy of this event stops before those calls.
+  if (deps.index.verifiesFor(query)) {
+    const ignored = await copy();
+    if (ignored) return ignored;
+  }
+  const lookup = await deps.index.lookup(query);
   const raw = planPodDeregistration({
     planId: randomUUID(),
     trigger: 'pod-events',
@@ -191,7 +238,10 @@ async function handleClaimed(resolved: Exclude<Resolved, { ignored: string }>, s
   if (plan.actions.length === 0 && plan.heldBack.length === 0) {
     return ignore(`no registration points at pod ${subject} (${pod.ips.join(', ')})`, { pod, plan, lookup: lookup.path });
   }
-  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
+  // Before the writes (and the executor's fresh reads under its leases): a copy stops here at the latest.
+  const ignored = await copy();
+  if (ignored) return ignored;
+  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), writes: deps.executor.mode, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
   for (const w of warningsOf(plan.warnings, 'single-point-of-failure')) logger.warn(w.text, { code: w.code });
   await prepared;
   const result = await deps.executor.apply(plan, { observed: observationsOf([...lookup.targets, ...lookup.instances], observedAt), subject: `pod ${subject}` });

@@ -15,7 +15,6 @@ import { parseEnvelope } from '#core/contracts/node-events.ts';
 import { publishMetrics, singlePointsOfFailure } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
-import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { buildSweepDeps } from './deps.ts';
 import { recordNext, skipUntil } from './pacing.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
@@ -160,7 +159,4 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
 
 /** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration; one logger for all. */
 const logger = createLogger('sweeper');
-export const handler = makeHandler(() => {
-  const weightedFailover = buildWeightedFailover('sweeper', { logger });
-  return buildSweepDeps(weightedFailover ? { logger, weightedFailover } : { logger });
-}, logger);
+export const handler = makeHandler(() => buildSweepDeps({ logger }), logger);

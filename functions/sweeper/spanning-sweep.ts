@@ -88,7 +88,7 @@ export async function overdueNow(state: SweepState, factor: number, now: Date): 
 }
 
 /** Runs this invocation's slice of the sweep (see the module comment). */
-export async function runSpanningSweep(deps: SweepDeps, state: SweepState, options: { readonly dryRun?: boolean } = {}): Promise<SpanningSweepResult> {
+export async function runSpanningSweep(deps: SweepDeps, state: SweepState): Promise<SpanningSweepResult> {
   const { config, logger } = deps;
   const now = deps.now();
   const describedBefore = deps.budget?.attempts('elb-describe') ?? 0;
@@ -97,7 +97,6 @@ export async function runSpanningSweep(deps: SweepDeps, state: SweepState, optio
   const scope = await sweepScope(deps, state, starting, now);
   const sweepId = cursor.current?.sweepId ?? randomUUID().slice(0, 8);
   const out = await runSweep(deps, {
-    ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}),
     slice: {
       groups: scope.groups,
       after: cursor.current?.after,

@@ -2,16 +2,16 @@
  * Configuration of the traffic shift and the weighted-rule failover: the environment, parsed once into a
  * typed object (a `ConfigError` names the variable), plus the traffic plans.
  *
- * Why traffic plans are one JSON document (TRAFFIC_PLANS, or TRAFFIC_PLANS_FILE bundled with the function)
- * and not tags on the rule: the rule, its target groups and the function are created by the same terraform,
- * which knows every ARN and renders the document into the function's environment, so the plan is reviewed
- * in the same pull request that creates the rule and is validated here at cold start (a typo fails the
- * deploy loudly, not a shift at 3 am). Tags would be editable by anyone with elasticloadbalancing:AddTags
- * outside review, hold at most 256 characters per value, need a DescribeTags scan of every listener to map
- * an ArgoCD app to its rule, and could not be validated before the first shift.
+ * Why traffic plans are configuration (one plan per ArgoCD app: deployed, one SSM parameter each under
+ * TRAFFIC_PLANS_PATH, plans.ts; locally the whole document in TRAFFIC_PLANS or TRAFFIC_PLANS_FILE) and not
+ * tags on the rule: the rule, its target groups and the plan are created by the same terraform, which
+ * knows every ARN, so the plan is reviewed in the same pull request that creates the rule and is validated
+ * here (a typo is reported loudly, not found by a shift at 3 am). Tags would be editable by anyone with
+ * elasticloadbalancing:AddTags outside review, hold at most 256 characters per value, need a DescribeTags
+ * scan of every listener to map an ArgoCD app to its rule, and could not be validated before the first shift.
  */
 import { readFileSync } from 'node:fs';
-import { integer, text, type Env } from '#core/config.ts';
+import { bool, integer, parseRateLimits, text, type Env, type RateLimitSetting } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { APP_NAME } from '#core/contracts/traffic.ts';
 import { loadFailoverConfig, type FailoverConfig } from '#core/failover/wiring.ts';
@@ -37,7 +37,10 @@ export interface TrafficPlanConfig {
 
 /** Everything the traffic-shift function reads from its environment. */
 export interface TrafficConfig extends FailoverConfig {
+  /** The plans of TRAFFIC_PLANS or TRAFFIC_PLANS_FILE (none when the plans are read from plansPath). */
   readonly plans: ReadonlyMap<string, TrafficPlanConfig>;
+  /** TRAFFIC_PLANS_PATH: the SSM path whose parameters are the plans, one per app (the deployed stack's way). */
+  readonly plansPath: string | undefined;
   /** DynamoDB table for locks, idempotency keys and remembered weights. */
   readonly stateTable: string;
   /** The bus ARN step schedules put their event on, and the role Scheduler assumes to do it. */
@@ -45,6 +48,10 @@ export interface TrafficConfig extends FailoverConfig {
   readonly schedulerRoleArn: string;
   /** The watchdog takes over a shift whose next step is overdue by more than its pause plus this. */
   readonly watchdogMarginSeconds: number;
+  /** DRY_RUN: the wiring gives the function the recording write port (see `writeModeFor`). */
+  readonly dryRun: boolean;
+  /** RATE_LIMITS of the function's budget. */
+  readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
 }
 
 const TG_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]*:\d{12}:targetgroup\/[^/]+\/[0-9a-f]+$/;
@@ -124,6 +131,9 @@ export function loadTrafficPlans(env: Env = process.env): Map<string, TrafficPla
 /** Reads and validates the configuration. Throws `ConfigError` on the first bad variable. */
 export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
   const plans = loadTrafficPlans(env);
+  const plansPath = text(env, 'TRAFFIC_PLANS_PATH');
+  if (plansPath !== undefined && !/^\/[A-Za-z0-9_.\-/]+$/.test(plansPath)) throw new ConfigError('TRAFFIC_PLANS_PATH', `expected an SSM path such as /quiesce/prod/traffic-plans, got "${plansPath}"`);
+  if (plansPath !== undefined && plans.size > 0) throw new ConfigError('TRAFFIC_PLANS_PATH', 'set either TRAFFIC_PLANS_PATH or TRAFFIC_PLANS / TRAFFIC_PLANS_FILE, not both: which plans would count?');
   const required = (name: string, why: string): string => {
     const v = text(env, name);
     if (v === undefined) throw new ConfigError(name, `required: ${why}`);
@@ -131,10 +141,13 @@ export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
   };
   return {
     plans,
+    plansPath,
     stateTable: required('STATE_TABLE', 'the DynamoDB table for locks and idempotency keys'),
     stepEventBusArn: required('STEP_EVENT_BUS_ARN', 'the bus ARN the step schedules deliver to'),
     schedulerRoleArn: required('SCHEDULER_ROLE_ARN', 'the role EventBridge Scheduler assumes to put step events'),
     watchdogMarginSeconds: integer(env, 'WATCHDOG_MARGIN_SECONDS', 300, 60, 3600),
+    dryRun: bool(env, 'DRY_RUN', false),
+    rateLimits: parseRateLimits('RATE_LIMITS', text(env, 'RATE_LIMITS')),
     ...loadFailoverConfig(env),
   };
 }

@@ -23,7 +23,8 @@ export interface WatchdogResult {
 /** Looks at every planned rule's lock once; resumes (or rolls back) the shifts whose next step is overdue. */
 export async function watchShifts(deps: TrafficDeps): Promise<WatchdogResult> {
   const now = deps.now();
-  const rules = [...new Set([...deps.config.plans.values()].map((p) => p.ruleArn))];
+  const { plans } = await deps.plans.load();
+  const rules = [...new Set([...plans.values()].map((p) => p.ruleArn))];
   const locks = await mapWithConcurrency(rules, 4, (ruleArn) => deps.store.get(lockKey(ruleArn), now));
   const resumed: ShiftOutcome[] = [];
   const failures: Error[] = [];

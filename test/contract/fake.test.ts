@@ -5,28 +5,32 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { FakeAws } from '../fakes/aws/index.ts';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { createAwsClients, type AwsClients } from '../../functions/_core/adapters/aws/clients.ts';
 import { defineContractSuite } from './suite.ts';
 
 const fake = new FakeAws();
 let clients: AwsClients | undefined;
+let ssm: SSMClient | undefined;
 
 beforeAll(async () => {
   const { endpoint } = await fake.start();
-  clients = createAwsClients({
-    overrides: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } },
-  });
+  const overrides = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  clients = createAwsClients({ overrides });
+  ssm = new SSMClient(overrides);
 });
 
 afterAll(async () => {
   clients?.destroy();
+  ssm?.destroy();
   await fake.stop();
 });
 
 defineContractSuite('fake', () => {
-  if (!clients) throw new Error('the fake AWS did not start');
+  if (!clients || !ssm) throw new Error('the fake AWS did not start');
   return {
     clients,
+    ssm,
     advance: async (ms) => {
       fake.clock.advance(ms);
     },

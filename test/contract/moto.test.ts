@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { createAwsClients, type AwsClients } from '../../functions/_core/adapters/aws/clients.ts';
 import { defineContractSuite } from './suite.ts';
 
@@ -43,22 +44,20 @@ if (!motoAvailable) {
 } else {
   let proc: ChildProcess | undefined;
   let clients: AwsClients | undefined;
+  let ssm: SSMClient | undefined;
 
   beforeAll(async () => {
     const port = await freePort();
     proc = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
     await waitFor(`http://127.0.0.1:${port}/moto-api/data.json`, proc, 15_000);
-    clients = createAwsClients({
-      overrides: {
-        endpoint: `http://127.0.0.1:${port}`,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      },
-    });
+    const overrides = { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+    clients = createAwsClients({ overrides });
+    ssm = new SSMClient(overrides);
   });
 
   afterAll(async () => {
     clients?.destroy();
+    ssm?.destroy();
     const p = proc;
     if (p && p.exitCode === null) {
       const exited = new Promise((r) => p.once('exit', r));
@@ -68,7 +67,7 @@ if (!motoAvailable) {
   });
 
   defineContractSuite('moto', () => {
-    if (!clients) throw new Error('moto did not start');
-    return { clients, advance: async () => {} };
+    if (!clients || !ssm) throw new Error('moto did not start');
+    return { clients, ssm, advance: async () => {} };
   });
 }

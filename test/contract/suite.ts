@@ -38,6 +38,8 @@ import {
 } from '@aws-sdk/client-servicediscovery';
 import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { AwsSsmParameterTree } from '../../functions/_core/adapters/aws/ssm-parameter-tree.ts';
 import { ApiBudget } from '../../functions/_core/adapters/aws/budget.ts';
 import type { AwsClients } from '../../functions/_core/adapters/aws/clients.ts';
 import { AwsEc2 } from '../../functions/_core/adapters/aws/ec2.ts';
@@ -50,6 +52,8 @@ import type { TargetRegistration } from '../../functions/_core/domain/registrati
 
 /** Ways an emulator is known to differ from AWS. Each is asserted both ways (see the module comment). */
 export type Deviation =
+  /** PutParameter takes a Standard value past 4 KB instead of failing with ValidationException (tiers). */
+  | 'no-standard-tier-size-limit'
   /** ELBv2 keys targets by Id only: the same IP on two ports is one target, and Port is not reported faithfully. */
   | 'targets-keyed-by-id-only'
   /** Registered targets are `healthy` at once instead of `initial` while the first health checks run. */
@@ -78,6 +82,7 @@ export type Deviation =
 /** The deviations each environment is known to have. AWS itself, and the fake, have none. */
 export const KNOWN_DEVIATIONS: Readonly<Record<string, ReadonlySet<Deviation>>> = {
   moto: new Set<Deviation>([
+    'no-standard-tier-size-limit',
     'targets-keyed-by-id-only',
     'targets-healthy-at-once',
     'no-draining',
@@ -97,6 +102,8 @@ export const KNOWN_DEVIATIONS: Readonly<Record<string, ReadonlySet<Deviation>>> 
 /** What a suite run needs from its environment. */
 export interface ContractEnv {
   readonly clients: AwsClients;
+  /** Parameter Store (only traffic-shift and the webhook use it, so it is not one of the shared clients). */
+  readonly ssm: SSMClient;
   /**
    * Lets time pass for asynchronous AWS work (Cloud Map operations, draining). The fake moves its explicit
    * clock; moto and AWS need nothing or a real wait.
@@ -573,6 +580,29 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         const bodies = (got.Messages ?? []).map((m) => JSON.parse(m.Body ?? 'null') as unknown);
         expect(bodies).toEqual(expect.arrayContaining([{ look: 'again', pod: 'a' }, { look: 'now' }]));
         expect(bodies).not.toContainEqual({ look: 'later' });
+      });
+    });
+
+    describe('SSM Parameter Store', () => {
+      it('reads every parameter directly under a path across pages of 10, not deeper; a Standard value holds 4 KB', async () => {
+        const { ssm } = getEnv();
+        const path = `/quiesce-${uid()}/traffic-plans`;
+        const apps = Array.from({ length: 23 }, (_, i) => `app-${String(i).padStart(2, '0')}`);
+        await sequentially(apps.length, (i) => ssm.send(new PutParameterCommand({ Name: `${path}/${apps[i]}`, Value: `{"n":${i}}`, Type: 'String' })));
+        await ssm.send(new PutParameterCommand({ Name: `${path}/deeper/not-a-plan`, Value: 'x', Type: 'String' }));
+        await ssm.send(new PutParameterCommand({ Name: `${path}-other`, Value: 'x', Type: 'String' }));
+        const children = await new AwsSsmParameterTree(ssm, budget, { ttlMs: 0 }).children(path);
+        expect([...children.keys()].sort()).toEqual(apps.map((a) => `${path}/${a}`));
+        expect(children.get(`${path}/app-07`)).toBe('{"n":7}');
+        // 4,096 characters fit a Standard parameter; one more does not (the advanced tier takes 8 KB).
+        await ssm.send(new PutParameterCommand({ Name: `${path}/big`, Value: 'x'.repeat(4096), Type: 'String' }));
+        const tooBig = await ssm.send(new PutParameterCommand({ Name: `${path}/bigger`, Value: 'x'.repeat(4097), Type: 'String' })).then(
+          () => 'accepted',
+          (err: Error) => err.name,
+        );
+        expect(tooBig).toBe(deviates('no-standard-tier-size-limit') ? 'accepted' : 'ValidationException');
+        const advanced = await ssm.send(new PutParameterCommand({ Name: `${path}/advanced`, Value: 'x'.repeat(4097), Type: 'String', Tier: 'Advanced' }));
+        expect(advanced.Tier).toBe('Advanced');
       });
     });
   });

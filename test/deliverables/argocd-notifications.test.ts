@@ -91,6 +91,17 @@ describe('ArgoCD notifications template -> deploy webhook', () => {
     expect(trigger[0]?.oncePer).toBe('[app.status.operationState.syncResult.revision, app.status.operationState.syncResult.revisions]');
   });
 
+  it('is what a stage\'s component (npm run render) puts into argocd-notifications-cm, renamed per stage, accepted the same', async () => {
+    const stageCm = parse(readFileSync(new URL('../../infra/argocd/example/notifications/argocd-notifications-cm.yaml', import.meta.url), 'utf8')) as { data: Record<string, string> };
+    const stageTemplate = parse(stageCm.data['template.quiesce-prod-deployment-synced'] ?? '') as { webhook: Record<string, { method: string; body: string }> };
+    expect(Object.keys(stageTemplate.webhook)).toEqual(['quiesce-prod']);
+    expect(stageTemplate.webhook['quiesce-prod']?.body).toBe(template.webhook.quiesce.body);
+    expect(stageCm.data['service.webhook.quiesce-prod']).toContain('Bearer $quiesce-prod-webhook-token');
+    const trigger = parse(stageCm.data['trigger.on-synced-healthy-quiesce-prod'] ?? '') as { send: string[]; oncePer: string }[];
+    expect(trigger[0]?.send).toEqual(['quiesce-prod-deployment-synced']);
+    expect(trigger[0]?.oncePer).toBe('[app.status.operationState.syncResult.revision, app.status.operationState.syncResult.revisions]');
+  });
+
   it('a template the renderer does not implement fails loudly instead of rendering wrongly', () => {
     expect(() => renderGoTemplate('{{ range .app.spec.sources }}x{{ end }}', { app: multiSource })).toThrow(/outside the subset/);
     expect(() => renderGoTemplate('{{ .app.status.nothing.here | toJson }}', { app: singleSource })).toThrow(/nil pointer evaluating interface \{\}\.here/);

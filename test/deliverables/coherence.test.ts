@@ -7,15 +7,15 @@
  * to the name the template gives the resource, in a made-up account), so the overlay is rendered exactly as
  * an operator's would be; kubectl renders it (bases, cluster access, the ServiceMonitor component).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { stageNames } from '../../bin/names.ts';
-import { packageVersion, parseStackOutputs, renderStage, type StackOutputs } from '../../bin/render.ts';
+import { packageVersion, parseStackOutputs, projectHome, renderStage, type StackOutputs } from '../../bin/render.ts';
 import { POD_EVENT_SOURCE } from '#core/contracts/pod-terminating.ts';
-import { packaged } from '../package/packaged.ts';
+import { packaged, packagedTemplate } from '../package/packaged.ts';
 import { available, renderKustomization, skipReason } from './tools.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -63,7 +63,7 @@ function resolveOutput(t: Template, stackName: string, value: unknown): string {
 }
 
 const hasKubectl = available('kubectl', ['version', '--client']);
-const hasTerraformDir = readdirSync(join(root, 'infra', 'terraform')).some((f) => f.endsWith('.tf'));
+const hasTerraformDir = readdirSync(join(root, 'infra', 'terraform', 'modules', 'traffic-shift')).some((f) => f.endsWith('.tf'));
 
 describe.skipIf(!hasKubectl)(`one stage, every artifact, the same names${skipReason(hasKubectl, 'kubectl is not on PATH')}`, () => {
   const out = mkdtempSync(join(tmpdir(), 'quiesce-coherence-'));
@@ -71,7 +71,6 @@ describe.skipIf(!hasKubectl)(`one stage, every artifact, the same names${skipRea
   let stackName: string;
   let outputs: StackOutputs;
   let objects: KubeObject[];
-  let tfvars: Record<string, string>;
   const names = stageNames('prod');
   const kube = (kind: string, name: string): KubeObject => {
     const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
@@ -82,14 +81,16 @@ describe.skipIf(!hasKubectl)(`one stage, every artifact, the same names${skipRea
 
   beforeAll(async () => {
     const p = await packaged();
-    t = JSON.parse(readFileSync(p.templatePath, 'utf8')) as Template;
+    t = await packagedTemplate<Template>();
     stackName = (JSON.parse(readFileSync(join(dirname(p.templatePath), 'serverless-state.json'), 'utf8')) as { service: { provider: { stackName: string } } }).service.provider.stackName;
     outputs = Object.fromEntries(Object.entries(t.Outputs).map(([k, o]) => [k, resolveOutput(t, stackName, o.Value)]));
-    for (const [file, text] of renderStage(outputs, { outDir: out, serviceMonitor: true })) writeFileSync(join(out, file), text);
-    const r = await renderKustomization<KubeObject>(out);
+    for (const [file, text] of renderStage(outputs, { outDir: out, serviceMonitor: true })) {
+      mkdirSync(dirname(join(out, file)), { recursive: true });
+      writeFileSync(join(out, file), text);
+    }
+    const r = await renderKustomization<KubeObject>(join(out, 'cluster'));
     if (!r.ok) throw new Error(`kubectl kustomize of the rendered overlay failed: ${r.error}`);
     objects = r.objects;
-    tfvars = JSON.parse(readFileSync(join(out, 'terraform.tfvars.json'), 'utf8')) as Record<string, string>;
   }, 120_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -128,16 +129,18 @@ describe.skipIf(!hasKubectl)(`one stage, every artifact, the same names${skipRea
     expect(kube('PriorityClass', pod.priorityClassName)).toBeDefined();
   });
 
-  it('the forwarder\'s image is in the repository the stack creates, tagged with package.json\'s version, never latest', () => {
-    const [repo] = resource('AWS::ECR::Repository');
+  it('the forwarder\'s image is the release\'s, tagged with the version the stack says it runs, never latest', () => {
     const deployment = kube('Deployment', 'pod-forwarder');
     const [container] = (deployment.spec?.['template'] as { spec: { containers: { image: string }[] } }).spec.containers;
-    expect(container?.image).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${String(repo?.['RepositoryName'])}:${packageVersion()}`);
+    expect(outputs['Version']).toBe(packageVersion());
+    expect(container?.image).toBe(`${projectHome().image}:${outputs['Version']}`);
+    expect((deployment.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/version']).toBe(outputs['Version']);
     const manifests = readdirSync(join(root, 'infra', 'k8s'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && /\.ya?ml$/.test(d.name));
     for (const d of manifests) {
       const text = readFileSync(join(d.parentPath, d.name), 'utf8');
       expect(text, d.name).not.toMatch(/newTag:\s*latest|image:\s*\S+:latest\b/);
-      for (const tag of text.matchAll(/newTag:\s*(\S+)/g)) expect(tag[1], `${d.parentPath}/${d.name}`).toBe(packageVersion());
+      for (const tag of text.matchAll(/(?:newTag|app\.kubernetes\.io\/version):\s*(\S+)/g)) expect(tag[1], `${d.parentPath}/${d.name}`).toBe(packageVersion());
+      for (const ref of text.matchAll(/\?ref=(\S+)/g)) expect(ref[1], `${d.parentPath}/${d.name}`).toBe(`v${packageVersion()}`);
     }
   });
 
@@ -159,46 +162,60 @@ describe.skipIf(!hasKubectl)(`one stage, every artifact, the same names${skipRea
     expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]?.port);
   });
 
-  it.skipIf(!hasTerraformDir)('the terraform reads the stage\'s stack, only outputs it has, and creates nothing the stack owns', () => {
-    expect(tfvars).toEqual({ quiesce_stack_name: names.stack });
-    const hcl = readdirSync(join(root, 'infra', 'terraform'))
-      .filter((f) => f.endsWith('.tf'))
-      .map((f) => readFileSync(join(root, 'infra', 'terraform', f), 'utf8'))
-      .join('\n');
-    const declared = [...hcl.matchAll(/^variable\s+"([a-z_]+)"/gm)].map((m) => m[1]);
-    for (const v of Object.keys(tfvars)) expect(declared, v).toContain(v);
-    expect(hcl).toMatch(/data\s+"aws_cloudformation_stack"\s+"quiesce"\s*\{\s*name\s*=\s*var\.quiesce_stack_name/);
-    const read = [...hcl.matchAll(/local\.quiesce\["([A-Za-z]+)"\]/g)].map((m) => m[1] as string);
-    expect(read.length).toBeGreaterThan(0);
+  it.skipIf(!hasTerraformDir)('the terraform names the stage\'s stack as osls does, reads only outputs it has, and creates nothing else the stack owns', () => {
+    const hcl = (dir: string): string =>
+      readdirSync(join(root, 'infra', 'terraform', dir))
+        .filter((f) => f.endsWith('.tf'))
+        .map((f) => readFileSync(join(root, 'infra', 'terraform', dir, f), 'utf8'))
+        .join('\n');
+    const [stack, shift] = [hcl('modules/quiesce'), hcl('modules/traffic-shift')];
+    // The stack's name, from the stage, as infra/names.yml makes it.
+    expect(names.stack).toBe('quiesce-prod');
+    expect(stack).toMatch(/resource "aws_cloudformation_stack" "quiesce" \{\s*\n\s*#[^\n]*\n\s*name\s+=\s+"quiesce-\$\{var\.stage\}"/);
+    expect(shift).toMatch(/data\s+"aws_cloudformation_stack"\s+"quiesce"\s*\{\s*name\s*=\s*"quiesce-\$\{var\.quiesce_stage\}"/);
+    const read = [...shift.matchAll(/local\.quiesce\["([A-Za-z]+)"\]/g)].map((m) => m[1] as string);
+    expect(new Set(read)).toEqual(new Set(['ClusterName', 'TargetGroupTagKey', 'TrafficPlansPath']));
     for (const key of read) expect(Object.keys(t.Outputs), key).toContain(key);
-    // The stack owns these; a terraform copy is the issue's "two sources of names".
-    const owned = ['aws_dynamodb_table', 'aws_ssm_parameter', 'aws_scheduler_schedule_group', 'aws_iam_role', 'aws_cloudwatch_event_bus', 'aws_sqs_queue', 'aws_sns_topic', 'aws_eks_access_entry', 'aws_eks_pod_identity_association', 'aws_ecr_repository'];
-    const created = [...hcl.matchAll(/^(?:resource|data)\s+"([a-z0-9_]+)"/gm)].map((m) => m[1]);
-    expect(created.filter((r) => owned.includes(r ?? ''))).toEqual([]);
-    expect(hcl).not.toMatch(/"quiesce[-/]/);
+    // The stack owns these; a terraform copy would be a second source of names. The one SSM parameter the
+    // traffic-shift module writes is its app's plan, under the path the stack gives.
+    const owned = ['aws_dynamodb_table', 'aws_ssm_parameter', 'aws_scheduler_schedule_group', 'aws_iam_role', 'aws_cloudwatch_event_bus', 'aws_sqs_queue', 'aws_sns_topic', 'aws_eks_access_entry', 'aws_eks_pod_identity_association', 'aws_ecr_repository', 'aws_lambda_function'];
+    const created = (text: string) => [...text.matchAll(/^resource\s+"([a-z0-9_]+)"/gm)].map((m) => m[1] ?? '');
+    expect(created(stack).sort()).toEqual(['aws_cloudformation_stack', 'aws_s3_object', 'aws_s3_object']);
+    expect(created(shift).filter((r) => owned.includes(r))).toEqual(['aws_ssm_parameter']);
+    expect(shift).toMatch(/name\s+=\s+"\$\{local\.quiesce\["TrafficPlansPath"\]\}\/\$\{var\.app\}"/);
+    expect(outputs['TrafficPlansPath']).toBe(names.trafficPlansPath);
+    expect(shift).not.toMatch(/"quiesce[-/](?!\$\{var\.quiesce_stage\})/);
     // The target groups carry the tag the stack's DeregisterTargets condition requires.
     const conditionKeys = JSON.stringify(t.Resources['SweeperRole']?.Properties['Policies']).match(/aws:ResourceTag\/([^"]+)":"prod"/);
     expect(conditionKeys?.[1]).toBe(outputs['TargetGroupTagKey']);
-    expect(hcl).toMatch(/\(local\.quiesce\["TargetGroupTagKey"\]\)\s*=\s*each\.value/);
+    expect(shift).toMatch(/\(local\.quiesce\["TargetGroupTagKey"\]\)\s*=\s*each\.value/);
   });
 
-  it('the ArgoCD config names no stage: the URL and token are Secret keys the README fills from the stack', () => {
-    const cm = parseAllDocuments(readFileSync(join(out, 'argocd-notifications-cm.yaml'), 'utf8')).map((d) => d.toJS() as KubeObject);
-    expect(cm.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['ConfigMap/argocd-notifications-cm']);
-    const service = cm[0]?.data?.['service.webhook.quiesce'] ?? '';
-    const refs = [...service.matchAll(/\$([\w-]+)/g)].map((m) => m[1]);
-    expect(refs.sort()).toEqual(['quiesce-token', 'quiesce-url']);
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const patch = readme.match(/kubectl -n argocd patch secret argocd-notifications-secret(?:[^\n]*\\\n)*[^\n]*/)?.[0] ?? '';
-    expect(patch).toMatch(/quiesce-url[^,]*DeployWebhookUrl/);
-    expect(patch).toMatch(/quiesce-token[^,]*WebhookTokenParameterName|quiesce-token[^,]*\/quiesce\/\$STAGE\/webhook-token/);
+  it('the Argo CD config is the stage\'s: its service, template and trigger named per stage, the URL the stack\'s, the token in the secret', () => {
+    const patch = parseAllDocuments(readFileSync(join(out, 'argocd', 'notifications', 'argocd-notifications-cm.yaml'), 'utf8')).map((d) => d.toJS() as KubeObject);
+    expect(patch.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['ConfigMap/argocd-notifications-cm']);
+    const data = patch[0]?.data ?? {};
+    expect(Object.keys(data).sort()).toEqual([`service.webhook.${names.argocdService}`, `template.${names.argocdTemplate}`, `trigger.${names.argocdTrigger}`].sort());
+    const service = data[`service.webhook.${names.argocdService}`] ?? '';
+    expect(service).toContain(`url: ${outputs['DeployWebhookUrl']}`);
+    expect([...service.matchAll(/\$([\w-]+)/g)].map((m) => m[1])).toEqual([names.argocdTokenKey]);
+    const token = parseAllDocuments(readFileSync(join(out, 'argocd', 'token', 'external-secret.yaml'), 'utf8')).map((d) => d.toJS() as { spec: { data: { secretKey: string; remoteRef: { key: string } }[] } })[0];
+    expect(token?.spec.data).toEqual([{ secretKey: names.argocdTokenKey, remoteRef: { key: outputs['WebhookTokenParameterName'] } }]);
+    expect(outputs['WebhookTokenParameterName']).toBe(names.webhookTokenParameter);
   });
 
-  it('the README\'s deploy commands, with STAGE set, name only what infra/names.yml names', () => {
+  it('the docs\' deploy commands: the whole deploy is `npx osls deploy --stage`, no setting on a command line, only names infra/names.yml names', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const deploy = readme.slice(readme.indexOf('\n## Deploy'), readme.indexOf('\n## ', readme.indexOf('\n## Deploy') + 1));
-    const commands = [...deploy.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
-    expect(commands).toMatch(/STAGE=/);
+    const section = (text: string, heading: string): string => text.slice(text.indexOf(`\n${heading}\n`), text.indexOf('\n## ', text.indexOf(`\n${heading}\n`) + 1));
+    const deployDoc = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
+    const blocks = (text: string): string => [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').join('\n');
+    // Every command in the docs: osls never given a setting, Argo CD never patched, no token on a command line.
+    const everywhere = [readme, deployDoc, readFileSync(join(root, 'docs', 'configuration.md'), 'utf8')].map(blocks).join('\n') + [readme, deployDoc].map((d) => [...d.matchAll(/`([^`\n]*osls [^`\n]*)`/g)].map((m) => m[1]).join('\n')).join('\n');
+    for (const osls of everywhere.matchAll(/osls (?:deploy|package|remove|rollback)[^\n]*/g)) expect(osls[0]).not.toMatch(/--param|--region|dryRun/);
+    expect(everywhere).not.toMatch(/--param\b|kubectl (?:-n \S+ )?patch|--from-literal/);
+    // The deploy itself, top to bottom (README and docs/deploy.md): one command, names from infra/names.yml.
+    const commands = [section(readme, '## Deploy'), section(deployDoc, '## Deploy a stage')].map(blocks).join('\n');
+    expect(commands).toMatch(/npx osls deploy --stage "?\$STAGE"?/);
     // A name is `quiesce-$STAGE...` or `/quiesce/$STAGE/...` standing alone (not the tail of a path).
     const used = [...commands.matchAll(/(?<![\w.-])(\/?quiesce[-/]\$\{?STAGE\}?[\w/-]*)/g)].map((m) => (m[1] ?? '').replace(/\$\{?STAGE\}?/, 'prod'));
     expect(used.length).toBeGreaterThan(0);
@@ -209,10 +226,14 @@ describe.skipIf(!hasKubectl)(`one stage, every artifact, the same names${skipRea
   });
 });
 
-describe('the committed example overlay', () => {
-  it('is what `npm run render` writes for the stack outputs next to it (render again rather than edit)', () => {
+describe('the committed examples', () => {
+  it('are what `npm run render` writes for the stack outputs next to the overlay (render again rather than edit)', () => {
     const dir = join(root, 'infra', 'k8s', 'forwarder', 'overlays', 'example');
-    const files = renderStage(parseStackOutputs(readFileSync(join(dir, 'stack-outputs.json'), 'utf8')), { outDir: dir });
-    for (const f of ['kustomization.yaml', 'namespace.yaml']) expect(readFileSync(join(dir, f), 'utf8'), f).toBe(files.get(f));
+    const files = renderStage(parseStackOutputs(readFileSync(join(dir, 'stack-outputs.json'), 'utf8')), { outDir: join(root, 'dist', 'example') });
+    expect(files.size).toBe(6);
+    for (const [name, text] of files) {
+      const committed = name.startsWith('cluster/') ? join(dir, name.slice('cluster/'.length)) : join(root, 'infra', 'argocd', 'example', name.slice('argocd/'.length));
+      expect(readFileSync(committed, 'utf8'), name).toBe(text);
+    }
   });
 });

@@ -54,6 +54,7 @@ const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', '.serverless', 'cover
  */
 export const REMOVED_ON_PURPOSE: ReadonlyMap<string, string> = new Map([
   ['infra/terraform/eks-access', 'docs/deploy.md tells who used the removed terraform module how to move to the stack'],
+  ['infra/terraform/traffic-shift.tf', 'CHANGELOG.md says the listener-rule example was replaced by the two terraform modules'],
 ]);
 /** The facts file every AWS-behaviour citation points at. */
 export const FACTS_FILE = 'docs/aws-facts.md';

@@ -3,10 +3,9 @@
  * allows nothing else (iam-coverage.ts, with the calls read from the code by sdk-calls.ts). A new call
  * without its grant, or a grant left behind by a removed call, fails here instead of in production.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../scripts/build.ts';
-import { packaged } from '../package/packaged.ts';
+import { packagedTemplate } from '../package/packaged.ts';
 import { check, roleOf, type NotSent, type Template } from './iam-coverage.ts';
 import { callsInSource, sdkCallsOf } from './sdk-calls.ts';
 
@@ -49,7 +48,7 @@ let template: Template;
 const calls = new Map<string, Map<string, string[]>>();
 
 beforeAll(async () => {
-  template = JSON.parse(readFileSync((await packaged()).templatePath, 'utf8')) as Template;
+  template = await packagedTemplate<Template>();
   for (const name of FUNCTIONS) calls.set(name, await sdkCallsOf(`functions/${name}/handler.ts`));
 }, 120_000);
 

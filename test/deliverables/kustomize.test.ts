@@ -7,16 +7,22 @@
  * Why not the yannh/kubernetes-json-schema files kubeconform uses: they are not on the npm registry (the
  * only registry this project installs from); kubernetes-models is, and pins the version by its own.
  * Custom resources are checked against their project's models of the same family: the prometheus-operator
- * ServiceMonitor (an optional component) against @kubernetes-models/prometheus-operator 4.4.
+ * ServiceMonitor (an optional component) against @kubernetes-models/prometheus-operator 4.4, Argo CD's
+ * Application against @kubernetes-models/argo-cd 2.7, the External Secrets Operator's ExternalSecret
+ * against @kubernetes-models/external-secrets 0.5 (its v1beta1 API).
+ * The example overlay's bases are remote, at the release tag: tools.ts renders it from this checkout.
  * Limits: these schemas, like the API server's, accept unknown fields, so a misspelt field is not caught
  * here; and the package also keeps schemas of group-versions removed before 1.33 (extensions/v1beta1),
  * so an API that 1.33 no longer serves is not caught either.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { available, renderKustomization, skipReason } from './tools.ts';
+import { parseAllDocuments } from 'yaml';
+import { stageNames } from '../../bin/names.ts';
+import { packageVersion, parseStackOutputs, renderStage } from '../../bin/render.ts';
+import { available, remoteBases, renderKustomization, skipReason } from './tools.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -42,7 +48,11 @@ interface KubeObject {
 }
 
 /** API groups of custom resources the manifests use -> the models package that has their schemas. */
-const CRD_MODELS: Readonly<Record<string, string>> = { 'monitoring.coreos.com': '@kubernetes-models/prometheus-operator' };
+const CRD_MODELS: Readonly<Record<string, string>> = {
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+  'argoproj.io': '@kubernetes-models/argo-cd',
+  'external-secrets.io': '@kubernetes-models/external-secrets',
+};
 
 /** Validates one object against its apiVersion + kind's schema; returns the problems (none = valid). */
 export async function schemaProblems(obj: KubeObject): Promise<string[]> {
@@ -89,6 +99,56 @@ describe.skipIf(!hasKubectl)(`kustomize bases and overlays${skipReason(hasKubect
       for (const obj of r.objects) expect(await schemaProblems(obj), `${obj.kind}/${obj.metadata?.name}`).toEqual([]);
     });
   }
+
+  it('points the example overlay at this release\'s tag, not at the local clone', () => {
+    const text = readFileSync(join(root, 'infra', 'k8s', 'forwarder', 'overlays', 'example', 'kustomization.yaml'), 'utf8');
+    const bases = remoteBases(text);
+    expect(bases.map((b) => [b.path, b.ref])).toEqual([
+      ['infra/k8s/forwarder/base', `v${packageVersion()}`],
+      ['infra/k8s/cluster-access', `v${packageVersion()}`],
+    ]);
+    expect(text).not.toMatch(/\.\.\//);
+  });
+
+  it('Argo CD: two stages\' notification components on one Argo CD install render side by side; the ExternalSecret and the Applications are valid', async () => {
+    const install = join(scratch, 'argocd-install');
+    const green = join(scratch, 'green');
+    mkdirSync(install, { recursive: true });
+    // What Argo CD's install manifests ship: the ConfigMap and the Secret, empty.
+    writeFileSync(join(install, 'argocd.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-notifications-cm\n  namespace: argocd\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: argocd-notifications-secret\n  namespace: argocd\ntype: Opaque\n');
+    const outputs = parseStackOutputs(readFileSync(join(root, 'infra', 'k8s', 'forwarder', 'overlays', 'example', 'stack-outputs.json'), 'utf8'));
+    const greenOutputs = { ...outputs, StackName: 'quiesce-green', Stage: 'green', DeployWebhookUrl: 'https://green0123456789.lambda-url.eu-west-1.on.aws/', WebhookTokenParameterName: '/quiesce/green/webhook-token' };
+    for (const [name, text] of renderStage(greenOutputs, { outDir: green })) {
+      mkdirSync(dirname(join(green, name)), { recursive: true });
+      writeFileSync(join(green, name), text);
+    }
+    const example = join(root, 'infra', 'argocd', 'example');
+    writeFileSync(
+      join(install, 'kustomization.yaml'),
+      `resources: [argocd.yaml]\ncomponents:\n${[join(example, 'notifications'), join(example, 'token'), join(green, 'argocd', 'notifications'), join(green, 'argocd', 'token')].map((c) => `  - ${relative(install, c)}\n`).join('')}`,
+    );
+    const r = await render(install);
+    if (!r.ok) throw new Error(`kubectl kustomize failed: ${r.error}`);
+    for (const obj of r.objects) expect(await schemaProblems(obj), `${obj.kind}/${obj.metadata?.name}`).toEqual([]);
+    const cm = r.objects.find((o) => o.kind === 'ConfigMap') as KubeObject & { data: Record<string, string> };
+    const keys = (stage: string) => {
+      const n = stageNames(stage);
+      return [`service.webhook.${n.argocdService}`, `template.${n.argocdTemplate}`, `trigger.${n.argocdTrigger}`];
+    };
+    expect(Object.keys(cm.data).sort()).toEqual([...keys('prod'), ...keys('green')].sort());
+    expect(cm.data[`service.webhook.${stageNames('green').argocdService}`]).toContain(`url: ${greenOutputs.DeployWebhookUrl}`);
+    expect(cm.data[`service.webhook.${stageNames('prod').argocdService}`]).toContain(`Bearer $${stageNames('prod').argocdTokenKey}`);
+    const secrets = r.objects.filter((o) => o.kind === 'ExternalSecret') as (KubeObject & { spec: { target: { name: string }; data: { secretKey: string; remoteRef: { key: string } }[] } })[];
+    expect(secrets.map((e) => [e.spec.target.name, e.spec.data[0]?.secretKey, e.spec.data[0]?.remoteRef.key]).sort()).toEqual([
+      ['argocd-notifications-secret', stageNames('green').argocdTokenKey, stageNames('green').webhookTokenParameter],
+      ['argocd-notifications-secret', stageNames('prod').argocdTokenKey, stageNames('prod').webhookTokenParameter],
+    ]);
+    // The Application examples: valid Argo CD objects; the app subscribes to prod's trigger and service.
+    const apps = parseAllDocuments(readFileSync(join(root, 'infra', 'argocd', 'applications.yaml'), 'utf8')).map((d) => d.toJS() as KubeObject & { metadata: { annotations?: Record<string, string> } });
+    for (const app of apps) expect(await schemaProblems(app), app.metadata.name).toEqual([]);
+    const n = stageNames('prod');
+    expect(Object.keys(apps[1]?.metadata.annotations ?? {})).toEqual([`notifications.argoproj.io/subscribe.${n.argocdTrigger}.${n.argocdService}`]);
+  });
 
   it('catches a deliberately broken copy: a patch to a missing object, and an invalid field', async () => {
     const copy = join(scratch, 'forwarder');

@@ -3,7 +3,13 @@
  * is skipped with the reason in its title (never passed silently): `needs('cfn-lint')` gives the suffix.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { projectHome } from '../../bin/render.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
 
 /** Whether `cmd --version` (or the given probe args) runs and exits 0. */
 export function available(cmd: string, args: readonly string[] = ['--version']): boolean {
@@ -43,9 +49,38 @@ export function run(cmd: string, args: readonly string[], options: { cwd?: strin
   });
 }
 
-/** Renders a kustomization with kubectl; the objects it produced, or kubectl's error. */
+/** The remote bases of this project a kustomization names (`<repository>//<path>?ref=<ref>`), with their paths and refs. */
+export function remoteBases(text: string): { url: string; path: string; ref: string }[] {
+  const home = projectHome().repository.replaceAll('.', '\\.');
+  return [...text.matchAll(new RegExp(`${home}//([\\w/.-]+)\\?ref=([\\w.-]+)`, 'g'))].map((m) => ({ url: m[0], path: m[1] ?? '', ref: m[2] ?? '' }));
+}
+
+/**
+ * Renders a kustomization with kubectl; the objects it produced, or kubectl's error. A kustomization whose
+ * resources are this project's remote bases at a release tag (the example overlay, `npm run render`'s
+ * output) is rendered from a copy in which each is this checkout's same path instead: no network here, and
+ * the checkout is what that tag will be (the release test checks the ref is this version's tag).
+ */
 export async function renderKustomization<T = Record<string, unknown>>(dir: string): Promise<{ ok: true; objects: T[] } | { ok: false; error: string }> {
-  const r = await run('kubectl', ['kustomize', dir], { timeoutMs: 60_000 });
-  if (r.code !== 0) return { ok: false, error: r.stderr || r.stdout };
-  return { ok: true, objects: parseAllDocuments(r.stdout).map((d) => d.toJS() as T).filter((o) => o !== null) };
+  let target = dir;
+  let scratch: string | undefined;
+  const files = readdirSync(dir).filter((f) => /^kustomization\.ya?ml$/.test(f));
+  if (files.some((f) => remoteBases(readFileSync(join(dir, f), 'utf8')).length > 0)) {
+    scratch = mkdtempSync(join(tmpdir(), 'quiesce-kustomize-local-'));
+    cpSync(dir, scratch, { recursive: true });
+    for (const f of files) {
+      let text = readFileSync(join(scratch, f), 'utf8');
+      // kustomize takes no absolute base: relative to the copy.
+      for (const b of remoteBases(text)) text = text.replace(b.url, relative(scratch, join(root, b.path)));
+      writeFileSync(join(scratch, f), text);
+    }
+    target = scratch;
+  }
+  try {
+    const r = await run('kubectl', ['kustomize', target], { timeoutMs: 60_000 });
+    if (r.code !== 0) return { ok: false, error: r.stderr || r.stdout };
+    return { ok: true, objects: parseAllDocuments(r.stdout).map((d) => d.toJS() as T).filter((o) => o !== null) };
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
 }

@@ -8,11 +8,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ExitCode, main, type CliIo } from '../../functions/cli/main.ts';
+import { ExitCode } from '../../functions/cli/main.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { PROD_ENV, seedTopology, VPC } from '../fakes/topology.ts';
 import { seedTrafficTopology, trafficPlansJson, type TrafficTopology } from '../fakes/traffic.ts';
 import { anyWrites, startFakeKube } from './handlers.ts';
+import { runCli } from './cli-run.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'quiesce-cli-triggers-'));
@@ -32,20 +33,7 @@ beforeEach(() => {
   env = { ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, AWS_REGION: 'us-east-1', TRAFFIC_PLANS: trafficPlansJson(traffic) };
 });
 
-function run(argv: string[]): Promise<{ code: ExitCode; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env,
-    interactive: false,
-    confirm: async () => false,
-    now: () => new Date(fakeAws.clock.now()),
-    sleep: async (ms) => fakeAws.clock.advance(ms),
-  };
-  return main(argv, io).then((code) => ({ code, out, err }));
-}
+const run = (argv: string[]): Promise<{ code: ExitCode; out: string; err: string }> => runCli(argv, env);
 
 const file = (name: string, value: unknown): string => {
   const p = join(tmp, name);
@@ -89,6 +77,8 @@ describe('quiesce plan on every sample in events/', () => {
 describe('quiesce plan of the other triggers', () => {
   it('plans a pod termination of this cluster: the pod\'s registrations, in dry run', async () => {
     const now = new Date(fakeAws.clock.now());
+    // The pod is terminating in the cluster, as the event says: the plan confirms it there, as pod-events does.
+    kube.markTerminating('shop', 'payments-7d9f-abcde', 30);
     const pod = sample('pod-terminating.json');
     pod.detail = { ...pod.detail, cluster: 'prod', name: 'payments-7d9f-abcde', uid: uids.get('payments-7d9f-abcde'), podIPs: ['10.0.1.12'], containerPorts: [], deletionTimestamp: new Date(now.getTime() + 30_000).toISOString(), observedAt: now.toISOString() };
     const r = await run(['plan', file('pod.json', { ...pod, time: now.toISOString() }), '--json']);
@@ -98,6 +88,16 @@ describe('quiesce plan of the other triggers', () => {
     expect(out.results[0]?.status, r.out).toBe('dry-run');
     expect(out.results[0]?.plan?.trigger).toBe('pod-events');
     expect(out.results[0]?.plan?.actions.length).toBeGreaterThan(0);
+    expect(anyWrites()).toBe(0);
+  });
+
+  it('a pod termination the cluster contradicts (the pod Running and Ready, no deletionTimestamp) plans nothing', async () => {
+    const now = new Date(fakeAws.clock.now());
+    const pod = sample('pod-terminating.json');
+    pod.detail = { ...pod.detail, cluster: 'prod', name: 'payments-7d9f-abcde', uid: uids.get('payments-7d9f-abcde'), podIPs: ['10.0.1.12'], containerPorts: [], deletionTimestamp: new Date(now.getTime() + 30_000).toISOString(), observedAt: now.toISOString() };
+    const r = await run(['plan', file('pod.json', { ...pod, time: now.toISOString() }), '--json']);
+    const out = JSON.parse(r.out) as { results: { status: string; reason: string | null; plan: unknown }[] };
+    expect(out.results[0]).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/not terminating \(no deletionTimestamp\)/), plan: null });
     expect(anyWrites()).toBe(0);
   });
 

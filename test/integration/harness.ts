@@ -12,6 +12,9 @@ import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.
 import { makeHandler } from '../../functions/spot-interruption/handler.ts';
 import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
+import { isWriteOperation } from '../fakes/aws/operations.ts';
+import type { CallRecord } from '../fakes/aws/server.ts';
+import { AuditDetailType } from '#core/contracts/node-events.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { FakeKubeApi } from '../fakes/kube/index.ts';
 import { PROD_ENV, seedTopology, VPC, type Topology } from '../fakes/topology.ts';
@@ -36,20 +39,38 @@ export const lambdaContext = {
   succeed: () => undefined,
 } as unknown as Context;
 
-/** Write operations: none of them may happen on bad input, in dry run, or out of scope. */
-export const WRITE_OPERATIONS: readonly [string, string][] = [
-  ['elasticloadbalancing', 'DeregisterTargets'],
-  ['elasticloadbalancing', 'RegisterTargets'],
-  ['elasticloadbalancing', 'ModifyRule'],
-  ['servicediscovery', 'DeregisterInstance'],
-  ['servicediscovery', 'RegisterInstance'],
-  ['autoscaling', 'CompleteLifecycleAction'],
-  ['sqs', 'SendMessage'],
-];
+/**
+ * Every write call the fake received, of every API it serves (each of its operations is classified read or
+ * write: test/fakes/aws/operations.ts), in order: DeregisterTargets as much as a lease's UpdateItem, a
+ * CreateSchedule or a PutEvents.
+ */
+export function writeLog(): CallRecord[] {
+  return fakeAws.calls.records.filter((r) => isWriteOperation(r.service, r.operation));
+}
 
-/** Number of write calls the fake received. */
+/** The detail-types of a PutEvents call's entries (empty for any other call). */
+export function publishedTypes(call: CallRecord): string[] {
+  if (call.service !== 'events' || call.operation !== 'PutEvents') return [];
+  return ((call.input?.['Entries'] as { DetailType?: string }[] | undefined) ?? []).map((e) => e.DetailType ?? '');
+}
+
+const AUDIT_TYPES: ReadonlySet<string> = new Set(Object.values(AuditDetailType));
+
+/**
+ * Whether a call only published audit records ("Deregistration Plan Applied", "Event Rejected"): telemetry,
+ * published in a dry run and on bad input by design (functions/_core/ports/writes.ts), not a write.
+ */
+export function isAuditOnly(call: CallRecord): boolean {
+  const types = publishedTypes(call);
+  return types.length > 0 && types.every((t) => AUDIT_TYPES.has(t));
+}
+
+/**
+ * Number of write calls the fake received, of every API, except the audit records (see `isAuditOnly`):
+ * none may happen on bad input, in dry run, or out of scope.
+ */
 export function writeCalls(): number {
-  return WRITE_OPERATIONS.reduce((n, [s, o]) => n + fakeAws.calls.count(s, o), 0);
+  return writeLog().filter((r) => !isAuditOnly(r)).length;
 }
 
 /** The harness: seeded topology, deps, and an `invoke` that calls the middy handler like Lambda does. */
@@ -59,15 +80,27 @@ export interface SpotHarness {
   invoke(event: unknown): Promise<unknown>;
 }
 
+/** Options of the harnesses. */
+export interface HarnessOptions {
+  /** Sign the function's SDK calls with this access key id (a role session the fake IAM knows: test/fakes/aws/iam.ts). */
+  readonly accessKeyId?: string;
+}
+
+/** The SDK clients a harness's function uses: the environment's credentials, or the session it is given. */
+const clientsFor = (options: HarnessOptions) => createAwsClients(options.accessKeyId ? { overrides: { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: 'fake' } } } : {});
+
 /** Seeds the topology and builds the handler with `env` on top of the prod environment. */
 /** `world`: an already seeded topology (a second Lambda container on the same account), else a fresh one. */
-export function spotHarness(env: Record<string, string> = {}, world?: Topology): SpotHarness {
+export function spotHarness(env: Record<string, string> = {}, world?: Topology, options: HarnessOptions = {}): SpotHarness {
   const topology = world ?? seedTopology(fakeAws);
-  const config = loadConfig({ ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, ...env });
+  const environment = { ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, ...env };
+  const config = loadConfig(environment);
   const logger = createLogger('spot-interruption');
   const deps = buildNodeWorkflowDeps('spot-interruption', {
     config,
-    clients: createAwsClients(),
+    // The failover's variables (FAILOVER_LISTENER_ARNS, ...) come from the same environment, not the process's.
+    env: environment,
+    clients: clientsFor(options),
     logger,
     now: () => new Date(fakeAws.clock.now()),
     // Same policy shape, shorter waits: throttling tests stay fast.
@@ -91,13 +124,13 @@ export interface PodHarness {
  * Kubernetes API, and builds the real
  * pod-events handler.
  */
-export function podEventsHarness(kube: StartedKube, env: Record<string, string> = {}, world?: Topology): PodHarness {
+export function podEventsHarness(kube: StartedKube, env: Record<string, string> = {}, world?: Topology, options: HarnessOptions = {}): PodHarness {
   const topology = world ?? seedTopology(fakeAws);
   if (!world) fakeAws.eks.seedCluster({ name: 'prod', ...kube.address(), vpcId: VPC });
   const logger = createLogger('pod-events');
   const deps = buildPodWorkflowDeps({
     config: loadPodEventsConfig({ ...PROD_ENV, ...env }),
-    clients: createAwsClients(),
+    clients: clientsFor(options),
     logger,
     now: () => new Date(fakeAws.clock.now()),
     retry: { baseDelayMs: 2, maxDelayMs: 20 },

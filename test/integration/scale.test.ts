@@ -27,6 +27,7 @@ import { makeHandler as makeSweepHandler } from '../../functions/sweeper/handler
 import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.ts';
 import { makeHandler as makeSpotHandler } from '../../functions/spot-interruption/handler.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
+import { PROD_ENV } from '../fakes/topology.ts';
 import { lambdaContext, startFakeKube } from './harness.ts';
 
 const { kube, address } = startFakeKube();
@@ -125,7 +126,8 @@ async function sweepAll(s: ReturnType<typeof sweeper>) {
 /** The real spot handler as deployed (STATE_TABLE, the tag selector, the re-registration guard), `env` on top. */
 function spot(w: World, env: Record<string, string> = {}) {
   const deps = buildNodeWorkflowDeps('spot-interruption', {
-    config: loadConfig({ CLUSTER_NAME: 'prod', STATE_TABLE: STATE, AUDIT_EVENT_BUS: 'quiesce-audit', TARGET_GROUP_TAG_SELECTOR: 'elbv2.k8s.aws/cluster=prod', RECHECK_QUEUE_URL: w.recheckQueueUrl, RATE_LIMITS: ROOMY, ...env }),
+    // INTERNAL_SENDER_IDS as deployed: the re-check rounds it sends itself come back from its own role.
+    config: loadConfig({ CLUSTER_NAME: 'prod', STATE_TABLE: STATE, AUDIT_EVENT_BUS: 'quiesce-audit', TARGET_GROUP_TAG_SELECTOR: 'elbv2.k8s.aws/cluster=prod', RECHECK_QUEUE_URL: w.recheckQueueUrl, RATE_LIMITS: ROOMY, INTERNAL_SENDER_IDS: PROD_ENV.INTERNAL_SENDER_IDS, ...env }),
     clients: createAwsClients(),
     logger: createLogger('spot-interruption'),
     now: () => new Date(fakeAws.clock.now()),
@@ -245,7 +247,7 @@ describe("a warning's cost follows the node, once the sweeper has run", () => {
     const due = fakeAws.sqs.dueMessages(w.recheckQueueUrl);
     expect(JSON.parse(due[0]!.Body).detail.completeness).toBeDefined();
     const before = describes();
-    await invoke({ Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) });
+    await invoke(fakeAws.sqs.lambdaEventOf(w.recheckQueueUrl, due));
     expect(describes() - before).toBe(touched().length);
   });
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stageNames, type NameKey, type StageNames } from '../../bin/names.ts';
-import { packaged } from './packaged.ts';
+import { packaged, packagedTemplate } from './packaged.ts';
 import { statementsOf, variants } from './template.ts';
 
 type Json = Record<string, unknown>;
@@ -28,6 +28,8 @@ interface Template {
 }
 
 let t: Template;
+/** The template as packaged (parameters not replaced by their defaults). */
+let raw: Template;
 let names: StageNames;
 let stackName: string;
 const res = (id: string): Resource => {
@@ -42,7 +44,8 @@ const ref = (v: unknown): string | undefined => (v as { Ref?: string })?.Ref;
 
 beforeAll(async () => {
   const p = await packaged();
-  t = JSON.parse(readFileSync(p.templatePath, 'utf8')) as Template;
+  t = await packagedTemplate<Template>();
+  raw = JSON.parse(readFileSync(p.templatePath, 'utf8')) as Template;
   stackName = (JSON.parse(readFileSync(join(dirname(p.templatePath), 'serverless-state.json'), 'utf8')) as { service: { provider: { stackName: string } } }).service.provider.stackName;
   names = stageNames('prod');
 }, 120_000);
@@ -124,7 +127,7 @@ describe('the pod forwarder and the cluster', () => {
     const inVpc = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['VpcConfig'] !== undefined).map(([id]) => id);
     expect(inVpc.sort()).toEqual(['PodEventsLambdaFunction', 'SpotInterruptionLambdaFunction', 'SweeperLambdaFunction']);
     for (const id of inVpc) {
-      const vpc = props(id)['VpcConfig'] as { 'Fn::If': [string, Json, unknown] };
+      const vpc = raw.Resources[id]?.Properties['VpcConfig'] as { 'Fn::If': [string, Json, unknown] };
       expect(vpc['Fn::If'][0]).toBe('ClusterApiInVpc');
       expect(vpc['Fn::If'][1]['SubnetIds']).toEqual({ 'Fn::Split': [',', { Ref: 'ClusterSubnetIds' }] });
       expect(variants(vpc)).toHaveLength(1); // the other branch is AWS::NoValue

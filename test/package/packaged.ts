@@ -1,6 +1,8 @@
 /**
  * `npm run package` once per test run, shared by every test file that reads the packaged CloudFormation
- * (package.test.ts, the cfn-lint and IAM checks in test/deliverables/).
+ * (package.test.ts, the cfn-lint and IAM checks in test/deliverables/). The stage is `prod` with the
+ * settings of TEST_STAGES below, packaged in a copy of the service (bin/package.ts serviceCopy) so no stage
+ * file is written into the repository; the zips are built once into the repository's dist/lambda.
  *
  * Why once: packaging builds five bundles and runs osls (~4 s of CPU), and writes dist/lambda/*.zip in the
  * repository, so two workers packaging at the same time would also overwrite each other's zips. The first
@@ -10,7 +12,14 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { packageService, type PackageResult } from '../../bin/package.ts';
+import { packageService, serviceCopy, type PackageResult } from '../../bin/package.ts';
+import { withParameterDefaults, type CfnTemplate } from './template.ts';
+
+/** The stages the tests package: prod (shared, below) and the second stage of stages.test.ts. */
+export const TEST_STAGES = {
+  prod: { clusterName: 'prod', region: 'us-east-1', logRetentionDays: 90 },
+  green: { clusterName: 'green', region: 'us-east-1', logRetentionDays: 90 },
+} as const;
 
 /** A packaging result plus how long it took, as the first caller measured it. */
 export interface Packaged extends PackageResult {
@@ -27,6 +36,15 @@ export function packaged(): Promise<Packaged> {
   return memo;
 }
 
+/**
+ * The run's packaged template as a deploy of stage prod makes it: every stage setting the stack takes as a
+ * parameter replaced by its Default (the stage file's value), so checks read `CLUSTER_NAME: 'prod'` where
+ * the template says `Ref: ClusterName`. The raw template is at `(await packaged()).templatePath`.
+ */
+export async function packagedTemplate<T = CfnTemplate>(): Promise<T> {
+  return withParameterDefaults(JSON.parse(readFileSync((await packaged()).templatePath, 'utf8')) as CfnTemplate) as T;
+}
+
 async function load(): Promise<Packaged> {
   const dir = inject('runDir');
   const resultFile = join(dir, 'package.json');
@@ -40,7 +58,8 @@ async function load(): Promise<Packaged> {
   }
   const started = Date.now();
   try {
-    const result = await packageService({ outDir: join(dir, 'serverless'), stage: 'prod', allowMissing: true, timeoutMs: 90_000 });
+    const serviceDir = serviceCopy(join(dir, 'service'), { prod: TEST_STAGES.prod });
+    const result = await packageService({ serviceDir, outDir: join(dir, 'serverless'), stage: 'prod', allowMissing: true, timeoutMs: 90_000 });
     outcome = { ok: true, result: { ...result, elapsedMs: Date.now() - started } };
   } catch (err) {
     outcome = { ok: false, error: err instanceof Error ? err.message : String(err) };

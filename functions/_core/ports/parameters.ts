@@ -12,3 +12,15 @@ export interface SecretParameterPort {
    */
   get(name: string): Promise<string>;
 }
+
+/**
+ * Plain parameters under one path of a hierarchy: configuration that grows one parameter at a time (the
+ * traffic plans, one per ArgoCD app), so no single value's size limit bounds how much of it there is.
+ */
+export interface ParameterTreePort {
+  /**
+   * Every parameter directly under `path` (not deeper), all pages, by full name. Throws the AWS error
+   * unchanged: an unreadable path is not an empty one.
+   */
+  children(path: string): Promise<ReadonlyMap<string, string>>;
+}

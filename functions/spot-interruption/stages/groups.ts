@@ -100,7 +100,7 @@ export async function groupsToRead(scope: ScopedBatch, deps: NodeWorkflowDeps, c
   const nodeIds = scope.planNodes.map((n) => n.instanceId);
   const [index, logs] = await Promise.all([
     loadIndex(deps, ctx.now),
-    deps.nodeScans && !config.dryRun ? deps.nodeScans.load(nodeIds, ctx.now).catch(() => new Map<string, Set<string>>()) : Promise.resolve(new Map<string, Set<string>>()),
+    deps.nodeScans ? deps.nodeScans.load(nodeIds, ctx.now).catch(() => new Map<string, Set<string>>()) : Promise.resolve(new Map<string, Set<string>>()),
   ]);
   const looked = lookedForAll(groups.map((g) => g.arn), logs, nodeIds);
   // Without a log (no STATE_TABLE), what the fast path described is what its completeness round skips.
@@ -143,7 +143,7 @@ function launchOf(scope: ScopedBatch, instanceId: string): number | undefined {
  */
 export async function writeBackAdded(deps: NodeWorkflowDeps, read: GroupsToRead, now: Date): Promise<void> {
   const cached = read.scope.cached;
-  if (!deps.scopeCache || !cached || read.added.length === 0 || deps.config.dryRun) return;
+  if (!deps.scopeCache || !cached || read.added.length === 0) return;
   try {
     await deps.scopeCache.write(withAdded(cached, read.added), cached.tagKeys, now, cached, cached.builtAt);
   } catch (err) {

@@ -3,10 +3,12 @@
  * of traffic. Completing it earlier lets Auto Scaling terminate an instance that still serves (a target the
  * min-healthy guard kept, a deregistration that failed); leaving it pending instead keeps the instance in
  * Terminating:Wait, and the re-registration guard's rounds complete it once the node is clear (or, past
- * their deadline, Auto Scaling's heartbeat timeout decides). Not in dry run: completing is a write.
+ * their deadline, Auto Scaling's heartbeat timeout decides). Completing is a write of the write port (in a
+ * dry run, recorded).
  */
 import type { PendingLifecycleAction } from '#core/contracts/node-events.ts';
 import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
+import type { ActingSignal } from './classify.ts';
 import type { NodeProgress } from './progress.ts';
 
 /** A lifecycle action to complete or keep, and which input asked for it (to retry that input). */
@@ -45,10 +47,6 @@ export async function completeLifecycleHooks(work: readonly LifecycleWork[], pro
       pending.push({ work: w, reason: blocked });
       continue;
     }
-    if (deps.config.dryRun) {
-      logger.info('dry run: lifecycle action not completed', { instanceId: s.instanceId, hook: s.lifecycleHookName });
-      continue;
-    }
     try {
       await deps.autoscaling.completeLifecycleAction({
         autoScalingGroupName: s.autoScalingGroupName,
@@ -69,4 +67,22 @@ export async function completeLifecycleHooks(work: readonly LifecycleWork[], pro
     }
   }
   return { completed, pending, retry };
+}
+
+/**
+ * Hooks whose group, hook name or token cannot be sent to CompleteLifecycleAction (contracts/node-events.ts
+ * `unusable`): their node leaves traffic like any other, and this step alone fails, loudly (an ERROR line
+ * and an audited refusal naming the field); the instance waits for the hook's heartbeat timeout.
+ */
+export async function reportUnusableHooks(active: readonly ActingSignal[], deps: Pick<NodeWorkflowDeps, 'logger' | 'audit'>): Promise<number> {
+  let n = 0;
+  for (const a of active) {
+    if (a.signal.kind !== 'lifecycle' || !a.signal.unusable) continue;
+    n++;
+    const { field, reason } = a.signal.unusable;
+    const message = `lifecycle action of ${a.signal.instanceId} cannot be completed: ${field} is ${reason}; the node leaves traffic, the hook is left to its heartbeat timeout`;
+    deps.logger.error('lifecycle action not completed', { itemId: a.item.itemId, instanceId: a.signal.instanceId, field, reason: message });
+    await deps.audit.rejected({ status: 'refused', error: 'LifecycleActionUnusable', message, field, instanceId: a.signal.instanceId, messageId: a.item.itemId });
+  }
+  return n;
 }

@@ -25,7 +25,7 @@ import { keepsInTraffic } from '#core/domain/in-traffic.ts';
 import { tagsInScope } from '#core/domain/trigger-scope.ts';
 import { awsErrorName } from '#core/errors.ts';
 import { mapWithConcurrency } from '#core/concurrency.ts';
-import type { CloudMapPort } from '#core/ports/index.ts';
+import type { CloudMapReads } from '#core/ports/index.ts';
 import type { NodeWorkflowDeps } from '../types.ts';
 import { candidateAudit, chooseCandidates, completenessRounds, fastPathMisses, type CandidateChoice } from './candidates.ts';
 import { groupsToRead, writeBackAdded, type GroupsToRead } from './groups.ts';
@@ -76,7 +76,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
     const done =
       part.actions.length > 0
         ? deps.executor.apply(part, { observed, subject: guard.subject, ...(run.deadline ? { deadline: run.deadline } : {}) }).then((result) => ({ plan: part, result }))
-        : Promise.resolve({ plan: part, result: emptyResult(planId, config.dryRun) });
+        : Promise.resolve({ plan: part, result: emptyResult(planId, deps.executor.mode) });
     parts.push({ order, done });
     return done;
   };
@@ -159,7 +159,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   if (r) await writeBackAdded(deps, r, now);
   const candidates = candidateAudit(r ? auditChoice(r) : await choice, r?.inScope ?? 0, targetGroups.length, missed, r);
   const plan: Plan = { ...merged, warnings: sumAlreadyGoing(uniqueWarnings([...warnings, ...merged.warnings])), candidates };
-  const result = mergeResults(planId, config.dryRun, applied.map((a) => a.result));
+  const result = mergeResults(planId, deps.executor.mode, applied.map((a) => a.result));
   return { plan, result, addresses, targetGroups, targets, cloudMap, candidates, describedArns: targetGroups.map((g) => g.arn), failedObservation };
 }
 
@@ -184,7 +184,8 @@ function clearFor(part: Plan, result: ApplyResult): boolean {
 
 /**
  * The groups looked at for the batch's nodes, written to the node scan log (state/node-scan.ts) every 100
- * groups and at the end, one write at a time. Not in dry run (nothing was taken out), not without a log.
+ * groups and at the end, one write at a time, through the write port: a dry run records it, and its own
+ * later rounds in the same container read the record. Nothing without a log (no STATE_TABLE).
  */
 class LookedLog {
   readonly #deps: NodeWorkflowDeps;
@@ -200,7 +201,7 @@ class LookedLog {
   }
 
   add(arns: readonly string[]): void {
-    if (!this.#deps.nodeScans || this.#deps.config.dryRun || this.#nodes.length === 0) return;
+    if (!this.#deps.nodeScans || this.#nodes.length === 0) return;
     this.#pending.push(...arns);
     if (this.#pending.length >= 100) void this.flush();
   }
@@ -218,7 +219,7 @@ class LookedLog {
   }
 }
 
-async function relistServices(cloudMap: CloudMapPort, services: readonly CloudMapServiceRef[], concurrency: number): Promise<CloudMapRegistration[]> {
+async function relistServices(cloudMap: CloudMapReads, services: readonly CloudMapServiceRef[], concurrency: number): Promise<CloudMapRegistration[]> {
   const unique = [...new Map(services.map((s) => [s.serviceId, s])).values()];
   const lists = await mapWithConcurrency(unique, concurrency, (s) => cloudMap.listInstances({ id: s.serviceId, name: s.serviceName }, { id: s.namespaceId, name: s.namespaceName }));
   return lists.flat();

@@ -52,6 +52,12 @@ export interface ClusterTimings {
   readonly evictionBackoffMs: { readonly base: number; readonly max: number };
   /** Pods of a vanished node are marked not Ready this long after it went (node-monitor-grace-period). */
   readonly nodeNotReadyMs: number;
+  /**
+   * Pods of a vanished node leave the API this long after it went: the node is NotReady, the cloud node
+   * lifecycle controller deletes the Node, the pod GC deletes its orphaned pods (their ReplicaSet then
+   * replaces them).
+   */
+  readonly vanishedPodDeletedMs: number;
   /** kubelet graceful node shutdown: the whole shutdown grace period, and the part kept for critical pods. */
   readonly gnsGraceMs: number;
   readonly gnsCriticalMs: number;
@@ -66,6 +72,7 @@ export const DEFAULTS = {
     evictionRetryMs: { mng: 5 * S, karpenter: 5 * S },
     evictionBackoffMs: { base: 100, max: 10 * S },
     nodeNotReadyMs: 40 * S,
+    vanishedPodDeletedMs: 105 * S,
     gnsGraceMs: 150 * S,
     gnsCriticalMs: 30 * S,
   } satisfies ClusterTimings,
@@ -75,6 +82,14 @@ export const DEFAULTS = {
   /** A target is healthy (in rotation) this long after RegisterTargets: one health check interval (ALB: "must pass one health check"). */
   registrationToHealthyMs: 15 * S,
   lbc: { reconcileDelayMs: 2 * S, ratePerSecond: 4, burst: 20 },
+  /**
+   * The App Mesh controller's Cloud Map side: a reconcile per pod change (after the same delay as the LBC's),
+   * its operations polled every 3 s; Cloud Map completes an operation 2 s after it was submitted (the fake's
+   * timing: asynchronous, as AWS documents, with no published figure).
+   */
+  appMesh: { reconcileDelayMs: 2 * S, operationPollMs: 3 * S },
+  /** The gRPC client in front of Cloud Map: it re-resolves the service this often (swept; see PARAMETER_SOURCES). */
+  grpc: { refreshMs: 30 * S } satisfies DiscoveryClientModel,
   requestsPerSecond: 100,
   /** quiesce's delivery path, as deployed (see PARAMETER_SOURCES). */
   quiesce: { eventToQueueMs: 500, batchWindowMs: 5 * S, invocationMs: 1 * S, forwarderToLambdaMs: 500 },
@@ -91,8 +106,15 @@ export const PARAMETER_SOURCES: readonly (readonly [string, string, string])[] =
   ['LBC client limit on Register/DeregisterTargets', '4/s, burst 20', 'LBC pkg/aws/throttle/defaults.go: https://github.com/kubernetes-sigs/aws-load-balancer-controller/blob/main/pkg/aws/throttle/defaults.go'],
   ['LBC: draining targets ignored, Ready endpoints without a live target registered', 'as coded', 'LBC pkg/targetgroupbinding/resource_manager.go (partitionTargetsByDrainingStatus): https://github.com/kubernetes-sigs/aws-load-balancer-controller/blob/main/pkg/targetgroupbinding/resource_manager.go'],
   ['LBC reconcile delay after an endpoint change', '2 s', 'assumption (EndpointSlice update + watch + reconcile); users report longer (LBC #1409: 16 s between two groups)'],
-  ['preStop sleep (swept)', '0-60 s (default 10 s)', 'EKS best practices show a 10 s preStop sleep: https://docs.aws.amazon.com/eks/latest/best-practices/load-balancing.html'],
+  ['preStop sleep (swept)', '0-90 s (default 10 s)', 'EKS best practices show a 10 s preStop sleep: https://docs.aws.amazon.com/eks/latest/best-practices/load-balancing.html'],
   ['shutdown after SIGTERM', '2 s', 'assumption: the listener closes at SIGTERM, in-flight requests finish'],
+  ['pods of a vanished node leave the API (pod GC), then are replaced', '105 s after the node went', 'NotReady after 40 s, the cloud node lifecycle controller deletes the Node within its 5 s --node-monitor-period (k8s.io/cloud-provider controllers/nodelifecycle), the pod GC sees it on its 20 s loop and deletes the orphaned pods after a 40 s quarantine (kubernetes pkg/controller/podgc gcCheckPeriod, quarantineTime): 40 + 5 + 20 + 40, the latest by these defaults'],
+  ['Cloud Map registrations', 'the App Mesh controller: Ready pods (ContainersReady, no deletionTimestamp) registered, others deregistered, instance id = pod IP', 'aws-app-mesh-controller-for-k8s pkg/cloudmap (virtualnode_endpoint_resolver.go, instances_reconcile_task.go, instances_reconciler.go): https://github.com/aws/aws-app-mesh-controller-for-k8s/tree/master/pkg/cloudmap'],
+  ['App Mesh controller: its view of Cloud Map', 'a ListInstances cache (5 min TTL) updated by its own operations only; not expired during the run', 'instances_cache.go (defaultInstanceAttrsCacheTTL 5 min): an instance quiesce deregistered stays in that cache, so a still-Ready pod is not registered back until the cache expires'],
+  ['App Mesh controller: reconcile delay, operation polling', '2 s (as the LBC), GetOperation every 3 s', 'reconcile delay: assumption; instances_cache.go defaultOperationPollInterval 3 s'],
+  ['Cloud Map operation (Register/DeregisterInstance) to SUCCESS', '2 s', 'asynchronous with an OperationId (https://docs.aws.amazon.com/cloud-map/latest/api/API_DeregisterInstance.html); 2 s is the fake\'s timing, no AWS figure found'],
+  ['gRPC client re-resolution (swept)', '5 s and 30 s (default 30 s)', '5 s: Envoy\'s dns_refresh_rate default (https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/clusters/dns/v3/dns_cluster.proto), "will query for dns updates every ~5s" (App Mesh roadmap #151); 30 s: gRPC\'s minimum between re-resolutions (grpc-go internal/resolver/dns MinResolutionRate) and the 20-30 s of stale endpoints users measured behind App Mesh (https://github.com/aws/aws-app-mesh-roadmap/issues/151)'],
+  ['gRPC client routing', 'round robin over the addresses it last resolved whose connection is up', 'grpc round_robin picks READY subchannels only: a pod that closes gracefully (GOAWAY at SIGTERM, then refused connections) is skipped at once; a pod whose node vanished leaves no FIN/RST and stays picked (keepalive off by default) until a re-resolution drops it'],
   ['replacement pod Ready', '30 s', 'assumption: scheduled on spare capacity, image cached, readiness probe (periodSeconds 10 default)'],
   ['PodDisruptionBudget', 'maxUnavailable 1 per Deployment', 'the common setting; the eviction API refuses an eviction the budget does not allow: https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/'],
   ['managed node group drain', 'at the warning (+1 s), PDB-respecting, refused evictions retried every 5 s', 'EKS UG, managed node groups ("If a Spot two-minute interruption notice arrives before the replacement Spot node is in a Ready state, Amazon EKS starts draining"): https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html ; 5 s: the kubectl drain helper\'s retry, assumed'],
@@ -105,6 +127,8 @@ export const PARAMETER_SOURCES: readonly (readonly [string, string, string])[] =
   ['quiesce: SQS batching window', '5 s', 'serverless.yml (maximumBatchingWindow: 5)'],
   ['quiesce: one invocation (start to writes)', '1 s', 'assumption (Lambda start + ~30 API calls); the handler itself runs for real against the fake'],
   ['quiesce: forwarder to pod-events Lambda', '0.5 s', 'assumption (PutEvents to the bus, rule, async invoke); the forwarder itself runs for real against the fake Kubernetes API'],
+  ['quiesce: Cloud Map', 'CLOUDMAP_NAMESPACES = the mesh namespace; CLOUDMAP_OPERATION_WAIT_SECONDS 0 (bench only)', 'an invocation runs at one virtual instant here, so waiting for operations inside it would stall the simulated cluster; the wait decides what an invocation reports, not when an instance leaves Cloud Map'],
+  ['quiesce: re-registration guard (swept in the wave)', 'GUARD_INTERVAL_SECONDS 15 (default) and 5; GUARD_DEADLINE_SECONDS 150', 'functions/_core/config.ts; a round is a delayed message on the node-signal queue, so it also waits for the batching window and the invocation'],
 ];
 
 // ---- the cluster ----------------------------------------------------------------------------------------
@@ -137,8 +161,10 @@ export interface PodRecord {
   stopServingAt: number;
   /** Leaves the API (evicted pod deleted) or reports failed (graceful node shutdown): endpoint gone. */
   exitAt: number;
-  /** Marked not Ready by the node controller (its node vanished). */
+  /** Marked not Ready by the node controller (its node vanished): the PodReady condition only. */
   notReadyAt: number;
+  /** Deleted by the pod GC, its node gone from the API (Infinity: not in the run). */
+  gcAt: number;
 }
 
 /** The cluster's side of a run: every pod, and when each spot node is gone. */
@@ -189,7 +215,7 @@ export function initialPods(t: Topology): PodRecord[] {
 }
 
 function pod(name: string, deployment: string, node: string, ip: string, createdAt: number, readyAt: number): PodRecord {
-  return { name, deployment, node, ip, createdAt, readyAt, terminatingAt: Infinity, stopServingAt: Infinity, exitAt: Infinity, notReadyAt: Infinity };
+  return { name, deployment, node, ip, createdAt, readyAt, terminatingAt: Infinity, stopServingAt: Infinity, exitAt: Infinity, notReadyAt: Infinity, gcAt: Infinity };
 }
 
 /**
@@ -198,7 +224,8 @@ function pod(name: string, deployment: string, node: string, ip: string, created
  *    Deployment's PDB (maxUnavailable 1) allows; the budget counts Ready pods without a deletionTimestamp,
  *    so the next pod of a Deployment goes when the previous one's replacement is Ready. A refused eviction
  *    is retried every `evictionRetryMs` (managed node group, NTH), or per pod with Karpenter's backoff.
- *    Pods still on a node at termination die with it.
+ *    Pods still on a node at termination die with it; they are marked not Ready 40 s later and leave the API
+ *    (pod GC) `vanishedPodDeletedMs` after the node went, when a pod that was never evicted is replaced.
  *  - `gns`: nothing until termination; then kubelet runs each pod's preStop and SIGTERM, and the API learns
  *    of it only when the pod exits (kubernetes #116965); the instance stops once its pods exited (within the
  *    shutdown grace period).
@@ -257,11 +284,17 @@ export function planCluster(t: Topology, drainer: Drainer, life: PodLifecycle, t
       replace(p, at);
     }
   }
-  for (const p of pods) {
+  for (const p of [...pods]) {
     const gone = nodeGoneAt.get(p.node);
     if (gone === undefined) continue;
     p.stopServingAt = Math.min(p.stopServingAt, gone);
     if (p.exitAt === Infinity && p.terminatingAt === Infinity) p.notReadyAt = gone + timings.nodeNotReadyMs;
+    if (p.exitAt === Infinity) {
+      // Still in the API when its node went (evicted too late, or never): the pod GC deletes it once the Node
+      // is deleted; a pod that was not evicted is replaced only then (the ReplicaSet counted it until then).
+      p.gcAt = gone + timings.vanishedPodDeletedMs;
+      if (p.terminatingAt === Infinity) replace(p, p.gcAt);
+    }
   }
   return { pods, nodeGoneAt };
 }
@@ -275,7 +308,7 @@ export interface EndpointView {
 /** The endpoints of a Deployment's Service at `at`: pods in the API (created, not exited) and their readiness. */
 export function endpointsAt(timeline: ClusterTimeline, deployment: string, at: number): EndpointView[] {
   return timeline.pods
-    .filter((p) => p.deployment === deployment && p.createdAt <= at && p.exitAt > at)
+    .filter((p) => p.deployment === deployment && p.createdAt <= at && p.exitAt > at && p.gcAt > at)
     .map((p) => ({ ip: p.ip, ready: p.readyAt <= at && p.terminatingAt > at && p.notReadyAt > at }));
 }
 
@@ -284,7 +317,7 @@ export function endpointChanges(timeline: ClusterTimeline, deployment: string): 
   const out = new Set<number>();
   for (const p of timeline.pods) {
     if (p.deployment !== deployment) continue;
-    for (const at of [p.createdAt, p.readyAt, p.terminatingAt, p.exitAt, p.notReadyAt]) if (Number.isFinite(at) && at >= 0) out.add(at);
+    for (const at of [p.createdAt, p.readyAt, p.terminatingAt, p.exitAt, p.notReadyAt, p.gcAt]) if (Number.isFinite(at) && at >= 0) out.add(at);
   }
   return [...out].sort((a, b) => a - b);
 }
@@ -335,6 +368,34 @@ export class TokenBucket {
   }
 }
 
+// ---- the App Mesh controller (Cloud Map registrations) ---------------------------------------------------
+
+/**
+ * The pod IPs the App Mesh controller wants registered in a Deployment's Cloud Map service at `at`: pods with
+ * an IP, no deletionTimestamp, and their containers Ready. The node controller's "not Ready" for the pods of
+ * a vanished node sets the PodReady condition only, not ContainersReady, so those stay wanted until the pod
+ * GC deletes them.
+ */
+export function appMeshDesired(timeline: ClusterTimeline, deployment: string, at: number): string[] {
+  return timeline.pods
+    .filter((p) => p.deployment === deployment && p.createdAt <= at && p.readyAt <= at && p.terminatingAt > at && p.exitAt > at && p.gcAt > at)
+    .map((p) => p.ip)
+    .sort();
+}
+
+/**
+ * One instances reconcile of the App Mesh controller, as coded: what it wants against its cached view of the
+ * service (not a fresh ListInstances), instances with an operation of its own in flight skipped. So an
+ * instance someone else deregistered stays in its view, and a still-Ready pod is not registered back.
+ */
+export function appMeshReconcile(desired: readonly string[], cached: ReadonlySet<string>, inFlight: ReadonlySet<string>): { register: string[]; deregister: string[] } {
+  const want = new Set(desired);
+  return {
+    register: [...want].filter((ip) => !cached.has(ip) && !inFlight.has(ip)).sort(),
+    deregister: [...cached].filter((ip) => !want.has(ip) && !inFlight.has(ip)).sort(),
+  };
+}
+
 // ---- the load balancer -----------------------------------------------------------------------------------
 
 /** One registration of a target, as the fake reported it over the run. */
@@ -364,8 +425,20 @@ export interface RoutingOutcome {
   readonly lastRoutedTo: ReadonlyMap<string, number>;
 }
 
-/** When the load balancer takes a registration out of rotation: the lag after draining, or failed health checks. */
+/** Whether a registration ever passes its first health check: before it is drained, while its pod serves. */
+export function entersRotation(r: Pick<Registration, 'healthyAt' | 'drainAt'>, stopServingAt: number): boolean {
+  return r.healthyAt < r.drainAt && r.healthyAt < stopServingAt;
+}
+
+/**
+ * When the load balancer takes a registration out of rotation: the lag after draining, or failed health
+ * checks. A registration that never entered rotation (deregistered before it passed its first health check,
+ * or its pod stopped serving before that check) is out from the start: it returns `healthyAt`, an empty
+ * stay. The lag is the load balancer still routing to a target it had in rotation; a target still in its
+ * initial health checks was never there.
+ */
 export function outOfRotationAt(r: Registration, stopServingAt: number, lb: LoadBalancerModel): number {
+  if (!entersRotation(r, stopServingAt)) return r.healthyAt;
   const drained = r.drainAt + lb.lagMs;
   if (!Number.isFinite(stopServingAt)) return drained;
   // Checks at registeredAt + k * interval; out after `unhealthyThreshold` consecutive failures.
@@ -428,6 +501,96 @@ export function countRequests(opts: {
         const serving = x.p !== undefined && x.p.readyAt <= a && a < x.stop;
         if (!serving) failed += share;
         if (x.p) lastRoutedTo.set(x.p.node, Math.max(lastRoutedTo.get(x.p.node) ?? -Infinity, b));
+      }
+    }
+    groups.push({ group, requests, failed, noTarget });
+  }
+  return { groups, lastRoutedTo };
+}
+
+// ---- Cloud Map and a gRPC client ---------------------------------------------------------------------------
+
+/** A client that finds a service through Cloud Map and balances over what it found. */
+export interface DiscoveryClientModel {
+  /** It re-resolves the service this often; between two resolutions it uses the addresses it last got. */
+  readonly refreshMs: number;
+}
+
+/** An instance as a Cloud Map discovery answers it: present in the service from `from` until `to` (ms). */
+export interface InstanceSpan {
+  readonly group: string;
+  readonly ip: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Routes `requestsPerSecond` per group through a gRPC client (round robin) that re-resolves the Cloud Map
+ * service every `refreshMs` and counts failures, as an expectation over the resolution phase (phases 1 s
+ * apart, averaged). At each moment the client balances over the addresses of its last resolution whose
+ * connection is up: a pod that stopped serving while its node was up closed its connections (GOAWAY at
+ * SIGTERM, then refused reconnects) and is skipped from then on; a pod whose node vanished closed nothing,
+ * so it stays picked, and its requests fail, until a resolution no longer returns it. With no usable
+ * address the requests fail (UNAVAILABLE, counted as "no target"). `lastRoutedTo` is the latest over phases.
+ */
+export function countDiscoveryRequests(opts: {
+  instances: readonly InstanceSpan[];
+  pods: readonly Pick<PodRecord, 'ip' | 'node' | 'readyAt' | 'stopServingAt'>[];
+  nodeGoneAt: ReadonlyMap<string, number>;
+  groups: readonly string[];
+  client: DiscoveryClientModel;
+  requestsPerSecond: number;
+  from: number;
+  to: number;
+}): RoutingOutcome {
+  const podByIp = new Map(opts.pods.map((p) => [p.ip, p]));
+  const refresh = opts.client.refreshMs;
+  const phases = Math.max(1, Math.round(refresh / S));
+  const lastRoutedTo = new Map<string, number>();
+  const groups: GroupOutcome[] = [];
+  for (const group of opts.groups) {
+    const spans = opts.instances.filter((x) => x.group === group);
+    let requests = 0;
+    let failed = 0;
+    let noTarget = 0;
+    for (let k = 0; k < phases; k++) {
+      const phase = (k * refresh) / phases;
+      // Resolutions at phase + n * refresh; the one in force at `from` is the last at or before it.
+      const first = phase + Math.floor((opts.from - phase) / refresh) * refresh;
+      const resolutions: number[] = [];
+      for (let r = first; r < opts.to; r += refresh) resolutions.push(r);
+      const cuts = new Set<number>([opts.from, opts.to, ...resolutions.filter((r) => r > opts.from)]);
+      for (const x of spans) {
+        const p = podByIp.get(x.ip);
+        for (const at of [p?.readyAt ?? -Infinity, p?.stopServingAt ?? -Infinity]) if (at > opts.from && at < opts.to) cuts.add(at);
+      }
+      const times = [...cuts].sort((a, b) => a - b);
+      let ri = 0;
+      for (let i = 0; i + 1 < times.length; i++) {
+        const a = times[i] as number;
+        const b = times[i + 1] as number;
+        while (ri + 1 < resolutions.length && (resolutions[ri + 1] as number) <= a) ri++;
+        const resolvedAt = resolutions[ri] as number;
+        const n = (opts.requestsPerSecond * (b - a)) / S / phases;
+        requests += n;
+        const resolved = [...new Set(spans.filter((x) => x.from <= resolvedAt && resolvedAt < x.to).map((x) => x.ip))];
+        const usable = resolved.filter((ip) => {
+          const p = podByIp.get(ip);
+          if (!p) return true;
+          const closed = p.stopServingAt < (opts.nodeGoneAt.get(p.node) ?? Infinity);
+          return !(closed && a >= p.stopServingAt);
+        });
+        if (usable.length === 0) {
+          failed += n;
+          noTarget += n;
+          continue;
+        }
+        for (const ip of usable) {
+          const p = podByIp.get(ip);
+          const serving = p !== undefined && p.readyAt <= a && a < p.stopServingAt;
+          if (!serving) failed += n / usable.length;
+          if (p) lastRoutedTo.set(p.node, Math.max(lastRoutedTo.get(p.node) ?? -Infinity, b));
+        }
       }
     }
     groups.push({ group, requests, failed, noTarget });

@@ -5,13 +5,18 @@
  * DeregisterTargets calls (through the SDK, at its client limit), and with quiesce the real spot-interruption
  * handler (the warning on the node-signal queue, delivered as Lambda's SQS event source would: batching
  * window, partial batch failures, the re-registration guard's delayed re-checks on the same queue) and the
- * real pod-events handler fed by the real pod forwarder watching the fake Kubernetes API. What the model
- * decides: when pods stop serving, leave and are replaced (the drainer), and the latencies of delivery.
+ * real pod-events handler fed by the real pod forwarder watching the fake Kubernetes API. The same pods are
+ * in Cloud Map: the stand-in App Mesh controller registers and deregisters their instances (asynchronous
+ * operations in the fake, as in AWS), and quiesce's handlers deregister them too (CLOUDMAP_NAMESPACES set).
+ * What the model decides: when pods stop serving, leave and are replaced (the drainer), and the latencies of
+ * delivery.
  *
- * The run returns the fake's target history as {@link Registration}s: the model's load balancer routes on
- * exactly what the fake reported (`healthy` from when, `draining` from when).
+ * The run returns the fake's target history as {@link Registration}s (the model's load balancer routes on
+ * exactly what the fake reported: `healthy` from when, `draining` from when) and its Cloud Map history as
+ * {@link InstanceSpan}s (from each operation's completion), which the model's gRPC client resolves.
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeregisterInstanceCommand, GetOperationCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { DeregisterTargetsCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SQSRecord } from 'aws-lambda';
 import { loadConfig } from '#core/config.ts';
@@ -26,22 +31,33 @@ import { memoryLogger } from '../../../functions/pod-forwarder/log.ts';
 import type { FakeAws } from '../../fakes/aws/index.ts';
 import { FakeKubeApi } from '../../fakes/kube/index.ts';
 import { benchAws } from '../support.ts';
-import { DEFAULTS, endpointChanges, endpointsAt, lbcReconcile, S, TokenBucket, type ClusterTimeline, type Registration, type Topology } from './model.ts';
+import { appMeshDesired, appMeshReconcile, DEFAULTS, endpointChanges, endpointsAt, lbcReconcile, S, TokenBucket, type ClusterTimeline, type InstanceSpan, type Registration, type Topology } from './model.ts';
 
 const CLUSTER = 'bench';
 const VPC = 'vpc-0bec0000000000a2';
 const NS = 'shop';
 const BUS = 'quiesce-bench';
 const PORT = 8080;
+/** The Cloud Map namespace the App Mesh controller registers the pods in (an HTTP namespace). */
+const CLOUD_MAP_NAMESPACE = 'shop.mesh.local';
+const MESH = 'shop-mesh';
 /** The run ends this long after the warning (it starts at the warning; the pods ran for an hour before). */
 export const RUN_TO = 320 * S;
 
 /** Which system takes the node's endpoints out of traffic. */
 export type System = 'lbc' | 'quiesce';
 
+/** How quiesce is deployed in a run (ignored for the LBC alone). */
+export interface RunOptions {
+  /** GUARD_INTERVAL_SECONDS of the spot trigger's re-registration guard (the product default: 15). */
+  readonly guardIntervalSeconds?: number;
+}
+
 /** What a run recorded. */
 export interface RunRecord {
   readonly registrations: Registration[];
+  /** Every Cloud Map instance's presence over the run (what a discovery answered when). */
+  readonly instances: InstanceSpan[];
   /** Invocations of the real handlers and the calls they made. */
   readonly spotInvocations: number;
   readonly podEventInvocations: number;
@@ -49,6 +65,16 @@ export interface RunRecord {
   readonly lbcCalls: { register: number; deregister: number };
   /** The latest moment a DeregisterTargets by quiesce took one of the warned nodes' targets out (ms from the warning). */
   readonly lastQuiesceDeregistration: number | undefined;
+  /** ELB Describe* calls made by quiesce's spot-interruption and pod-events invocations (the LBC stand-in reads the fake directly). */
+  readonly elbDescribes: { spot: number; podEvents: number };
+  /** DeregisterInstance operations quiesce submitted. */
+  readonly quiesceInstanceDeregistrations: number;
+  /** The App Mesh stand-in's calls, and its DeregisterInstance answered InstanceNotFound / DuplicateRequest (quiesce was first). */
+  readonly appMeshCalls: { register: number; deregister: number; notFound: number; duplicate: number };
+  /** DuplicateRequest answers to quiesce's DeregisterInstance (each makes its executor wait, moving the run's clock). */
+  readonly quiesceDuplicateRequests: number;
+  /** Waits for the forwarder's events that ran out of real time (non-zero: the run's timing may have shifted). */
+  readonly forwarderTimeouts: number;
 }
 
 const instanceId = (i: number): string => `i-0${(0x5b07 + i).toString(16).padStart(16, '0')}`;
@@ -63,10 +89,10 @@ interface Agenda {
 }
 
 /** One reclaim, start to end, for a system; returns the fake's history. */
-export async function runReclaim(topology: Topology, timeline: ClusterTimeline, system: System): Promise<RunRecord> {
+export async function runReclaim(topology: Topology, timeline: ClusterTimeline, system: System, options: RunOptions = {}): Promise<RunRecord> {
   const aws = await benchAws();
   const { fake } = aws;
-  await fake.preload('ec2', 'elasticloadbalancing', 'eks', 'dynamodb');
+  await fake.preload('ec2', 'elasticloadbalancing', 'eks', 'dynamodb', 'servicediscovery');
   const origin = fake.clock.now();
   const t = (): number => fake.clock.now() - origin;
   const kube = new FakeKubeApi({ now: () => new Date(fake.clock.now()), token: { checkAge: false } });
@@ -105,6 +131,14 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
       kube.addTargetGroupBinding({ namespace: NS, name: d.name, targetGroupARN: arn, serviceRef: { name: d.name, port: PORT }, targetType: 'ip' });
     }
     for (const p of timeline.pods.filter((x) => x.createdAt < 0)) addPod(kube, p.name, p.deployment, p.node, p.ip, true);
+    // Cloud Map: one service per Deployment, its Ready pods registered as the App Mesh controller does.
+    const namespaceId = fake.cloudMap.seedNamespace(CLOUD_MAP_NAMESPACE);
+    const serviceId = new Map<string, string>();
+    for (const d of topology.deployments) {
+      const id = fake.cloudMap.seedService(namespaceId, d.name);
+      serviceId.set(d.name, id);
+      for (const p of timeline.pods.filter((x) => x.deployment === d.name && x.createdAt < 0)) fake.cloudMap.seedInstance(id, p.ip, instanceAttributes(p.name, d.name, p.ip));
+    }
     fake.eks.seedCluster({ name: CLUSTER, endpoint: started.endpoint, caData: started.caData, vpcId: VPC });
     fake.dynamodb.seedTable('bench-state');
     const queueUrl = fake.sqs.seedQueue('bench-node-signals', { VisibilityTimeout: '540' });
@@ -168,6 +202,51 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
     };
     for (const d of topology.deployments) for (const change of endpointChanges(timeline, d.name)) at(change + DEFAULTS.lbc.reconcileDelayMs, () => request(d.name));
 
+    // The stand-in App Mesh controller: an instances reconcile per pod change of a VirtualNode (after its
+    // delay), against its cached view of the service (its ListInstances cache, filled before the warning and
+    // updated only by its own operations), each operation polled every 3 s until SUCCESS updates that view.
+    const sd = new ServiceDiscoveryClient({ endpoint: aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'appmesh', secretAccessKey: 'appmesh' }, maxAttempts: 3 });
+    const meshView = new Map(topology.deployments.map((d) => [d.name, new Set(fake.cloudMap.instancesOf(serviceId.get(d.name) as string).map((i) => i.Id))]));
+    const meshInFlight = new Map(topology.deployments.map((d) => [d.name, new Set<string>()]));
+    const appMeshCalls = { register: 0, deregister: 0, notFound: 0, duplicate: 0 };
+    const follow = (dep: string, ip: string, operationId: string, kind: 'register' | 'deregister'): void =>
+      at(t() + DEFAULTS.appMesh.operationPollMs, async () => {
+        const op = (await sd.send(new GetOperationCommand({ OperationId: operationId }))).Operation;
+        if (op?.Status === 'SUCCESS' || op?.Status === 'FAIL') {
+          meshInFlight.get(dep)?.delete(ip);
+          if (op.Status === 'SUCCESS' && kind === 'register') meshView.get(dep)?.add(ip);
+          if (op.Status === 'SUCCESS' && kind === 'deregister') meshView.get(dep)?.delete(ip);
+        } else follow(dep, ip, operationId, kind);
+      });
+    const reconcileMesh = async (dep: string): Promise<void> => {
+      const sid = serviceId.get(dep) as string;
+      const inFlight = meshInFlight.get(dep) as Set<string>;
+      const plan = appMeshReconcile(appMeshDesired(timeline, dep, t()), meshView.get(dep) as Set<string>, inFlight);
+      for (const ip of plan.register) {
+        const pod = timeline.pods.find((p) => p.ip === ip);
+        appMeshCalls.register++;
+        const res = await sd.send(new RegisterInstanceCommand({ ServiceId: sid, InstanceId: ip, Attributes: { ...instanceAttributes(pod?.name ?? ip, dep, ip), AWS_INIT_HEALTH_STATUS: 'HEALTHY' } }));
+        inFlight.add(ip);
+        follow(dep, ip, res.OperationId as string, 'register');
+      }
+      for (const ip of plan.deregister) {
+        appMeshCalls.deregister++;
+        try {
+          const res = await sd.send(new DeregisterInstanceCommand({ ServiceId: sid, InstanceId: ip }));
+          inFlight.add(ip);
+          follow(dep, ip, res.OperationId as string, 'deregister');
+        } catch (err) {
+          // Someone else (quiesce) got there first: the controller's reconcile fails and its view keeps the
+          // instance; it tries again on the next pod change.
+          const name = (err as { name?: string }).name;
+          if (name === 'InstanceNotFound') appMeshCalls.notFound++;
+          else if (name === 'DuplicateRequest') appMeshCalls.duplicate++;
+          else throw err;
+        }
+      }
+    };
+    for (const d of topology.deployments) for (const change of endpointChanges(timeline, d.name)) at(change + DEFAULTS.appMesh.reconcileDelayMs, () => reconcileMesh(d.name));
+
     // The cluster: pods created, Ready, terminating, exited, marked not Ready; instances terminated.
     for (const p of timeline.pods) {
       if (p.createdAt >= 0) at(p.createdAt, () => addPod(kube, p.name, p.deployment, p.node, p.ip, false));
@@ -178,19 +257,41 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
         at(p.exitAt, () => void (Number.isFinite(p.terminatingAt) ? kube.deletePod(NS, p.name) : kube.updatePod(NS, p.name, { ready: false, phase: 'Failed' })));
       }
       if (Number.isFinite(p.notReadyAt)) at(p.notReadyAt, () => void kube.updatePod(NS, p.name, { ready: false }));
+      // The pod GC force-deletes the pods of a vanished node (deletionTimestamp, then gone).
+      if (Number.isFinite(p.gcAt)) {
+        at(p.gcAt, () => {
+          if (!Number.isFinite(p.terminatingAt)) kube.markTerminating(NS, p.name, 0);
+          kube.deletePod(NS, p.name);
+        });
+      }
     }
     topology.spotNodes.forEach((node, i) => at(timeline.nodeGoneAt.get(node) as number, () => fake.ec2.terminate(instanceId(i))));
 
     // ---- quiesce, as deployed ----
     let spotInvocations = 0;
     let podEventInvocations = 0;
+    const elbDescribes = { spot: 0, podEvents: 0 };
+    let forwarderTimeouts = 0;
+    const describes = (): number => fake.calls.filter('elasticloadbalancing').filter((r) => r.operation.startsWith('Describe')).length;
     if (system === 'quiesce') {
       const q = DEFAULTS.quiesce;
+      // As deployed, with two bench settings: Cloud Map in scope (the App Mesh namespace), and no wait for
+      // Cloud Map operations inside an invocation. The agenda runs an invocation at one virtual instant, so a
+      // wait there would move the clock under everything else; the wait only decides what the invocation
+      // reports, not when the instance leaves Cloud Map (its operation completes in the fake regardless).
+      const shared = {
+        CLUSTER_NAME: CLUSTER,
+        TARGET_GROUP_TAG_SELECTOR: `elbv2.k8s.aws/cluster=${CLUSTER}`,
+        STATE_TABLE: 'bench-state',
+        CLOUDMAP_NAMESPACES: CLOUD_MAP_NAMESPACE,
+        CLOUDMAP_OPERATION_WAIT_SECONDS: '0',
+        AWS_REGION: 'us-east-1',
+      };
       const now = (): Date => new Date(fake.clock.now());
       const sleep = (ms: number): Promise<void> => fake.clock.sleep(ms);
       const spotLogger = createLogger('spot-interruption');
       const spotDeps = buildNodeWorkflowDeps('spot-interruption', {
-        config: loadConfig({ CLUSTER_NAME: CLUSTER, TARGET_GROUP_TAG_SELECTOR: `elbv2.k8s.aws/cluster=${CLUSTER}`, STATE_TABLE: 'bench-state', RECHECK_QUEUE_URL: queueUrl, AWS_REGION: 'us-east-1' }),
+        config: loadConfig({ ...shared, RECHECK_QUEUE_URL: queueUrl, ...(options.guardIntervalSeconds !== undefined ? { GUARD_INTERVAL_SECONDS: String(options.guardIntervalSeconds) } : {}) }),
         clients: aws.clients,
         logger: spotLogger,
         now,
@@ -200,7 +301,7 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
       const spot = makeSpotHandler(() => spotDeps, spotLogger, createMetrics('spot-interruption'));
       const podLogger = createLogger('pod-events');
       const podDeps = buildPodWorkflowDeps({
-        config: loadPodEventsConfig({ CLUSTER_NAME: CLUSTER, VPC_ID: VPC, TARGET_GROUP_TAG_SELECTOR: `elbv2.k8s.aws/cluster=${CLUSTER}`, STATE_TABLE: 'bench-state', EXPORTER_ENABLED: 'false', AWS_REGION: 'us-east-1' }),
+        config: loadPodEventsConfig({ ...shared, VPC_ID: VPC, EXPORTER_ENABLED: 'false' }),
         clients: aws.clients,
         logger: podLogger,
         now,
@@ -227,7 +328,9 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
             const records = receive(fake, queueUrl);
             if (records.length === 0) return;
             spotInvocations++;
+            const before = describes();
             const out = (await spot({ Records: records } as never, context)) as { batchItemFailures?: { itemIdentifier: string }[] };
+            elbDescribes.spot += describes() - before;
             const failed = new Set((out.batchItemFailures ?? []).map((f) => f.itemIdentifier));
             for (const r of records) if (!failed.has(r.messageId)) fake.sqs.handle('DeleteMessage', { QueueUrl: queueUrl, ReceiptHandle: r.receiptHandle });
           });
@@ -248,17 +351,21 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
         for (const e of fresh) {
           at(t() + q.forwarderToLambdaMs + q.invocationMs, async () => {
             podEventInvocations++;
+            const before = describes();
             await podEvents(e.event as never, context).catch(() => undefined);
+            elbDescribes.podEvents += describes() - before;
           });
         }
       };
       // After the cluster changes, wait (real time) for the forwarder to publish what it saw, then deliver.
       const published = (): number => fake.events.published(BUS).length;
       let expected = 0;
-      for (const p of timeline.pods.filter((x) => Number.isFinite(x.terminatingAt))) {
-        at(p.terminatingAt, async () => {
+      // An eviction, or the pod GC's force delete of a pod that was never evicted: one deletion each.
+      for (const p of timeline.pods.filter((x) => Number.isFinite(x.terminatingAt) || Number.isFinite(x.gcAt))) {
+        at(Number.isFinite(p.terminatingAt) ? p.terminatingAt : p.gcAt, async () => {
           expected++;
-          await until(() => published() >= expected, 5000);
+          // Generous: a late forwarder would shift this run's timing (counted, and reported by the bench).
+          if (!(await until(() => published() >= expected, 20_000))) forwarderTimeouts++;
           await deliver();
         });
       }
@@ -279,8 +386,16 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
     }
     unsubscribe();
     elb.destroy();
+    sd.destroy();
+    const cloudMapCalls = (op: string, error?: string): number => fake.calls.filter('servicediscovery', op).filter((r) => error === undefined || r.error === error).length;
     return {
       registrations: registrations.close(),
+      instances: instanceSpans(fake, serviceId, origin, timeline.pods.filter((p) => p.createdAt < 0).map((p) => ({ group: p.deployment, ip: p.ip }))),
+      elbDescribes,
+      quiesceInstanceDeregistrations: cloudMapCalls('DeregisterInstance') - cloudMapCalls('DeregisterInstance', 'InstanceNotFound') - cloudMapCalls('DeregisterInstance', 'DuplicateRequest') - (appMeshCalls.deregister - appMeshCalls.notFound - appMeshCalls.duplicate),
+      appMeshCalls,
+      quiesceDuplicateRequests: cloudMapCalls('DeregisterInstance', 'DuplicateRequest') - appMeshCalls.duplicate,
+      forwarderTimeouts,
       spotInvocations,
       podEventInvocations,
       quiesceDeregistrations: quiesceWrites.length,
@@ -294,6 +409,47 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
     await kube.stop();
     await aws.stop();
   }
+}
+
+/** The attributes the App Mesh controller gives a pod's instance (instances_reconciler.go buildInstanceAttributes). */
+function instanceAttributes(pod: string, deployment: string, ip: string): Record<string, string> {
+  return {
+    app: deployment,
+    AWS_INSTANCE_IPV4: ip,
+    AWS_INSTANCE_PORT: String(PORT),
+    'k8s.io/pod': pod,
+    'k8s.io/namespace': NS,
+    'appmesh.k8s.aws/mesh': MESH,
+    'appmesh.k8s.aws/virtualNode': `${deployment}_${NS}`,
+  };
+}
+
+/**
+ * Every instance's presence from the fake's Cloud Map operations: seeded instances from long before the
+ * warning, then each successful RegisterInstance / DeregisterInstance at its completion (submission + the
+ * fake's settle time), which is when ListInstances, and so a discovery, changes.
+ */
+function instanceSpans(fake: FakeAws, serviceIds: ReadonlyMap<string, string>, origin: number, seeded: readonly { group: string; ip: string }[]): InstanceSpan[] {
+  const groupOf = new Map([...serviceIds].map(([group, id]) => [id, group]));
+  const open = new Map<string, { group: string; ip: string; from: number }>();
+  const done: InstanceSpan[] = [];
+  const settle = fake.cloudMap.timing.successAfterMs;
+  const ops = fake.cloudMap.operations().filter((o) => o.Status === 'SUCCESS' && (o.Type === 'REGISTER_INSTANCE' || o.Type === 'DEREGISTER_INSTANCE'));
+  for (const x of seeded) open.set(`${x.group}|${x.ip}`, { ...x, from: -3600 * S });
+  for (const o of [...ops].sort((a, b) => a.CreateDate - b.CreateDate)) {
+    const group = groupOf.get(o.Targets['SERVICE'] as string);
+    if (group === undefined) continue;
+    const ip = o.Targets['INSTANCE'] as string;
+    const at = o.CreateDate + settle - origin;
+    const k = `${group}|${ip}`;
+    const cur = open.get(k);
+    if (o.Type === 'REGISTER_INSTANCE' && !cur) open.set(k, { group, ip, from: at });
+    if (o.Type === 'DEREGISTER_INSTANCE' && cur) {
+      done.push({ ...cur, to: at });
+      open.delete(k);
+    }
+  }
+  return [...done, ...[...open.values()].map((x) => ({ ...x, to: Infinity }))];
 }
 
 function addPod(kube: FakeKubeApi, name: string, deployment: string, node: string, ip: string, ready: boolean): void {
@@ -365,9 +521,11 @@ function eksToken(now: Date): string {
   return `k8s-aws-v1.${Buffer.from(`https://sts.us-east-1.amazonaws.com/?${q.toString()}`).toString('base64url')}`;
 }
 
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
+/** Waits (real time) until `cond` holds; false when `timeoutMs` ran out first. */
+async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  return cond();
 }
 
 /**

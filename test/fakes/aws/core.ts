@@ -19,6 +19,12 @@ export class FakeAwsError extends Error {
 }
 
 /**
+ * The answer of a fake to an operation it does not serve (each with the code its API gives): a class of its
+ * own, so a test can tell "not implemented" from "implemented, and this input is wrong" (operations.ts).
+ */
+export class UnknownOperationError extends FakeAwsError {}
+
+/**
  * The fake's notion of "now". Nothing in the fake uses timers: tests move time explicitly with `advance`,
  * so draining, asynchronous Cloud Map operations and delayed messages are deterministic.
  */
@@ -67,10 +73,16 @@ export class FakeClock {
 export interface FakeService {
   /** The SigV4 signing name the SDK uses for this API (`elasticloadbalancing`, `servicediscovery`, ...). */
   readonly signingName: string;
-  handle(operation: string, input: Record<string, unknown>): unknown;
+  /** `caller`: who signed the request (absent for a test's direct JS call); the APIs that judge callers read it. */
+  handle(operation: string, input: Record<string, unknown>, caller?: RequestCaller): unknown;
   reset(): void;
   /** restJson1 APIs only: method + path table (see `RestRoute`); optional. */
   readonly restRoutes?: readonly RestRoute[];
+}
+
+/** Who signed a request: the access key id of its SigV4 credential scope (iam.ts says whose it is). */
+export interface RequestCaller {
+  readonly accessKeyId: string | undefined;
 }
 
 /** A restJson1 route: `path` uses the Smithy label syntax (`/clusters/{name}`, `{key+}` for greedy). */

@@ -2,7 +2,7 @@
  * Fake Amazon EKS (signing name `eks`, restJson1): DescribeCluster only, for the endpoint and CA a Lambda
  * needs to reach the cluster's API server.
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService, RestRoute } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -45,7 +45,7 @@ export class FakeEks implements FakeService {
       case 'DescribeCluster':
         return this.#describeCluster(input);
       default:
-        throw new FakeAwsError('InvalidRequestException', `${operation} is not supported by the fake EKS`, 400);
+        throw new UnknownOperationError('InvalidRequestException', `${operation} is not supported by the fake EKS`, 400);
     }
   }
 

@@ -115,6 +115,8 @@ export interface RawRequest {
 export interface CallRecord {
   readonly service: string;
   readonly operation: string;
+  /** The request as the fake received it (the SDK's PascalCase shape); undefined when it could not be decoded. */
+  readonly input?: Readonly<Record<string, unknown>>;
   /** performance.now() at arrival / at answer. */
   readonly start: number;
   end: number;
@@ -570,6 +572,8 @@ function compileRoute(r: RestRoute): CompiledRoute {
 // ---------------------------------------------------------------------------------------------------------
 
 const SIGNING_NAME = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
+/** The access key id of the credential scope: who signed (test/fakes/aws/iam.ts). */
+const ACCESS_KEY = /Credential=([^/,\s]+)\/\d{8}\//;
 
 interface Decoded {
   operation: string;
@@ -693,7 +697,7 @@ export class FakeAwsServer {
       error = toAwsError(e);
     }
     const operation = decoded?.operation ?? 'Unknown';
-    const record: CallRecord = { service: signingName, operation, start, end: start };
+    const record: CallRecord = { service: signingName, operation, ...(decoded ? { input: decoded.input } : {}), start, end: start };
     this.calls.records.push(record);
     if (!error && decoded && service) {
       await this.faults.rendezvous(signingName, operation, decoded.input);
@@ -702,7 +706,7 @@ export class FakeAwsServer {
       error = this.faults.errorFor(signingName, operation);
       if (!error) {
         try {
-          result = await service.handle(operation, decoded.input);
+          result = await service.handle(operation, decoded.input, { accessKeyId: ACCESS_KEY.exec(auth)?.[1] ?? /^([^/]+)\/\d{8}\//.exec(auth)?.[1] });
         } catch (e) {
           error = toAwsError(e);
         }

@@ -2,7 +2,7 @@
  * Fake AWS STS (signing name `sts`, awsQuery protocol): only GetCallerIdentity, the call the EKS token is a
  * presigned form of. Also the home of the account and Region every fake service uses in its ARNs.
  */
-import { FakeAwsError } from './core.ts';
+import { UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 
 /** The account every fake resource belongs to. */
@@ -37,7 +37,7 @@ export class FakeSts implements FakeService {
       case 'GetCallerIdentity':
         return { ...this.identity };
       default:
-        throw new FakeAwsError('InvalidAction', `The action ${operation} is not valid for this web service.`, 400);
+        throw new UnknownOperationError('InvalidAction', `The action ${operation} is not valid for this web service.`, 400);
     }
   }
 

@@ -4,7 +4,23 @@
  * wall-clock dependence.
  */
 import { describe, expect, it } from 'vitest';
-import { countRequests, DEFAULTS, endpointsAt, lbcReconcile, outOfRotationAt, planCluster, S, TokenBucket, type LoadBalancerModel, type Registration } from '../../bench/reclaim/model.ts';
+import {
+  appMeshDesired,
+  appMeshReconcile,
+  countDiscoveryRequests,
+  countRequests,
+  DEFAULTS,
+  endpointsAt,
+  entersRotation,
+  lbcReconcile,
+  outOfRotationAt,
+  planCluster,
+  S,
+  TokenBucket,
+  type InstanceSpan,
+  type LoadBalancerModel,
+  type Registration,
+} from '../../bench/reclaim/model.ts';
 
 const alb: LoadBalancerModel = { kind: 'alb', lagMs: 10 * S, healthCheck: { intervalMs: 15 * S, unhealthyThreshold: 2 } };
 const LONG_AGO = -3600 * S;
@@ -62,9 +78,39 @@ describe('the load balancer of the reclaim model', () => {
       from: 0,
       to: 40 * S,
     });
-    // a stops at 15 s: fails 15..20 s at 5/s = 25; from 27 s the new registration is in rotation until its
-    // health checks fail (checks at 12 + 15k: 27 and 42 s -> out at 42 s): 27..40 s at 5/s = 65. Total 90.
-    expect(dead.groups).toEqual([{ group: 'g', requests: 400, failed: 90, noTarget: 0 }]);
+    // a stops at 15 s: fails 15..20 s at 5/s = 25 (the first registration, by the lag). The new registration
+    // would pass its first health check at 27 s, but a stopped serving at 15 s: it never enters rotation.
+    expect(dead.groups).toEqual([{ group: 'g', requests: 400, failed: 25, noTarget: 0 }]);
+  });
+
+  it('a target deregistered before it passed its first health check never enters rotation: no lag for it', () => {
+    // c registered at 5 s (healthy at 20 s), drained at 12 s, its pod stops at 15 s. It was never in rotation,
+    // so the lag does not apply: b takes every request, nothing fails.
+    const c = reg('c', 12 * S, 5 * S, 20 * S);
+    expect(entersRotation(c, 15 * S)).toBe(false);
+    expect(outOfRotationAt(c, 15 * S, alb)).toBe(20 * S);
+    const out = countRequests({ registrations: [c, reg('b')], pods: [podAt('c', 'spot-0', 15 * S, 0), podAt('b', 'od-0')], groups: ['g'], lb: alb, requestsPerSecond: 10, from: 0, to: 40 * S });
+    expect(out.groups).toEqual([{ group: 'g', requests: 400, failed: 0, noTarget: 0 }]);
+    expect(out.lastRoutedTo.has('spot-0')).toBe(false);
+  });
+
+  it('NLB: a dead pod registered again after its node went is never in rotation; the first registration lags 120 s', () => {
+    // d drained at 7 s: in rotation until min(7 + 120, health checks). Checks every 10 s on the -3600 s grid:
+    // d stops at 120 s, fails at 120, 130, 140 s -> out at 127 s by the lag. Registered again at 125 s
+    // (healthy at 140 s by the fake), it never passes a check. 10 req/s over d and b: d fails 120..127 s at
+    // 5/s = 35.
+    const nlb = DEFAULTS.nlb;
+    const out = countRequests({
+      registrations: [reg('d', 7 * S), reg('d', Infinity, 125 * S, 140 * S), reg('b')],
+      pods: [podAt('d', 'spot-0', 120 * S), podAt('b', 'od-0')],
+      groups: ['g'],
+      lb: nlb,
+      requestsPerSecond: 10,
+      from: 0,
+      to: 160 * S,
+    });
+    expect(out.groups).toEqual([{ group: 'g', requests: 1600, failed: 35, noTarget: 0 }]);
+    expect(out.lastRoutedTo.get('spot-0')).toBe(127 * S);
   });
 
   it('fails open: a group whose only target failed its health checks still routes to it', () => {
@@ -120,11 +166,95 @@ describe('the cluster of the reclaim model', () => {
     const wide = { spotNodes: ['spot-0'], deployments: [{ name: 'w', replicas: 6, onSpot: [6] }] };
     const t = planCluster(wide, 'mng', life);
     const left = t.pods.filter((p) => p.node === 'spot-0' && p.terminatingAt === Infinity);
-    // 1, 31, 61, 91 s: four evictions before 120 s; two pods die with the node.
-    expect(left.map((p) => [p.stopServingAt, p.notReadyAt])).toEqual([
-      [120 * S, 160 * S],
-      [120 * S, 160 * S],
+    // 1, 31, 61, 91 s: four evictions before 120 s; two pods die with the node. The pod GC deletes them at
+    // 120 + 105 s, and only then does their ReplicaSet replace them (Ready 30 s later).
+    expect(left.map((p) => [p.stopServingAt, p.notReadyAt, p.gcAt])).toEqual([
+      [120 * S, 160 * S, 225 * S],
+      [120 * S, 160 * S, 225 * S],
     ]);
+    expect(t.pods.filter((p) => p.createdAt === 225 * S).map((p) => [p.node.startsWith('od-r'), p.readyAt])).toEqual([
+      [true, 255 * S],
+      [true, 255 * S],
+    ]);
+    // The LBC's endpoint is not Ready from 160 s (PodReady false); the App Mesh controller reads
+    // ContainersReady, which the node controller leaves alone: it wants them registered until 225 s.
+    const ips = left.map((p) => p.ip);
+    expect(endpointsAt(t, 'w', 170 * S).filter((e) => ips.includes(e.ip)).map((e) => e.ready)).toEqual([false, false]);
+    expect(appMeshDesired(t, 'w', 170 * S).filter((ip) => ips.includes(ip))).toEqual(ips.sort());
+    expect(appMeshDesired(t, 'w', 225 * S).filter((ip) => ips.includes(ip))).toEqual([]);
+    // An evicted pod is not wanted from its eviction on (deletionTimestamp), though it serves its preStop.
+    const first = t.pods.find((p) => p.name === 'w-0');
+    expect(appMeshDesired(t, 'w', 1 * S)).not.toContain(first?.ip);
+  });
+});
+
+describe('the App Mesh controller of the reclaim model', () => {
+  it('reconciles what it wants against its own cached view, skipping instances with an operation in flight', () => {
+    expect(appMeshReconcile(['a', 'c'], new Set(['a', 'b']), new Set())).toEqual({ register: ['c'], deregister: ['b'] });
+    expect(appMeshReconcile(['a', 'c'], new Set(['a', 'b']), new Set(['b', 'c']))).toEqual({ register: [], deregister: [] });
+    // quiesce deregistered a still-Ready pod's instance: the controller's cache still lists it, so it is not
+    // registered back (unlike the LBC, which reads the target group afresh).
+    expect(appMeshReconcile(['a'], new Set(['a']), new Set())).toEqual({ register: [], deregister: [] });
+  });
+});
+
+describe('Cloud Map and a gRPC client in the reclaim model', () => {
+  const span = (ip: string, from: number, to: number): InstanceSpan => ({ group: 'g', ip, from, to });
+  const client = { refreshMs: 10 * S };
+
+  it('a pod whose node vanished is black-holed until a re-resolution drops its instance', () => {
+    // x's node goes at 20 s (x stops then, no FIN); its instance leaves Cloud Map at 30 s. The client
+    // re-resolves every 10 s at phase p (0..9 s): it resolves x until p + 20 < 30 and drops it at p + 30.
+    // x fails from 20 to p + 30 s at half of 10 req/s: 5 * (10 + p), mean over p = 5 * 14.5 = 72.5.
+    const out = countDiscoveryRequests({
+      instances: [span('x', -3600 * S, 30 * S), span('y', -3600 * S, Infinity)],
+      pods: [podAt('x', 'spot-0', 20 * S), podAt('y', 'od-0')],
+      nodeGoneAt: new Map([['spot-0', 20 * S]]),
+      groups: ['g'],
+      client,
+      requestsPerSecond: 10,
+      from: 0,
+      to: 60 * S,
+    });
+    expect(out.groups).toHaveLength(1);
+    expect(out.groups[0]?.requests).toBeCloseTo(600, 9);
+    expect(out.groups[0]?.failed).toBeCloseTo(72.5, 9);
+    expect(out.groups[0]?.noTarget).toBe(0);
+    // The latest phase (p = 9 s) sends x new requests until 39 s.
+    expect(out.lastRoutedTo.get('spot-0')).toBe(39 * S);
+  });
+
+  it('a pod that stops on a live node closed its connections: skipped at once, stale record or not', () => {
+    const out = countDiscoveryRequests({
+      instances: [span('x', -3600 * S, 30 * S), span('y', -3600 * S, Infinity)],
+      pods: [podAt('x', 'spot-0', 20 * S), podAt('y', 'od-0')],
+      nodeGoneAt: new Map(),
+      groups: ['g'],
+      client,
+      requestsPerSecond: 10,
+      from: 0,
+      to: 60 * S,
+    });
+    expect(out.groups[0]?.failed).toBeCloseTo(0, 9);
+    expect(out.lastRoutedTo.get('spot-0')).toBe(20 * S);
+  });
+
+  it('with no usable address the requests fail (UNAVAILABLE) until a resolution returns the replacement', () => {
+    // x stops at 20 s on a live node (skipped from then); its replacement z is registered from 40 s and
+    // first resolved at p + 40: 10 req/s fail from 20 to p + 40 s, mean over p = 10 * 24.5 = 245, all with
+    // no target.
+    const out = countDiscoveryRequests({
+      instances: [span('x', -3600 * S, 25 * S), span('z', 40 * S, Infinity)],
+      pods: [podAt('x', 'spot-0', 20 * S), podAt('z', 'od-r0', Infinity, 38 * S)],
+      nodeGoneAt: new Map(),
+      groups: ['g'],
+      client,
+      requestsPerSecond: 10,
+      from: 0,
+      to: 60 * S,
+    });
+    expect(out.groups[0]?.failed).toBeCloseTo(245, 9);
+    expect(out.groups[0]?.noTarget).toBeCloseTo(245, 9);
   });
 });
 
