@@ -13,6 +13,7 @@ import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { ELB_ACCOUNT_BUCKETS } from '#core/adapters/aws/budget.ts';
 import { loadSweeperConfig, type SweeperConfig } from './config.ts';
+import { SweepCompletion } from './completion.ts';
 import { SweepPacing } from './pacing.ts';
 import type { SweepDeps } from './run-sweep.ts';
 
@@ -62,6 +63,7 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
     logger,
     now: wiring.now ?? (() => new Date()),
     budget: aws.budget,
+    ...(config.stateTable ? { completion: new SweepCompletion(new AwsDynamoStateStore(clients.dynamodb, aws.budget, config.stateTable), config.clusterName, config.sweepOverdueFactor) } : {}),
     ...(config.stateTable
       ? {
           pacing: new SweepPacing(new AwsDynamoStateStore(clients.dynamodb, aws.budget, config.stateTable), config.clusterName, {
