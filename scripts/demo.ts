@@ -45,6 +45,8 @@ Object.assign(process.env, {
   // AWS Health scheduled changes due later than 15 minutes: one-time schedules to the same queue.
   SCHEDULED_CHANGE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:quiesce-recheck',
   SCHEDULED_CHANGE_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduled-change',
+  // Scheduler sends the due message with a session of that role: its id is allowed to (as the stack does).
+  SCHEDULED_CHANGE_SENDER_IDS: fake.iam.roleIdOf('quiesce-scheduled-change'),
 });
 // Imported after the environment is set, exactly as Lambda would load it. The handler is the module's own
 // factory with the production wiring; only time is the fake's (AWS's "later" is a clock the demo moves: a
@@ -122,7 +124,7 @@ fake.clock.advance(15_000);
 const due = fake.sqs.dueMessages(topology.recheckQueueUrl);
 await replay(
   `   ...the re-registration guard's delayed re-check arrives through SQS (${due.length} message)`,
-  { Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) },
+  fake.sqs.lambdaEventOf(topology.recheckQueueUrl, due),
 );
 
 // The dual-stack node's IPv6 pods come out of its /80: matched by containment, compared in canonical form.
@@ -143,10 +145,10 @@ await replay('   ...an update moves the start to 15:00 (moved, not doubled)', no
 console.log(`  ${dim(`one-time schedules: ${schedules()}`)}`);
 const dueAt = fake.scheduler.nextDueAt() ?? fake.clock.now();
 fake.clock.advance(dueAt - fake.clock.now());
-const fired = fake.scheduler.fireDue();
+fake.deliverDueSchedules(); // Scheduler sends the due message to the queue as its role
 await replay(
   `   ...at ${new Date(fake.clock.now()).toISOString().slice(11, 16)} (SCHEDULED_CHANGE_LEAD_SECONDS=600 before the start) the schedule's due message arrives through SQS`,
-  { Records: fired.map((f, i) => ({ messageId: `due-${i}`, body: f.target.Input ?? '', eventSource: 'aws:sqs' })) },
+  fake.sqs.lambdaEvent(topology.recheckQueueUrl),
 );
 fake.clock.advance(5_000);
 

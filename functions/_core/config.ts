@@ -65,6 +65,16 @@ function scheduledChangeSchedule(env: Env): QuiesceConfig['scheduledChangeSchedu
   return { queueArn, roleArn, group: text(env, 'SCHEDULER_GROUP') ?? 'default' };
 }
 
+/**
+ * A list of SQS SenderIds (or the ids before their `:`): IAM unique ids are 16-128 of A-Z 0-9 (a role id
+ * `AROA...` stands for every session of the role; a user id, or an emulator's constant, for itself).
+ */
+function senderIds(env: Env, name: string): string[] {
+  const ids = list(env, name);
+  for (const id of ids) if (!/^[A-Z0-9]{16,128}$/.test(id)) throw new ConfigError(name, `expected IAM unique ids (role ids AROA..., user ids AIDA...), comma-separated; got "${id.slice(0, 40)}"`);
+  return ids;
+}
+
 /** The typed configuration every trigger reads. */
 export interface QuiesceConfig {
   /** EKS cluster whose nodes and registrations this deployment owns. */
@@ -86,6 +96,14 @@ export interface QuiesceConfig {
   readonly guardIntervalSeconds: number;
   /** SQS queue the re-registration guard sends its delayed re-checks to; unset = guard off (warned). */
   readonly recheckQueueUrl: string | undefined;
+  /**
+   * INTERNAL_SENDER_IDS: who may write the spot function's own queue messages (re-checks, scheduled-change
+   * due messages), by SQS SenderId: IAM role ids (every session of the role) or exact ids. The stack sets its
+   * own role's id. Empty = every such message is refused (docs/security.md).
+   */
+  readonly internalSenderIds: readonly string[];
+  /** SCHEDULED_CHANGE_SENDER_IDS: who else may write a scheduled-change due message (the Scheduler role's id). */
+  readonly scheduledChangeSenderIds: readonly string[];
   readonly dryRun: boolean;
   /** EventBridge bus for audit events; unset = audit events are only logged (warned). */
   readonly auditEventBus: string | undefined;
@@ -242,6 +260,8 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     guardDeadlineSeconds: integer(env, 'GUARD_DEADLINE_SECONDS', 150, 0, 3600),
     guardIntervalSeconds: integer(env, 'GUARD_INTERVAL_SECONDS', 15, 1, 900),
     recheckQueueUrl: text(env, 'RECHECK_QUEUE_URL'),
+    internalSenderIds: senderIds(env, 'INTERNAL_SENDER_IDS'),
+    scheduledChangeSenderIds: senderIds(env, 'SCHEDULED_CHANGE_SENDER_IDS'),
     dryRun: bool(env, 'DRY_RUN', false),
     auditEventBus: text(env, 'AUDIT_EVENT_BUS'),
     concurrency: integer(env, 'CONCURRENCY', 16, 1, 128),

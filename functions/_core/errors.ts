@@ -23,6 +23,20 @@ export class InvalidEventError extends QuiesceError {
   }
 }
 
+/**
+ * A message claims to be quiesce's own (a re-registration check, a scheduled change's due message) but
+ * was not written by a sender allowed to write it (SQS SenderId), or arrived inside an SNS envelope, or by
+ * a direct invocation. A forgery or a replay by someone else: refused, audited, never retried.
+ */
+export class UntrustedSenderError extends InvalidEventError {
+  /** The SenderId the message carried (undefined: none, or not delivered by SQS). */
+  readonly senderId: string | undefined;
+  constructor(message: string, field: string, senderId?: string) {
+    super(message, field);
+    this.senderId = senderId;
+  }
+}
+
 /** The event names an instance that does not exist, or is not a node of the configured cluster. Never retried. */
 export class OutOfScopeError extends QuiesceError {
   constructor(message: string) {

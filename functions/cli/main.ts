@@ -97,7 +97,9 @@ async function planOrApply(command: 'plan' | 'apply', path: string | undefined, 
   }
   if (trigger === 'pod') return planPods(inputs, io, flags, env);
   if (trigger === 'traffic' || trigger === 'argocd') return planShifts(inputs, trigger, io, flags, env);
-  return planOrApplyNodeSignals(command, inputs.flatMap((input, i) => toWorkItem(`event-${i + 1}`, input)), io, flags, env);
+  // The operator is the sender of what they hand the CLI (their credentials, the plan shown first): the
+  // function's own messages are taken from them, never from inside an SNS envelope.
+  return planOrApplyNodeSignals(command, inputs.flatMap((input, i) => toWorkItem(`event-${i + 1}`, input, { origin: { via: 'operator' } })), io, flags, env);
 }
 
 /**

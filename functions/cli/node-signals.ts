@@ -21,9 +21,14 @@ import { Progress } from './progress.ts';
  */
 export const MAX_CONFIRMATIONS = 3;
 
-/** Node-signal deps for one mode: `plan` writes nothing at all (no executor write, no audit, no re-check). */
+/**
+ * Node-signal deps for one mode: `plan` writes nothing at all (no executor write, no audit, no re-check).
+ * `apply` writes what the function writes, except the function's own queue messages (re-checks, due messages
+ * within 15 minutes, second looks): the function takes those only from its own role (SenderId,
+ * contracts/internal-messages.ts) and the queue refuses the operator, so the CLI does not send them.
+ */
 function nodeDeps(config: QuiesceConfig, mode: 'plan' | 'apply', io: CliIo, clients: AwsClients, logger: Logger, progress: Progress): NodeWorkflowDeps {
-  const effective: QuiesceConfig = mode === 'plan' ? { ...config, dryRun: true, auditEventBus: undefined, recheckQueueUrl: undefined } : config;
+  const effective: QuiesceConfig = mode === 'plan' ? { ...config, dryRun: true, auditEventBus: undefined, recheckQueueUrl: undefined } : { ...config, recheckQueueUrl: undefined };
   const base = buildNodeWorkflowDeps('quiesce-cli', { config: effective, clients, logger, ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
   return { ...base, ec2: progress.wrap('ec2', base.ec2), elbv2: progress.wrap('elbv2', base.elbv2), cloudMap: progress.wrap('cloudmap', base.cloudMap) };
 }
@@ -109,7 +114,10 @@ export async function planOrApplyNodeSignals(command: 'plan' | 'apply', items: W
     if (noLongerPlanned.length > 0) io.stderr.write(`${noLongerPlanned.length} confirmed action(s) were no longer planned when applied (already going, or held by a guard): ${noLongerPlanned.join(', ')}\n`);
     const code = resultExit(applied.result, applied.retry.length);
     if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: true, confirmedPlan: confirmed, notConfirmed, ...outcomeJson(applied), exitCode: code }, null, 2) + '\n');
-    else if (applied.result) io.stdout.write('\n' + formatResult(applied.result) + `re-checks scheduled: ${applied.rechecksScheduled}, lifecycle actions completed: ${applied.lifecycleCompleted}\n`);
+    else if (applied.result) {
+      io.stdout.write('\n' + formatResult(applied.result) + `lifecycle actions completed: ${applied.lifecycleCompleted}\n`);
+      io.stdout.write('re-registration guard: not run by the CLI (the function takes re-checks only from its own role); the node\'s signal delivered to the function starts it, or run apply again\n');
+    }
     return code;
   } finally {
     if (!io.clients) clients.destroy();

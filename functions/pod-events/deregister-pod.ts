@@ -21,7 +21,7 @@ import { candidatesOfPod, readClusterView } from '#core/observe/candidates.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
 import type { IndexLookup, RegistrationIndex } from '#core/observe/target-index.ts';
 import { observationsOf } from '#core/executor/cross-writer.ts';
-import { verifyPodIdentity } from './identity.ts';
+import { verifyPodIdentity, type PodClaim } from './identity.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { PodEventsConfig } from './config.ts';
 import type { PodSignal } from './events.ts';
@@ -60,7 +60,7 @@ export interface PodWorkflowResult {
  * The pod and why it is going; `observedAt` (forwarder events) is when the forwarder saw it, for the
  * identity check's fallback. Exporter events are resolved through the cluster by uid, so already verified.
  */
-type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string; observedAt?: string; boundGroups?: readonly string[] } | { ignored: string };
+type Resolved = { pod: TerminatingPod; deletionTimestamp: string | null; why: string; observedAt?: string; claim?: PodClaim; boundGroups?: readonly string[] } | { ignored: string };
 
 /** The pod a signal is about, or why there is nothing to do. */
 async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Resolved> {
@@ -79,7 +79,7 @@ async function resolvePod(signal: PodSignal, deps: PodWorkflowDeps): Promise<Res
         ports: d.containerPorts.map((p) => p.containerPort),
         ...(d.hostNetwork ? { hostNetwork: true } : {}),
       };
-      return { pod, deletionTimestamp: d.deletionTimestamp, why, observedAt: d.observedAt };
+      return { pod, deletionTimestamp: d.deletionTimestamp, why, observedAt: d.observedAt, claim: d.reason };
     }
     case 'exporter-killing': {
       const at = `${signal.namespace}/${signal.name}`;
@@ -136,8 +136,14 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   // Identity before address: only IPs still proven to be this pod's (forwarder events; exporter events were
   // resolved by uid through the cluster a moment ago).
   const identity = resolved.observedAt
-    ? await verifyPodIdentity(resolved.pod, deps.cluster, { observedAt: resolved.observedAt, now, freshSeconds: config.identityFreshSeconds })
+    ? await verifyPodIdentity(resolved.pod, deps.cluster, { observedAt: resolved.observedAt, now, freshSeconds: config.identityFreshSeconds, ...(resolved.claim ? { claim: resolved.claim } : {}) })
     : { ips: resolved.pod.ips, refused: [], how: 'resolved through the cluster API by uid' };
+  if ('unconfirmed' in identity && identity.unconfirmed !== undefined) {
+    // The pod is there and the cluster says otherwise: a forged event, or one the pod has outlived.
+    logger.warn('pod event refused: the cluster contradicts it', { pod: subject, reason: identity.unconfirmed, eventId: signal.eventId });
+    await deps.audit.rejected({ status: 'refused', error: 'ClaimNotConfirmed', message: identity.unconfirmed, pod: subject, ...(signal.eventId ? { eventId: signal.eventId } : {}) });
+    return ignore(`refused: ${identity.unconfirmed}`, { pod: resolved.pod });
+  }
   for (const r of identity.refused) logger.warn('pod IP not deregistered: identity not proven', { pod: subject, ip: r.ip, reason: r.reason });
   if (identity.ips.length === 0) {
     const reason = identity.refused.map((r) => r.reason).join('; ');

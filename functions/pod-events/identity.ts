@@ -16,6 +16,14 @@
  *   would prove nothing. That address is treated as the cluster API not being able to say (next rule);
  * - when the cluster API cannot be asked (no access, timeout): an event younger than IDENTITY_FRESH_SECONDS
  *   (by the forwarder's `observedAt`) proceeds as before, an older one is refused with the reason.
+ *
+ * And the claim before the address: while the pod (uid) still exists, the event's claim must be the
+ * cluster's. A "Pod Terminating" acts only on a pod with a `deletionTimestamp`, a "Pod Not Ready" only on a
+ * pod whose Ready condition is not True now. Otherwise the event is not what the cluster says (forged, or
+ * the pod recovered): nothing is deregistered, `unconfirmed` says why. A pod that is gone makes no claim
+ * false: its IPs go when no live pod holds them (the rules above). Same rule on every path that names a
+ * pod by uid (the forwarder's events, `quiesce plan` of them); the exporter's events are resolved through
+ * the cluster and need a `deletionTimestamp` there (deregister-pod.ts).
  */
 import type { ClusterConnection, EksClusterPortFactory, KubePod } from '#core/adapters/kube/index.ts';
 import { addressKey } from '#core/domain/ip.ts';
@@ -27,15 +35,32 @@ export interface IdentityVerdict {
   readonly refused: readonly { readonly ip: string; readonly reason: string }[];
   /** How the IPs were confirmed, for the log and the plan's warnings. */
   readonly how: string;
+  /** Set when the pod exists and the cluster contradicts the event's claim (every IP is then refused). */
+  readonly unconfirmed?: string;
+}
+
+/** What a pod event claims: the pod is being deleted, or it turned not ready. */
+export type PodClaim = 'deletion' | 'not-ready';
+
+/** Why the pod as the cluster shows it now contradicts the claim, or undefined when it agrees. */
+export function claimContradiction(pod: Pick<TerminatingPod, 'namespace' | 'name'>, current: Pick<KubePod, 'deletionTimestamp' | 'ready'>, claim: PodClaim): string | undefined {
+  if (claim === 'deletion' && !current.deletionTimestamp) return `pod ${pod.namespace}/${pod.name} is not terminating (no deletionTimestamp): the event's claim is not the cluster's`;
+  if (claim === 'not-ready' && current.ready) return `pod ${pod.namespace}/${pod.name} is Ready now: the event's claim is not the cluster's`;
+  return undefined;
 }
 
 /** A pod is alive while it has not terminated (Succeeded/Failed pods keep their IP in status). */
 const alive = (p: KubePod): boolean => p.phase !== 'Succeeded' && p.phase !== 'Failed';
 const ipsOf = (p: KubePod): string[] => (p.ips.length > 0 ? [...p.ips] : p.ip ? [p.ip] : []);
 
-/** Pure: the verdict from what the cluster said (the pod as it is now, and the live pods holding each IP). */
-export function identityFromCluster(pod: TerminatingPod, current: KubePod | undefined, holders: ReadonlyMap<string, readonly KubePod[]>): IdentityVerdict {
+/**
+ * Pure: the verdict from what the cluster said (the pod as it is now, and the live pods holding each IP),
+ * for an event claiming `claim` (default: deletion).
+ */
+export function identityFromCluster(pod: TerminatingPod, current: KubePod | undefined, holders: ReadonlyMap<string, readonly KubePod[]>, claim: PodClaim = 'deletion'): IdentityVerdict {
   if (current && current.uid === pod.uid) {
+    const contradiction = claimContradiction(pod, current, claim);
+    if (contradiction) return { ips: [], refused: pod.ips.map((ip) => ({ ip, reason: contradiction })), how: 'refused: the cluster contradicts the event', unconfirmed: contradiction };
     const held = new Set(ipsOf(current).map(addressKey));
     return {
       ips: pod.ips.filter((ip) => held.has(addressKey(ip))),
@@ -71,14 +96,14 @@ function joinVerdicts(a: IdentityVerdict, b: IdentityVerdict): IdentityVerdict {
 export async function verifyPodIdentity(
   pod: TerminatingPod,
   cluster: EksClusterPortFactory | undefined,
-  event: { readonly observedAt: string; readonly now: Date; readonly freshSeconds: number },
+  event: { readonly observedAt: string; readonly now: Date; readonly freshSeconds: number; readonly claim?: PodClaim },
 ): Promise<IdentityVerdict> {
   if (!cluster) return identityFromAge(pod, event.observedAt, event.now, event.freshSeconds, 'no cluster access configured');
   let conn: ClusterConnection | undefined;
   try {
     conn = await cluster.connect();
     const current = await conn.getPod(pod.namespace, pod.name);
-    if (current && current.uid === pod.uid) return identityFromCluster(pod, current, new Map());
+    if (current && current.uid === pod.uid) return identityFromCluster(pod, current, new Map(), event.claim);
     // The pod is gone (or its name is another incarnation's): only the primary IP can be asked about.
     const [primary, ...secondary] = pod.ips;
     const holders = new Map<string, KubePod[]>();

@@ -7,6 +7,7 @@
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ApplyError } from '#core/errors.ts';
+import { internalSendersOf } from '#core/contracts/internal-messages.ts';
 import { isSqsBatch } from '#core/contracts/sqs-batch.ts';
 import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { publishMetrics, recordApplyMetrics, recordCandidateMetrics } from '#core/middleware/publish-metrics.ts';
@@ -52,7 +53,8 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
     const d = (deps ??= getDeps());
     const options = { deadline: deadlineOf(context, d.now()) };
     // `?.`: a `null` invocation has no id; parsing then rejects it with a typed error.
-    const items = isSqsBatch(event) ? await workItemsOf(event.Records, logger, d.audit) : toWorkItem(String((event as { id?: unknown } | null)?.id ?? 'event'), event);
+    const senders = internalSendersOf(d.config);
+    const items = isSqsBatch(event) ? await workItemsOf(event.Records, logger, d.audit, senders) : toWorkItem(String((event as { id?: unknown } | null)?.id ?? 'event'), event, { origin: { via: 'invoke' }, senders });
     if (isSqsBatch(event)) for (const r of recheckRecords(event.Records, items)) rechecks.add(r);
     const outcome = await deregisterNodes(items, d, options);
     recordApplyMetrics(metrics, outcome.plan, outcome.result);

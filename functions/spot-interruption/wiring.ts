@@ -47,6 +47,9 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
   const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
   const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
+  if (config.recheckQueueUrl && config.internalSenderIds.length === 0) {
+    logger.warn('INTERNAL_SENDER_IDS is not set: the function cannot tell its own re-checks and due messages from forged ones, so it refuses them all (the re-registration guard and scheduled changes due through the queue do not run)');
+  }
   // The cluster's candidates (CLUSTER_CANDIDATES): DescribeCluster + a token, kept per container like the
   // sweeper's; the region signs the token. No region (a CLI on a laptop without one): the full scan.
   const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];

@@ -13,10 +13,10 @@ import { planSummary, type CandidateAudit, type Plan } from '#core/domain/plan.t
 import { planWarning, warningsOf } from '#core/domain/warnings.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
 import { classifySignals } from './stages/classify.ts';
-import { completeLifecycleHooks, type LifecycleWork } from './stages/lifecycle.ts';
+import { completeLifecycleHooks, reportUnusableHooks, type LifecycleWork } from './stages/lifecycle.ts';
 import { observeAndApply } from './stages/observe-apply.ts';
 import { nodeProgress } from './stages/progress.ts';
-import { scheduleRechecks } from './stages/rechecks.ts';
+import { lookAgainLater, scheduleRechecks } from './stages/rechecks.ts';
 import { settleScheduledChanges } from './stages/scheduled-changes.ts';
 import { scopeToCluster, withDueSignals } from './stages/scope.ts';
 import type { Ignored, NodeWorkflowDeps, Rejected, RetryItem, WorkItem } from './types.ts';
@@ -54,15 +54,18 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   const batch = classifySignals(items, config, now);
   const scoped = await scopeToCluster(batch, deps);
   const settled = await settleScheduledChanges(scoped, deps, now);
-  const scope = withDueSignals(scoped, settled.due, settled.ignored);
+  const looks = await lookAgainLater(scoped, deps, now);
+  const scope = withDueSignals(scoped, settled.due, [...settled.ignored, ...looks.ignored]);
   for (const i of scope.ignored) logger.info('event ignored', { ...i });
-  const nothing = { plan: undefined, result: undefined, ignored: scope.ignored, scheduled: settled.planned, rejected: scope.rejected, retry: settled.retry, rechecksScheduled: 0, lifecycleCompleted: 0, lifecyclePending: 0 };
+  await reportUnusableHooks(scope.active, deps);
+  const earlyRetry = [...settled.retry, ...looks.retry];
+  const nothing = { plan: undefined, result: undefined, ignored: scope.ignored, scheduled: settled.planned, rejected: scope.rejected, retry: earlyRetry, rechecksScheduled: 0, lifecycleCompleted: 0, lifecyclePending: 0 };
   if (scope.planNodes.length === 0) return nothing;
 
   const applied = await observeAndApply(scope, deps, { planId: randomUUID(), now, ...(options.deadline ? { deadline: options.deadline } : {}) });
   const progress = nodeProgress(applied, scope.planNodes.map((n) => n.instanceId));
   const lifecycleWork: LifecycleWork[] = [
-    ...scope.active.flatMap((a) => (a.signal.kind === 'lifecycle' ? [{ itemId: a.item.itemId, action: a.signal }] : [])),
+    ...scope.active.flatMap((a) => (a.signal.kind === 'lifecycle' && !a.signal.unusable ? [{ itemId: a.item.itemId, action: a.signal }] : [])),
     ...scope.liveRechecks.flatMap((r) => (r.message.lifecycle ?? []).map((action) => ({ itemId: r.item.itemId, action }))),
   ];
   const lifecycleWarnings = lifecycleWork
@@ -97,7 +100,7 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   const lifecycle = await completeLifecycleHooks(lifecycleWork, progress, deps);
   for (const p of lifecycle.pending) logger.warn('lifecycle action left pending: node still in traffic', { instanceId: p.work.action.instanceId, hook: p.work.action.lifecycleHookName, reason: p.reason });
   const rechecks = await scheduleRechecks(scope, applied, lifecycle.pending.map((p) => p.work), deps, now);
-  const all = [...settled.retry, ...retry, ...lifecycle.retry, ...rechecks.retry];
+  const all = [...earlyRetry, ...retry, ...lifecycle.retry, ...rechecks.retry];
   return {
     plan,
     result,

@@ -13,6 +13,7 @@
  *   App Mesh virtual node attribute `ver` (prod = v1-30, the old cluster = v1-29).
  */
 import type { FakeAws } from './aws/index.ts';
+import { DEFAULT_ROLE } from './aws/iam.ts';
 
 /** Instance ids of the scenario (also used by the samples in events/). */
 export const NODES = {
@@ -48,6 +49,9 @@ export const PROD_ENV = {
   // (issue 14), because token waits here are real time and would dominate the suite. The defaults' pace is
   // measured by `npm run bench -- account` and their behaviour unit-tested (test/unit/adapters/budget.test.ts).
   RATE_LIMITS: 'elb-describe=40:80,elb-register=4:10,elb-modify=2:5',
+  // The spot function's own messages come from its role, as deployed (the stack sets its role's id): the
+  // handlers sign with credentials nobody registered, a session of the fake's default role.
+  INTERNAL_SENDER_IDS: DEFAULT_ROLE.id,
 } as const;
 
 /** Everything a test needs to find again. */

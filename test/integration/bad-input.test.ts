@@ -95,7 +95,10 @@ describe('untyped crashes on odd input are typed rejections with no write', () =
     expect(fakeAws.calls.count('elasticloadbalancing')).toBe(0);
   });
 
-  it('an Auto Scaling group name of " ": rejected before any deregistration (not a late CompleteLifecycleAction failure)', async () => {
+  it('an Auto Scaling group, hook name or token AWS would reject: the node leaves traffic, CompleteLifecycleAction is never sent and its failure is loud', async () => {
+    // Issue 19: these fields serve CompleteLifecycleAction alone. Rejecting the whole signal lost the node's way
+    // out of traffic; sending them would end in a ValidationError read as "already completed". So the step fails
+    // up front, audited with the field, and the hook is left to Auto Scaling's heartbeat timeout.
     const h = handlers()['spot-interruption'];
     const cases: [Record<string, unknown>, string][] = [
       [{ AutoScalingGroupName: ' ' }, 'detail.AutoScalingGroupName'],
@@ -107,12 +110,13 @@ describe('untyped crashes on odd input are typed rejections with no write', () =
     for (const [patch, field] of cases) {
       const e = sample('asg-terminate-lifecycle-action');
       e.detail = { ...e.detail, ...patch };
-      expect(await h(e), JSON.stringify(patch)).toMatchObject({ status: 'rejected', error: 'InvalidEventError', field });
+      expect(await h(e), JSON.stringify(patch)).toMatchObject({ status: 'applied' });
+      expect(rejections().at(-1), JSON.stringify(patch)).toMatchObject({ error: 'LifecycleActionUnusable', field, instanceId: NODES.asg });
     }
-    expect(fakeAws.calls.count('ec2')).toBe(0);
-    expect(anyWrites()).toBe(0);
+    expect(fakeAws.calls.count('elasticloadbalancing', 'DeregisterTargets')).toBeGreaterThan(0);
+    expect(fakeAws.calls.count('autoscaling', 'CompleteLifecycleAction')).toBe(0);
     expect(fakeAws.autoscaling.completed()).toEqual([]);
-    // The sample itself is still good.
+    // The sample itself is still good: its hook is completed.
     expect(await h(sample('asg-terminate-lifecycle-action'))).toMatchObject({ status: 'applied' });
     expect(fakeAws.autoscaling.completed()).toEqual([expect.objectContaining({ instanceId: NODES.asg })]);
   });

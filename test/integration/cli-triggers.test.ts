@@ -89,6 +89,8 @@ describe('quiesce plan on every sample in events/', () => {
 describe('quiesce plan of the other triggers', () => {
   it('plans a pod termination of this cluster: the pod\'s registrations, in dry run', async () => {
     const now = new Date(fakeAws.clock.now());
+    // The pod is terminating in the cluster, as the event says: the plan confirms it there, as pod-events does.
+    kube.markTerminating('shop', 'payments-7d9f-abcde', 30);
     const pod = sample('pod-terminating.json');
     pod.detail = { ...pod.detail, cluster: 'prod', name: 'payments-7d9f-abcde', uid: uids.get('payments-7d9f-abcde'), podIPs: ['10.0.1.12'], containerPorts: [], deletionTimestamp: new Date(now.getTime() + 30_000).toISOString(), observedAt: now.toISOString() };
     const r = await run(['plan', file('pod.json', { ...pod, time: now.toISOString() }), '--json']);
@@ -98,6 +100,16 @@ describe('quiesce plan of the other triggers', () => {
     expect(out.results[0]?.status, r.out).toBe('dry-run');
     expect(out.results[0]?.plan?.trigger).toBe('pod-events');
     expect(out.results[0]?.plan?.actions.length).toBeGreaterThan(0);
+    expect(anyWrites()).toBe(0);
+  });
+
+  it('a pod termination the cluster contradicts (the pod Running and Ready, no deletionTimestamp) plans nothing', async () => {
+    const now = new Date(fakeAws.clock.now());
+    const pod = sample('pod-terminating.json');
+    pod.detail = { ...pod.detail, cluster: 'prod', name: 'payments-7d9f-abcde', uid: uids.get('payments-7d9f-abcde'), podIPs: ['10.0.1.12'], containerPorts: [], deletionTimestamp: new Date(now.getTime() + 30_000).toISOString(), observedAt: now.toISOString() };
+    const r = await run(['plan', file('pod.json', { ...pod, time: now.toISOString() }), '--json']);
+    const out = JSON.parse(r.out) as { results: { status: string; reason: string | null; plan: unknown }[] };
+    expect(out.results[0]).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/not terminating \(no deletionTimestamp\)/), plan: null });
     expect(anyWrites()).toBe(0);
   });
 

@@ -125,8 +125,10 @@ describe('quiesce apply', () => {
     expect(targetsOf(topology.tg.web)).toEqual(['10.0.1.11:8080 draining', '10.0.1.33:8080 draining', '10.0.2.11:8080 healthy', '10.0.3.11:8080 healthy']);
     expect(t.out()).toMatch(/Result: deregistered=7/);
     expect(audits()).toHaveLength(1);
-    // The re-registration guard is scheduled as the Lambda would.
-    expect(fakeAws.sqs.pending(topology.recheckQueueUrl)).toHaveLength(1);
+    // The re-registration guard is the function's: its re-checks are taken only from its own role, so the
+    // CLI (the operator's credentials) sends none, and says so.
+    expect(fakeAws.sqs.pending(topology.recheckQueueUrl)).toHaveLength(0);
+    expect(t.out()).toMatch(/re-registration guard: not run by the CLI/);
   });
 
   it('--yes --json applies without asking and reports the result as data', async () => {

@@ -73,7 +73,7 @@ function expectNodeOutOfTraffic(t: Topology): void {
 async function deliverRechecks(t: Topology, invoke: (e: unknown) => Promise<unknown>): Promise<Record<string, unknown>[]> {
   fakeAws.clock.advance(15_000);
   const due = fakeAws.sqs.dueMessages(t.recheckQueueUrl);
-  await invoke({ Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) });
+  await invoke(fakeAws.sqs.lambdaEventOf(t.recheckQueueUrl, due));
   return due.map((m) => (JSON.parse(m.Body) as { detail: Record<string, unknown> }).detail);
 }
 

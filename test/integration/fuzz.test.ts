@@ -25,6 +25,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSqsBatch, parseSqsRecord } from '#core/contracts/sqs-batch.ts';
 import { recheckEnvelope } from '#core/contracts/node-events.ts';
+import { internalSendersOf } from '#core/contracts/internal-messages.ts';
+import { loadConfig } from '#core/config.ts';
 import { InvalidEventError, OutOfScopeError, QuiesceError } from '#core/errors.ts';
 import { bearerToken, tokensMatch } from '../../functions/deploy-webhook/auth.ts';
 import { parseWebhookRequest } from '../../functions/deploy-webhook/webhook.ts';
@@ -34,6 +36,7 @@ import { parsePodSignal } from '../../functions/pod-events/events.ts';
 import { toWorkItem } from '../../functions/spot-interruption/handler.ts';
 import { parseScheduledEvent } from '../../functions/sweeper/handler.ts';
 import { parseTrafficEvent } from '../../functions/traffic-shift/handler.ts';
+import { DEFAULT_ROLE } from '../fakes/aws/iam.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { NODES, PROD_ENV } from '../fakes/topology.ts';
 import { WEBHOOK_TOKEN } from '../fakes/traffic.ts';
@@ -138,9 +141,11 @@ const mutated = (samples: readonly unknown[]): fc.Arbitrary<unknown> =>
 /** SQS events with odd records: not objects, no or odd messageId, bodies that are not strings, odd bodies. */
 const sqsEvent = (samples: readonly unknown[]): fc.Arbitrary<unknown> => {
   const body = fc.oneof(oddString, oddValue, mutated(samples).map((v) => JSON.stringify(v) ?? 'undefined'), mutated(samples));
+  // SenderId: the spot function's own role (its re-checks are read), anyone else's, or odd.
+  const attributes = fc.oneof(fc.constant({ SenderId: `${DEFAULT_ROLE.id}:${DEFAULT_ROLE.session}` }), fc.constant({ SenderId: 'AIDAIT2UOQQY3AUEKVGXU' }), fc.record({ SenderId: oddValue }), oddValue);
   const record = fc.oneof(
     oddValue,
-    fc.record({ messageId: fc.oneof(fc.uuid(), oddValue), body, eventSource: fc.constant('aws:sqs') }, { requiredKeys: [] }),
+    fc.record({ messageId: fc.oneof(fc.uuid(), oddValue), body, eventSource: fc.constant('aws:sqs'), attributes }, { requiredKeys: [] }),
   );
   return fc.oneof(fc.record({ Records: fc.array(record, { maxLength: 6 }) }), fc.record({ Records: oddValue }));
 };
@@ -163,8 +168,14 @@ function throwsRejection(parse: () => unknown): boolean {
 }
 
 /** An SQS batch is rejected by the parser when every record is. */
-const everyRecordRejected = (event: { Records: readonly unknown[] }, parseBody: (body: string) => unknown): boolean =>
-  event.Records.every((r, i) => throwsRejection(() => parseBody(parseSqsRecord(r, i).body)));
+const everyRecordRejected = (event: { Records: readonly unknown[] }, parseBody: (body: string, senderId: string | undefined) => unknown): boolean =>
+  event.Records.every((r, i) => throwsRejection(() => {
+    const { body, senderId } = parseSqsRecord(r, i);
+    return parseBody(body, senderId);
+  }));
+
+/** Who may write the spot function's own messages, as the handlers are configured (PROD_ENV). */
+const spotSenders = internalSendersOf(loadConfig({ ...PROD_ENV }));
 
 const podConfig = loadPodEventsConfig({ ...PROD_ENV });
 
@@ -176,6 +187,8 @@ interface HandlerSpec {
   readonly typed: (result: unknown, rejected: boolean) => void;
   /** Valid inputs of this handler, to mutate. */
   readonly samples: (world: World) => unknown[];
+  /** How a sample reaches the handler when it is valid (default: as is): what its acceptance is checked on. */
+  readonly delivered?: (sample: unknown) => unknown;
   /** Whether the handler takes SQS batches. */
   readonly sqs: boolean;
   /** Most accepted inputs run through its workflow (the sweeper's is a whole sweep: the slowest). */
@@ -196,7 +209,7 @@ function fail(what: string, seen: unknown): never {
 /** A direct invocation's typed rejection, as the rejectInvalidInput middleware returns it. */
 const rejectedResult = (result: unknown): void => {
   const r = result as { status?: unknown; error?: unknown } | undefined;
-  if (r?.status !== 'rejected' || (r.error !== 'InvalidEventError' && r.error !== 'OutOfScopeError')) fail('not a typed rejection', result);
+  if (r?.status !== 'rejected' || (r.error !== 'InvalidEventError' && r.error !== 'OutOfScopeError' && r.error !== 'UntrustedSenderError')) fail('not a typed rejection', result);
 };
 
 /** An SQS batch whose every record was rejected: reported one by one, none failed (retrying cannot fix them). */
@@ -211,14 +224,23 @@ const SPECS: readonly HandlerSpec[] = [
     name: 'spot-interruption',
     acceptedCap: ACCEPTED_CAP,
     sqs: true,
-    rejects: (input) => (isSqsBatch(input) ? everyRecordRejected(input, (b) => toWorkItem('m', b)) : throwsRejection(() => toWorkItem('e', input))),
+    rejects: (input) =>
+      isSqsBatch(input)
+        ? everyRecordRejected(input, (b, senderId) => toWorkItem('m', b, { origin: { via: 'sqs', senderId }, senders: spotSenders }))
+        : throwsRejection(() => toWorkItem('e', input, { origin: { via: 'invoke' }, senders: spotSenders })),
     typed: (result, rejected) => {
       if (rejected) rejectedBatch(result);
     },
+    delivered: (sample) =>
+      (sample as { 'detail-type'?: unknown })['detail-type'] === 'Quiesce Re-registration Check'
+        ? { Records: [{ messageId: 'recheck-1', eventSource: 'aws:sqs', attributes: { SenderId: `${DEFAULT_ROLE.id}:${DEFAULT_ROLE.session}` }, body: JSON.stringify(sample) }] }
+        : sample,
     samples: (world) => [
       ...['spot-interruption-warning', 'rebalance-recommendation', 'instance-state-change', 'asg-terminate-lifecycle-action', 'asg-test-notification'].map(sample),
       // Issue 13's shapes: Health, capacity reservations, Auto Scaling's own message, SNS envelopes.
       ...['health-scheduled-change', 'capacity-reservation-interruption-warning', 'asg-lifecycle-sqs-direct', 'asg-lifecycle-sns', 'asg-lifecycle-sns-key-value'].map(sample),
+      // Taken only from the queue, written by the function's own role: as a direct invocation (and its
+      // mutations) it is refused; the SQS wrappers give its mutated bodies that SenderId too.
       recheckEnvelope({ instanceIds: [NODES.spot], targetGroupArns: [world.topology.tg.web], services: [], deadline: '2026-11-21T12:02:30.000Z', round: 1, reason: 'fuzz' }),
     ],
   },
@@ -358,7 +380,7 @@ describe('fuzzing every handler: no untyped crash, and no write for anything the
         const invoke = handlers[spec.name];
         const samples = spec.samples(world);
         // Every sample is accepted by its parser (otherwise the mutations would start from a rejection).
-        for (const s of samples) expect(spec.rejects(s), JSON.stringify(s).slice(0, 120)).toBe(false);
+        for (const s of samples) expect(spec.rejects(spec.delivered ? spec.delivered(s) : s), JSON.stringify(s).slice(0, 120)).toBe(false);
         // The webhook reads (and caches) its token first: read it now, so a rejection makes no call at all.
         if (spec.name === 'deploy-webhook') await invoke({ headers: {}, body: '' });
         const tally: Tally = { rejected: 0, accepted: 0, acceptedWrites: 0 };

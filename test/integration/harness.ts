@@ -59,15 +59,24 @@ export interface SpotHarness {
   invoke(event: unknown): Promise<unknown>;
 }
 
+/** Options of the harnesses. */
+export interface HarnessOptions {
+  /** Sign the function's SDK calls with this access key id (a role session the fake IAM knows: test/fakes/aws/iam.ts). */
+  readonly accessKeyId?: string;
+}
+
+/** The SDK clients a harness's function uses: the environment's credentials, or the session it is given. */
+const clientsFor = (options: HarnessOptions) => createAwsClients(options.accessKeyId ? { overrides: { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: 'fake' } } } : {});
+
 /** Seeds the topology and builds the handler with `env` on top of the prod environment. */
 /** `world`: an already seeded topology (a second Lambda container on the same account), else a fresh one. */
-export function spotHarness(env: Record<string, string> = {}, world?: Topology): SpotHarness {
+export function spotHarness(env: Record<string, string> = {}, world?: Topology, options: HarnessOptions = {}): SpotHarness {
   const topology = world ?? seedTopology(fakeAws);
   const config = loadConfig({ ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, ...env });
   const logger = createLogger('spot-interruption');
   const deps = buildNodeWorkflowDeps('spot-interruption', {
     config,
-    clients: createAwsClients(),
+    clients: clientsFor(options),
     logger,
     now: () => new Date(fakeAws.clock.now()),
     // Same policy shape, shorter waits: throttling tests stay fast.
@@ -91,13 +100,13 @@ export interface PodHarness {
  * Kubernetes API, and builds the real
  * pod-events handler.
  */
-export function podEventsHarness(kube: StartedKube, env: Record<string, string> = {}, world?: Topology): PodHarness {
+export function podEventsHarness(kube: StartedKube, env: Record<string, string> = {}, world?: Topology, options: HarnessOptions = {}): PodHarness {
   const topology = world ?? seedTopology(fakeAws);
   if (!world) fakeAws.eks.seedCluster({ name: 'prod', ...kube.address(), vpcId: VPC });
   const logger = createLogger('pod-events');
   const deps = buildPodWorkflowDeps({
     config: loadPodEventsConfig({ ...PROD_ENV, ...env }),
-    clients: createAwsClients(),
+    clients: clientsFor(options),
     logger,
     now: () => new Date(fakeAws.clock.now()),
     retry: { baseDelayMs: 2, maxDelayMs: 20 },

@@ -16,7 +16,9 @@ const sqs = (...bodies: unknown[]) => ({ Records: bodies.map((b, i) => ({ messag
 const deregistrations = (): number => fakeAws.calls.count('elasticloadbalancing', 'DeregisterTargets');
 
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:quiesce-recheck';
-const SCHEDULING = { SCHEDULED_CHANGE_QUEUE_ARN: QUEUE_ARN, SCHEDULED_CHANGE_ROLE_ARN: 'arn:aws:iam::123456789012:role/quiesce-scheduled-change' };
+const SCHEDULER_ROLE = 'arn:aws:iam::123456789012:role/quiesce-scheduled-change';
+// Scheduler sends a due message with a session of this role: the stack lists the role's id, so does this.
+const SCHEDULING = { SCHEDULED_CHANGE_QUEUE_ARN: QUEUE_ARN, SCHEDULED_CHANGE_ROLE_ARN: SCHEDULER_ROLE, SCHEDULED_CHANGE_SENDER_IDS: fakeAws.iam.roleIdOf(SCHEDULER_ROLE) };
 
 describe('EC2 Capacity Reservation Instance Interruption Warning', () => {
   it('is handled like a spot warning: the node leaves traffic', async () => {
@@ -81,10 +83,11 @@ describe('AWS Health scheduled changes', () => {
     const e = sample('health-scheduled-change');
     return { ...e, ...envelope, detail: { ...(e['detail'] as object), ...over } };
   };
-  /** Delivers what Scheduler fires now (its SQS target: the body is the envelope) through the handler. */
+  /** Delivers what Scheduler fires now (it sends to its SQS target as the schedule's role) through the handler. */
   const fireSchedules = async (h: SpotHarness): Promise<unknown> => {
-    const fired = fakeAws.scheduler.fireDue();
-    return fired.length === 0 ? undefined : h.invoke(sqs(...fired.map((f) => f.target.Input!)));
+    expect(fakeAws.deliverDueSchedules()).toEqual([]);
+    const batch = fakeAws.sqs.lambdaEvent(h.topology.recheckQueueUrl);
+    return batch.Records.length === 0 ? undefined : h.invoke(batch);
   };
 
   it('is scheduled for the start minus SCHEDULED_CHANGE_LEAD_SECONDS, and the node leaves traffic then, not before', async () => {
@@ -123,7 +126,8 @@ describe('AWS Health scheduled changes', () => {
     expect(await h.invoke(moved)).toMatchObject({ status: 'scheduled', reason: expect.stringMatching(/moved from 2026-11-21T13:50:00.000Z: .*due at 2026-11-21T14:50:00.000Z/) });
     expect(fakeAws.scheduler.schedules().map((s) => new Date(s.at).toISOString())).toEqual(['2026-11-21T14:50:00.000Z']);
     // The first schedule's message, had it been delivered anyway (a failed cancel): its token is no longer current.
-    expect(await h.invoke(sqs(first!.target.Input!))).toEqual({ batchItemFailures: [] });
+    fakeAws.sqs.sendAs(fakeAws.iam.assumeRole(SCHEDULER_ROLE, 'scheduler'), h.topology.recheckQueueUrl, first!.target.Input!);
+    expect(await h.invoke(fakeAws.sqs.lambdaEvent(h.topology.recheckQueueUrl))).toEqual({ batchItemFailures: [] });
     // An older notification than the one acted on (delivered out of order) changes nothing.
     expect(await h.invoke(health())).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/older notification/) });
     expect(deregistrations()).toBe(0);
@@ -152,9 +156,9 @@ describe('AWS Health scheduled changes', () => {
     const soon = health({ startTime: 'Sat, 21 Nov 2026 12:05:00 GMT', endTime: 'Sat, 21 Nov 2026 13:00:00 GMT' });
     expect(await h.invoke(soon)).toMatchObject({ status: 'scheduled', reason: expect.stringMatching(/due now/) });
     expect(fakeAws.scheduler.schedules()).toEqual([]);
-    const due = fakeAws.sqs.dueMessages(h.topology.recheckQueueUrl);
-    expect(due).toHaveLength(1);
-    expect(await h.invoke(sqs(due[0]!.Body))).toEqual({ batchItemFailures: [] });
+    const due = fakeAws.sqs.lambdaEvent(h.topology.recheckQueueUrl);
+    expect(due.Records).toHaveLength(1);
+    expect(await h.invoke(due)).toEqual({ batchItemFailures: [] });
     expect(targetsOf(h.topology.tg.web)).toContain('10.0.3.11:8080 draining');
   });
 

@@ -155,7 +155,7 @@ describe('re-registration guard', () => {
     fakeAws.clock.advance(15_000);
     const due = fakeAws.sqs.dueMessages(queue);
     expect(due).toHaveLength(1);
-    const batch = { Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) };
+    const batch = fakeAws.sqs.lambdaEventOf(queue, due);
     expect(await h.invoke(batch)).toEqual({ batchItemFailures: [] });
     expect(targetsOf(h.topology.tg.web)).toContain('10.0.1.11:8080 draining');
     // The re-check only looked at the 4 groups that point at the node, not at all 6.
@@ -167,7 +167,7 @@ describe('re-registration guard', () => {
     const round2 = fakeAws.sqs.dueMessages(queue);
     expect(round2).toHaveLength(1);
     expect(JSON.parse(round2[0]!.Body).detail.round).toBe(2);
-    await h.invoke({ Records: round2.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) });
+    await h.invoke(fakeAws.sqs.lambdaEventOf(queue, round2));
     expect(fakeAws.sqs.pending(queue)).toHaveLength(0);
   });
 
@@ -181,7 +181,7 @@ describe('re-registration guard', () => {
       const due = fakeAws.sqs.dueMessages(queue);
       if (due.length === 0) continue;
       rounds++;
-      await h.invoke({ Records: due.map((m) => ({ messageId: m.MessageId, body: m.Body, eventSource: 'aws:sqs' })) });
+      await h.invoke(fakeAws.sqs.lambdaEventOf(queue, due));
     }
     // 40 s deadline, 15 s interval: re-checks at +15 s and +30 s; a third would land after the deadline.
     expect(rounds).toBe(2);

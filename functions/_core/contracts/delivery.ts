@@ -40,9 +40,16 @@ function json(text: string, field: string): unknown {
   }
 }
 
-/** Whether an object is Auto Scaling's own message (no EventBridge envelope around it). */
+/**
+ * Whether an object is Auto Scaling's own message (no EventBridge envelope around it): a lifecycle
+ * transition or event and no envelope. `Service` is "AWS Auto Scaling" when present; NTH's tests (and the
+ * messages NTH re-marshals) carry none, so its absence does not make the message unreadable.
+ */
 const isAutoScalingMessage = (o: Record<string, unknown>): boolean =>
-  o['detail-type'] === undefined && o['Service'] === 'AWS Auto Scaling' && (o['LifecycleTransition'] !== undefined || o['Event'] !== undefined);
+  o['detail-type'] === undefined &&
+  o['source'] === undefined &&
+  (o['Service'] === undefined || o['Service'] === 'AWS Auto Scaling') &&
+  [o['LifecycleTransition'], o['Event']].some((t) => typeof t === 'string' && t !== '');
 
 /**
  * Auto Scaling's message as the EventBridge lifecycle action it stands for: the fields are the same (the
@@ -96,11 +103,22 @@ function snsMessage(o: Record<string, unknown>): EventBridgeEnvelope | Notice {
 /** Whether a delivery asked for nothing. */
 export const isNotice = (d: EventBridgeEnvelope | Notice): d is Notice => (d as Notice).kind === 'notice';
 
-/** One SQS body (or direct invocation) as the EventBridge envelope it carries, or a notice. */
-export function unwrapDelivery(raw: unknown): EventBridgeEnvelope | Notice {
+/** What a delivery carried, and whether it came inside an SNS envelope (whoever may publish to the topic wrote it). */
+export interface Unwrapped {
+  readonly delivered: EventBridgeEnvelope | Notice;
+  readonly viaSns: boolean;
+}
+
+/** One SQS body (or direct invocation) as the EventBridge envelope it carries (or a notice), and how it came. */
+export function unwrapDeliveryOf(raw: unknown): Unwrapped {
   const value = typeof raw === 'string' ? json(raw, 'body') : raw;
   const o = object(value, 'event');
-  if (o['TopicArn'] !== undefined && o['Type'] !== undefined && o['detail-type'] === undefined) return snsMessage(o);
-  if (isAutoScalingMessage(o)) return autoScalingEnvelope(o, 'event');
-  return parseEnvelope(o);
+  if (o['TopicArn'] !== undefined && o['Type'] !== undefined && o['detail-type'] === undefined) return { delivered: snsMessage(o), viaSns: true };
+  if (isAutoScalingMessage(o)) return { delivered: autoScalingEnvelope(o, 'event'), viaSns: false };
+  return { delivered: parseEnvelope(o), viaSns: false };
+}
+
+/** One SQS body (or direct invocation) as the EventBridge envelope it carries, or a notice. */
+export function unwrapDelivery(raw: unknown): EventBridgeEnvelope | Notice {
+  return unwrapDeliveryOf(raw).delivered;
 }

@@ -91,8 +91,28 @@ export type NodeSignal =
   | ({ readonly kind: 'spot-interruption'; readonly instanceId: string; readonly action: 'terminate' | 'stop' | 'hibernate' } & SignalOrigin)
   | ({ readonly kind: 'capacity-reservation-interruption'; readonly instanceId: string; readonly action: 'terminate' } & SignalOrigin)
   | ({ readonly kind: 'rebalance'; readonly instanceId: string } & SignalOrigin)
-  | ({ readonly kind: 'state-change'; readonly instanceId: string; readonly state: string } & SignalOrigin)
-  | ({ readonly kind: 'lifecycle'; readonly test: boolean } & PendingLifecycleAction & SignalOrigin)
+  | ({
+      readonly kind: 'state-change';
+      readonly instanceId: string;
+      readonly state: string;
+      /** Set on the second look at a state change EC2 did not confirm the first time (a delayed re-check). */
+      readonly secondLook?: boolean;
+    } & SignalOrigin)
+  | ({
+      readonly kind: 'lifecycle';
+      readonly test: boolean;
+      /**
+       * Why CompleteLifecycleAction cannot be called for it (a field only that step needs is missing or
+       * malformed): the node still leaves traffic, the completion fails loudly.
+       */
+      readonly unusable?: { readonly field: string; readonly reason: string };
+    } & PendingLifecycleAction &
+      SignalOrigin)
+  /**
+   * An AWS Health scheduled change whose start or event ARN is unknown (Karpenter's tests send both empty):
+   * it cannot be scheduled or followed by its updates, so the node leaves traffic now.
+   */
+  | ({ readonly kind: 'scheduled-change-now'; readonly instanceId: string; readonly eventTypeCode: string; readonly why: string } & SignalOrigin)
   /** A Health notification (new, moved, or closed): schedules, moves or cancels a deregistration. */
   | ({
       readonly kind: 'scheduled-change';
@@ -159,6 +179,19 @@ export interface RecheckMessage {
    * nodes it finds in a group outside this list is a fast-path miss (audited, metric `fastPathMiss`).
    */
   readonly completeness?: { readonly describedArns: readonly string[] };
+  /**
+   * State changes to a dying state that EC2 did not confirm when they arrived (DescribeInstances is
+   * eventually consistent): this round looks at them once more, acts if EC2 agrees now, else drops them.
+   */
+  readonly lookAgain?: readonly UnconfirmedStateChange[];
+}
+
+/** A dying state change EC2 did not confirm yet, carried to its second look. */
+export interface UnconfirmedStateChange {
+  readonly instanceId: string;
+  readonly state: string;
+  readonly eventTime?: string;
+  readonly eventId?: string;
 }
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -204,10 +237,13 @@ function timeOf(o: Record<string, unknown>, key: string, field: string): string 
   return new Date(at).toISOString();
 }
 
-/** An optional envelope field: absent, or a string EventBridge could have written. */
+/**
+ * An optional envelope field: absent, or a string EventBridge could have written. An empty string is no
+ * value (NTH's tests send `"time": ""`; Go marshals unset fields so): read as absent, not a rejection.
+ */
 function envelopeText(o: Record<string, unknown>, key: string): string | undefined {
   const v = o[key];
-  if (v === undefined) return undefined;
+  if (v === undefined || v === '') return undefined;
   if (typeof v !== 'string' || !ENVELOPE_TEXT.test(v)) throw new InvalidEventError(`${key} must be a string of at most 256 printable characters`, key);
   return v;
 }
@@ -275,12 +311,16 @@ function parseHealthEvent(envelope: EventBridgeEnvelope): (NodeSignal | Notice)[
   if (envelope['detail-type'] !== DetailType.health || service !== 'EC2' || category !== 'scheduledChange') {
     return [{ kind: 'notice', reason: `AWS Health ${quoted(service, 40)} ${quoted(category, 40)} event: only EC2 scheduled changes move a node` }];
   }
-  const eventArn = named(d, 'eventArn', 'detail.eventArn', (v) => typeof v === 'string' && HEALTH_EVENT_ARN.test(v), 'an AWS Health event ARN');
-  const eventTypeCode = named(d, 'eventTypeCode', 'detail.eventTypeCode', (v) => typeof v === 'string' && EVENT_TYPE_CODE.test(v), 'an AWS Health event type code');
-  const statusCode = named(d, 'statusCode', 'detail.statusCode', (v) => HEALTH_STATUS.has(v as string), 'open, upcoming or closed') as 'open' | 'upcoming' | 'closed';
-  const startTime = timeOf(d, 'startTime', 'detail.startTime');
-  const endTime = d['endTime'] === undefined ? undefined : timeOf(d, 'endTime', 'detail.endTime');
-  const updatedAt = d['lastUpdatedTime'] !== undefined ? timeOf(d, 'lastUpdatedTime', 'detail.lastUpdatedTime') : envelope.time !== undefined ? timeOf(envelope as unknown as Record<string, unknown>, 'time', 'time') : startTime;
+  // Lenient where strictness only drops work: a field absent or empty ("" is how Go writes an unset one) is
+  // unknown, not malformed. A present value must still be what AWS Health writes.
+  const given = (key: string): boolean => d[key] !== undefined && d[key] !== null && d[key] !== '';
+  const eventArn = given('eventArn') ? named(d, 'eventArn', 'detail.eventArn', (v) => typeof v === 'string' && HEALTH_EVENT_ARN.test(v), 'an AWS Health event ARN') : undefined;
+  const eventTypeCode = given('eventTypeCode') ? named(d, 'eventTypeCode', 'detail.eventTypeCode', (v) => typeof v === 'string' && EVENT_TYPE_CODE.test(v), 'an AWS Health event type code') : undefined;
+  // Without a status the change is open (NTH's sample has none): only `closed` cancels.
+  const statusCode = (given('statusCode') ? named(d, 'statusCode', 'detail.statusCode', (v) => HEALTH_STATUS.has(v as string), 'open, upcoming or closed') : 'open') as 'open' | 'upcoming' | 'closed';
+  const startTime = given('startTime') ? timeOf(d, 'startTime', 'detail.startTime') : undefined;
+  const endTime = given('endTime') ? timeOf(d, 'endTime', 'detail.endTime') : undefined;
+  const updatedAt = given('lastUpdatedTime') ? timeOf(d, 'lastUpdatedTime', 'detail.lastUpdatedTime') : envelope.time !== undefined ? timeOf(envelope as unknown as Record<string, unknown>, 'time', 'time') : startTime;
   const entities = d['affectedEntities'];
   if (!Array.isArray(entities) || entities.length > MAX_AFFECTED_ENTITIES) {
     throw new InvalidEventError(`detail.affectedEntities must be a list of at most ${MAX_AFFECTED_ENTITIES} entities`, 'detail.affectedEntities');
@@ -291,8 +331,16 @@ function parseHealthEvent(envelope: EventBridgeEnvelope): (NodeSignal | Notice)[
     if (typeof value !== 'string' || value === '' || value.length > 1600) throw new InvalidEventError(`detail.affectedEntities[${i}].entityValue must be a non-empty string`, `detail.affectedEntities[${i}].entityValue`);
     if (INSTANCE_ID.test(value)) instanceIds.add(value);
   });
-  if (instanceIds.size === 0) return [{ kind: 'notice', reason: `AWS Health ${eventTypeCode} names no EC2 instance` }];
-  const change = { eventArn, eventTypeCode, startTime, ...(endTime ? { endTime } : {}) };
+  const code = eventTypeCode ?? 'scheduled change';
+  if (instanceIds.size === 0) return [{ kind: 'notice', reason: `AWS Health ${code} names no EC2 instance` }];
+  if (eventArn === undefined || startTime === undefined || updatedAt === undefined) {
+    // Nothing to schedule against and no way to follow its updates: the node leaves traffic now (as NTH and
+    // Karpenter always do). A closed one cancels nothing that was scheduled.
+    if (statusCode === 'closed') return [{ kind: 'notice', reason: `AWS Health ${code} closed, without ${eventArn === undefined ? 'an event ARN' : 'a start'}: nothing was scheduled for it` }];
+    const why = [eventArn === undefined ? 'no event ARN' : undefined, startTime === undefined ? 'no start' : undefined].filter((w) => w !== undefined).join(', ');
+    return [...instanceIds].map((instanceId) => ({ kind: 'scheduled-change-now', instanceId, eventTypeCode: code, why, ...originOf(envelope) }));
+  }
+  const change = { eventArn, eventTypeCode: code, startTime, ...(endTime ? { endTime } : {}) };
   return [...instanceIds].map((instanceId) => ({ kind: 'scheduled-change', instanceId, statusCode, updatedAt, ...change, ...originOf(envelope) }));
 }
 
@@ -346,7 +394,8 @@ export function parseNodeSignal(envelope: EventBridgeEnvelope): NodeSignal {
     }
   }
   if (source === 'aws.autoscaling' && detailType === DetailType.lifecycle) {
-    const transition = detail['LifecycleTransition'] ?? detail['Event'];
+    // NTH's messages carry both keys, one of them "" (Go writes unset fields): the first non-empty one.
+    const transition = [detail['LifecycleTransition'], detail['Event']].find((t) => t !== undefined && t !== '');
     const test = transition === 'autoscaling:TEST_NOTIFICATION';
     if (!test && transition !== 'autoscaling:EC2_INSTANCE_TERMINATING') {
       throw new InvalidEventError(`detail.LifecycleTransition must be autoscaling:EC2_INSTANCE_TERMINATING, got ${quoted(transition)}`, 'detail.LifecycleTransition');
@@ -365,18 +414,28 @@ export function parseNodeSignal(envelope: EventBridgeEnvelope): NodeSignal {
         ...base,
       };
     }
-    // Validated here, not by CompleteLifecycleAction: a name AWS rejects would fail only after the deregistrations.
+    // The instance id is what takes the node out of traffic: required. The group, hook and token only serve
+    // CompleteLifecycleAction: validated here (AWS would reject them only after the deregistrations), but a
+    // bad one fails that step alone (`unusable`), loudly, never the node's way out.
+    const id = instanceId(detail, 'EC2InstanceId', 'detail.EC2InstanceId');
     const token = detail['LifecycleActionToken'];
-    if (token !== undefined && !isLifecycleActionToken(token)) {
-      throw new InvalidEventError(`detail.LifecycleActionToken must be a UUID when present: ${quoted(token)}`, 'detail.LifecycleActionToken');
-    }
+    const group = detail['AutoScalingGroupName'];
+    const hook = detail['LifecycleHookName'];
+    const unusable = !isAutoScalingGroupName(group)
+      ? { field: 'detail.AutoScalingGroupName', reason: `not an Auto Scaling group name (1-255 of ASCII 33-126, no colon): ${quoted(group)}` }
+      : !isLifecycleHookName(hook)
+        ? { field: 'detail.LifecycleHookName', reason: `not a lifecycle hook name (1-255 of A-Z a-z 0-9 - _ /): ${quoted(hook)}` }
+        : token !== undefined && token !== '' && !isLifecycleActionToken(token)
+          ? { field: 'detail.LifecycleActionToken', reason: `not a lifecycle action token (a UUID): ${quoted(token)}` }
+          : undefined;
     return {
       kind: 'lifecycle',
-      instanceId: instanceId(detail, 'EC2InstanceId', 'detail.EC2InstanceId'),
-      autoScalingGroupName: named(detail, 'AutoScalingGroupName', 'detail.AutoScalingGroupName', isAutoScalingGroupName, 'an Auto Scaling group name (1-255 of ASCII 33-126, no colon)'),
-      lifecycleHookName: named(detail, 'LifecycleHookName', 'detail.LifecycleHookName', isLifecycleHookName, 'a lifecycle hook name (1-255 of A-Z a-z 0-9 - _ /)'),
-      lifecycleActionToken: token,
+      instanceId: id,
+      autoScalingGroupName: unusable ? '' : (group as string),
+      lifecycleHookName: unusable ? '' : (hook as string),
+      lifecycleActionToken: unusable || token === '' ? undefined : (token as string | undefined),
       test: false,
+      ...(unusable ? { unusable } : {}),
       ...base,
     };
   }
@@ -432,6 +491,22 @@ export function parseRecheck(envelope: EventBridgeEnvelope): RecheckMessage {
   if (completeness !== undefined && (!Array.isArray(described) || described.length > MAX_RECHECK_TARGET_GROUPS || !described.every((t) => typeof t === 'string' && TARGET_GROUP_ARN.test(t)))) {
     throw new InvalidEventError(`detail.completeness.describedArns must be a list of at most ${MAX_RECHECK_TARGET_GROUPS} target group ARNs`, 'detail.completeness');
   }
+  const lookAgain = d['lookAgain'];
+  const isUnconfirmed = (u: unknown): u is UnconfirmedStateChange => {
+    const o = u as Record<string, unknown> | null;
+    return (
+      !!o &&
+      typeof o === 'object' &&
+      typeof o['instanceId'] === 'string' &&
+      ids.includes(o['instanceId']) &&
+      DYING_STATES.has(o['state'] as string) &&
+      (o['eventTime'] === undefined || (typeof o['eventTime'] === 'string' && o['eventTime'].length <= 64 && !Number.isNaN(Date.parse(o['eventTime'])))) &&
+      (o['eventId'] === undefined || (typeof o['eventId'] === 'string' && ENVELOPE_TEXT.test(o['eventId'])))
+    );
+  };
+  if (lookAgain !== undefined && (!Array.isArray(lookAgain) || lookAgain.length > MAX_RECHECK_NODES || !lookAgain.every(isUnconfirmed))) {
+    throw new InvalidEventError('detail.lookAgain must be a list of {instanceId (one of instanceIds), state (a dying state), eventTime?, eventId?}', 'detail.lookAgain');
+  }
   return {
     kind: 'recheck',
     instanceIds: ids,
@@ -442,6 +517,7 @@ export function parseRecheck(envelope: EventBridgeEnvelope): RecheckMessage {
     reason,
     ...(lifecycle.length > 0 ? { lifecycle } : {}),
     ...(completeness !== undefined ? { completeness: { describedArns: described as string[] } } : {}),
+    ...(lookAgain !== undefined && lookAgain.length > 0 ? { lookAgain: lookAgain as UnconfirmedStateChange[] } : {}),
   };
 }
 

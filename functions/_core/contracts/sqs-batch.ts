@@ -12,6 +12,12 @@ export interface SqsRecordInput {
   /** The id batch item failures name; `Records[i]` when the record carries none (it is rejected then). */
   readonly messageId: string;
   readonly body: string;
+  /**
+   * `attributes.SenderId`: who sent the message, as SQS wrote it from the sender's credentials (a role
+   * session's `<role id>:<session>`); what tells the spot function's own messages from forgeries
+   * (contracts/internal-messages.ts). Undefined when the record carries none.
+   */
+  readonly senderId?: string;
 }
 
 /** Whether a Lambda event is an SQS batch (an object with a `Records` array). */
@@ -37,5 +43,10 @@ export function parseSqsRecord(record: unknown, index: number): SqsRecordInput {
     throw new InvalidEventError(`${at}.messageId must be a non-empty string of at most 256 characters`, `${at}.messageId`);
   }
   if (typeof body !== 'string') throw new InvalidEventError(`${at}.body must be a string`, `${at}.body`);
-  return { messageId, body };
+  const senderId = (record as { attributes?: { SenderId?: unknown } }).attributes?.SenderId;
+  // IAM ids and a session name: printable, bounded. Anything else is no SenderId SQS wrote.
+  if (senderId !== undefined && (typeof senderId !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(senderId))) {
+    throw new InvalidEventError(`${at}.attributes.SenderId must be a SenderId as SQS writes it`, `${at}.attributes.SenderId`);
+  }
+  return { messageId, body, ...(senderId !== undefined ? { senderId } : {}) };
 }

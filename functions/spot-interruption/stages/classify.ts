@@ -52,12 +52,22 @@ export function classifySignals(items: readonly WorkItem[], config: Pick<Quiesce
       continue;
     }
     if (input.kind === 'recheck') {
+      // A second look at state changes EC2 had not confirmed: each is judged again as a signal (once).
+      for (const u of input.lookAgain ?? []) {
+        const signal = { kind: 'state-change' as const, instanceId: u.instanceId, state: u.state, secondLook: true, ...(u.eventTime ? { eventTime: u.eventTime } : {}), ...(u.eventId ? { eventId: u.eventId } : {}) };
+        const fresh = eventAgeDecision(signal, now, config.maxEventAgeSeconds);
+        if (fresh.act) acting.push({ item, signal, reason: `instance state ${u.state} (confirmed on a second look)` });
+        else ignored.push({ itemId: item.itemId, reason: fresh.reason });
+      }
+      const watches = input.targetGroupArns.length > 0 || input.services.length > 0 || (input.lifecycle ?? []).length > 0 || input.completeness !== undefined;
+      if (input.lookAgain !== undefined && !watches) continue;
       if (Date.parse(input.deadline) <= now.getTime()) ignored.push({ itemId: item.itemId, reason: 're-check deadline passed: guard ends' });
       else rechecks.push({ item, message: input });
       continue;
     }
     const wanted = signalDecision(input, config);
-    const fresh = wanted.act ? eventAgeDecision(input, now, config.maxEventAgeSeconds) : wanted;
+    // An AWS Health change is judged by its own times, not by the notification's age; one with no start is acted on at once.
+    const fresh = wanted.act && input.kind !== 'scheduled-change-now' ? eventAgeDecision(input, now, config.maxEventAgeSeconds) : wanted;
     if (fresh.act) acting.push({ item, signal: input, reason: wanted.reason });
     else ignored.push({ itemId: item.itemId, reason: fresh.reason });
   }

@@ -7,6 +7,7 @@
  */
 import type { PendingLifecycleAction } from '#core/contracts/node-events.ts';
 import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
+import type { ActingSignal } from './classify.ts';
 import type { NodeProgress } from './progress.ts';
 
 /** A lifecycle action to complete or keep, and which input asked for it (to retry that input). */
@@ -69,4 +70,22 @@ export async function completeLifecycleHooks(work: readonly LifecycleWork[], pro
     }
   }
   return { completed, pending, retry };
+}
+
+/**
+ * Hooks whose group, hook name or token cannot be sent to CompleteLifecycleAction (contracts/node-events.ts
+ * `unusable`): their node leaves traffic like any other, and this step alone fails, loudly (an ERROR line
+ * and an audited refusal naming the field); the instance waits for the hook's heartbeat timeout.
+ */
+export async function reportUnusableHooks(active: readonly ActingSignal[], deps: Pick<NodeWorkflowDeps, 'logger' | 'audit'>): Promise<number> {
+  let n = 0;
+  for (const a of active) {
+    if (a.signal.kind !== 'lifecycle' || !a.signal.unusable) continue;
+    n++;
+    const { field, reason } = a.signal.unusable;
+    const message = `lifecycle action of ${a.signal.instanceId} cannot be completed: ${field} is ${reason}; the node leaves traffic, the hook is left to its heartbeat timeout`;
+    deps.logger.error('lifecycle action not completed', { itemId: a.item.itemId, instanceId: a.signal.instanceId, field, reason: message });
+    await deps.audit.rejected({ status: 'refused', error: 'LifecycleActionUnusable', message, field, instanceId: a.signal.instanceId, messageId: a.item.itemId });
+  }
+  return n;
 }

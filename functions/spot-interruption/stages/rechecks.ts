@@ -5,12 +5,17 @@
  * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. Not in dry run. After a fast
  * path (candidates from the cluster), the first round also carries the groups it described: that round
  * scans every group in scope once, and later rounds watch what it found too.
+ *
+ * The same delayed message carries a second look at a dying state change EC2 did not confirm yet
+ * (`lookAgainLater`): DescribeInstances is eventually consistent, so a "shutting-down" can arrive while EC2
+ * still answers "running". Dropping it at once would lose the node's way out of traffic; acting on it
+ * would trust the event over EC2. It is looked at once more after a few seconds, then acted on or dropped.
  */
 import type { NodeAddresses } from '#core/domain/endpoint.ts';
 import { nodeOfInstance, targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
 import type { CloudMapRegistration } from '#core/domain/registration.ts';
 import { recheckEnvelope, type CloudMapServiceRef, type RecheckMessage } from '#core/contracts/node-events.ts';
-import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
+import type { Ignored, NodeWorkflowDeps, RetryItem } from '../types.ts';
 import type { LifecycleWork } from './lifecycle.ts';
 import { MAX_DESCRIBED_IN_MESSAGE } from './candidates.ts';
 import type { AppliedBatch } from './observe-apply.ts';
@@ -91,4 +96,38 @@ export async function scheduleRechecks(
     }
   }
   return { scheduled, retry };
+}
+
+/** Seconds before an unconfirmed dying state change is looked at again (EC2 catches up within seconds). */
+export const STATE_CONFIRMATION_DELAY_SECONDS = 5;
+
+/**
+ * Sends one delayed message for the batch's unconfirmed state changes (a re-check carrying `lookAgain`,
+ * watching no group); says for each what became of it. Without the queue (or in dry run) there is no second
+ * look: the change is dropped as stale, as before.
+ */
+export async function lookAgainLater(scope: Pick<ScopedBatch, 'unconfirmed'>, deps: NodeWorkflowDeps, now: Date): Promise<{ ignored: Ignored[]; retry: RetryItem[] }> {
+  const ignored: Ignored[] = [];
+  const retry: RetryItem[] = [];
+  if (scope.unconfirmed.length === 0) return { ignored, retry };
+  const { config, logger, delayQueue } = deps;
+  if (!delayQueue || config.dryRun) {
+    const why = config.dryRun ? 'dry run' : 'RECHECK_QUEUE_URL is not set';
+    for (const u of scope.unconfirmed) ignored.push({ itemId: u.item.itemId, reason: `${u.reason}: dropped as stale (${why}: no second look)` });
+    return { ignored, retry };
+  }
+  const lookAgain = scope.unconfirmed.map((u) => {
+    const s = u.signal as Extract<typeof u.signal, { kind: 'state-change' }>;
+    return { instanceId: s.instanceId, state: s.state, ...(s.eventTime ? { eventTime: s.eventTime } : {}), ...(s.eventId ? { eventId: s.eventId } : {}) };
+  });
+  const instanceIds = [...new Set(lookAgain.map((l) => l.instanceId))];
+  try {
+    const message = { instanceIds, targetGroupArns: [], services: [], deadline: new Date(now.getTime() + 60_000).toISOString(), round: 1, reason: 'a second look at state changes EC2 had not confirmed', lookAgain };
+    await delayQueue.sendDelayed(recheckEnvelope(message), STATE_CONFIRMATION_DELAY_SECONDS);
+    for (const u of scope.unconfirmed) ignored.push({ itemId: u.item.itemId, reason: `${u.reason}: looked at again in ${STATE_CONFIRMATION_DELAY_SECONDS} s` });
+  } catch (err) {
+    logger.error('second look not scheduled: retried', { error: err as Error, instanceIds });
+    for (const u of scope.unconfirmed) retry.push({ itemId: u.item.itemId, reason: 'second look at an unconfirmed state change not scheduled' });
+  }
+  return { ignored, retry };
 }

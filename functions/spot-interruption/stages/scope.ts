@@ -25,6 +25,8 @@ export interface ScopedBatch {
   readonly reasons: ReadonlyMap<string, string>;
   /** The nodes to plan for. */
   readonly planNodes: readonly NodeInstance[];
+  /** Dying state changes EC2 did not confirm yet: looked at once more after a few seconds (rechecks.ts). */
+  readonly unconfirmed: readonly ActingSignal[];
 }
 
 /** Resolves the batch's instances, and sets aside what is out of scope or out of date. */
@@ -32,7 +34,7 @@ export async function scopeToCluster(batch: ClassifiedBatch, deps: NodeWorkflowD
   const { config, logger } = deps;
   const signals = [...batch.acting, ...batch.scheduled];
   const ids = [...new Set([...signals.map((a) => a.signal.instanceId), ...batch.rechecks.flatMap((r) => r.message.instanceIds)])];
-  if (ids.length === 0) return { active: [], scheduled: [], liveRechecks: [], rejected: [], ignored: batch.ignored, nodes: new Map(), reasons: new Map(), planNodes: [] };
+  if (ids.length === 0) return { active: [], scheduled: [], liveRechecks: [], rejected: [], ignored: batch.ignored, nodes: new Map(), reasons: new Map(), planNodes: [], unconfirmed: [] };
   const { nodes, rejected: out } = await resolveClusterNodes(deps.ec2, ids, config.clusterName);
   const outIds = new Map(out.map((r) => [r.instanceId, r.reason]));
   const rejected: Rejected[] = signals
@@ -44,12 +46,14 @@ export async function scopeToCluster(batch: ClassifiedBatch, deps: NodeWorkflowD
   }
   const byId = new Map(nodes.map((n) => [n.instanceId, n]));
   const ignored: Ignored[] = [...batch.ignored];
+  const unconfirmed: ActingSignal[] = [];
   const agreeing = (list: readonly ActingSignal[]): ActingSignal[] =>
     list.filter((a) => {
       const node = byId.get(a.signal.instanceId);
       if (!node) return false;
       const now = currentStateDecision(a.signal, node);
-      if (!now.act) ignored.push({ itemId: a.item.itemId, reason: now.reason });
+      if (!now.act && 'lookAgain' in now && now.lookAgain) unconfirmed.push({ ...a, reason: now.reason });
+      else if (!now.act) ignored.push({ itemId: a.item.itemId, reason: now.reason });
       return now.act;
     });
   const active = agreeing(batch.acting);
@@ -57,7 +61,7 @@ export async function scopeToCluster(batch: ClassifiedBatch, deps: NodeWorkflowD
   // A re-check ends when its node is no longer running: nothing can re-register a pod on a dead node.
   const liveRechecks = batch.rechecks.filter((r) => r.message.instanceIds.some((id) => byId.get(id)?.state === 'running'));
   for (const r of batch.rechecks) if (!liveRechecks.includes(r)) ignored.push({ itemId: r.item.itemId, reason: 'node no longer running: guard ends' });
-  return withPlanNodes({ active, scheduled, liveRechecks, rejected, ignored, nodes: byId });
+  return withPlanNodes({ active, scheduled, liveRechecks, rejected, ignored, nodes: byId, unconfirmed });
 }
 
 /** The nodes to plan for and why, from the active signals (first reason wins) and the live re-checks. */

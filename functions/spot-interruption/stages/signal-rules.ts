@@ -9,8 +9,11 @@ import { DYING_STATES, type NodeSignal } from '#core/contracts/node-events.ts';
 import type { NodeInstance } from '#core/domain/endpoint.ts';
 import { isAliveInstanceState } from '#core/domain/instance-state.ts';
 
-/** Act, with why; or do not, with why not (logged and returned as `ignored`). */
-export type SignalDecision = { readonly act: true; readonly reason: string } | { readonly act: false; readonly reason: string };
+/**
+ * Act, with why; or do not, with why not (logged and returned as `ignored`). `lookAgain`: not yet, EC2 may
+ * not show the change yet (eventually consistent): look once more in a few seconds before dropping it.
+ */
+export type SignalDecision = { readonly act: true; readonly reason: string } | { readonly act: false; readonly reason: string; readonly lookAgain?: true };
 
 /** What the signal asks for, by kind and configuration (before looking at the instance). */
 export function signalDecision(signal: NodeSignal, config: { readonly rebalanceAction: 'ignore' | 'deregister' }): SignalDecision {
@@ -23,6 +26,8 @@ export function signalDecision(signal: NodeSignal, config: { readonly rebalanceA
       return { act: true, reason: `AWS Health ${signal.eventTypeCode} (${signal.statusCode}) starting ${signal.startTime}` };
     case 'scheduled-change-due':
       return { act: true, reason: `AWS Health ${signal.eventTypeCode} starts ${signal.startTime}: scheduled deregistration ${signal.token}` };
+    case 'scheduled-change-now':
+      return { act: true, reason: `AWS Health ${signal.eventTypeCode} (${signal.why}: acted on now)` };
     case 'rebalance':
       return config.rebalanceAction === 'deregister'
         ? { act: true, reason: 'rebalance recommendation (REBALANCE_ACTION=deregister)' }
@@ -54,7 +59,9 @@ export function eventAgeDecision(signal: NodeSignal, now: Date, maxAgeSeconds: n
 export function currentStateDecision(signal: NodeSignal, instance: Pick<NodeInstance, 'state' | 'launchTime'>): SignalDecision {
   if (!isAliveInstanceState(instance.state)) return { act: true, reason: `instance is ${instance.state}` };
   if (signal.kind === 'state-change') {
-    return { act: false, reason: `instance is ${instance.state} now: the "${signal.state}" event is out of date` };
+    if (signal.secondLook) return { act: false, reason: `instance is ${instance.state} now, on a second look too: the "${signal.state}" event is out of date` };
+    // DescribeInstances is eventually consistent: a state change can arrive before EC2 shows it.
+    return { act: false, lookAgain: true, reason: `instance is ${instance.state} now: the "${signal.state}" event is not confirmed yet` };
   }
   const launched = instance.launchTime === undefined ? NaN : Date.parse(instance.launchTime);
   // A due deregistration carries when AWS Health told us: a stop/start since then moved the instance off the

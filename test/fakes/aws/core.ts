@@ -67,10 +67,16 @@ export class FakeClock {
 export interface FakeService {
   /** The SigV4 signing name the SDK uses for this API (`elasticloadbalancing`, `servicediscovery`, ...). */
   readonly signingName: string;
-  handle(operation: string, input: Record<string, unknown>): unknown;
+  /** `caller`: who signed the request (absent for a test's direct JS call); the APIs that judge callers read it. */
+  handle(operation: string, input: Record<string, unknown>, caller?: RequestCaller): unknown;
   reset(): void;
   /** restJson1 APIs only: method + path table (see `RestRoute`); optional. */
   readonly restRoutes?: readonly RestRoute[];
+}
+
+/** Who signed a request: the access key id of its SigV4 credential scope (iam.ts says whose it is). */
+export interface RequestCaller {
+  readonly accessKeyId: string | undefined;
 }
 
 /** A restJson1 route: `path` uses the Smithy label syntax (`/clusters/{name}`, `{key+}` for greedy). */

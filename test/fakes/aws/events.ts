@@ -1,9 +1,18 @@
 /**
  * Fake Amazon EventBridge (signing name `events`, awsJson1_1, target `AWSEvents.*`): event buses and
  * PutEvents with AWS's limits and per-entry partial failures. Accepted events are stored for tests.
+ *
+ * A bus's resource policy (PutPermission with `Policy`, or `setBusPolicy`) is evaluated for every entry
+ * (policy.ts) with the condition keys EventBridge documents for PutEvents: `events:source`,
+ * `events:detail-type` (the entry's), `events:eventBusInvocation` (false for PutEvents), and the global
+ * `aws:PrincipalArn` / `aws:PrincipalAccount` of the caller (iam.ts). An entry the policy denies fails alone
+ * with ErrorCode AccessDeniedException, one of the codes PutEventsResultEntry lists (which code AWS gives a
+ * resource-policy denial is not documented: inferred).
  */
 import { FakeAwsError } from './core.ts';
-import type { FakeClock, FakeService } from './core.ts';
+import type { FakeClock, FakeService, RequestCaller } from './core.ts';
+import { FakeIam, type FakePrincipal } from './iam.ts';
+import { resourcePolicyAdmits, type PolicyDocument } from './policy.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
 /** An event as EventBridge delivers it to targets (the envelope a rule's Lambda target receives). */
@@ -30,6 +39,8 @@ interface Bus {
   Arn: string;
   Description?: string;
   createdAt: number;
+  /** The resource policy (JSON), if any. */
+  Policy?: string;
 }
 
 // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html (Entries: 1-10 items)
@@ -67,14 +78,16 @@ export class FakeEventBridge implements FakeService {
   maxRequestBytes = MAX_PUT_EVENTS_BYTES;
 
   readonly #clock: FakeClock;
+  readonly #iam: FakeIam;
   #buses = new Map<string, Bus>();
   #published: PublishedEvent[] = [];
   #dropped: PublishedEvent[] = [];
   #failNext: { n: number; code: string } = { n: 0, code: 'InternalFailure' };
   #seq = 0;
 
-  constructor(clock: FakeClock) {
+  constructor(clock: FakeClock, iam: FakeIam = new FakeIam()) {
     this.#clock = clock;
+    this.#iam = iam;
     this.reset();
   }
 
@@ -88,14 +101,16 @@ export class FakeEventBridge implements FakeService {
     this.#addBus('default');
   }
 
-  handle(operation: string, input: Record<string, unknown>): unknown {
+  handle(operation: string, input: Record<string, unknown>, caller?: RequestCaller): unknown {
     switch (operation) {
       case 'CreateEventBus':
         return this.#createEventBus(input);
       case 'DescribeEventBus':
         return this.#describeEventBus(input);
+      case 'PutPermission':
+        return this.#putPermission(input);
       case 'PutEvents':
-        return this.#putEvents(input);
+        return this.#putEvents(input, this.#iam.principalOf(caller?.accessKeyId));
       default:
         throw new FakeAwsError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
     }
@@ -112,6 +127,19 @@ export class FakeEventBridge implements FakeService {
   /** Events AWS accepted for a bus that does not exist (AWS drops them silently). */
   dropped(): PublishedEvent[] {
     return [...this.#dropped];
+  }
+
+  /** Sets (or with undefined, removes) a bus's resource policy, as PutPermission with `Policy` does. */
+  setBusPolicy(busName: string, policy: PolicyDocument | undefined): void {
+    const bus = this.#buses.get(busNameOf(busName));
+    if (!bus) throw new FakeAwsError('ResourceNotFoundException', `Event bus ${busName} does not exist.`, 400);
+    if (policy === undefined) delete bus.Policy;
+    else bus.Policy = JSON.stringify(policy);
+  }
+
+  /** PutEvents as the principal behind `accessKeyId` (iam.ts), as an SDK call signed with it would. */
+  putEventsAs(accessKeyId: string, entries: Record<string, unknown>[]): { FailedEntryCount: number; Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] } {
+    return this.#putEvents({ Entries: entries }, this.#iam.principalOf(accessKeyId)) as never;
   }
 
   /** The next `n` otherwise valid entries fail with this per-entry ErrorCode (partial failure). */
@@ -159,15 +187,31 @@ export class FakeEventBridge implements FakeService {
       Name: bus.Name,
       Arn: bus.Arn,
       ...(bus.Description !== undefined ? { Description: bus.Description } : {}),
+      ...(bus.Policy !== undefined ? { Policy: bus.Policy } : {}),
       CreationTime: bus.createdAt / 1000,
       LastModifiedTime: bus.createdAt / 1000,
     };
   }
 
+  // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutPermission.html: `Policy` (a JSON
+  // string) replaces the bus's whole resource policy. The single-statement form (Principal + Action) is not
+  // modelled.
+  #putPermission(input: Record<string, unknown>): unknown {
+    if (typeof input.Policy !== 'string') throw validation('the fake EventBridge supports PutPermission with Policy only');
+    let doc: PolicyDocument;
+    try {
+      doc = JSON.parse(input.Policy) as PolicyDocument;
+    } catch {
+      throw validation('Policy is not valid JSON');
+    }
+    this.setBusPolicy(typeof input.EventBusName === 'string' ? input.EventBusName : 'default', doc);
+    return {};
+  }
+
   // ---- PutEvents -----------------------------------------------------------------------------------------
 
   // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
-  #putEvents(input: Record<string, unknown>): unknown {
+  #putEvents(input: Record<string, unknown>, caller: FakePrincipal): unknown {
     const entries = input.Entries;
     if (!Array.isArray(entries) || entries.length < 1 || entries.length > MAX_PUT_EVENTS_ENTRIES) {
       const n = Array.isArray(entries) ? entries.length : 0;
@@ -184,7 +228,7 @@ export class FakeEventBridge implements FakeService {
     }
     let failed = 0;
     const results = list.map((entry) => {
-      const r = this.#putEntry(entry);
+      const r = this.#putEntry(entry, caller);
       if ('ErrorCode' in r) failed += 1;
       return r;
     });
@@ -195,7 +239,7 @@ export class FakeEventBridge implements FakeService {
    * One entry: the per-entry ErrorCode values are those of
    * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html
    */
-  #putEntry(entry: Record<string, unknown>): { EventId: string } | { ErrorCode: string; ErrorMessage: string } {
+  #putEntry(entry: Record<string, unknown>, caller: FakePrincipal): { EventId: string } | { ErrorCode: string; ErrorMessage: string } {
     const fail = (ErrorCode: string, ErrorMessage: string) => ({ ErrorCode, ErrorMessage });
     const { Source, DetailType, Detail } = entry;
     if (typeof Source !== 'string' || Source === '') {
@@ -220,6 +264,12 @@ export class FakeEventBridge implements FakeService {
     // The "aws." source prefix is reserved for AWS services: NotAuthorizedForSourceException.
     if (Source.startsWith('aws.')) {
       return fail('NotAuthorizedForSourceException', 'Not authorized for the source.');
+    }
+    const target = this.#buses.get(busNameOf(entry.EventBusName));
+    if (target?.Policy !== undefined) {
+      const context = { 'events:source': Source, 'events:detail-type': DetailType, 'events:eventBusInvocation': 'false', 'aws:PrincipalArn': caller.arn, 'aws:PrincipalAccount': caller.account };
+      const admitted = resourcePolicyAdmits(JSON.parse(target.Policy) as PolicyDocument, { action: 'events:PutEvents', resource: target.Arn, principal: { kind: 'aws', arn: caller.arn, account: caller.account }, context }, FAKE_ACCOUNT_ID);
+      if (!admitted) return fail('AccessDeniedException', `${caller.arn} is not authorized to put ${DetailType} on ${target.Name} (resource policy).`);
     }
     if (this.#failNext.n > 0) {
       this.#failNext.n -= 1;

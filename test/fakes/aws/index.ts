@@ -14,6 +14,7 @@ import { FakeClock } from './core.ts';
 import type { FakeService } from './core.ts';
 import { FakeAwsServer, inProcessHandler } from './server.ts';
 import type { CallLog, FaultInjector } from './server.ts';
+import type { ScheduleInvocation } from './scheduler.ts';
 import { FakeElbv2 } from './elbv2.ts';
 import { FakeEc2 } from './ec2.ts';
 import { FakeCloudMap } from './cloud-map.ts';
@@ -25,9 +26,12 @@ import { FakeSts } from './sts.ts';
 import { FakeSsm } from './ssm.ts';
 import { FakeScheduler } from './scheduler.ts';
 import { FakeDynamoDb } from './dynamodb.ts';
+import { FakeIam } from './iam.ts';
 
 export { FakeAwsError, FakeClock } from './core.ts';
-export type { FakeService, RestRoute } from './core.ts';
+export type { FakeService, RequestCaller, RestRoute } from './core.ts';
+export { FakeIam, SNS_SENDER_ID, EVENTBRIDGE_SENDER_ID, DEFAULT_ROLE } from './iam.ts';
+export type { FakePrincipal, FakeServiceSender } from './iam.ts';
 export { FakeAwsServer, CallLog, FaultInjector, inProcessHandler, throttlingErrorFor } from './server.ts';
 export type { CallRecord, FaultScope } from './server.ts';
 export type { ScheduleInvocation, ScheduleTarget } from './scheduler.ts';
@@ -45,16 +49,19 @@ export class FakeAws {
   readonly ssm: FakeSsm;
   readonly scheduler: FakeScheduler;
   readonly dynamodb: FakeDynamoDb;
+  /** Who signs: access key ids -> IAM principals (SQS SenderId, resource policies). */
+  readonly iam: FakeIam;
   readonly #server = new FakeAwsServer();
   readonly #services: FakeService[];
 
   constructor(clock: FakeClock = new FakeClock()) {
     this.clock = clock;
+    this.iam = new FakeIam();
     this.elbv2 = new FakeElbv2(clock);
     this.ec2 = new FakeEc2(clock);
     this.cloudMap = new FakeCloudMap(clock);
-    this.events = new FakeEventBridge(clock);
-    this.sqs = new FakeSqs(clock);
+    this.events = new FakeEventBridge(clock, this.iam);
+    this.sqs = new FakeSqs(clock, this.iam);
     this.autoscaling = new FakeAutoScaling(clock);
     this.eks = new FakeEks(clock);
     this.sts = new FakeSts(clock);
@@ -63,6 +70,26 @@ export class FakeAws {
     this.dynamodb = new FakeDynamoDb(clock);
     this.#services = [this.elbv2, this.ec2, this.cloudMap, this.events, this.sqs, this.autoscaling, this.eks, this.sts, this.ssm, this.scheduler, this.dynamodb];
     for (const s of this.#services) this.#server.register(s);
+  }
+
+  /**
+   * Fires the due one-time schedules (`scheduler.fireDue`) and delivers those whose target is an SQS queue
+   * of this fake as Scheduler does: SendMessage of the target's Input, signed with a session of the
+   * target's RoleArn (so the message's SenderId is that role's; the session name Scheduler uses is not
+   * documented, the fake says `scheduler`). Returns the other invocations (EventBridge targets) for the
+   * caller to deliver; a send the queue's policy refuses throws AccessDenied.
+   */
+  deliverDueSchedules(): ScheduleInvocation[] {
+    const others: ScheduleInvocation[] = [];
+    for (const inv of this.scheduler.fireDue()) {
+      const queue = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:([A-Za-z0-9_-]{1,80})$/.exec(inv.target.Arn)?.[1];
+      if (queue === undefined) {
+        others.push(inv);
+        continue;
+      }
+      this.sqs.sendAs(this.iam.assumeRole(inv.target.RoleArn, 'scheduler'), `${this.sqs.urlBase}/${queue}`, inv.target.Input ?? '{}');
+    }
+    return others;
   }
 
   /** Every API call the server answered (service = signing name). */
@@ -105,6 +132,7 @@ export class FakeAws {
   /** Empties every service, rewinds the clock, clears faults and the call log. */
   reset(): void {
     for (const s of this.#services) s.reset();
+    this.iam.reset();
     this.clock.reset();
     this.#server.faults.reset();
     this.#server.calls.clear();

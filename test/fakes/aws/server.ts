@@ -570,6 +570,8 @@ function compileRoute(r: RestRoute): CompiledRoute {
 // ---------------------------------------------------------------------------------------------------------
 
 const SIGNING_NAME = /Credential=[^/,\s]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
+/** The access key id of the credential scope: who signed (test/fakes/aws/iam.ts). */
+const ACCESS_KEY = /Credential=([^/,\s]+)\/\d{8}\//;
 
 interface Decoded {
   operation: string;
@@ -702,7 +704,7 @@ export class FakeAwsServer {
       error = this.faults.errorFor(signingName, operation);
       if (!error) {
         try {
-          result = await service.handle(operation, decoded.input);
+          result = await service.handle(operation, decoded.input, { accessKeyId: ACCESS_KEY.exec(auth)?.[1] ?? /^([^/]+)\/\d{8}\//.exec(auth)?.[1] });
         } catch (e) {
           error = toAwsError(e);
         }

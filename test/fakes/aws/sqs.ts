@@ -2,12 +2,21 @@
  * Fake Amazon SQS (signing name `sqs`, awsJson1_0, target `AmazonSQS.*`: the current SDK v3 speaks JSON to
  * SQS). Standard queues only: delays, visibility timeouts and receipt handles follow the FakeClock.
  *
+ * Who sends is judged as AWS does: a queue's `Policy` attribute (SetQueueAttributes) is evaluated on every
+ * SendMessage / SendMessageBatch (policy.ts: an explicit Deny refuses the call with AccessDenied, a service
+ * principal needs an Allow), and each message keeps the SenderId of whoever sent it (iam.ts: a role
+ * session's `<role id>:<session>`, a user's id, a service's own id), reported by ReceiveMessage and in the
+ * Lambda event `lambdaEvent` builds. Services' deliveries (EventBridge for a rule, SNS for a topic) are
+ * made with `deliver`.
+ *
  * Simplifications: no FIFO semantics, no long polling (WaitTimeSeconds is validated, then the call returns at
  * once), no retention expiry, no redrive, MD5OfMessageAttributes is not returned.
  */
 import { createHash } from 'node:crypto';
 import { FakeAwsError } from './core.ts';
-import type { FakeClock, FakeService } from './core.ts';
+import type { FakeClock, FakeService, RequestCaller } from './core.ts';
+import { FakeIam, serviceSenderId, type FakePrincipal, type FakeServiceSender } from './iam.ts';
+import { resourcePolicyAdmits, type PolicyDocument, type PolicyRequest } from './policy.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
 /** A message as the JS helpers show it (times in epoch milliseconds of the FakeClock). */
@@ -21,6 +30,21 @@ export interface SqsMessageView {
   /** When it next becomes visible (dueAt, or the end of a visibility timeout). */
   visibleAt: number;
   receiveCount: number;
+  /** Who sent it, as ReceiveMessage reports it (attribute SenderId). */
+  senderId: string;
+}
+
+/** One record of the SQS event Lambda's event source mapping hands a function (Lambda DG, with-sqs). */
+export interface LambdaSqsRecord {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  attributes: { ApproximateReceiveCount: string; SentTimestamp: string; SenderId: string; ApproximateFirstReceiveTimestamp: string };
+  messageAttributes: Record<string, unknown>;
+  md5OfBody: string;
+  eventSource: 'aws:sqs';
+  eventSourceARN: string;
+  awsRegion: string;
 }
 
 interface Message extends SqsMessageView {
@@ -32,6 +56,7 @@ interface Message extends SqsMessageView {
 interface Queue {
   name: string;
   url: string;
+  arn: string;
   attributes: Record<string, string>;
   messages: Message[];
   createdAt: number;
@@ -65,11 +90,13 @@ export class FakeSqs implements FakeService {
   urlBase = `https://sqs.${FAKE_REGION}.amazonaws.com/${FAKE_ACCOUNT_ID}`;
 
   readonly #clock: FakeClock;
+  readonly #iam: FakeIam;
   #queues = new Map<string, Queue>();
   #seq = 0;
 
-  constructor(clock: FakeClock) {
+  constructor(clock: FakeClock, iam: FakeIam = new FakeIam()) {
     this.#clock = clock;
+    this.#iam = iam;
   }
 
   reset(): void {
@@ -77,16 +104,20 @@ export class FakeSqs implements FakeService {
     this.#seq = 0;
   }
 
-  handle(operation: string, input: Record<string, unknown>): unknown {
+  handle(operation: string, input: Record<string, unknown>, caller?: RequestCaller): unknown {
     switch (operation) {
       case 'CreateQueue':
         return this.#createQueue(input);
       case 'GetQueueUrl':
         return this.#getQueueUrl(input);
+      case 'GetQueueAttributes':
+        return this.#getQueueAttributes(input);
+      case 'SetQueueAttributes':
+        return this.#setQueueAttributes(input);
       case 'SendMessage':
-        return this.#sendMessage(input);
+        return this.#sendMessage(input, this.#iam.principalOf(caller?.accessKeyId));
       case 'SendMessageBatch':
-        return this.#sendMessageBatch(input);
+        return this.#sendMessageBatch(input, this.#iam.principalOf(caller?.accessKeyId));
       case 'ReceiveMessage':
         return this.#receiveMessage(input);
       case 'ChangeMessageVisibility':
@@ -105,6 +136,57 @@ export class FakeSqs implements FakeService {
   /** Creates a standard queue (attributes as SQS strings, e.g. `{DelaySeconds: '5'}`); returns its URL. */
   seedQueue(name: string, attributes: Record<string, string> = {}): string {
     return this.#createQueue({ QueueName: name, Attributes: attributes }).QueueUrl;
+  }
+
+  /**
+   * An AWS service's delivery for one of its resources (EventBridge for a rule, SNS for a topic): judged by
+   * the queue's policy with `aws:SourceArn` (a service principal needs an Allow), sent with the service's
+   * SenderId. Throws AccessDenied when the policy refuses it. Returns the message id.
+   */
+  deliver(sender: FakeServiceSender, queueUrl: string, body: string, delaySeconds?: number): string {
+    const q = this.#queue(queueUrl);
+    const account = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(sender.sourceArn)?.[1];
+    this.#authorize(q, { kind: 'service', service: sender.service }, { 'aws:SourceArn': sender.sourceArn, ...(account ? { 'aws:SourceAccount': account } : {}) });
+    return this.#enqueue(q, { MessageBody: body, ...(delaySeconds !== undefined ? { DelaySeconds: delaySeconds } : {}) }, serviceSenderId(sender)).MessageId;
+  }
+
+  /**
+   * Sends as the principal behind `accessKeyId` (iam.ts), judged by the queue's policy like an SDK call:
+   * what an operator's script, another account's role or Auto Scaling's notification role would send.
+   */
+  sendAs(accessKeyId: string, queueUrl: string, body: string, delaySeconds?: number): string {
+    return (this.#sendMessage({ QueueUrl: queueUrl, MessageBody: body, ...(delaySeconds !== undefined ? { DelaySeconds: delaySeconds } : {}) }, this.#iam.principalOf(accessKeyId)) as { MessageId: string }).MessageId;
+  }
+
+  /**
+   * What Lambda's event source mapping would hand the function now: every visible message (taken off the
+   * queue, as a successful batch deletes it), as the SQS event's records with their system attributes
+   * (SenderId included).
+   */
+  lambdaEvent(queueUrl: string): { Records: LambdaSqsRecord[] } {
+    const q = this.#queue(queueUrl);
+    return { Records: this.dueMessages(queueUrl).map((m) => this.#record(q, m)) };
+  }
+
+  /** The Lambda SQS event of messages already taken (`dueMessages`, `pending`) from `queueUrl`. */
+  lambdaEventOf(queueUrl: string, messages: readonly SqsMessageView[]): { Records: LambdaSqsRecord[] } {
+    const q = this.#queue(queueUrl);
+    return { Records: messages.map((m) => this.#record(q, m)) };
+  }
+
+  #record(q: Queue, m: SqsMessageView): LambdaSqsRecord {
+    const now = this.#clock.now();
+    return {
+      messageId: m.MessageId,
+      receiptHandle: Buffer.from(`${q.name}|${m.MessageId}|lambda`).toString('base64'),
+      body: m.Body,
+      attributes: { ApproximateReceiveCount: String(m.receiveCount + 1), SentTimestamp: String(m.sentAt), SenderId: m.senderId, ApproximateFirstReceiveTimestamp: String(now) },
+      messageAttributes: {},
+      md5OfBody: md5(m.Body),
+      eventSource: 'aws:sqs',
+      eventSourceARN: q.arn,
+      awsRegion: FAKE_REGION,
+    };
   }
 
   /** Takes and deletes every message visible now (delay elapsed, not in flight), oldest first. */
@@ -130,7 +212,22 @@ export class FakeSqs implements FakeService {
       dueAt: m.dueAt,
       visibleAt: m.visibleAt,
       receiveCount: m.receiveCount,
+      senderId: m.senderId,
     };
+  }
+
+  /** Judges a send by the queue's policy (absent: the account's principals only). */
+  #authorize(q: Queue, principal: PolicyRequest['principal'], context: Record<string, string>): void {
+    const policy = q.attributes.Policy === undefined ? undefined : (JSON.parse(q.attributes.Policy) as PolicyDocument);
+    const request: PolicyRequest = { action: 'sqs:SendMessage', resource: q.arn, principal, context };
+    if (!resourcePolicyAdmits(policy, request, FAKE_ACCOUNT_ID)) {
+      const who = principal.kind === 'aws' ? principal.arn : principal.kind === 'service' ? principal.service : 'anonymous';
+      throw new FakeAwsError('AccessDenied', `Access to the resource ${q.url} is denied (${who}).`, 403);
+    }
+  }
+
+  #authorizeCaller(q: Queue, caller: FakePrincipal): void {
+    this.#authorize(q, { kind: 'aws', arn: caller.arn, account: caller.account }, { 'aws:PrincipalArn': caller.arn, 'aws:PrincipalAccount': caller.account });
   }
 
   // ---- queues --------------------------------------------------------------------------------------------
@@ -167,7 +264,7 @@ export class FakeSqs implements FakeService {
       }
       return { QueueUrl: existing.url };
     }
-    const q: Queue = { name, url: `${this.urlBase}/${name}`, attributes, messages: [], createdAt: this.#clock.now() };
+    const q: Queue = { name, url: `${this.urlBase}/${name}`, arn: `arn:aws:sqs:${FAKE_REGION}:${FAKE_ACCOUNT_ID}:${name}`, attributes, messages: [], createdAt: this.#clock.now() };
     this.#queues.set(name, q);
     return { QueueUrl: q.url };
   }
@@ -179,10 +276,42 @@ export class FakeSqs implements FakeService {
     return { QueueUrl: q.url };
   }
 
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html
+  #getQueueAttributes(input: Record<string, unknown>): unknown {
+    const q = this.#queue(input.QueueUrl);
+    const names = Array.isArray(input.AttributeNames) ? input.AttributeNames.map(String) : [];
+    const all: Record<string, string> = { ...q.attributes, QueueArn: q.arn, ApproximateNumberOfMessages: String(q.messages.length) };
+    const picked = Object.fromEntries(Object.entries(all).filter(([k]) => names.includes('All') || names.includes(k)));
+    return Object.keys(picked).length > 0 ? { Attributes: picked } : {};
+  }
+
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html: Policy is
+  // a JSON policy document (it replaces the queue's policy; "" removes it).
+  #setQueueAttributes(input: Record<string, unknown>): unknown {
+    const q = this.#queue(input.QueueUrl);
+    const attributes = (input.Attributes ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(attributes)) {
+      const value = String(v);
+      if (k === 'Policy' && value !== '') {
+        try {
+          const doc = JSON.parse(value) as { Statement?: unknown };
+          if (doc.Statement === undefined) throw new Error('no Statement');
+        } catch {
+          throw new FakeAwsError('InvalidAttributeValue', 'Invalid value for the parameter Policy.', 400);
+        }
+      }
+      if (k === 'DelaySeconds') intParam(value, 'DelaySeconds', 0, MAX_DELAY_SECONDS);
+      if (k === 'VisibilityTimeout') intParam(value, 'VisibilityTimeout', 0, 43_200);
+      if (value === '' && k === 'Policy') delete q.attributes[k];
+      else q.attributes[k] = value;
+    }
+    return {};
+  }
+
   // ---- messages ------------------------------------------------------------------------------------------
 
   /** Validates and enqueues one message; throws InvalidParameterValue / MissingParameter. */
-  #enqueue(q: Queue, entry: Record<string, unknown>): Message {
+  #enqueue(q: Queue, entry: Record<string, unknown>, senderId: string): Message {
     const body = entry.MessageBody;
     if (typeof body !== 'string' || body === '') {
       throw new FakeAwsError('MissingParameter', 'The request must contain the parameter MessageBody.', 400);
@@ -202,21 +331,25 @@ export class FakeSqs implements FakeService {
       dueAt: now + delay * 1000,
       visibleAt: now + delay * 1000,
       receiveCount: 0,
+      senderId,
     };
     q.messages.push(m);
     return m;
   }
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
-  #sendMessage(input: Record<string, unknown>): unknown {
-    const m = this.#enqueue(this.#queue(input.QueueUrl), input);
+  #sendMessage(input: Record<string, unknown>, caller: FakePrincipal): unknown {
+    const q = this.#queue(input.QueueUrl);
+    this.#authorizeCaller(q, caller);
+    const m = this.#enqueue(q, input, caller.senderId);
     // The SDK checks MD5OfMessageBody against the body it sent.
     return { MessageId: m.MessageId, MD5OfMessageBody: md5(m.Body) };
   }
 
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
-  #sendMessageBatch(input: Record<string, unknown>): unknown {
+  #sendMessageBatch(input: Record<string, unknown>, caller: FakePrincipal): unknown {
     const q = this.#queue(input.QueueUrl);
+    this.#authorizeCaller(q, caller);
     const entries = input.Entries;
     if (!Array.isArray(entries) || entries.length === 0) {
       throw new FakeAwsError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.', 400);
@@ -243,7 +376,7 @@ export class FakeSqs implements FakeService {
     const Failed: unknown[] = [];
     for (const e of list) {
       try {
-        const m = this.#enqueue(q, e);
+        const m = this.#enqueue(q, e, caller.senderId);
         Successful.push({ Id: e.Id, MessageId: m.MessageId, MD5OfMessageBody: md5(m.Body) });
       } catch (err) {
         if (!(err instanceof FakeAwsError)) throw err;
@@ -279,7 +412,7 @@ export class FakeSqs implements FakeService {
         SentTimestamp: String(m.sentAt),
         ApproximateReceiveCount: String(m.receiveCount),
         ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
-        SenderId: 'AROAFAKEQUIESCEROLE01:quiesce',
+        SenderId: m.senderId,
       };
       const all = wanted.has('All');
       const Attributes = Object.fromEntries(Object.entries(system).filter(([k]) => all || wanted.has(k)));

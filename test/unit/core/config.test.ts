@@ -15,6 +15,8 @@ describe('loadConfig', () => {
       guardDeadlineSeconds: 150,
       guardIntervalSeconds: 15,
       recheckQueueUrl: undefined,
+      internalSenderIds: [],
+      scheduledChangeSenderIds: [],
       dryRun: false,
       auditEventBus: undefined,
       concurrency: 16,
@@ -46,6 +48,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_QUEUE_ARN: queue, SCHEDULED_CHANGE_ROLE_ARN: role, SCHEDULER_GROUP: 'quiesce-prod' }).scheduledChangeSchedule).toEqual({ queueArn: queue, roleArn: role, group: 'quiesce-prod' });
     expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_QUEUE_ARN: queue })).toThrow(/SCHEDULED_CHANGE_ROLE_ARN/);
     expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_ROLE_ARN: role, SCHEDULED_CHANGE_QUEUE_ARN: 'https://sqs.us-east-1.amazonaws.com/123456789012/q' })).toThrow(/SCHEDULED_CHANGE_QUEUE_ARN/);
+  });
+
+  it('takes the senders of the function\'s own messages as IAM unique ids', () => {
+    const c = loadConfig({ CLUSTER_NAME: 'prod', INTERNAL_SENDER_IDS: 'AROAEXAMPLEROLEID0001', SCHEDULED_CHANGE_SENDER_IDS: 'AROAEXAMPLEROLEID0002, AIDAIT2UOQQY3AUEKVGXU' });
+    expect([c.internalSenderIds, c.scheduledChangeSenderIds]).toEqual([['AROAEXAMPLEROLEID0001'], ['AROAEXAMPLEROLEID0002', 'AIDAIT2UOQQY3AUEKVGXU']]);
+    // A session (role id:session) or an ARN is not what the variable takes: the role id stands for every session.
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', INTERNAL_SENDER_IDS: 'AROAEXAMPLEROLEID0001:quiesce-prod-spot-interruption' })).toThrow(/INTERNAL_SENDER_IDS/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCHEDULED_CHANGE_SENDER_IDS: 'arn:aws:iam::123456789012:role/x' })).toThrow(/SCHEDULED_CHANGE_SENDER_IDS/);
   });
 
   it('parses lists, key=value pairs with slashes and dots, and rate limits', () => {

@@ -136,10 +136,14 @@ describe('EventBridge envelopes and node signals', () => {
       const e = sample('asg-terminate-lifecycle-action');
       return () => parseNodeSignal(parseEnvelope({ ...e, detail: { ...e.detail, ...patch } }));
     };
-    expect(fieldOf(lifecycle({ AutoScalingGroupName: ' ' }))).toBe('detail.AutoScalingGroupName');
-    expect(fieldOf(lifecycle({ LifecycleHookName: 'a b' }))).toBe('detail.LifecycleHookName');
-    expect(fieldOf(lifecycle({ LifecycleActionToken: 42 }))).toBe('detail.LifecycleActionToken');
+    // The group, hook and token serve CompleteLifecycleAction only: a bad one makes that step unusable (it
+    // fails loudly), not the signal: the node still leaves traffic. The instance id is required.
+    expect(lifecycle({ AutoScalingGroupName: ' ' })()).toMatchObject({ kind: 'lifecycle', autoScalingGroupName: '', unusable: { field: 'detail.AutoScalingGroupName' } });
+    expect(lifecycle({ LifecycleHookName: 'a b' })()).toMatchObject({ unusable: { field: 'detail.LifecycleHookName' } });
+    expect(lifecycle({ LifecycleActionToken: 42 })()).toMatchObject({ lifecycleActionToken: undefined, unusable: { field: 'detail.LifecycleActionToken' } });
     expect(lifecycle({ LifecycleActionToken: undefined })()).toMatchObject({ kind: 'lifecycle', lifecycleActionToken: undefined });
+    expect(lifecycle({ LifecycleActionToken: undefined })()).not.toHaveProperty('unusable');
+    expect(fieldOf(lifecycle({ EC2InstanceId: 'i-123' }))).toBe('detail.EC2InstanceId');
     const test = sample('asg-test-notification');
     expect(fieldOf(() => parseNodeSignal(parseEnvelope({ ...test, detail: { ...test.detail, AutoScalingGroupName: ' ' } })))).toBe('detail.AutoScalingGroupName');
     const state = sample('instance-state-change');

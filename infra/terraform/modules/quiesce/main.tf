@@ -71,6 +71,11 @@ resource "aws_cloudformation_stack" "quiesce" {
     ForwarderPodIdentity       = tostring(var.forwarder_pod_identity)
     ClusterSubnetIds           = join(",", var.cluster_subnet_ids)
     ClusterSecurityGroupIds    = join(",", var.cluster_security_group_ids)
+    # Who may speak to quiesce besides the stack's own roles and rules (docs/security.md).
+    LifecycleNotificationTopicArns = join(",", var.lifecycle_notification_topic_arns)
+    LifecycleNotificationRoleArns  = join(",", var.lifecycle_notification_role_arns)
+    NodeSignalRedriveRoleArns      = join(",", var.node_signal_redrive_role_arns)
+    EventExporterRoleArns          = join(",", var.event_exporter_role_arns)
   }
   tags = merge(var.tags, {
     "app"             = "quiesce"

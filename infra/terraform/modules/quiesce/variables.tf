@@ -142,3 +142,27 @@ variable "cluster_security_group_ids" {
   type        = list(string)
   default     = []
 }
+
+variable "lifecycle_notification_topic_arns" {
+  description = "SNS topics the node-signal queue subscribes to (lifecycle hooks notifying through SNS), the only topics whose messages it takes"
+  type        = list(string)
+  default     = []
+}
+
+variable "lifecycle_notification_role_arns" {
+  description = "Roles Auto Scaling assumes to notify the node-signal queue directly (a lifecycle hook's role), allowed to send to it"
+  type        = list(string)
+  default     = []
+}
+
+variable "node_signal_redrive_role_arns" {
+  description = "Roles allowed to redrive node-signals-dlq into the node-signal queue (a redrive sends as its caller)"
+  type        = list(string)
+  default     = []
+}
+
+variable "event_exporter_role_arns" {
+  description = "kubernetes-event-exporter's roles, the only principals that may put \"Kubernetes Event\" on the quiesce bus (empty = nobody)"
+  type        = list(string)
+  default     = []
+}
