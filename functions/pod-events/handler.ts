@@ -11,6 +11,7 @@ import { ApplyError, InvalidEventError, OutOfScopeError } from '#core/errors.ts'
 import { isSqsBatch, parseSqsRecord, recordLabel } from '#core/contracts/sqs-batch.ts';
 import { publishMetrics, recordApplyMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { preflightOnColdStart } from '#core/preflight/cold-start.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { deregisterPod, type PodWorkflowDeps, type PodWorkflowResult } from './deregister-pod.ts';
 import { parsePodSignal, type PodSignal } from './events.ts';
@@ -116,6 +117,8 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
 
   return middy(run)
     .use(logLambdaContext(logger))
+    // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
+    .use(preflightOnColdStart({ fn: 'pod-events', logger, config: () => deps?.config }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }

@@ -14,6 +14,7 @@ import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
 import { publishMetrics, singlePointsOfFailure } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { preflightOnColdStart } from '#core/preflight/cold-start.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { buildSweepDeps } from './deps.ts';
@@ -147,6 +148,8 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
 
   return middy(run)
     .use(logLambdaContext(logger))
+    // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
+    .use(preflightOnColdStart({ fn: 'sweeper', logger, config: () => deps?.config }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }
