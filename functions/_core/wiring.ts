@@ -1,28 +1,38 @@
 /**
- * Core wiring: the SDK clients, the shared rate-limit budget, one adapter per port and the one executor,
- * which every trigger's own wiring builds on (each trigger adds its audit sink and workflow dependencies).
- * Built once per Lambda container, on first invocation, so a configuration error is reported with its
- * variable name instead of a failed init.
+ * Core wiring: the SDK clients, the shared rate-limit budget, one adapter per port, the write port and the
+ * one executor, which every trigger's own wiring builds on (each trigger adds its audit sink and workflow
+ * dependencies). Built once per Lambda container, on first invocation, so a configuration error is reported
+ * with its variable name instead of a failed init.
+ *
+ * The write port it builds is live or recording as {@link writeModeFor} decides (write-mode.ts): DRY_RUN,
+ * `quiesce plan` and the CLI's --dry-run are that choice, nothing else.
  */
-import { ApiBudget, AwsAutoScaling, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClients, type ApiFamily, type AwsClients, type RetryPolicy } from './adapters/aws/index.ts';
-import { AwsDynamoGroupLeases } from './adapters/aws/dynamo-group-leases.ts';
+import { ApiBudget, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClients, type ApiFamily, type AwsClients, type RetryPolicy } from './adapters/aws/index.ts';
+import { createWritePort } from './adapters/aws/write-port.ts';
 import type { QuiesceConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { API_FAMILIES, elbLimits } from './adapters/aws/budget.ts';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor/executor.ts';
-import type { GroupLeasePort } from './ports/state-store.ts';
+import type { WriteMode, WritePort } from './ports/writes.ts';
 import type { Logger } from './telemetry.ts';
+import { writeModeFor } from './write-mode.ts';
 
-/** The shared AWS side of every trigger: clients, the rate-limit budget, one adapter per port. */
+export { writeModeFor } from './write-mode.ts';
+
+/**
+ * The shared AWS side of a container: its one client per API, its one budget, the read adapters and the
+ * write port. Every part of the container (workflow, executor, failover, scheduler, cluster source, state
+ * store) is built from this, so none of them can hold a second client or a second budget.
+ */
 export interface AwsDeps {
   readonly clients: AwsClients;
   readonly budget: ApiBudget;
+  /** Reads (the adapters' write methods are reached only through `writes`). */
   readonly ec2: AwsEc2;
   readonly elbv2: AwsElbv2;
   readonly cloudMap: AwsCloudMap;
-  readonly autoscaling: AwsAutoScaling;
-  /** Group leases of the guard across writers; undefined without STATE_TABLE. */
-  readonly leases: GroupLeasePort | undefined;
+  /** Every write of the container, live or recorded. */
+  readonly writes: WritePort;
 }
 
 /**
@@ -41,21 +51,26 @@ export function budgetFor(config: Pick<QuiesceConfig, 'rateLimits'> & Partial<Pi
   return new ApiBudget({ limits, ...(retry ? { retry } : {}) });
 }
 
-/** Builds the AWS adapters. `clients` may be passed (tests, demo); by default the SDK's standard config applies. */
-export function buildAwsDeps(
-  config: QuiesceConfig,
-  clients: AwsClients = createAwsClients({ maxSockets: Math.max(64, config.concurrency * 2) }),
-  retry?: Partial<RetryPolicy>,
-): AwsDeps {
-  const budget = budgetFor(config, retry);
+/** Options of {@link buildAwsDeps}. */
+export interface AwsDepsWiring {
+  /** The container's clients (tests, demo, CLI); by default built with the SDK's standard configuration. */
+  readonly clients?: AwsClients;
+  readonly retry?: Partial<RetryPolicy>;
+  /** The write port's mode, when the caller chooses it (see {@link writeModeFor}). */
+  readonly writes?: WriteMode;
+}
+
+/** Builds the AWS side of a container: clients, budget, read adapters, write port. */
+export function buildAwsDeps(config: QuiesceConfig, wiring: AwsDepsWiring = {}): AwsDeps {
+  const clients = wiring.clients ?? createAwsClients({ maxSockets: Math.max(64, config.concurrency * 2) });
+  const budget = budgetFor(config, wiring.retry);
   return {
     clients,
     budget,
     ec2: new AwsEc2(clients.ec2, budget),
     elbv2: new AwsElbv2(clients.elbv2, budget),
     cloudMap: new AwsCloudMap(clients.serviceDiscovery, budget),
-    autoscaling: new AwsAutoScaling(clients.autoScaling, budget),
-    leases: config.stateTable ? new AwsDynamoGroupLeases(clients.dynamodb, budget, config.stateTable) : undefined,
+    writes: createWritePort({ mode: writeModeFor(config, wiring.writes), clients, budget }),
   };
 }
 
@@ -65,7 +80,6 @@ export interface ExecutorWiring {
   readonly writer: string;
   /** This trigger's MAX_DEREGISTER_FRACTION (the sweeper has its own SWEEP_MAX_FRACTION). */
   readonly maxFraction: number | undefined;
-  readonly dryRun?: boolean;
   readonly logger?: Logger;
   readonly sleep?: ExecutorOptions['sleep'];
   readonly now?: () => Date;
@@ -76,18 +90,17 @@ export interface ExecutorWiring {
  * invocation can only guard against its own census: that is said once, loudly, at start.
  */
 export function buildExecutor(config: QuiesceConfig, aws: AwsDeps, wiring: ExecutorWiring): Executor {
-  if (!aws.leases) wiring.logger?.warn('STATE_TABLE is not set: MIN_HEALTHY_TARGETS and MAX_DEREGISTER_FRACTION hold per invocation only, not across concurrent writers');
+  if (!config.stateTable) wiring.logger?.warn('STATE_TABLE is not set: MIN_HEALTHY_TARGETS and MAX_DEREGISTER_FRACTION hold per invocation only, not across concurrent writers');
   return createExecutor(
-    { elbv2: aws.elbv2, cloudMap: aws.cloudMap },
+    { elbv2: aws.elbv2, cloudMap: aws.cloudMap, writes: aws.writes },
     {
-      dryRun: wiring.dryRun ?? config.dryRun,
       concurrency: config.concurrency,
       minHealthy: config.minHealthyTargets,
       operationWaitMs: config.cloudMapOperationWaitSeconds * 1000,
-      ...(aws.leases
+      ...(config.stateTable
         ? {
             coordination: {
-              leases: aws.leases,
+              leases: aws.writes.leases(config.stateTable),
               leaseMs: config.coordinationLeaseSeconds * 1000,
               windowMs: config.coordinationWindowSeconds * 1000,
               waitMs: config.coordinationWaitSeconds * 1000,

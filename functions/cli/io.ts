@@ -68,7 +68,8 @@ export function processIo(): CliIo {
 export interface Flags {
   readonly json: boolean;
   readonly yes: boolean;
-  readonly dryRun: boolean;
+  /** --dry-run: plan (through the recording write port) and stop; never applied. */
+  readonly planOnly: boolean;
   readonly verbose: boolean;
   readonly region: string | undefined;
 }

@@ -5,7 +5,8 @@
  *
  *   quiesce plan  <event.json|->   observe read-only and print the plan of the event's trigger: a node signal,
  *                                  a pod termination, a scheduled sweep, a Deployment Synced / an ArgoCD
- *                                  webhook body / a shift step (the shift's steps); dry-run executor, no audit
+ *                                  webhook body / a shift step (the shift's steps); the recording write
+ *                                  port, no audit published: nothing is written
  *   quiesce apply <event.json|->   plan, ask, then apply (node signals, and a scheduled sweep = `sweep`)
  *   quiesce sweep [--dry-run]      one sweeper run (plan only with --dry-run)
  *   quiesce doctor --stage <s>     prove a stage before it writes: a checklist of what each function needs
@@ -106,7 +107,7 @@ async function planOrApply(command: 'plan' | 'apply', path: string | undefined, 
   const triggers = [...new Set(inputs.map((i) => triggerOf(i, exporterSources.length > 0 ? exporterSources : ['kubernetes-event-exporter'])))];
   if (triggers.length > 1) throw new UsageError(`${path} mixes triggers (${triggers.join(', ')}): one trigger per file`);
   const trigger = triggers[0] as Trigger;
-  if (trigger === 'sweep') return sweep(io, command === 'plan' ? { ...flags, dryRun: true } : flags, env, loader);
+  if (trigger === 'sweep') return sweep(io, command === 'plan' ? { ...flags, planOnly: true } : flags, env, loader);
   if (trigger !== 'node' && command === 'apply') {
     throw new UsageError(`quiesce apply: a ${trigger === 'pod' ? 'pod termination' : 'traffic shift'} is applied by its function; \`quiesce plan\` shows what it would do`);
   }
@@ -138,7 +139,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), opt
     return ExitCode.ok;
   }
   if (values.profile !== undefined) process.env['AWS_PROFILE'] = values.profile;
-  const flags: Flags = { json: values.json, yes: values.yes, dryRun: values['dry-run'], verbose: values.verbose, region: values.region };
+  const flags: Flags = { json: values.json, yes: values.yes, planOnly: values['dry-run'], verbose: values.verbose, region: values.region };
   const env = envWithFlags(io, values);
   try {
     switch (command) {

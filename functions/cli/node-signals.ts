@@ -4,6 +4,7 @@
  */
 import type { QuiesceConfig } from '#core/config.ts';
 import { loadConfig, type Env } from '#core/config.ts';
+import { writeModeFor } from '#core/wiring.ts';
 import type { AwsClients } from '#core/adapters/aws/index.ts';
 import type { Plan } from '#core/domain/plan.ts';
 import { actionKey } from '#core/domain/plan.ts';
@@ -22,14 +23,23 @@ import { Progress } from './progress.ts';
 export const MAX_CONFIRMATIONS = 3;
 
 /**
- * Node-signal deps for one mode: `plan` writes nothing at all (no executor write, no audit, no re-check).
- * `apply` writes what the function writes, except the function's own queue messages (re-checks, due messages
- * within 15 minutes, second looks): the function takes those only from its own role (SenderId,
- * contracts/internal-messages.ts) and the queue refuses the operator, so the CLI does not send them.
+ * Node-signal deps for one mode: `plan` is the trigger's own workflow on the recording write port with an
+ * audit sink that only logs, so it writes and publishes nothing (its re-checks, lifecycle completions and
+ * scheduled changes are recorded, not sent). `apply` is the live port and writes what the function writes,
+ * except the function's own queue messages (re-checks, due messages within 15 minutes, second looks): the
+ * function takes those only from its own role (SenderId, contracts/internal-messages.ts) and the queue
+ * refuses the operator, so the CLI does not send them.
  */
-function nodeDeps(config: QuiesceConfig, mode: 'plan' | 'apply', io: CliIo, clients: AwsClients, logger: Logger, progress: Progress): NodeWorkflowDeps {
-  const effective: QuiesceConfig = mode === 'plan' ? { ...config, dryRun: true, auditEventBus: undefined, recheckQueueUrl: undefined } : { ...config, recheckQueueUrl: undefined };
-  const base = buildNodeWorkflowDeps('quiesce-cli', { config: effective, clients, logger, ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
+function nodeDeps(config: QuiesceConfig, mode: 'plan' | 'apply', io: CliIo, env: Env, clients: AwsClients, logger: Logger, progress: Progress): NodeWorkflowDeps {
+  const base = buildNodeWorkflowDeps('quiesce-cli', {
+    config: mode === 'apply' ? { ...config, recheckQueueUrl: undefined } : config,
+    clients,
+    logger,
+    env,
+    ...(mode === 'plan' ? { writes: 'recording' as const, publishAudit: false } : {}),
+    ...(io.now ? { now: io.now } : {}),
+    ...(io.sleep ? { sleep: io.sleep } : {}),
+  });
   return { ...base, ec2: progress.wrap('ec2', base.ec2), elbv2: progress.wrap('elbv2', base.elbv2), cloudMap: progress.wrap('cloudmap', base.cloudMap) };
 }
 
@@ -54,7 +64,7 @@ export async function planOrApplyNodeSignals(command: 'plan' | 'apply', items: W
   const clients = clientsFor(io, flags);
   try {
     const progress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
-    const planned = await deregisterNodes(items, nodeDeps(config, 'plan', io, clients, logger, progress));
+    const planned = await deregisterNodes(items, nodeDeps(config, 'plan', io, env, clients, logger, progress));
     progress.done();
     const planExit: ExitCode = planned.rejected.length > 0 && !planned.plan ? ExitCode.refused : ExitCode.ok;
     if (command === 'plan' || !planned.plan || planned.plan.actions.length === 0) {
@@ -65,8 +75,8 @@ export async function planOrApplyNodeSignals(command: 'plan' | 'apply', items: W
     }
     // apply
     if (!flags.json) io.stdout.write(humanOutcome(planned));
-    if (config.dryRun || flags.dryRun) {
-      io.stderr.write(`${flags.dryRun ? '--dry-run' : 'DRY_RUN=true in the environment'}: nothing applied\n`);
+    if (flags.planOnly || writeModeFor(config) === 'recording') {
+      io.stderr.write(`${flags.planOnly ? '--dry-run' : 'DRY_RUN=true in the environment'}: nothing applied\n`);
       if (flags.json) io.stdout.write(JSON.stringify({ command, cluster: config.clusterName, applied: false, ...outcomeJson(planned), exitCode: ExitCode.refused }, null, 2) + '\n');
       return ExitCode.refused;
     }
@@ -83,7 +93,7 @@ export async function planOrApplyNodeSignals(command: 'plan' | 'apply', items: W
       }
       if (flags.yes) break;
       const lookProgress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
-      latest = await deregisterNodes(items, nodeDeps(config, 'plan', io, clients, logger, lookProgress));
+      latest = await deregisterNodes(items, nodeDeps(config, 'plan', io, env, clients, logger, lookProgress));
       lookProgress.done();
       const difference = planDifference(confirmed, latest.plan);
       if (samePlan(difference)) break;
@@ -103,7 +113,7 @@ export async function planOrApplyNodeSignals(command: 'plan' | 'apply', items: W
     // Apply = the trigger's own workflow (current state, audit, lifecycle completion, re-checks), whose
     // executor applies nothing but the confirmed actions.
     const applyProgress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
-    const applyDeps = nodeDeps(config, 'apply', io, clients, logger, applyProgress);
+    const applyDeps = nodeDeps(config, 'apply', io, env, clients, logger, applyProgress);
     const applied = await deregisterNodes(items, { ...applyDeps, executor: applyOnlyConfirmed(applyDeps.executor, confirmed) });
     applyProgress.done();
     const notConfirmed = (applied.result?.outcomes ?? []).filter(isNotConfirmed).map((o) => o.key);

@@ -2,8 +2,7 @@
  * `quiesce plan` of the triggers whose functions apply them (pod terminations, traffic shifts): what they
  * would do, read from the account as it is, with nothing written.
  */
-import { EKSClient } from '@aws-sdk/client-eks';
-import { ApiBudget, AwsElbv2, sdkClientConfig } from '#core/adapters/aws/index.ts';
+import { ApiBudget, AwsElbv2 } from '#core/adapters/aws/index.ts';
 import type { Env } from '#core/config.ts';
 import { loadPodEventsConfig } from '../pod-events/config.ts';
 import { deregisterPod, type PodWorkflowResult } from '../pod-events/deregister-pod.ts';
@@ -14,16 +13,20 @@ import { formatPlan } from './format.ts';
 import { cliLogger, clientsFor, ExitCode, type CliIo, type Flags } from './io.ts';
 import { formatShiftPlan, planTraffic } from './triggers.ts';
 
-/** `plan` of pod terminations: the pod-events workflow, its executor in dry run, no audit bus: nothing written. */
+/**
+ * `plan` of pod terminations: the pod-events workflow on the recording write port, its audit only logged:
+ * nothing written, nothing published.
+ */
 export async function planPods(inputs: readonly unknown[], io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
   const config = loadPodEventsConfig(env);
   const logger = cliLogger(io, flags.verbose);
   const clients = clientsFor(io, flags);
   try {
     const deps = buildPodWorkflowDeps({
-      config: { ...config, dryRun: true, auditEventBus: undefined },
+      config,
+      writes: 'recording',
+      publishAudit: false,
       clients,
-      eks: new EKSClient(sdkClientConfig(flags.region ? { overrides: { region: flags.region } } : {})),
       logger,
       ...(io.now ? { now: io.now } : {}),
       ...(io.sleep ? { sleep: io.sleep } : {}),

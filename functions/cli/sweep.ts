@@ -8,6 +8,8 @@ import type { AwsClients } from '#core/adapters/aws/index.ts';
 import type { Env, QuiesceConfig } from '#core/config.ts';
 import type { Plan } from '#core/domain/plan.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
+import type { WriteMode } from '#core/ports/writes.ts';
+import { writeModeFor } from '#core/wiring.ts';
 import type { Logger } from '#core/telemetry.ts';
 import { applyOnlyConfirmed, isNotConfirmed } from './confirmed.ts';
 import { formatPlan, formatResult } from './format.ts';
@@ -17,8 +19,8 @@ import { Progress } from './progress.ts';
 /** The parts of functions/sweeper the CLI uses (loaded at run time: the CLI works without it). */
 export interface SweeperModules {
   loadSweeperConfig(env: Env): QuiesceConfig & { readonly region: string };
-  buildSweepDeps(wiring: { config: QuiesceConfig; clients: AwsClients; logger: Logger; now?: () => Date; sleep?: (ms: number) => Promise<void> }): Record<string, unknown> & { destroy(): void };
-  runSweep(deps: Record<string, unknown>, options: { dryRun: boolean }): Promise<{
+  buildSweepDeps(wiring: { config: QuiesceConfig; clients: AwsClients; logger: Logger; env: Env; writes?: WriteMode; publishAudit?: boolean; now?: () => Date; sleep?: (ms: number) => Promise<void> }): Record<string, unknown> & { destroy(): void };
+  runSweep(deps: Record<string, unknown>): Promise<{
     status: string;
     plan: Plan;
     result: ApplyResult;
@@ -41,7 +43,10 @@ export async function loadSweeper(): Promise<SweeperModules | undefined> {
   return { loadSweeperConfig: config.loadSweeperConfig, buildSweepDeps: deps.buildSweepDeps, runSweep: run.runSweep };
 }
 
-/** One sweeper run: the dry run shown, then (unless --dry-run) asked and applied as confirmed. */
+/**
+ * One sweeper run: the dry run shown (the sweep on the recording write port, its audit only logged), then
+ * (unless --dry-run) asked and applied as confirmed on the live port.
+ */
 export async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Promise<SweeperModules | undefined>): Promise<ExitCode> {
   const mods = await loader();
   if (!mods) {
@@ -51,35 +56,36 @@ export async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Pro
   const config = mods.loadSweeperConfig(env);
   const logger = cliLogger(io, flags.verbose);
   const clients = clientsFor(io, flags);
-  const run = async (dryRun: boolean, confirmed?: Plan) => {
-    const base = mods.buildSweepDeps({ config: dryRun ? { ...config, auditEventBus: undefined } : config, clients, logger, ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
+  const run = async (writes: WriteMode, confirmed?: Plan) => {
+    const base = mods.buildSweepDeps({ config, clients, logger, env, writes, ...(writes === 'recording' ? { publishAudit: false } : {}), ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
     const progress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
     const deps = { ...base };
     for (const port of ['ec2', 'elbv2', 'cloudMap'] as const) if (typeof base[port] === 'object' && base[port] !== null) deps[port] = progress.wrap(port, base[port] as object);
     // The real run applies only what the dry run showed and the operator confirmed.
-    const executorFor = base['executorFor'] as ((dryRun: boolean) => Executor) | undefined;
-    if (confirmed && executorFor) deps['executorFor'] = (d: boolean) => applyOnlyConfirmed(executorFor(d), confirmed);
-    const out = await mods.runSweep(deps, { dryRun });
+    const executor = base['executor'] as Executor | undefined;
+    if (confirmed && executor) deps['executor'] = applyOnlyConfirmed(executor, confirmed);
+    const out = await mods.runSweep(deps);
     progress.done();
     return out;
   };
   try {
-    const dry = await run(true);
+    const dry = await run('recording');
     const summary = (o: typeof dry) =>
       `Sweep ${o.status}: ${o.stale} stale, ${o.reported} reported (healthy, not removed), Cloud Map ${o.cloudMap}, ${o.apiCalls ?? '?'} API calls, ${Math.round(o.durationMs)} ms\n` +
       (o.clusterError ? `! no usable pod list: cluster API unreadable or its answer not believed (${o.clusterError.name}: ${o.clusterError.message}): only the VPC truth was used\n` : '');
     const failedExit = (o: typeof dry): ExitCode => (o.status === 'degraded' ? ExitCode.failed : resultExit(o.result, 0));
-    if (flags.dryRun || config.dryRun || dry.plan.actions.length === 0) {
+    const configured = writeModeFor(config);
+    if (flags.planOnly || configured === 'recording' || dry.plan.actions.length === 0) {
       const code = failedExit(dry);
       if (flags.json) io.stdout.write(JSON.stringify({ command: 'sweep', cluster: config.clusterName, applied: false, ...dry, exitCode: code }, null, 2) + '\n');
       else io.stdout.write(formatPlan(dry.plan) + '\n' + summary(dry));
-      if (!flags.dryRun && config.dryRun) io.stderr.write('DRY_RUN=true in the environment: nothing applied\n');
+      if (!flags.planOnly && configured === 'recording') io.stderr.write('DRY_RUN=true in the environment: nothing applied\n');
       return code;
     }
     if (!flags.json) io.stdout.write(formatPlan(dry.plan) + '\n' + summary(dry));
     const refused = await askOrRefuse(io, flags, `Apply ${dry.plan.actions.length} sweep action(s) in cluster ${config.clusterName}? [y/N] `);
     if (refused !== undefined) return refused;
-    const applied = await run(false, dry.plan);
+    const applied = await run('live', dry.plan);
     const notConfirmed = applied.result.outcomes.filter(isNotConfirmed).map((o) => o.key);
     if (notConfirmed.length > 0) io.stderr.write(`NOT APPLIED: ${notConfirmed.length} sweep action(s) appeared after the plan was confirmed: ${notConfirmed.join(', ')}\n`);
     const code = failedExit(applied);

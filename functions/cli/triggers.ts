@@ -1,6 +1,6 @@
 /**
  * Which trigger an input is for, and the read-only plans of the triggers that are not node signals: a pod
- * termination (the pod-events workflow with a dry-run executor, no audit bus), and a Deployment Synced, an
+ * termination (the pod-events workflow on the recording write port, no audit published), and a Deployment Synced, an
  * ArgoCD webhook body or a shift step (the shift's steps: the rule, its weights now, each step's weights
  * and its health gate, as the traffic-shift function would write them; nothing locked, claimed, scheduled
  * or written; the checks are the function's own: planOfSync, shiftableRule). A scheduled sweep is the sweeper's dry run (main.ts). Node signals go to the spot workflow

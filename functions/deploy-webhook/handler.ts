@@ -4,7 +4,10 @@
  *
  * Environment: WEBHOOK_TOKEN_PARAMETER (SSM SecureString name), STATE_TABLE, EVENT_BUS (or
  * AUDIT_EVENT_BUS), WEBHOOK_MAX_BODY_BYTES (default 16384), WEBHOOK_REPLAY_WINDOW_SECONDS (default 30 days),
- * WEBHOOK_TOKEN_CACHE_SECONDS (default 300).
+ * WEBHOOK_TOKEN_CACHE_SECONDS (default 300), DRY_RUN.
+ *
+ * Its writes (the replay claim in the state table, "Deployment Synced" on the bus) are the write port's
+ * (ports/writes.ts): with DRY_RUN=true they are recorded, not sent, so a dry run starts no shift.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -13,8 +16,11 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ApiBudget, AwsEventBus, sdkClientConfig } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
+import { clientForWrites, WriteRecorder } from '#core/adapters/aws/recording.ts';
 import { AwsSsmParameters } from '#core/adapters/aws/ssm-parameters.ts';
-import { integer, text, type Env } from '#core/config.ts';
+import { bool, integer, text, type Env } from '#core/config.ts';
+import type { WriteMode } from '#core/ports/writes.ts';
+import { writeModeFor } from '#core/write-mode.ts';
 import { ConfigError } from '#core/errors.ts';
 import { publishMetrics } from '#core/middleware/publish-metrics.ts';
 import { createLogger, createMetrics, logLambdaContext, type Logger, type Metrics } from '#core/telemetry.ts';
@@ -28,6 +34,8 @@ export interface WebhookWiring {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly now?: () => Date;
+  /** The write port's mode when the caller chooses it; by default DRY_RUN decides. */
+  readonly writes?: WriteMode;
 }
 
 /** Wires the webhook to AWS through the SDK's standard configuration. */
@@ -44,6 +52,8 @@ export function buildWebhookDeps(wiring: WebhookWiring = {}): WebhookDeps {
   const budget = new ApiBudget();
   const busName = text(env, 'EVENT_BUS') ?? text(env, 'AUDIT_EVENT_BUS');
   if (!busName) throw new ConfigError('EVENT_BUS', 'required: the bus "Deployment Synced" is published to');
+  const mode = writeModeFor({ dryRun: bool(env, 'DRY_RUN', false) }, wiring.writes);
+  const recorder = new WriteRecorder();
   return {
     config: {
       tokenParameter: required('WEBHOOK_TOKEN_PARAMETER'),
@@ -54,8 +64,8 @@ export function buildWebhookDeps(wiring: WebhookWiring = {}): WebhookDeps {
       ttlMs: integer(env, 'WEBHOOK_TOKEN_CACHE_SECONDS', 300, 0, 3600) * 1000,
       now: () => now().getTime(),
     }),
-    store: new AwsDynamoStateStore(new DynamoDBClient(sdkClientConfig()), budget, required('STATE_TABLE')),
-    bus: new AwsEventBus(clients.eventBridge, budget, busName),
+    store: new AwsDynamoStateStore(clientForWrites(mode, recorder, new DynamoDBClient(sdkClientConfig()), 'dynamodb'), budget, required('STATE_TABLE')),
+    bus: new AwsEventBus(clientForWrites(mode, recorder, clients.eventBridge, 'events'), budget, busName),
     logger,
     ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
     now,

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ForwarderHeartbeatPort } from '#core/adapters/aws/forwarder-heartbeat.ts';
+import type { AwsDeps } from '#core/wiring.ts';
 import type { ClusterConnection, EksClusterPortFactory } from '#core/adapters/kube/index.ts';
 import type { AuditSink } from '#core/audit.ts';
 import { guardPlan } from '#core/domain/guards.ts';
@@ -41,6 +42,8 @@ export interface PodWorkflowDeps {
   readonly now: () => Date;
   /** Records that a forwarder event arrived (`quiesce doctor` reads it); undefined without STATE_TABLE. */
   readonly heartbeat?: ForwarderHeartbeatPort;
+  /** The container's AWS side (its clients and budget), for its preflight on a cold start in dry run. */
+  readonly aws?: AwsDeps;
 }
 
 /** What happened to one signal. */
@@ -170,7 +173,7 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   if (plan.actions.length === 0 && plan.heldBack.length === 0) {
     return ignore(`no registration points at pod ${subject} (${pod.ips.join(', ')})`, { pod, plan, lookup: lookup.path });
   }
-  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
+  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), writes: deps.executor.mode, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
   for (const w of warningsOf(plan.warnings, 'single-point-of-failure')) logger.warn(w.text, { code: w.code });
   await prepared;
   const result = await deps.executor.apply(plan, { observed: observationsOf([...lookup.targets, ...lookup.instances], observedAt), subject: `pod ${subject}` });

@@ -118,7 +118,7 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
   return middy(run)
     .use(logLambdaContext(logger))
     // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
-    .use(preflightOnColdStart({ fn: 'pod-events', logger, config: () => deps?.config }))
+    .use(preflightOnColdStart({ fn: 'pod-events', logger, config: () => deps?.config, aws: () => deps?.aws }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }

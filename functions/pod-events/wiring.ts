@@ -1,16 +1,18 @@
 /**
- * Wiring of the pod-events trigger: config, SDK clients, the shared budget, the registration index (one per
- * container: that is what makes warm invocations cheap), the EKS cluster port for exporter events, the
- * executor and the audit sink. Built on first use so a configuration error names its variable.
+ * Wiring of the pod-events trigger: config, the container's AWS side (one client per API, the EKS client
+ * among them; the shared budget; the write port), the registration index (one per container: that is what
+ * makes warm invocations cheap), the EKS cluster port for exporter events, the executor and the audit sink.
+ * Built on first use so a configuration error names its variable.
  */
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { AwsEventBus, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import { AwsEventBus, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { AwsForwarderHeartbeat } from '#core/adapters/aws/forwarder-heartbeat.ts';
 import { createEksClusterPort, reuseConnection, type EksDescribeClient, type EksTokenCredentials } from '#core/adapters/kube/index.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { ConfigError } from '#core/errors.ts';
 import { RegistrationIndex } from '#core/observe/target-index.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
+import type { WriteMode } from '#core/ports/writes.ts';
 import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
 import { loadPodEventsConfig, type PodEventsConfig } from './config.ts';
 import type { PodWorkflowDeps } from './deregister-pod.ts';
@@ -19,7 +21,7 @@ import type { PodWorkflowDeps } from './deregister-pod.ts';
 export interface PodWorkflowWiring {
   readonly config?: PodEventsConfig;
   readonly clients?: AwsClients;
-  /** The EKS client (DescribeCluster); default `new EKSClient(sdkClientConfig())`. */
+  /** The EKS client (DescribeCluster); default the container's (`clients.eks`). */
   readonly eks?: EKSClient;
   /** Credentials that sign the EKS token; default the SDK chain (the function role). */
   readonly kubeCredentials?: EksTokenCredentials;
@@ -28,6 +30,10 @@ export interface PodWorkflowWiring {
   readonly retry?: Partial<RetryPolicy>;
   /** Executor waits (DuplicateRequest, leases, Cloud Map operations); tests tie them to the fake clock. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The write port's mode when the caller chooses it (the CLI's plan records); by default DRY_RUN decides. */
+  readonly writes?: WriteMode;
+  /** Publish audit records on AUDIT_EVENT_BUS (default); false: only log them (`quiesce plan` publishes nothing). */
+  readonly publishAudit?: boolean;
 }
 
 /** Everything the pod workflow needs, wired to real AWS (or whatever the SDK's standard config names). */
@@ -35,8 +41,8 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
   const config = wiring.config ?? loadPodEventsConfig();
   const logger = wiring.logger ?? createLogger('pod-events');
   const now = wiring.now ?? (() => new Date());
-  const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
-  const eks = wiring.eks ?? new EKSClient(sdkClientConfig());
+  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}) });
+  const eks = wiring.eks ?? aws.clients.eks;
   // DescribeCluster through the shared budget: throttling is retried like every other call.
   const describe: EksDescribeClient = { send: ((command: DescribeClusterCommand) => aws.budget.call('eks', 'DescribeCluster', () => eks.send(command))) as EksDescribeClient['send'] };
 
@@ -78,8 +84,8 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
     timeoutMs: config.clusterTimeoutMs,
     ...(wiring.kubeCredentials ? { credentials: wiring.kubeCredentials } : {}),
   }));
-  const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
-  if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
+  const bus = config.auditEventBus && wiring.publishAudit !== false ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
+  if (!bus && wiring.publishAudit !== false) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
   return {
     config,
     index,
@@ -88,6 +94,7 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
     audit: createAuditSink(bus, logger),
     logger,
     now,
+    aws,
     ...(config.stateTable
       ? {
           heartbeat: new AwsForwarderHeartbeat(aws.clients.dynamodb, aws.budget, config.stateTable, {

@@ -9,7 +9,6 @@ import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-
 import { ApplyError } from '#core/errors.ts';
 import { internalSendersOf } from '#core/contracts/internal-messages.ts';
 import { isSqsBatch } from '#core/contracts/sqs-batch.ts';
-import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { publishMetrics, recordApplyMetrics, recordCandidateMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { preflightOnColdStart } from '#core/preflight/cold-start.ts';
@@ -77,7 +76,7 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
   return middy(run)
     .use(logLambdaContext(logger))
     // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
-    .use(preflightOnColdStart({ fn: 'spot-interruption', logger, config: () => deps?.config }))
+    .use(preflightOnColdStart({ fn: 'spot-interruption', logger, config: () => deps?.config, aws: () => deps?.aws }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics))
     .use(
@@ -97,4 +96,4 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
  * handler and everything it builds, so every line carries the Lambda context.
  */
 const logger = createLogger('spot-interruption');
-export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { logger, weightedFailover: buildWeightedFailover('spot-interruption', { logger }) }), logger);
+export const handler = makeHandler(() => buildNodeWorkflowDeps('spot-interruption', { logger }), logger);

@@ -8,23 +8,29 @@ import type { NodeSignal, Notice, RecheckMessage } from '#core/contracts/node-ev
 import type { Executor } from '#core/executor/executor.ts';
 import type { ClusterSource } from '#core/observe/cluster.ts';
 import type { RejectedInstance } from '#core/observe/index.ts';
-import type { AutoScalingPort, CloudMapPort, DelayQueuePort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
-import type { OneTimeSchedulerPort } from '#core/ports/scheduler.ts';
-import type { StateStorePort } from '#core/ports/state-store.ts';
+import type { CloudMapReads, Ec2Port, Elbv2Reads } from '#core/ports/index.ts';
+import type { WritePort } from '#core/ports/writes.ts';
 import type { Logger } from '#core/telemetry.ts';
 
-/** What the workflow needs; the handler builds it once per container, tests pass fakes. */
+/**
+ * What the workflow needs; the handler builds it once per container, tests pass fakes. The observation
+ * ports read; everything the workflow writes is a section of the container's write port (ports/writes.ts),
+ * live or recording: the workflow never knows which.
+ */
 export interface NodeWorkflowDeps {
   readonly config: QuiesceConfig;
   readonly ec2: Ec2Port;
-  readonly elbv2: Elbv2Port;
-  readonly cloudMap: CloudMapPort;
-  readonly autoscaling: AutoScalingPort;
-  readonly delayQueue: DelayQueuePort | undefined;
-  /** AWS Health scheduled changes: what is scheduled per event and instance (the state table; unset without STATE_TABLE). */
-  readonly store?: StateStorePort;
-  /** One-time schedules of scheduled changes due later than an SQS delay can wait (unset without SCHEDULED_CHANGE_*). */
-  readonly scheduler?: OneTimeSchedulerPort;
+  readonly elbv2: Elbv2Reads;
+  readonly cloudMap: CloudMapReads;
+  /** CompleteLifecycleAction (the write port's). */
+  readonly autoscaling: WritePort['autoscaling'];
+  /** The re-check rounds and due messages: the write port's queue of RECHECK_QUEUE_URL; unset without it. */
+  readonly delayQueue: ReturnType<WritePort['queue']> | undefined;
+  /** AWS Health scheduled changes: what is scheduled per event and instance (the write port's state table; unset without STATE_TABLE). */
+  readonly store?: ReturnType<WritePort['stateStore']>;
+  /** One-time schedules of scheduled changes due later than an SQS delay can wait (the write port's; unset without SCHEDULED_CHANGE_*). */
+  readonly scheduler?: ReturnType<WritePort['scheduler']>;
+  /** Applies plans through the write port. */
   readonly executor: Executor;
   /**
    * The cluster API (EKS access entry, read-only RBAC): a new warning's candidate groups come from its

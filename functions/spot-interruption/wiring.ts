@@ -1,26 +1,28 @@
 /**
- * Wiring of the spot-interruption workflow: config + the core AWS adapters + the executor (with the guard
- * across writers when STATE_TABLE is set) + audit + the re-check queue, built once per Lambda container (on
- * first invocation, so a configuration error is reported with its variable name instead of a failed init).
- * The demo, the CLI and the tests build the same dependencies, pointed at whatever endpoint the SDK's
- * standard configuration names.
+ * Wiring of the spot-interruption workflow: config + the container's AWS side (one client per API, one
+ * budget, the write port) + the executor (with the guard across writers when STATE_TABLE is set) + audit +
+ * the re-check queue, built once per Lambda container (on first invocation, so a configuration error is
+ * reported with its variable name instead of a failed init). The weighted-rule failover, when
+ * FAILOVER_LISTENER_ARNS is set, is built from the same AWS side. The demo, the CLI and the tests build the
+ * same dependencies, pointed at whatever endpoint the SDK's standard configuration names.
  */
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { AwsDelayQueue, AwsEventBus, EMERGENCY_ELB_SHARE, AwsQueueVisibility, sdkClientConfig, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
-import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
-import { AwsOneTimeScheduler } from '#core/adapters/aws/one-time-scheduler.ts';
+import { AwsEventBus, EMERGENCY_ELB_SHARE, AwsQueueVisibility, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { createAuditSink } from '#core/audit.ts';
-import { loadConfig, type QuiesceConfig } from '#core/config.ts';
+import { loadConfig, type Env, type QuiesceConfig } from '#core/config.ts';
+import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { createClusterSource } from '#core/observe/cluster.ts';
 import type { QueueVisibilityPort } from '#core/ports/index.ts';
+import type { WriteMode } from '#core/ports/writes.ts';
 import { createLogger, type Logger } from '#core/telemetry.ts';
-import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
+import { buildAwsDeps, buildExecutor, type AwsDeps } from '#core/wiring.ts';
 import type { NodeWorkflowDeps } from './workflow.ts';
 
 /** The workflow's deps plus what only the handler uses (the retry delays of failed SQS records). */
 export interface SpotDeps extends NodeWorkflowDeps {
+  /** SQS ChangeMessageVisibility of failed records: the live client, in a dry run too (see ports/writes.ts). */
   readonly queueVisibility: QueueVisibilityPort | undefined;
+  /** The container's AWS side (clients, budget, write port) everything here was built from. */
+  readonly aws: AwsDeps;
 }
 
 /** Options for {@link buildNodeWorkflowDeps}. */
@@ -33,7 +35,16 @@ export interface NodeWorkflowWiring {
   readonly retry?: Partial<RetryPolicy>;
   /** Executor waits (DuplicateRequest, leases, Cloud Map operations); tests tie them to the fake clock. */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** The optional weighted-rule failover step (see `buildWeightedFailover` in functions/_core/failover/wiring.ts). */
+  /** The write port's mode when the caller chooses it (the CLI); by default DRY_RUN decides. */
+  readonly writes?: WriteMode;
+  /** Publish audit records on AUDIT_EVENT_BUS (default); false: only log them (`quiesce plan` publishes nothing). */
+  readonly publishAudit?: boolean;
+  /**
+   * Where the weighted-rule failover reads its variables (FAILOVER_LISTENER_ARNS, ...; default
+   * `process.env`); the failover is built from this container's AWS side when they name listeners.
+   */
+  readonly env?: Env;
+  /** A failover step to use instead (tests); see `buildWeightedFailover` in functions/_core/failover/wiring.ts. */
   readonly weightedFailover?: NodeWorkflowDeps['weightedFailover'];
 }
 
@@ -44,9 +55,10 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
   const config: QuiesceConfig = { ...loaded, elbBudgetShare: { ...EMERGENCY_ELB_SHARE, ...loaded.elbBudgetShare } };
   const logger = wiring.logger ?? createLogger(service);
   const now = wiring.now ?? (() => new Date());
-  const aws = buildAwsDeps(config, wiring.clients, wiring.retry);
-  const bus = config.auditEventBus ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
-  if (!bus) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
+  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}) });
+  const { writes } = aws;
+  const bus = config.auditEventBus && wiring.publishAudit !== false ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
+  if (!bus && wiring.publishAudit !== false) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
   if (config.recheckQueueUrl && config.internalSenderIds.length === 0) {
     logger.warn('INTERNAL_SENDER_IDS is not set: the function cannot tell its own re-checks and due messages from forged ones, so it refuses them all (the re-registration guard and scheduled changes due through the queue do not run)');
   }
@@ -55,21 +67,23 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
   const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
   const cluster =
     config.clusterCandidates && region
-      ? createClusterSource({ eks: new EKSClient(sdkClientConfig()), budget: aws.budget, clusterName: config.clusterName, region, timeoutMs: config.clusterTimeoutMs })
+      ? createClusterSource({ eks: aws.clients.eks, budget: aws.budget, clusterName: config.clusterName, region, timeoutMs: config.clusterTimeoutMs })
       : undefined;
+  const weightedFailover = wiring.weightedFailover ?? buildWeightedFailover(service, aws, { env: wiring.env ?? process.env, logger, now, ...(wiring.sleep ? { sleep: wiring.sleep } : {}), ...(wiring.publishAudit === false ? { publishAudit: false } : {}) });
   return {
     config,
+    aws,
     ec2: aws.ec2,
     elbv2: aws.elbv2,
     cloudMap: aws.cloudMap,
-    autoscaling: aws.autoscaling,
-    delayQueue: config.recheckQueueUrl ? new AwsDelayQueue(aws.clients.sqs, aws.budget, config.recheckQueueUrl) : undefined,
+    autoscaling: writes.autoscaling,
+    delayQueue: config.recheckQueueUrl ? writes.queue(config.recheckQueueUrl) : undefined,
     // AWS Health scheduled changes: what is scheduled lives in the state table; changes due later than an
     // SQS delay can wait are one-time schedules that send the due message to the node-signal queue.
-    ...(config.stateTable ? { store: new AwsDynamoStateStore(aws.clients.dynamodb, aws.budget, config.stateTable) } : {}),
+    ...(config.stateTable ? { store: writes.stateStore(config.stateTable) } : {}),
     ...(config.scheduledChangeSchedule
       ? {
-          scheduler: new AwsOneTimeScheduler(new SchedulerClient(sdkClientConfig()), aws.budget, {
+          scheduler: writes.scheduler({
             groupName: config.scheduledChangeSchedule.group,
             queueArn: config.scheduledChangeSchedule.queueArn,
             roleArn: config.scheduledChangeSchedule.roleArn,
@@ -82,6 +96,6 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
     audit: createAuditSink(bus, logger),
     logger,
     now,
-    ...(wiring.weightedFailover ? { weightedFailover: wiring.weightedFailover } : {}),
+    ...(weightedFailover ? { weightedFailover } : {}),
   };
 }

@@ -74,7 +74,7 @@ export async function deregisterNodes(items: readonly WorkItem[], deps: NodeWork
   const plan: Plan = { ...applied.plan, warnings: [...applied.plan.warnings, ...lifecycleWarnings] };
   const { result } = applied;
 
-  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), dryRun: config.dryRun, candidates: plan.candidates, warnings: plan.warnings });
+  logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), writes: deps.executor.mode, candidates: plan.candidates, warnings: plan.warnings });
   for (const w of warningsOf(plan.warnings, 'single-point-of-failure')) logger.warn(w.text, { code: w.code });
   // Audit every plan for a new signal; a re-check round that found nothing to do is only logged (a dying node
   // is looked at up to GUARD_DEADLINE / GUARD_INTERVAL times, and "nothing came back" is not news).

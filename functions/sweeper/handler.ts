@@ -16,7 +16,6 @@ import { publishMetrics, singlePointsOfFailure } from '#core/middleware/publish-
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
 import { preflightOnColdStart } from '#core/preflight/cold-start.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
-import { buildWeightedFailover } from '#core/failover/wiring.ts';
 import { buildSweepDeps } from './deps.ts';
 import { overdueNow, recordCompleted } from './completion.ts';
 import { recordNext, skipUntil } from './pacing.ts';
@@ -149,14 +148,11 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
   return middy(run)
     .use(logLambdaContext(logger))
     // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
-    .use(preflightOnColdStart({ fn: 'sweeper', logger, config: () => deps?.config }))
+    .use(preflightOnColdStart({ fn: 'sweeper', logger, config: () => deps?.config, aws: () => deps?.aws }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }
 
 /** The Lambda entry point: real AWS clients, honouring the SDK's standard configuration; one logger for all. */
 const logger = createLogger('sweeper');
-export const handler = makeHandler(() => {
-  const weightedFailover = buildWeightedFailover('sweeper', { logger });
-  return buildSweepDeps(weightedFailover ? { logger, weightedFailover } : { logger });
-}, logger);
+export const handler = makeHandler(() => buildSweepDeps({ logger }), logger);

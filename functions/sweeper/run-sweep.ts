@@ -1,7 +1,7 @@
 /**
  * One sweep: find this cluster's registrations that point at nothing alive, and take them out, within the
- * guards. Called by the scheduled Lambda (handler.ts) and by the CLI (`quiesce sweep --dry-run`) with its own
- * dependencies.
+ * guards. Called by the scheduled Lambda (handler.ts) and by the CLI (`quiesce sweep`: its dry run is the
+ * same sweep wired with the recording write port) with its own dependencies.
  *
  *   connect (DescribeCluster + token) | DescribeTargetGroups
  *     -> TargetGroupBindings -> DescribeTags -> owned groups
@@ -34,6 +34,7 @@ import { connectCluster, observeBindingArns, observePods, type ClusterSource } f
 import type { CloudMapPort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { SweeperConfig } from './config.ts';
+import type { AwsDeps } from '#core/wiring.ts';
 import type { SweepCompletion } from './completion.ts';
 import type { SweepPacing } from './pacing.ts';
 
@@ -44,8 +45,8 @@ export interface SweepDeps {
   readonly cloudMap: Pick<CloudMapPort, 'listNamespaces' | 'listServices' | 'listInstances'>;
   readonly ec2: Pick<Ec2Port, 'describeInstances' | 'networkInterfacesInVpc'>;
   readonly cluster: ClusterSource;
-  /** The one executor, built for this run's dry-run setting (the CLI forces dry run on a live config). */
-  readonly executorFor: (dryRun: boolean) => Executor;
+  /** The one executor, on the container's write port (live, or recording in a dry run). */
+  readonly executor: Executor;
   readonly audit: AuditSink;
   readonly logger: Logger;
   readonly now: () => Date;
@@ -61,12 +62,12 @@ export interface SweepDeps {
   readonly pacing?: SweepPacing;
   /** Completed sweeps and the deadline of the next (completion.ts); undefined without STATE_TABLE. */
   readonly completion?: SweepCompletion;
+  /** The container's AWS side (its clients and budget), for its preflight on a cold start in dry run. */
+  readonly aws?: AwsDeps;
 }
 
 /** Per-run options. */
 export interface SweepOptions {
-  /** Overrides DRY_RUN for this run (the CLI's --dry-run). */
-  readonly dryRun?: boolean;
   readonly planId?: string;
 }
 
@@ -112,7 +113,6 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
   const started = performance.now();
   const callsBefore = deps.budget?.attempts();
   const describesBefore = deps.budget?.attempts('elb-describe');
-  const dryRun = options.dryRun ?? config.dryRun;
   const now = deps.now();
   const warnings: PlanWarning[] = [];
 
@@ -182,19 +182,19 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
       { ...swept.plan, warnings: [...warnings, ...swept.plan.warnings] },
       { minHealthy: config.minHealthyTargets, maxFraction: config.maxFraction, subject: 'the sweep' },
     );
-    logger.info('sweep plan', { planId: plan.id, summary: planSummary(plan), stale: swept.stale, reported: swept.reported, dryRun, warnings: plan.warnings });
+    logger.info('sweep plan', { planId: plan.id, summary: planSummary(plan), stale: swept.stale, reported: swept.reported, writes: deps.executor.mode, warnings: plan.warnings });
     for (const w of warnings) logger.warn(w.text, { code: w.code });
     for (const h of plan.heldBack.filter((h) => h.guard === 'evidence')) logger.info('reported, not removed', { reason: h.reason });
 
-    const result = await deps.executorFor(dryRun).apply(plan);
+    const result = await deps.executor.apply(plan);
     await deps.audit.record(plan, result);
-    if (deps.weightedFailover && !dryRun && owned.length > 0) {
+    if (deps.weightedFailover && owned.length > 0) {
       await deps.weightedFailover(owned.map((g) => g.arn)).catch((err: unknown) => logger.error('weighted-rule failover/restore failed', { error: err as Error }));
     }
     const callsAfter = deps.budget?.attempts();
     const describesAfter = deps.budget?.attempts('elb-describe');
     return {
-      status: clusterError ? 'degraded' : dryRun ? 'dry-run' : 'applied',
+      status: clusterError ? 'degraded' : result.dryRun ? 'dry-run' : 'applied',
       plan,
       result,
       stale: swept.stale,

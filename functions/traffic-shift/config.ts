@@ -11,7 +11,7 @@
  * scan of every listener to map an ArgoCD app to its rule, and could not be validated before the first shift.
  */
 import { readFileSync } from 'node:fs';
-import { integer, text, type Env } from '#core/config.ts';
+import { bool, integer, parseRateLimits, text, type Env, type RateLimitSetting } from '#core/config.ts';
 import { ConfigError } from '#core/errors.ts';
 import { APP_NAME } from '#core/contracts/traffic.ts';
 import { loadFailoverConfig, type FailoverConfig } from '#core/failover/wiring.ts';
@@ -48,6 +48,10 @@ export interface TrafficConfig extends FailoverConfig {
   readonly schedulerRoleArn: string;
   /** The watchdog takes over a shift whose next step is overdue by more than its pause plus this. */
   readonly watchdogMarginSeconds: number;
+  /** DRY_RUN: the wiring gives the function the recording write port (see `writeModeFor`). */
+  readonly dryRun: boolean;
+  /** RATE_LIMITS of the function's budget. */
+  readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
 }
 
 const TG_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]*:\d{12}:targetgroup\/[^/]+\/[0-9a-f]+$/;
@@ -142,6 +146,8 @@ export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
     stepEventBusArn: required('STEP_EVENT_BUS_ARN', 'the bus ARN the step schedules deliver to'),
     schedulerRoleArn: required('SCHEDULER_ROLE_ARN', 'the role EventBridge Scheduler assumes to put step events'),
     watchdogMarginSeconds: integer(env, 'WATCHDOG_MARGIN_SECONDS', 300, 60, 3600),
+    dryRun: bool(env, 'DRY_RUN', false),
+    rateLimits: parseRateLimits('RATE_LIMITS', text(env, 'RATE_LIMITS')),
     ...loadFailoverConfig(env),
   };
 }

@@ -33,6 +33,7 @@ import type { TrafficDeps } from './deps.ts';
 import { lockKey, parseShiftState, TrafficDetailType, type DeploymentSynced, type ShiftState } from '#core/contracts/traffic.ts';
 import type { StoredRecord } from '#core/ports/state-store.ts';
 import { verifyRuleWeights } from '#core/failover/verify-weights.ts';
+import { isWritten } from '#core/executor/executor.ts';
 
 /** What one invocation did to a shift. */
 export type ShiftOutcome =
@@ -43,8 +44,7 @@ export type ShiftOutcome =
   | { readonly status: 'step-scheduled'; readonly shiftId: string; readonly step: number; readonly nextStepAt: string }
   | { readonly status: 'completed'; readonly shiftId: string; readonly reason?: string }
   /** `scheduleNotCancelled`: the aborted step's own schedule could not be cancelled (it stops itself when it fires). */
-  | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean; readonly scheduleNotCancelled?: ScheduleNotCancelled }
-  | { readonly status: 'dry-run'; readonly shiftId: string; readonly planId: string };
+  | { readonly status: 'aborted'; readonly shiftId: string; readonly reason: string; readonly rolledBack: boolean; readonly scheduleNotCancelled?: ScheduleNotCancelled };
 
 /** The claim that a shift (app + revision + rule) was started once. */
 export const claimKey = (shiftId: string): string => `shift#${shiftId}`;
@@ -309,33 +309,27 @@ async function applyStep(deps: TrafficDeps, state: ShiftState, now: Date): Promi
     throw err;
   }
   const result = await deps.executor.apply(plan);
-  if (result.dryRun) {
-    await deps.audit.record(plan, result);
-    await deps.store.deleteIfOwner(lockKey(state.ruleArn), state.shiftId);
-    await deps.store.deleteIfOwner(claimKey(state.shiftId), state.shiftId);
-    return { status: 'dry-run', shiftId: state.shiftId, planId: plan.id };
-  }
   const outcome = result.outcomes[0];
-  if (!outcome || outcome.status !== 'applied') {
+  if (!outcome || !isWritten(outcome)) {
     await deps.audit.record(plan, result);
     return abort(deps, state, `write of step ${step} failed: ${outcome?.error ? `${outcome.error.name}: ${outcome.error.message}` : outcome?.status ?? 'no outcome'}`, undefined);
   }
-  const written = plan.actions[0]!.kind === 'set-weights' ? plan.actions[0]!.weights : [];
-  const v = await verifyRuleWeights(deps.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
+  const weights = plan.actions[0]!.kind === 'set-weights' ? plan.actions[0]!.weights : [];
+  const v = await verifyRuleWeights(deps.writes.elbv2, state.ruleArn, weights, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
   await deps.audit.record(plan, result);
   if (!v.verified) {
     return abort(
       deps,
       state,
-      `verify of step ${step}: DescribeRules still showed ${v.seen ? describeWeights(v.seen) : 'no rule'} after ${v.reads} read(s); wrote ${describeWeights(written)}`,
+      `verify of step ${step}: DescribeRules still showed ${v.seen ? describeWeights(v.seen) : 'no rule'} after ${v.reads} read(s); wrote ${describeWeights(weights)}`,
       undefined,
     );
   }
-  await publish(deps, TrafficDetailType.stepApplied, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, step, of: state.steps.length, percent, weights: written, verifyReads: v.reads }, state.ruleArn);
+  await publish(deps, TrafficDetailType.stepApplied, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, step, of: state.steps.length, percent, weights, verifyReads: v.reads }, state.ruleArn);
 
   if (step === state.steps.length) {
     await deps.store.deleteIfOwner(lockKey(state.ruleArn), state.shiftId);
-    await publish(deps, TrafficDetailType.completed, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, weights: written, steps: state.steps }, state.ruleArn);
+    await publish(deps, TrafficDetailType.completed, { shiftId: state.shiftId, app: state.app, revision: state.revision, ruleArn: state.ruleArn, weights, steps: state.steps }, state.ruleArn);
     return { status: 'completed', shiftId: state.shiftId };
   }
   // Record first that this step is written and verified and when the next is due, then make its schedule:
@@ -394,8 +388,8 @@ async function rollBack(deps: TrafficDeps, state: ShiftState, reason: string, ob
     const result = await deps.executor.apply(plan);
     await deps.audit.record(plan, result);
     const outcome = result.outcomes[0];
-    if (outcome?.status !== 'applied') return { kind: 'not-confirmed', error: outcome?.error?.message ?? outcome?.status ?? 'no outcome' };
-    const v = await verifyRuleWeights(deps.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
+    if (!outcome || !isWritten(outcome)) return { kind: 'not-confirmed', error: outcome?.error?.message ?? outcome?.status ?? 'no outcome' };
+    const v = await verifyRuleWeights(deps.writes.elbv2, state.ruleArn, written, { attempts: deps.config.verifyAttempts, intervalMs: deps.config.verifyIntervalMs, sleep: deps.sleep });
     return v.verified ? { kind: 'restored' } : { kind: 'not-confirmed', error: `rollback written but not yet visible after ${v.reads} read(s)` };
   } catch (err) {
     return { kind: 'not-confirmed', error: `${(err as Error).name}: ${(err as Error).message}` };

@@ -8,11 +8,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ExitCode, main, type CliIo } from '../../functions/cli/main.ts';
+import { ExitCode } from '../../functions/cli/main.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { PROD_ENV, seedTopology, VPC } from '../fakes/topology.ts';
 import { seedTrafficTopology, trafficPlansJson, type TrafficTopology } from '../fakes/traffic.ts';
 import { anyWrites, startFakeKube } from './handlers.ts';
+import { runCli } from './cli-run.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'quiesce-cli-triggers-'));
@@ -32,20 +33,7 @@ beforeEach(() => {
   env = { ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, AWS_REGION: 'us-east-1', TRAFFIC_PLANS: trafficPlansJson(traffic) };
 });
 
-function run(argv: string[]): Promise<{ code: ExitCode; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env,
-    interactive: false,
-    confirm: async () => false,
-    now: () => new Date(fakeAws.clock.now()),
-    sleep: async (ms) => fakeAws.clock.advance(ms),
-  };
-  return main(argv, io).then((code) => ({ code, out, err }));
-}
+const run = (argv: string[]): Promise<{ code: ExitCode; out: string; err: string }> => runCli(argv, env);
 
 const file = (name: string, value: unknown): string => {
   const p = join(tmp, name);

@@ -267,10 +267,10 @@ describe('quiesce doctor', () => {
 describe('a function\'s own preflight, on a cold start in dry run', () => {
   it('runs after the first invocation with the function\'s credentials, logs the checklist and publishes Preflight Checked; later invocations and live stages skip it', async () => {
     const s = await deployStage();
-    const h = spotHarness({ DRY_RUN: 'true' }, s.topology);
     const role = deployed.roleArn('SpotInterruptionRole');
+    // The function signs as a session of its role, as Lambda gives it.
+    const h = spotHarness({ DRY_RUN: 'true' }, s.topology, { accessKeyId: fakeAws.iam.assumeRole(role, 'quiesce-prod-spot-interruption') });
     process.env.QUIESCE_ROLE_ARN = role;
-    process.env.AWS_ACCESS_KEY_ID = fakeAws.iam.assumeRole(role, 'quiesce-prod-spot-interruption');
     const lines: string[] = [];
     const logger = createLogger('spot-interruption', { logLevel: 'INFO', write: (l) => lines.push(l) });
     const handler = makeSpotHandler(() => h.deps, logger);
@@ -294,7 +294,7 @@ describe('a function\'s own preflight, on a cold start in dry run', () => {
     expect(errors.find((l) => l.includes('PREFLIGHT FAILED'))).toMatch(/the cluster has no access entry for it/);
 
     // Live: no preflight.
-    const live = spotHarness({}, h.topology);
+    const live = spotHarness({}, h.topology, { accessKeyId: fakeAws.iam.assumeRole(role, 'quiesce-prod-spot-interruption') });
     const before = fakeAws.calls.count('iam', 'SimulatePrincipalPolicy');
     await makeSpotHandler(() => live.deps, createLogger('spot-interruption'))(warning as never, lambdaContext);
     expect(fakeAws.calls.count('iam', 'SimulatePrincipalPolicy')).toBe(before);

@@ -12,6 +12,9 @@ import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.
 import { makeHandler } from '../../functions/spot-interruption/handler.ts';
 import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
+import { isWriteOperation } from '../fakes/aws/operations.ts';
+import type { CallRecord } from '../fakes/aws/server.ts';
+import { AuditDetailType } from '#core/contracts/node-events.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { FakeKubeApi } from '../fakes/kube/index.ts';
 import { PROD_ENV, seedTopology, VPC, type Topology } from '../fakes/topology.ts';
@@ -36,20 +39,56 @@ export const lambdaContext = {
   succeed: () => undefined,
 } as unknown as Context;
 
-/** Write operations: none of them may happen on bad input, in dry run, or out of scope. */
-export const WRITE_OPERATIONS: readonly [string, string][] = [
-  ['elasticloadbalancing', 'DeregisterTargets'],
-  ['elasticloadbalancing', 'RegisterTargets'],
-  ['elasticloadbalancing', 'ModifyRule'],
-  ['servicediscovery', 'DeregisterInstance'],
-  ['servicediscovery', 'RegisterInstance'],
-  ['autoscaling', 'CompleteLifecycleAction'],
-  ['sqs', 'SendMessage'],
-];
+/**
+ * Every write call the fake received, of every API it serves (each of its operations is classified read or
+ * write: test/fakes/aws/operations.ts), in order: DeregisterTargets as much as a lease's UpdateItem, a
+ * CreateSchedule or a PutEvents.
+ */
+export function writeLog(): CallRecord[] {
+  return fakeAws.calls.records.filter((r) => isWriteOperation(r.service, r.operation));
+}
 
-/** Number of write calls the fake received. */
+/** The detail-types of a PutEvents call's entries (empty for any other call). */
+export function publishedTypes(call: CallRecord): string[] {
+  if (call.service !== 'events' || call.operation !== 'PutEvents') return [];
+  return ((call.input?.['Entries'] as { DetailType?: string }[] | undefined) ?? []).map((e) => e.DetailType ?? '');
+}
+
+const AUDIT_TYPES: ReadonlySet<string> = new Set(Object.values(AuditDetailType));
+
+/**
+ * Whether a call only published audit records ("Deregistration Plan Applied", "Event Rejected"): telemetry,
+ * published in a dry run and on bad input by design (functions/_core/ports/writes.ts), not a write.
+ */
+export function isAuditOnly(call: CallRecord): boolean {
+  const types = publishedTypes(call);
+  return types.length > 0 && types.every((t) => AUDIT_TYPES.has(t));
+}
+
+/** The state-table keys of telemetry items: the forwarder's heartbeat, the sweeper's deadline (not plan effects). */
+const TELEMETRY_KEYS = /^(forwarder|sweep-done)#/;
+
+/** Whether a state-table item (by its `pk`) is telemetry (see `isTelemetryOnly`). */
+export const isTelemetryItem = (item: { pk?: { S?: string } }): boolean => TELEMETRY_KEYS.test(item.pk?.S ?? '');
+
+/**
+ * Whether a call only wrote telemetry (functions/_core/ports/writes.ts, "What is not"): the audit records, or
+ * one of the state table's telemetry items (pod-events' forwarder heartbeat, the sweeper's completion deadline),
+ * written in a dry run too so that `quiesce doctor` and the sweeper-overdue alarm tell the truth there.
+ */
+export function isTelemetryOnly(call: CallRecord): boolean {
+  if (isAuditOnly(call)) return true;
+  if (call.service !== 'dynamodb' || (call.operation !== 'UpdateItem' && call.operation !== 'PutItem')) return false;
+  const key = ((call.input?.['Key'] ?? call.input?.['Item']) as { pk?: { S?: string } } | undefined)?.pk?.S;
+  return key !== undefined && isTelemetryItem({ pk: { S: key } });
+}
+
+/**
+ * Number of write calls the fake received, of every API, except telemetry (see `isTelemetryOnly`): none may
+ * happen on bad input, in dry run, or out of scope.
+ */
 export function writeCalls(): number {
-  return WRITE_OPERATIONS.reduce((n, [s, o]) => n + fakeAws.calls.count(s, o), 0);
+  return writeLog().filter((r) => !isTelemetryOnly(r)).length;
 }
 
 /** The harness: seeded topology, deps, and an `invoke` that calls the middy handler like Lambda does. */
@@ -72,10 +111,13 @@ const clientsFor = (options: HarnessOptions) => createAwsClients(options.accessK
 /** `world`: an already seeded topology (a second Lambda container on the same account), else a fresh one. */
 export function spotHarness(env: Record<string, string> = {}, world?: Topology, options: HarnessOptions = {}): SpotHarness {
   const topology = world ?? seedTopology(fakeAws);
-  const config = loadConfig({ ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, ...env });
+  const environment = { ...PROD_ENV, RECHECK_QUEUE_URL: topology.recheckQueueUrl, ...env };
+  const config = loadConfig(environment);
   const logger = createLogger('spot-interruption');
   const deps = buildNodeWorkflowDeps('spot-interruption', {
     config,
+    // The failover's variables (FAILOVER_LISTENER_ARNS, ...) come from the same environment, not the process's.
+    env: environment,
     clients: clientsFor(options),
     logger,
     now: () => new Date(fakeAws.clock.now()),

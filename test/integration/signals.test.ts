@@ -51,21 +51,20 @@ describe('a metric for every quiet failure, triggered through the real handlers'
     // Step 1's write lands, but its weights never show (3 stale reads), and the rollback's write is refused.
     const base = trafficDeps(fakeAws, t);
     let writes = 0;
-    const elbv2: TrafficDeps['elbv2'] = {
-      listTargetGroups: (o) => base.elbv2.listTargetGroups(o),
-      tagsOf: (a) => base.elbv2.tagsOf(a),
-      targetHealth: (a, n) => base.elbv2.targetHealth(a, n),
-      deregisterTargets: (a, x) => base.elbv2.deregisterTargets(a, x),
-      describeRules: (i) => base.elbv2.describeRules(i),
+    const real = base.writes.elbv2;
+    const elbv2: TrafficDeps['writes']['elbv2'] = {
+      deregisterTargets: (a, x) => real.deregisterTargets(a, x),
+      describeRules: (i) => real.describeRules(i),
       modifyRuleActions: async (arn, actions) => {
-        await base.elbv2.modifyRuleActions(arn, actions);
+        await real.modifyRuleActions(arn, actions);
         if (++writes === 1) {
           fakeAws.elbv2.staleRuleReads(t.ruleArn, 3);
           fakeAws.faults.fail('ModifyRule', { service: 'elasticloadbalancing', code: 'AccessDenied', message: 'not authorized to perform elasticloadbalancing:ModifyRule', times: 10 });
         }
       },
     };
-    const deps: TrafficDeps = { ...base, elbv2, executor: createExecutor({ elbv2, cloudMap: NO_CLOUD_MAP }, { dryRun: false, concurrency: 1, minHealthy: 1 }) };
+    const w = { ...base.writes, elbv2 };
+    const deps: TrafficDeps = { ...base, writes: w, executor: createExecutor({ elbv2: base.elbv2, cloudMap: NO_CLOUD_MAP, writes: w }, { concurrency: 1, minHealthy: 1 }) };
     const handler = makeTrafficHandler(() => deps, createLogger('traffic-shift'), m.metrics);
     expect(await handler(synced() as never, lambdaContext)).toMatchObject({ status: 'aborted', rolledBack: false });
     expect(m.values('shiftAborted')).toEqual([1]);
@@ -119,7 +118,7 @@ describe('a metric for every quiet failure, triggered through the real handlers'
     expect(m.values('sweepOverdue')).toEqual([0, 0, 1, 0]);
   });
 
-  it('spot-interruption: fullScanFallback counts a fast path the cluster did not answer, not a full scan by choice (dry run)', async () => {
+  it('spot-interruption: fullScanFallback counts a fast path the cluster did not answer, not a full scan by choice (CLUSTER_CANDIDATES=false)', async () => {
     const live = spotHarness();
     fakeAws.eks.seedCluster({ name: 'prod', ...started.address(), vpcId: VPC });
     kube.setUnavailable(true);
@@ -129,7 +128,7 @@ describe('a metric for every quiet failure, triggered through the real handlers'
     expect(m.values('fullScanFallback')).toEqual([1]);
 
     fakeAws.reset();
-    const dry = spotHarness({ DRY_RUN: 'true' });
+    const dry = spotHarness({ CLUSTER_CANDIDATES: 'false' });
     fakeAws.eks.seedCluster({ name: 'prod', ...started.address(), vpcId: VPC });
     kube.setUnavailable(false);
     const d = recorded('spot-interruption');

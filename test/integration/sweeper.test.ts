@@ -15,7 +15,8 @@ import { runSweep } from '../../functions/sweeper/run-sweep.ts';
 import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { lambdaContext, writeCalls } from './harness.ts';
-import { seedTrafficTopology, trafficDeps } from '../fakes/traffic.ts';
+import { seedTrafficTopology, trafficDeps, trafficEnv } from '../fakes/traffic.ts';
+import type { WriteMode } from '#core/ports/writes.ts';
 import { failoverWeightedRules } from '#core/failover/weighted-failover.ts';
 import { failoverDepsOf } from '../../functions/traffic-shift/wiring.ts';
 
@@ -109,11 +110,13 @@ function seedWorld(options: { kubeEndpoint?: string } = {}): World {
   return { tg: { web, shared, blue, nodes }, payments };
 }
 
-function sweeper(env: Record<string, string> = {}, weightedFailover?: (tgs: readonly string[]) => Promise<unknown>) {
+function sweeper(env: Record<string, string> = {}, weightedFailover?: (tgs: readonly string[]) => Promise<unknown>, writes?: WriteMode) {
   const config = loadSweeperConfig({ ...ENV, ...env });
   const logger = createLogger('sweeper');
   const deps = buildSweepDeps({
     config,
+    env: { ...ENV, ...env },
+    ...(writes ? { writes } : {}),
     clients: createAwsClients(),
     logger,
     now: () => new Date(fakeAws.clock.now()),
@@ -203,9 +206,9 @@ describe('scheduled sweep', () => {
     expect(audit()).toEqual([expect.objectContaining({ dryRun: true })]);
   });
 
-  it('runSweep takes a per-run dry run (the CLI) over a live configuration', async () => {
+  it('runSweep wired with the recording port (the CLI\'s dry run) over a live configuration', async () => {
     seedWorld();
-    const out = await runSweep(sweeper().deps, { dryRun: true });
+    const out = await runSweep(sweeper({}, undefined, 'recording').deps);
     expect(out.status).toBe('dry-run');
     expect(out.result.counts['dry-run']).toBe(6);
     expect(out.apiCalls).toBeGreaterThan(0);
@@ -336,10 +339,11 @@ describe('restoring listener weights a failover shifted (issue 3, item 6)', () =
     const { invoke } = sweeper({}, (tgs) => failoverWeightedRules(failover, tgs));
     await invoke(sample());
     expect(weights()).toEqual([70, 30]);
-    // In dry run the sweep leaves weights alone (the pass writes).
+    // In dry run the sweep leaves weights alone (the pass writes): its failover is built on the sweeper's
+    // own (recording) write port, from the same variables.
     fakeAws.elbv2.handle('ModifyRule', { RuleArn: rule, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: w.tg.web, Weight: 0 }, { TargetGroupArn: green, Weight: 100 }] } }] });
     const calls = fakeAws.calls.count('elasticloadbalancing', 'ModifyRule');
-    await sweeper({ DRY_RUN: 'true' }, (tgs) => failoverWeightedRules(failover, tgs)).invoke(sample());
+    await sweeper({ DRY_RUN: 'true', ...trafficEnv(t, { FAILOVER_LISTENER_ARNS: listener, FAILOVER_MIN_HEALTHY_TARGETS: '2' }) }).invoke(sample());
     expect(fakeAws.calls.count('elasticloadbalancing', 'ModifyRule')).toBe(calls);
   });
 });

@@ -38,11 +38,8 @@ const modifyRuleCalls = (): number => fakeAws.calls.count('elasticloadbalancing'
 /** Deps whose FIRST ModifyRule is followed by `n` stale DescribeRules answers (eventual consistency after a write). */
 function staleAfterFirstWrite(deps: TrafficDeps, ruleArn: string, n: number): TrafficDeps {
   let armed = true;
-  const real = deps.elbv2;
-  const elbv2: TrafficDeps['elbv2'] = {
-    listTargetGroups: (o) => real.listTargetGroups(o),
-    tagsOf: (a) => real.tagsOf(a),
-    targetHealth: (a, n2) => real.targetHealth(a, n2),
+  const real = deps.writes.elbv2;
+  const elbv2: TrafficDeps['writes']['elbv2'] = {
     deregisterTargets: (a, t) => real.deregisterTargets(a, t),
     describeRules: (i) => real.describeRules(i),
     modifyRuleActions: async (arn, actions) => {
@@ -51,8 +48,9 @@ function staleAfterFirstWrite(deps: TrafficDeps, ruleArn: string, n: number): Tr
       armed = false;
     },
   };
-  const executor = createExecutor({ elbv2, cloudMap: NO_CLOUD_MAP }, { dryRun: false, concurrency: 1, minHealthy: 1 });
-  return { ...deps, elbv2, executor };
+  const writes = { ...deps.writes, elbv2 };
+  const executor = createExecutor({ elbv2: deps.elbv2, cloudMap: NO_CLOUD_MAP, writes }, { concurrency: 1, minHealthy: 1 });
+  return { ...deps, writes, executor };
 }
 
 describe('traffic shift', () => {

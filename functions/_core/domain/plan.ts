@@ -86,7 +86,7 @@ export interface CandidateAudit {
   readonly reason?: string;
   /**
    * The fast path was wanted but the cluster did not answer (in time, or at all): a fallback to the full
-   * scan, as opposed to a full scan by choice (dry run, the fast path off, a lifecycle hook).
+   * scan, as opposed to a full scan by choice (the fast path off, a lifecycle hook, a node past running).
    */
   readonly fallback?: boolean;
   readonly groupsInScope: number;

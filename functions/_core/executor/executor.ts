@@ -7,9 +7,11 @@
  *        (DuplicateRequest waited out) | ModifyRule, with bounded concurrency
  *     -> Cloud Map operations followed to SUCCESS / FAIL                                       (operations.ts)
  *
- * It honours dry run and reports every action's outcome: nothing fails silently, and the caller learns what
- * is left undone and whether another attempt could finish it. Rate limits and throttling retries live one
- * level down, in the adapters' `ApiBudget`, so that observation calls and writes share one budget.
+ * Every write goes through the write port it is given (ports/writes.ts) and it does not know whether that
+ * port sends or records: a dry run applies exactly as a live run does, and only its outcomes say `dry-run`
+ * (from the port's mode). It reports every action's outcome: nothing fails silently, and the caller learns
+ * what is left undone and whether another attempt could finish it. Rate limits and throttling retries live
+ * one level down, in the adapters' `ApiBudget`, so that observation calls and writes share one budget.
  */
 import { chunk, mapWithConcurrency } from '../concurrency.ts';
 import { awsErrorName, GuardRefusedError, isRetryableAwsError } from '../errors.ts';
@@ -17,15 +19,16 @@ import type { DeregisterInstanceAction, DeregisterTargetAction, Plan, PlanAction
 import { actionKey } from '../domain/plan.ts';
 import { groupOf, type GroupAction } from '../domain/guards.ts';
 import type { CloudMapPort, Elbv2Port } from '../ports/index.ts';
+import type { CloudMapWrites, WriteMode, WritePort } from '../ports/writes.ts';
 import { decideUnderLease, type CoordinationOptions, type GroupObservation } from './cross-writer.ts';
 import { followOperations } from './operations.ts';
 import { countOutcomes, type ActionOutcome, type ApplyResult, type OutcomeStatus } from './outcomes.ts';
 
 export type { ActionOutcome, ApplyResult, OutcomeStatus } from './outcomes.ts';
+export { isWritten } from './outcomes.ts';
 
 /** Executor settings; every trigger passes its own. */
 export interface ExecutorOptions {
-  readonly dryRun: boolean;
   /** Groups / Cloud Map calls in flight at once. */
   readonly concurrency: number;
   /** The blast-radius check: never below this many healthy per group (>= 1). */
@@ -55,14 +58,15 @@ export interface ApplyOptions {
   readonly subject?: string;
 }
 
-/** The ports the executor writes (and, for the guard across writers, reads) through. */
+/** What the executor reads (the fresh look at a group under its lease) and the write port it writes through. */
 export interface ExecutorPorts {
-  readonly elbv2: Pick<Elbv2Port, 'deregisterTargets' | 'modifyRuleActions' | 'targetHealth'>;
-  readonly cloudMap: Pick<CloudMapPort, 'deregisterInstance' | 'getOperation' | 'recentOperationStatuses' | 'listInstances'>;
+  readonly elbv2: Pick<Elbv2Port, 'targetHealth'>;
+  readonly cloudMap: Pick<CloudMapPort, 'listInstances'>;
+  readonly writes: Pick<WritePort, 'mode' | 'elbv2' | 'cloudMap'>;
 }
 
-/** The Cloud Map side of an executor that only ever applies set-weights plans (traffic shift, failover). */
-export const NO_CLOUD_MAP: ExecutorPorts['cloudMap'] = Object.freeze({
+/** The Cloud Map side (reads and writes) of an executor that only ever applies set-weights plans (traffic shift, failover). */
+export const NO_CLOUD_MAP: Pick<CloudMapPort, 'listInstances'> & CloudMapWrites = Object.freeze({
   deregisterInstance: () => Promise.reject(new Error('no Cloud Map in weight plans')),
   getOperation: () => Promise.reject(new Error('no Cloud Map in weight plans')),
   recentOperationStatuses: () => Promise.reject(new Error('no Cloud Map in weight plans')),
@@ -123,7 +127,7 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
   async function deregisterTargets(arn: string, actions: readonly DeregisterTargetAction[]): Promise<ActionOutcome[]> {
     const results = await mapWithConcurrency(chunk(actions, DEREGISTER_BATCH), 1, async (batch) => {
       try {
-        await ports.elbv2.deregisterTargets(arn, batch.map((a) => ({ id: a.target.id, port: a.target.port })));
+        await ports.writes.elbv2.deregisterTargets(arn, batch.map((a) => ({ id: a.target.id, port: a.target.port })));
         return batch.map((a) => outcome(a, 'deregistered', { attempts: 1 }));
       } catch (err) {
         // The group is gone: so are its targets. Anything else is reported per target.
@@ -140,7 +144,7 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
     for (;;) {
       attempts++;
       try {
-        const r = await ports.cloudMap.deregisterInstance(action.instance.serviceId, action.instance.instanceId);
+        const r = await ports.writes.cloudMap.deregisterInstance(action.instance.serviceId, action.instance.instanceId);
         return r.status === 'submitted' ? outcome(action, 'submitted', { attempts, operationId: r.operationId }) : outcome(action, 'already-gone', { attempts });
       } catch (err) {
         // DuplicateRequest: another operation on this instance is in flight (ours, from a duplicate
@@ -157,7 +161,7 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
 
   async function setWeights(action: SetWeightsAction): Promise<ActionOutcome> {
     try {
-      await ports.elbv2.modifyRuleActions(action.ruleArn, action.actions);
+      await ports.writes.elbv2.modifyRuleActions(action.ruleArn, action.actions);
       return outcome(action, 'applied', { attempts: 1 });
     } catch (err) {
       return outcome(action, 'failed', { attempts: 1, error: failure(err) });
@@ -194,48 +198,51 @@ export function createExecutor(ports: ExecutorPorts, options: ExecutorOptions) {
     return [...written, ...decided];
   }
 
+  const recording = ports.writes.mode === 'recording';
   return {
+    /** The mode of the write port this executor writes through (results say `dryRun` from it). */
+    mode: ports.writes.mode,
     /**
      * Gets the guard across writers ready while the caller still observes (opens the state table's
-     * connection); a no-op without coordination or in dry run. Never throws.
+     * connection); a no-op without coordination. Never throws.
      */
     async prepare(): Promise<void> {
-      if (options.coordination && !options.dryRun) await options.coordination.leases.prepare();
+      if (options.coordination) await options.coordination.leases.prepare();
     },
-    /** Applies `plan` (or, in dry run, reports what it would do). Never throws for an AWS failure: see the result. */
+    /** Applies `plan` through the write port. Never throws for an AWS failure: see the result. */
     async apply(plan: Plan, apply: ApplyOptions = {}): Promise<ApplyResult> {
       const started = now();
       const { allowed, refused } = blastRadius(plan, options.minHealthy);
-      let outcomes: ActionOutcome[];
-      if (options.dryRun) {
-        outcomes = allowed.map((a) => outcome(a, 'dry-run'));
-      } else {
-        const groups = new Map<string, GroupAction[]>();
-        for (const a of allowed) if (a.kind !== 'set-weights') groups.set(groupOf(a), [...(groups.get(groupOf(a)) ?? []), a]);
-        const weights = allowed.filter((a): a is SetWeightsAction => a.kind === 'set-weights');
-        const [perGroup, w] = await Promise.all([
-          mapWithConcurrency([...groups.entries()], options.concurrency, ([group, actions]) => applyGroup(plan, group, actions, apply)),
-          mapWithConcurrency(weights, 1, setWeights),
-        ]);
-        const until = Math.min(now().getTime() + (options.operationWaitMs ?? OPERATION_WAIT_MS), apply.deadline ?? Infinity);
-        outcomes = [...(await followOperations(perGroup.flat(), ports.cloudMap, { until, since: started, now: () => now().getTime(), sleep })), ...w];
-      }
+      const groups = new Map<string, GroupAction[]>();
+      for (const a of allowed) if (a.kind !== 'set-weights') groups.set(groupOf(a), [...(groups.get(groupOf(a)) ?? []), a]);
+      const weights = allowed.filter((a): a is SetWeightsAction => a.kind === 'set-weights');
+      const [perGroup, w] = await Promise.all([
+        mapWithConcurrency([...groups.entries()], options.concurrency, ([group, actions]) => applyGroup(plan, group, actions, apply)),
+        mapWithConcurrency(weights, 1, setWeights),
+      ]);
+      const until = Math.min(now().getTime() + (options.operationWaitMs ?? OPERATION_WAIT_MS), apply.deadline ?? Infinity);
+      const followed = [...(await followOperations(perGroup.flat(), ports.writes.cloudMap, { until, since: started, now: () => now().getTime(), sleep })), ...w];
+      // A recorded write is reported as what it is: done in a dry run, not in AWS.
+      const outcomes = recording ? followed.map((o) => (WRITTEN.has(o.status) ? { ...o, status: 'dry-run' as const } : o)) : followed;
       outcomes.push(...refused);
-      return { planId: plan.id, dryRun: options.dryRun, outcomes, ...countOutcomes(outcomes) };
+      return { planId: plan.id, dryRun: recording, outcomes, ...countOutcomes(outcomes) };
     },
   };
 }
 
+/** Outcomes of a write that went through (sent, or recorded by a recording port). */
+const WRITTEN: ReadonlySet<OutcomeStatus> = new Set(['deregistered', 'submitted', 'applied']);
+
 /** The executor's type, for dependency injection. */
 export type Executor = ReturnType<typeof createExecutor>;
 
-/** The result of applying nothing (a part of a decision whose plan had no action). */
-export function emptyResult(planId: string, dryRun: boolean): ApplyResult {
-  return mergeResults(planId, dryRun, []);
+/** The result of applying nothing through a port of `mode` (a part of a decision whose plan had no action). */
+export function emptyResult(planId: string, mode: WriteMode): ApplyResult {
+  return mergeResults(planId, mode, []);
 }
 
-/** Joins the results of applying the parts of one decision (see `mergePlans`). */
-export function mergeResults(planId: string, dryRun: boolean, parts: readonly ApplyResult[]): ApplyResult {
+/** Joins the results of applying the parts of one decision through a port of `mode` (see `mergePlans`). */
+export function mergeResults(planId: string, mode: WriteMode, parts: readonly ApplyResult[]): ApplyResult {
   const outcomes = parts.flatMap((p) => p.outcomes);
-  return { planId, dryRun, outcomes, ...countOutcomes(outcomes) };
+  return { planId, dryRun: mode === 'recording', outcomes, ...countOutcomes(outcomes) };
 }

@@ -33,6 +33,15 @@ export interface ApplyResult {
   readonly permanentFailures: number;
 }
 
+/**
+ * Whether an action's write went through: sent and done (`deregistered`, `applied`) or, through a
+ * recording port, recorded (`dry-run`). What follows a write (verifying the weights, recording the step)
+ * follows it in both, so a dry run runs the live path.
+ */
+export function isWritten(outcome: Pick<ActionOutcome, 'status'>): boolean {
+  return outcome.status === 'deregistered' || outcome.status === 'applied' || outcome.status === 'dry-run';
+}
+
 /** Counts the outcomes by status and failures by kind. */
 export function countOutcomes(outcomes: readonly ActionOutcome[]): Pick<ApplyResult, 'counts' | 'retryableFailures' | 'permanentFailures'> {
   const counts: Record<OutcomeStatus, number> = { deregistered: 0, submitted: 0, 'already-gone': 0, applied: 0, 'dry-run': 0, refused: 0, failed: 0 };

@@ -16,23 +16,31 @@ import type { WeightedTargetGroup } from '#core/domain/plan.ts';
 import { targetGroupNameOf } from '#core/domain/target-group-arn.ts';
 import { planWeightFailover, type ObservedWeightedRule } from '#core/domain/planners/traffic-failover.ts';
 import { forwardWeights, isWeightedRule, listenerArnOfRule } from '#core/domain/planners/traffic-weights.ts';
-import type { ApplyResult, Executor } from '#core/executor/executor.ts';
+import { isWritten, type ApplyResult, type Executor } from '#core/executor/executor.ts';
 import { mapWithConcurrency } from '#core/concurrency.ts';
-import type { Elbv2Port } from '#core/ports/index.ts';
+import type { Elbv2Reads } from '#core/ports/index.ts';
 import type { OneTimeSchedulerPort } from '#core/ports/scheduler.ts';
 import type { StateStorePort } from '#core/ports/state-store.ts';
+import type { WritePort } from '#core/ports/writes.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { Plan } from '#core/domain/plan.ts';
 import { lockKey, TrafficDetailType } from '#core/contracts/traffic.ts';
 import { verifyRuleWeights } from './verify-weights.ts';
 
-/** What the failover needs: built by the traffic-shift function from its deps, and by core/failover/wiring.ts for the others. */
+/**
+ * What the failover needs: built by the traffic-shift function from its deps, and by core/failover/wiring.ts
+ * for the others. Its writes (the weights through the executor, the remembered originals, the re-check
+ * schedule) are all sections of the caller's write port.
+ */
 export interface FailoverDeps {
-  readonly elbv2: Elbv2Port;
+  readonly elbv2: Elbv2Reads;
+  /** The write port's ELB side: a written rule is read back through it (verification). */
+  readonly writes: Pick<WritePort, 'elbv2'>;
   readonly executor: Executor;
   readonly audit: AuditSink;
+  /** Remembered originals (the write port's state table). */
   readonly store: StateStorePort;
-  /** For the restore re-check; undefined = restores happen only when a trigger calls again. */
+  /** For the restore re-check (the write port's); undefined = restores happen only when a trigger calls again. */
   readonly scheduler: OneTimeSchedulerPort | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
@@ -101,8 +109,8 @@ export async function failoverWeightedRules(deps: FailoverDeps, affectedTargetGr
   const unverified: string[] = [];
   const applied = new Set<string>();
   for (const o of result?.outcomes ?? []) {
-    if (o.action.kind !== 'set-weights' || o.status !== 'applied') continue;
-    const v = await verifyRuleWeights(deps.elbv2, o.action.ruleArn, o.action.weights, { attempts: deps.verifyAttempts, intervalMs: deps.verifyIntervalMs, sleep: deps.sleep });
+    if (o.action.kind !== 'set-weights' || !isWritten(o)) continue;
+    const v = await verifyRuleWeights(deps.writes.elbv2, o.action.ruleArn, o.action.weights, { attempts: deps.verifyAttempts, intervalMs: deps.verifyIntervalMs, sleep: deps.sleep });
     if (v.verified) applied.add(o.action.ruleArn);
     else unverified.push(o.action.ruleArn);
   }
@@ -122,7 +130,7 @@ export async function failoverWeightedRules(deps: FailoverDeps, affectedTargetGr
   // Come back for the restore without holding a Lambda: a one-time schedule of a failover check.
   let recheckScheduled = false;
   const pending = [...new Set([...decided.stillFailedOver, ...unverified])];
-  if (pending.length > 0 && deps.scheduler && result?.dryRun !== true) {
+  if (pending.length > 0 && deps.scheduler) {
     const tgs = [...new Set(rules.filter((r) => pending.includes(r.ruleArn)).flatMap((r) => forwardWeights(r.ruleArn, r.actions).map((w) => w.targetGroupArn)))];
     const at = new Date(now.getTime() + deps.recheckSeconds * 1000);
     const name = `quiesce-failover-${createHash('sha256').update(tgs.sort().join(',')).digest('hex').slice(0, 16)}-${Math.ceil(at.getTime() / 1000)}`;

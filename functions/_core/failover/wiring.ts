@@ -4,19 +4,16 @@
  * those triggers must not import the traffic-shift function's modules; the traffic-shift function builds
  * the same `FailoverDeps` from its own deps.
  *
- * Only built when FAILOVER_LISTENER_ARNS is set: the SDK clients it needs (DynamoDB, Scheduler) are created
- * on first use, not at init.
+ * Built from the container's AWS side (`AwsDeps`): the same clients, the same budget and the same write
+ * port as the trigger that runs it, so the failover neither opens a second connection pool nor spends a
+ * second budget, and in a dry run its writes are recorded like the trigger's. Only built when
+ * FAILOVER_LISTENER_ARNS is set, and on first call: the Scheduler client it may need is created then.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { AwsElbv2, AwsEventBus, sdkClientConfig, type ApiBudget, type RetryPolicy } from '../adapters/aws/index.ts';
-import { AwsDynamoStateStore } from '../adapters/aws/dynamo-state-store.ts';
-import { AwsOneTimeScheduler } from '../adapters/aws/one-time-scheduler.ts';
+import { AwsEventBus, type ApiBudget, type RetryPolicy } from '../adapters/aws/index.ts';
 import { createAuditSink } from '../audit.ts';
-import { bool, integer, list, parseAccountBuckets, parseBudgetShare, parseRateLimits, text, type Env, type RateLimitSetting } from '../config.ts';
-import { budgetFor } from '../wiring.ts';
+import { integer, list, parseAccountBuckets, parseBudgetShare, text, type Env } from '../config.ts';
+import { budgetFor, type AwsDeps } from '../wiring.ts';
+import type { RateLimitSetting } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createExecutor, NO_CLOUD_MAP } from '../executor/executor.ts';
 import { createLogger, type Logger } from '../telemetry.ts';
@@ -34,8 +31,6 @@ export interface FailoverConfig {
   readonly eventBus: string | undefined;
   readonly schedulerGroup: string;
   readonly schedulerDeadLetterArn: string | undefined;
-  readonly dryRun: boolean;
-  readonly rateLimits: Readonly<Record<string, RateLimitSetting>>;
 }
 
 /** Parses the failover's variables (shared with loadTrafficConfig). */
@@ -49,13 +44,11 @@ export function loadFailoverConfig(env: Env = process.env): FailoverConfig {
     eventBus: text(env, 'EVENT_BUS') ?? text(env, 'AUDIT_EVENT_BUS'),
     schedulerGroup: text(env, 'SCHEDULER_GROUP') ?? 'default',
     schedulerDeadLetterArn: text(env, 'SCHEDULER_DLQ_ARN'),
-    dryRun: bool(env, 'DRY_RUN', false),
-    rateLimits: parseRateLimits('RATE_LIMITS', text(env, 'RATE_LIMITS')),
   };
 }
 
 /** A budget from ELB_ACCOUNT_BUCKETS, ELB_BUDGET_SHARE and RATE_LIMITS (see `budgetFor`), refusing unknown family names. */
-export function budgetFromRateLimits(rateLimits: FailoverConfig['rateLimits'], retry?: Partial<RetryPolicy>, env: Env = process.env): ApiBudget {
+export function budgetFromRateLimits(rateLimits: Readonly<Record<string, RateLimitSetting>>, retry?: Partial<RetryPolicy>, env: Env = process.env): ApiBudget {
   return budgetFor(
     { rateLimits, elbAccountBuckets: parseAccountBuckets('ELB_ACCOUNT_BUCKETS', text(env, 'ELB_ACCOUNT_BUCKETS')), elbBudgetShare: parseBudgetShare('ELB_BUDGET_SHARE', text(env, 'ELB_BUDGET_SHARE')) },
     retry,
@@ -65,36 +58,38 @@ export function budgetFromRateLimits(rateLimits: FailoverConfig['rateLimits'], r
 /** Options of {@link buildWeightedFailover}. */
 export interface FailoverWiring {
   readonly env?: Env;
+  /** Publish its audit records (default); false: only log them (`quiesce plan` publishes nothing). */
+  readonly publishAudit?: boolean;
   readonly logger?: Logger;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
-  readonly retry?: Partial<RetryPolicy>;
 }
 
-/** Builds the failover's deps from the environment (STATE_TABLE required; the restore schedule optional). */
-export function buildFailoverDeps(service: string, wiring: FailoverWiring = {}): FailoverDeps {
+/**
+ * Builds the failover's deps from the environment (STATE_TABLE required; the restore schedule optional) on
+ * the container's AWS side: its clients, its budget, its write port.
+ */
+export function buildFailoverDeps(service: string, aws: AwsDeps, wiring: FailoverWiring = {}): FailoverDeps {
   const env = wiring.env ?? process.env;
   const config = loadFailoverConfig(env);
   const stateTable = text(env, 'STATE_TABLE');
   if (!stateTable) throw new ConfigError('STATE_TABLE', 'required with FAILOVER_LISTENER_ARNS: the original weights are remembered there');
   const logger = wiring.logger ?? createLogger(service);
-  const budget = budgetFromRateLimits(config.rateLimits, wiring.retry, env);
-  const elbv2 = new AwsElbv2(new ElasticLoadBalancingV2Client(sdkClientConfig()), budget);
-  const bus = config.eventBus ? new AwsEventBus(new EventBridgeClient(sdkClientConfig()), budget, config.eventBus) : undefined;
+  const { writes } = aws;
+  // Audit records are telemetry: published on the live client, in a dry run too (see ports/writes.ts).
+  const bus = config.eventBus && wiring.publishAudit !== false ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.eventBus) : undefined;
   const stepBus = text(env, 'STEP_EVENT_BUS_ARN');
   const role = text(env, 'SCHEDULER_ROLE_ARN');
   return {
-    elbv2,
+    elbv2: aws.elbv2,
+    writes,
     // Set-weights plans only: the Cloud Map side of the executor is never reached.
-    executor: createExecutor(
-      { elbv2, cloudMap: NO_CLOUD_MAP },
-      { dryRun: config.dryRun, concurrency: 4, minHealthy: 1 },
-    ),
+    executor: createExecutor({ elbv2: aws.elbv2, cloudMap: NO_CLOUD_MAP, writes: { mode: writes.mode, elbv2: writes.elbv2, cloudMap: NO_CLOUD_MAP } }, { concurrency: 4, minHealthy: 1 }),
     audit: createAuditSink(bus, logger),
-    store: new AwsDynamoStateStore(new DynamoDBClient(sdkClientConfig()), budget, stateTable),
+    store: writes.stateStore(stateTable),
     scheduler:
       stepBus && role
-        ? new AwsOneTimeScheduler(new SchedulerClient(sdkClientConfig()), budget, {
+        ? writes.scheduler({
             groupName: config.schedulerGroup,
             eventBusArn: stepBus,
             roleArn: role,
@@ -114,11 +109,11 @@ export function buildFailoverDeps(service: string, wiring: FailoverWiring = {}):
 
 /**
  * The optional failover step of another trigger: undefined unless FAILOVER_LISTENER_ARNS is set; otherwise a
- * function of the target groups that trigger touched, building its deps on first call.
+ * function of the target groups that trigger touched, building its deps (on `aws`) on first call.
  */
-export function buildWeightedFailover(service: string, wiring: FailoverWiring = {}): ((targetGroupArns: readonly string[]) => Promise<unknown>) | undefined {
+export function buildWeightedFailover(service: string, aws: AwsDeps, wiring: FailoverWiring = {}): ((targetGroupArns: readonly string[]) => Promise<unknown>) | undefined {
   const env = wiring.env ?? process.env;
   if ((env['FAILOVER_LISTENER_ARNS'] ?? '').trim() === '') return undefined;
   let deps: FailoverDeps | undefined;
-  return (tgs) => failoverWeightedRules((deps ??= buildFailoverDeps(service, { ...wiring, env })), tgs);
+  return (tgs) => failoverWeightedRules((deps ??= buildFailoverDeps(service, aws, { ...wiring, env })), tgs);
 }

@@ -49,6 +49,9 @@ export interface Elbv2Port {
   modifyRuleActions(ruleArn: string, actions: readonly unknown[]): Promise<void>;
 }
 
+/** What a workflow may read of ELBv2: its writes are the write port's (ports/writes.ts). */
+export type Elbv2Reads = Omit<Elbv2Port, 'deregisterTargets' | 'modifyRuleActions'>;
+
 /** The result of a Cloud Map deregistration request. */
 export type CloudMapDeregistration =
   | { readonly status: 'submitted'; readonly operationId: string }
@@ -77,6 +80,9 @@ export interface CloudMapPort {
    */
   recentOperationStatuses(type: 'DEREGISTER_INSTANCE', since: Date): Promise<Map<string, CloudMapOperation['status']>>;
 }
+
+/** What a workflow may read of Cloud Map: its writes (and their operations) are the write port's. */
+export type CloudMapReads = Pick<CloudMapPort, 'listNamespaces' | 'listServices' | 'listInstances'>;
 
 /** Auto Scaling: lifecycle hooks. */
 export interface AutoScalingPort {

@@ -57,7 +57,7 @@ export interface GroupLeasePort {
   /**
    * Opens the connection to the store ahead of the first lease (TLS, the SDK's endpoint and credential
    * resolution), so that cost is paid while the caller still observes, not in front of its first write.
-   * Writes nothing; never throws.
+   * A read: it writes nothing and makes no write call (the caller may end up writing nothing); never throws.
    */
   prepare(): Promise<void>;
 }

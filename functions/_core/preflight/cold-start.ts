@@ -12,15 +12,15 @@
  * Its role ARN comes from QUIESCE_ROLE_ARN (the stack sets it), so it calls no STS; its role may simulate
  * its own policies and nothing else (iam:SimulatePrincipalPolicy on itself: infra/serverless/iam.yml).
  */
-import { EKSClient } from '@aws-sdk/client-eks';
-import { IAMClient } from '@aws-sdk/client-iam';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import type { MiddlewareObj } from '@middy/core';
-import { AwsCloudMap, AwsElbv2, AwsEventBus, createAwsClients, sdkClientConfig, type AwsClients } from '../adapters/aws/index.ts';
+import { AwsEventBus } from '../adapters/aws/index.ts';
 import { AwsPolicySimulator } from '../adapters/aws/policy-simulator.ts';
 import type { QuiesceConfig } from '../config.ts';
 import { AuditDetailType, QUIESCE_SOURCE } from '../contracts/node-events.ts';
 import type { Logger } from '../telemetry.ts';
-import { budgetFor } from '../wiring.ts';
+import type { AwsDeps } from '../wiring.ts';
+import { writeModeFor } from '../write-mode.ts';
 import { clusterAutoScalingGroups } from './auto-scaling-groups.ts';
 import { checklist, formatChecklist, type Checklist, type PreflightFunction } from './checklist.ts';
 import { preflightAsFunction } from './run.ts';
@@ -32,10 +32,10 @@ export interface ColdStartPreflight {
   readonly logger: Logger;
   /** The function's configuration once built (undefined before its deps exist: then nothing runs). */
   readonly config: () => QuiesceConfig | undefined;
+  /** The container's AWS side (its one client per API and its one budget): the checks spend from it too. */
+  readonly aws: () => AwsDeps | undefined;
   /** The environment (QUIESCE_ROLE_ARN, QUIESCE_STAGE, AWS_REGION); default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** SDK clients (tests: the fake AWS); default new ones on the SDK's standard configuration. */
-  readonly clients?: AwsClients;
   /** At most this long (default 15 s; less when the invocation has less left). */
   readonly timeoutMs?: number;
   /** Called with the checklist (tests). */
@@ -43,7 +43,7 @@ export interface ColdStartPreflight {
 }
 
 /** Runs the function's preflight once (see the module comment); never throws. */
-export async function runColdStartPreflight(options: ColdStartPreflight, config: QuiesceConfig, remainingMs: number): Promise<Checklist | undefined> {
+export async function runColdStartPreflight(options: ColdStartPreflight, config: QuiesceConfig, aws: AwsDeps, remainingMs: number): Promise<Checklist | undefined> {
   const { fn, logger } = options;
   const env = options.env ?? process.env;
   const role = env['QUIESCE_ROLE_ARN'];
@@ -52,10 +52,7 @@ export async function runColdStartPreflight(options: ColdStartPreflight, config:
     logger.warn('preflight skipped: QUIESCE_ROLE_ARN or AWS_REGION is not set (the stack sets both)');
     return undefined;
   }
-  const clients = options.clients ?? createAwsClients();
-  const iam = new IAMClient(sdkClientConfig());
-  const eks = new EKSClient(sdkClientConfig());
-  const budget = budgetFor(config);
+  const { clients, budget } = aws;
   const target: PreflightTarget = {
     stage: env['QUIESCE_STAGE'] ?? 'this stage',
     accountId: /:iam::(\d{12}):/.exec(role)?.[1] ?? '',
@@ -66,14 +63,14 @@ export async function runColdStartPreflight(options: ColdStartPreflight, config:
   };
   try {
     // The token is signed with the credentials the preflight's own clients use: one identity for every check.
-    const credentials = await iam.config.credentials();
+    const credentials = await clients.iam.config.credentials();
     const run = preflightAsFunction(
       fn,
       {
-        elbv2: new AwsElbv2(clients.elbv2, budget),
-        cloudMap: new AwsCloudMap(clients.serviceDiscovery, budget),
-        simulator: new AwsPolicySimulator(iam, budget),
-        cluster: { eks: { send: ((c: never) => budget.call('eks', 'DescribeCluster', () => eks.send(c))) as EKSClient['send'] }, credentials },
+        elbv2: aws.elbv2,
+        cloudMap: aws.cloudMap,
+        simulator: new AwsPolicySimulator(clients.iam, budget),
+        cluster: { eks: { send: ((c: never) => budget.call('eks', 'DescribeCluster', () => clients.eks.send(c))) as EKSClient['send'] }, credentials },
         ...(NEEDS[fn].writes.includes('autoscaling:CompleteLifecycleAction') ? { autoScalingGroups: () => clusterAutoScalingGroups(clients.ec2, budget, config.clusterName) } : {}),
       },
       target,
@@ -96,7 +93,7 @@ export async function runColdStartPreflight(options: ColdStartPreflight, config:
     else logger.error(`PREFLIGHT FAILED: ${failed.length} check(s) would fail once dry run is off`, { preflight: list.checks, failed: failed.map((c) => `${c.title}: ${c.detail}`), text: formatChecklist(list) });
     if (config.auditEventBus) {
       const bus = new AwsEventBus(clients.eventBridge, budget, config.auditEventBus);
-      const { failed: notPublished } = await bus.publish([{ source: QUIESCE_SOURCE, detailType: AuditDetailType.preflightChecked, detail: { function: fn, stage: target.stage, cluster: config.clusterName, role, dryRun: config.dryRun, ok: list.ok, checks: list.checks } }]);
+      const { failed: notPublished } = await bus.publish([{ source: QUIESCE_SOURCE, detailType: AuditDetailType.preflightChecked, detail: { function: fn, stage: target.stage, cluster: config.clusterName, role, dryRun: writeModeFor(config) === 'recording', ok: list.ok, checks: list.checks } }]);
       for (const f of notPublished) logger.error('preflight result not published', { errorCode: f.errorCode, errorMessage: f.errorMessage });
     }
     options.onChecklist?.(list);
@@ -104,10 +101,6 @@ export async function runColdStartPreflight(options: ColdStartPreflight, config:
   } catch (err) {
     logger.error('preflight could not run', { error: err as Error });
     return undefined;
-  } finally {
-    iam.destroy();
-    eks.destroy();
-    if (!options.clients) clients.destroy();
   }
 }
 
@@ -121,11 +114,13 @@ export function preflightOnColdStart(options: ColdStartPreflight): MiddlewareObj
   const once = async (request: { context: unknown }): Promise<void> => {
     if (done) return;
     const config = options.config();
-    if (!config) return;
+    const aws = options.aws();
+    if (!config || !aws) return;
     done = true;
-    if (!config.dryRun) return;
+    // The wiring's one decision (write-mode.ts): a container that records its writes checks what it would need to make them.
+    if (writeModeFor(config) !== 'recording') return;
     const remaining = (request.context as { getRemainingTimeInMillis?: () => number } | undefined)?.getRemainingTimeInMillis?.() ?? 30_000;
-    await runColdStartPreflight(options, config, remaining);
+    await runColdStartPreflight(options, config, aws, remaining);
   };
   return { after: once, onError: once };
 }

@@ -6,10 +6,11 @@
  *
  * The fast path is used only when its misses will be caught: the first re-check round then scans every
  * group in scope once (the message carries `completeness`), and what it finds outside the groups the fast
- * path described is audited as a miss. So the fast path is off where no such round comes (dry run, the
+ * path described is audited as a miss. So the fast path is off where no such round comes (the
  * re-registration guard off, a node no longer running) and for an Auto Scaling hook (completed on this
  * scan's word that the node is clear), and when the cluster API does not answer within
- * CLUSTER_TIMEOUT_MS the batch falls back to the full scan at once and says so.
+ * CLUSTER_TIMEOUT_MS the batch falls back to the full scan at once and says so. A dry run chooses exactly as
+ * a live run (its re-check is recorded, not sent): it shows the plan the live run would make.
  */
 import { keepsInTraffic } from '#core/domain/in-traffic.ts';
 import { actionKey, type CandidateAudit, type Plan, type PlanAction } from '#core/domain/plan.ts';
@@ -34,7 +35,6 @@ function fastPathOff(scope: ScopedBatch, deps: NodeWorkflowDeps): string | undef
   const { config } = deps;
   if (!config.clusterCandidates) return 'CLUSTER_CANDIDATES=false';
   if (!deps.cluster) return 'no cluster access configured';
-  if (config.dryRun) return 'dry run: no re-check round would complete the fast path';
   if (!deps.delayQueue || config.guardDeadlineSeconds <= config.guardIntervalSeconds) return 'the re-registration guard is off: no re-check round would complete the fast path';
   // A hook is completed on this scan's word that its node is clear; completing it on the fast path alone
   // could terminate the instance (ending the re-checks) with a missed registration still in traffic.

@@ -3,7 +3,8 @@
  * of traffic. Completing it earlier lets Auto Scaling terminate an instance that still serves (a target the
  * min-healthy guard kept, a deregistration that failed); leaving it pending instead keeps the instance in
  * Terminating:Wait, and the re-registration guard's rounds complete it once the node is clear (or, past
- * their deadline, Auto Scaling's heartbeat timeout decides). Not in dry run: completing is a write.
+ * their deadline, Auto Scaling's heartbeat timeout decides). Completing is a write of the write port (in a
+ * dry run, recorded).
  */
 import type { PendingLifecycleAction } from '#core/contracts/node-events.ts';
 import type { NodeWorkflowDeps, RetryItem } from '../types.ts';
@@ -44,10 +45,6 @@ export async function completeLifecycleHooks(work: readonly LifecycleWork[], pro
     const blocked = notClearReason(progress, s.instanceId);
     if (blocked) {
       pending.push({ work: w, reason: blocked });
-      continue;
-    }
-    if (deps.config.dryRun) {
-      logger.info('dry run: lifecycle action not completed', { instanceId: s.instanceId, hook: s.lifecycleHookName });
       continue;
     }
     try {

@@ -21,7 +21,7 @@ import { emptyResult, mergeResults, type ApplyResult } from '#core/executor/exec
 import { observationsOf, type GroupObservation } from '#core/executor/cross-writer.ts';
 import { observeCloudMap, observeNodeAddresses, targetGroupsInScope } from '#core/observe/index.ts';
 import { mapWithConcurrency } from '#core/concurrency.ts';
-import type { CloudMapPort } from '#core/ports/index.ts';
+import type { CloudMapReads } from '#core/ports/index.ts';
 import type { NodeWorkflowDeps } from '../types.ts';
 import { candidateAudit, carriedGroups, chooseCandidates, completenessRounds, fastPathMisses, groupsToDescribe } from './candidates.ts';
 import type { ScopedBatch } from './scope.ts';
@@ -71,7 +71,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
     const done =
       part.actions.length > 0
         ? deps.executor.apply(part, { observed, subject: guard.subject, ...(run.deadline ? { deadline: run.deadline } : {}) }).then((result) => ({ plan: part, result }))
-        : Promise.resolve({ plan: part, result: emptyResult(planId, config.dryRun) });
+        : Promise.resolve({ plan: part, result: emptyResult(planId, deps.executor.mode) });
     parts.push({ order, done });
   };
   const targetGroups: TargetGroup[] = [];
@@ -119,11 +119,11 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   }
   const candidates = candidateAudit(await choice, groupsInScope, targetGroups.length, missed);
   const plan: Plan = { ...merged, warnings: sumAlreadyGoing(uniqueWarnings([...warnings, ...merged.warnings])), candidates };
-  const result = mergeResults(planId, config.dryRun, applied.map((a) => a.result));
+  const result = mergeResults(planId, deps.executor.mode, applied.map((a) => a.result));
   return { plan, result, addresses, targetGroups, targets, cloudMap, candidates, describedArns: targetGroups.map((g) => g.arn), failedObservation };
 }
 
-async function relistServices(cloudMap: CloudMapPort, services: readonly CloudMapServiceRef[], concurrency: number): Promise<CloudMapRegistration[]> {
+async function relistServices(cloudMap: CloudMapReads, services: readonly CloudMapServiceRef[], concurrency: number): Promise<CloudMapRegistration[]> {
   const unique = [...new Map(services.map((s) => [s.serviceId, s])).values()];
   const lists = await mapWithConcurrency(unique, concurrency, (s) => cloudMap.listInstances({ id: s.serviceId, name: s.serviceName }, { id: s.namespaceId, name: s.namespaceName }));
   return lists.flat();

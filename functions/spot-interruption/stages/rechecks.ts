@@ -2,14 +2,16 @@
  * Stage 6, the re-registration guard's next round: a delayed SQS message to ourselves (no idle Lambda),
  * because the Load Balancer Controller treats a draining target as absent and registers a still-Ready pod
  * again. It names only the groups and services that pointed at the nodes, and carries the lifecycle actions
- * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. Not in dry run. After a fast
- * path (candidates from the cluster), the first round also carries the groups it described: that round
- * scans every group in scope once, and later rounds watch what it found too.
+ * left pending, until the nodes stop running or GUARD_DEADLINE_SECONDS passes. After a fast path
+ * (candidates from the cluster), the first round also carries the groups it described: that round scans
+ * every group in scope once, and later rounds watch what it found too. In a dry run the message is recorded
+ * by the write port, not sent, so no further round comes.
  *
  * The same delayed message carries a second look at a dying state change EC2 did not confirm yet
  * (`lookAgainLater`): DescribeInstances is eventually consistent, so a "shutting-down" can arrive while EC2
  * still answers "running". Dropping it at once would lose the node's way out of traffic; acting on it
  * would trust the event over EC2. It is looked at once more after a few seconds, then acted on or dropped.
+ * That message is the write port's too (recorded in a dry run).
  */
 import type { NodeAddresses } from '#core/domain/endpoint.ts';
 import { nodeOfInstance, targetGroupsPointingAt } from '#core/domain/planners/node-deregistration.ts';
@@ -40,7 +42,7 @@ export async function scheduleRechecks(
 ): Promise<{ scheduled: number; retry: RetryItem[] }> {
   const { config, logger } = deps;
   const retry: RetryItem[] = [];
-  if (config.dryRun || config.guardDeadlineSeconds <= 0) return { scheduled: 0, retry };
+  if (config.guardDeadlineSeconds <= 0) return { scheduled: 0, retry };
   if (!deps.delayQueue) {
     if (scope.active.length > 0) logger.warn('RECHECK_QUEUE_URL is not set: the re-registration guard is off');
     return { scheduled: 0, retry };
@@ -103,17 +105,16 @@ export const STATE_CONFIRMATION_DELAY_SECONDS = 5;
 
 /**
  * Sends one delayed message for the batch's unconfirmed state changes (a re-check carrying `lookAgain`,
- * watching no group); says for each what became of it. Without the queue (or in dry run) there is no second
- * look: the change is dropped as stale, as before.
+ * watching no group); says for each what became of it, through the write port's queue (recorded in a dry
+ * run, like every re-check). Without the queue there is no second look: the change is dropped as stale.
  */
 export async function lookAgainLater(scope: Pick<ScopedBatch, 'unconfirmed'>, deps: NodeWorkflowDeps, now: Date): Promise<{ ignored: Ignored[]; retry: RetryItem[] }> {
   const ignored: Ignored[] = [];
   const retry: RetryItem[] = [];
   if (scope.unconfirmed.length === 0) return { ignored, retry };
-  const { config, logger, delayQueue } = deps;
-  if (!delayQueue || config.dryRun) {
-    const why = config.dryRun ? 'dry run' : 'RECHECK_QUEUE_URL is not set';
-    for (const u of scope.unconfirmed) ignored.push({ itemId: u.item.itemId, reason: `${u.reason}: dropped as stale (${why}: no second look)` });
+  const { logger, delayQueue } = deps;
+  if (!delayQueue) {
+    for (const u of scope.unconfirmed) ignored.push({ itemId: u.item.itemId, reason: `${u.reason}: dropped as stale (RECHECK_QUEUE_URL is not set: no second look)` });
     return { ignored, retry };
   }
   const lookAgain = scope.unconfirmed.map((u) => {

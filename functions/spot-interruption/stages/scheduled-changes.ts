@@ -88,10 +88,9 @@ export async function settleScheduledChanges(scope: ScopedBatch, deps: NodeWorkf
 
 /** Applies one decision: due message, then the remembered token, then the cancel of what it replaces. */
 async function applyDecision(deps: NodeWorkflowDeps, signal: Change, decision: ScheduledChangeDecision, stored: StoredRecord | undefined, key: string, now: Date): Promise<{ acted: boolean; reason: string }> {
-  const { config, logger } = deps;
+  const { logger } = deps;
   const store = deps.store!;
   if (decision.kind === 'nothing') return { acted: false, reason: decision.reason };
-  if (config.dryRun) return { acted: false, reason: `dry run: ${decision.reason}` };
   const expiresAt = new Date(Math.max(Date.parse(signal.endTime ?? signal.startTime) + KEEP_MS, now.getTime() + KEEP_MS));
   let next: StoredRecord;
   if (decision.kind === 'remember') {

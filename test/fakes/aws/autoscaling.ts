@@ -4,7 +4,7 @@
  * A pending action ends by CompleteLifecycleAction or, as the FakeClock advances, by its heartbeat timeout
  * (then with the hook's default result).
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 
 export interface LifecycleActionSeed {
@@ -65,7 +65,7 @@ export class FakeAutoScaling implements FakeService {
       case 'RecordLifecycleActionHeartbeat':
         return this.#heartbeat(input);
       default:
-        throw new FakeAwsError('InvalidAction', `The action ${operation} is not valid for this web service.`, 400);
+        throw new UnknownOperationError('InvalidAction', `The action ${operation} is not valid for this web service.`, 400);
     }
   }
 

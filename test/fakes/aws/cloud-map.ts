@@ -14,7 +14,7 @@
  * Simplifications (documented, deliberate): namespaces exist as soon as Create*Namespace returns (their
  * CREATE_NAMESPACE operation is SUCCESS at once); no DNS records, health checks, tags or DiscoverInstances.
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -270,7 +270,7 @@ export class FakeCloudMap implements FakeService {
       case 'ListOperations':
         return this.#listOperations(input);
       default:
-        throw new FakeAwsError('UnknownOperationException', `${operation} is not supported by the fake Cloud Map`, 400);
+        throw new UnknownOperationError('UnknownOperationException', `${operation} is not supported by the fake Cloud Map`, 400);
     }
   }
 

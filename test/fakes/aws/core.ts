@@ -19,6 +19,12 @@ export class FakeAwsError extends Error {
 }
 
 /**
+ * The answer of a fake to an operation it does not serve (each with the code its API gives): a class of its
+ * own, so a test can tell "not implemented" from "implemented, and this input is wrong" (operations.ts).
+ */
+export class UnknownOperationError extends FakeAwsError {}
+
+/**
  * The fake's notion of "now". Nothing in the fake uses timers: tests move time explicitly with `advance`,
  * so draining, asynchronous Cloud Map operations and delayed messages are deterministic.
  */

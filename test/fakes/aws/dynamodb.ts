@@ -22,7 +22,7 @@
  * Simplifications: hash and optional range key only, no indexes, no Query/Scan, no size limits, nested
  * paths (a.b, a[0]) and arithmetic in SET are not supported (ValidationException).
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -83,7 +83,7 @@ export class FakeDynamoDb implements FakeService {
       case 'UpdateItem':
         return this.#updateItem(input);
       default:
-        throw new FakeAwsError('UnknownOperationException', `${operation} is not supported by the fake DynamoDB`, 400);
+        throw new UnknownOperationError('UnknownOperationException', `${operation} is not supported by the fake DynamoDB`, 400);
     }
   }
 

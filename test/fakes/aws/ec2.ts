@@ -19,7 +19,7 @@ import type {
   Tag,
   Vpc,
 } from '@aws-sdk/client-ec2';
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 
 const REGION = 'us-east-1';
@@ -392,7 +392,7 @@ export class FakeEc2 implements FakeService {
       case 'DescribeSubnets':
         return { Subnets: [...this.#subnets.values()].map((s) => this.#subnetOut(s)) };
       default:
-        throw new FakeAwsError('InvalidAction', `The action ${operation} is not valid for this web service (fake).`, 400);
+        throw new UnknownOperationError('InvalidAction', `The action ${operation} is not valid for this web service (fake).`, 400);
     }
   }
 

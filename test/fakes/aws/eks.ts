@@ -5,7 +5,7 @@
  * see test/fakes/kube). Access entries count only in authenticationMode API or API_AND_CONFIG_MAP
  * (docs/aws-facts.md#access-entries).
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService, RestRoute } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -74,7 +74,7 @@ export class FakeEks implements FakeService {
         return {};
       }
       default:
-        throw new FakeAwsError('InvalidRequestException', `${operation} is not supported by the fake EKS`, 400);
+        throw new UnknownOperationError('InvalidRequestException', `${operation} is not supported by the fake EKS`, 400);
     }
   }
 

@@ -6,7 +6,7 @@
  * and docs/aws-facts.md#elastic-load-balancing; each encoded rule cites its page.
  */
 import { isIPv6 } from 'node:net';
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 
 const REGION = 'us-east-1';
@@ -398,7 +398,7 @@ export class FakeElbv2 implements FakeService {
       case 'DeleteRule':
         return this.#deleteRule(input);
       default:
-        throw new FakeAwsError('InvalidAction', `The action ${operation} is not valid for this web service (fake).`, 400);
+        throw new UnknownOperationError('InvalidAction', `The action ${operation} is not valid for this web service (fake).`, 400);
     }
   }
 

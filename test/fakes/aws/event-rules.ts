@@ -16,7 +16,7 @@
  *   (strings, numbers, booleans, null: exact); an object descends; `{prefix}`, `{anything-but}` (a value or
  *   a list) and `{exists}` are supported. Any other operator throws, so a pattern that needs more is noticed.
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock } from './core.ts';
 import type { FakeLogs } from './logs.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
@@ -182,7 +182,7 @@ export class FakeEventRouting {
         };
       }
       default:
-        throw new FakeAwsError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
+        throw new UnknownOperationError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
     }
   }
 

@@ -9,7 +9,7 @@
  * with ErrorCode AccessDeniedException, one of the codes PutEventsResultEntry lists (which code AWS gives a
  * resource-policy denial is not documented: inferred).
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService, RequestCaller } from './core.ts';
 import { FakeIam, type FakePrincipal } from './iam.ts';
 import type { FakeEventRouting } from './event-rules.ts';
@@ -115,7 +115,7 @@ export class FakeEventBridge implements FakeService {
         return this.#putEvents(input, this.#iam.principalOf(caller?.accessKeyId));
       default:
         if (this.#routing?.handles(operation)) return this.#routing.handle(operation, input, (bus) => this.#buses.has(bus));
-        throw new FakeAwsError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
+        throw new UnknownOperationError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
     }
   }
 

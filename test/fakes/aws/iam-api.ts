@@ -16,7 +16,7 @@
  * simulator and the fakes' queue and bus policies read a condition the same way. Not modelled: managed
  * policies, permissions boundaries, SCPs, session policies, NotAction / NotResource (they throw).
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 import type { FakeIam } from './iam.ts';
 import { conditionsMatch, evaluateResourcePolicy, wildcardMatch, type PolicyDocument, type PolicyStatement } from './policy.ts';
@@ -88,7 +88,7 @@ export class FakeIamApi implements FakeService {
       case 'SimulatePrincipalPolicy':
         return this.#simulate(input);
       default:
-        throw new FakeAwsError('InvalidAction', `${operation} is not supported by the fake IAM`, 400);
+        throw new UnknownOperationError('InvalidAction', `${operation} is not supported by the fake IAM`, 400);
     }
   }
 

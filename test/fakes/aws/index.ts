@@ -31,7 +31,9 @@ import { FakeIamApi } from './iam-api.ts';
 import { FakeLogs } from './logs.ts';
 import { FakeEventRouting } from './event-rules.ts';
 
-export { FakeAwsError, FakeClock } from './core.ts';
+export { FakeAwsError, FakeClock, UnknownOperationError } from './core.ts';
+export { OPERATIONS, isWriteOperation } from './operations.ts';
+export type { OperationKind } from './operations.ts';
 export type { FakeService, RequestCaller, RestRoute } from './core.ts';
 export { FakeIam, SNS_SENDER_ID, EVENTBRIDGE_SENDER_ID, DEFAULT_ROLE } from './iam.ts';
 export { FakeIamApi, type FakeRole } from './iam-api.ts';

@@ -14,7 +14,7 @@
  * Simplifications: one log stream per group; `filterPattern` is not modelled (a call with one is refused,
  * so code relying on it is noticed); no retention expiry, no KMS.
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -81,7 +81,7 @@ export class FakeLogs implements FakeService {
       case 'FilterLogEvents':
         return this.#filter(input);
       default:
-        throw new FakeAwsError('UnknownOperationException', `${operation} is not supported by the fake CloudWatch Logs`, 400);
+        throw new UnknownOperationError('UnknownOperationException', `${operation} is not supported by the fake CloudWatch Logs`, 400);
     }
   }
 

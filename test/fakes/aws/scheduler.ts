@@ -17,7 +17,7 @@
  * UTC; flexible windows fire at their start; no retries or dead-letter queues; no schedule groups API
  * (groups are seeded with `seedGroup`).
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService, RestRoute } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -128,7 +128,7 @@ export class FakeScheduler implements FakeService {
       case 'ListSchedules':
         return { Schedules: [...this.#schedules.values()].map((s) => ({ Name: s.name, GroupName: s.group, Arn: s.arn, State: s.state })) };
       default:
-        throw new FakeAwsError('ValidationException', `${operation} is not supported by the fake Scheduler`, 400);
+        throw new UnknownOperationError('ValidationException', `${operation} is not supported by the fake Scheduler`, 400);
     }
   }
 

@@ -129,6 +129,8 @@ export interface RawRequest {
 export interface CallRecord {
   readonly service: string;
   readonly operation: string;
+  /** The request as the fake received it (the SDK's PascalCase shape); undefined when it could not be decoded. */
+  readonly input?: Readonly<Record<string, unknown>>;
   /** performance.now() at arrival / at answer. */
   readonly start: number;
   end: number;
@@ -709,7 +711,7 @@ export class FakeAwsServer {
       error = toAwsError(e);
     }
     const operation = decoded?.operation ?? 'Unknown';
-    const record: CallRecord = { service: signingName, operation, start, end: start };
+    const record: CallRecord = { service: signingName, operation, ...(decoded ? { input: decoded.input } : {}), start, end: start };
     this.calls.records.push(record);
     if (!error && decoded && service) {
       await this.faults.rendezvous(signingName, operation, decoded.input);

@@ -13,7 +13,7 @@
  * once), no retention expiry, no redrive, MD5OfMessageAttributes is not returned.
  */
 import { createHash } from 'node:crypto';
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService, RequestCaller } from './core.ts';
 import { FakeIam, serviceSenderId, type FakePrincipal, type FakeServiceSender } from './iam.ts';
 import { resourcePolicyAdmits, type PolicyDocument, type PolicyRequest } from './policy.ts';
@@ -127,7 +127,7 @@ export class FakeSqs implements FakeService {
       case 'DeleteMessage':
         return this.#deleteMessage(input);
       default:
-        throw new FakeAwsError('UnsupportedOperation', `${operation} is not supported by the fake SQS`, 400);
+        throw new UnknownOperationError('UnsupportedOperation', `${operation} is not supported by the fake SQS`, 400);
     }
   }
 

@@ -20,7 +20,7 @@
  * Simplifications: no KMS (the "ciphertext" is a deterministic base64 of the value), no version or label
  * selectors (`name:3`), no ParameterFilters, tags or policies; sizes are counted in characters.
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -78,7 +78,7 @@ export class FakeSsm implements FakeService {
         return {};
       }
       default:
-        throw new FakeAwsError('InvalidAction', `${operation} is not supported by the fake SSM`, 400);
+        throw new UnknownOperationError('InvalidAction', `${operation} is not supported by the fake SSM`, 400);
     }
   }
 

@@ -11,7 +11,7 @@
  *   caller's ARN or account); else AccessDenied (403), as for a role that does not exist. RoleSessionName
  *   is 2-64 of `[\w+=,.@-]`. The credentials returned sign as a session of the role.
  */
-import { FakeAwsError } from './core.ts';
+import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService, RequestCaller } from './core.ts';
 import type { FakeIam } from './iam.ts';
 import type { FakeIamApi } from './iam-api.ts';
@@ -60,7 +60,7 @@ export class FakeSts implements FakeService {
       case 'AssumeRole':
         return this.#assumeRole(input, caller);
       default:
-        throw new FakeAwsError('InvalidAction', `The action ${operation} is not valid for this web service.`, 400);
+        throw new UnknownOperationError('InvalidAction', `The action ${operation} is not valid for this web service.`, 400);
     }
   }
 

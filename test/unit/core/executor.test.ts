@@ -14,30 +14,48 @@ const awsError = (name: string, status = 400): Error => Object.assign(new Error(
 
 function ports(overrides: { deregisterTargets?: (arn: string, t: readonly unknown[]) => Promise<void>; deregisterInstance?: (s: string, i: string) => Promise<{ status: 'submitted'; operationId: string } | { status: 'not-found' }> } = {}) {
   const calls = { targets: [] as number[], instances: [] as string[] };
+  const elbv2 = {
+    deregisterTargets: async (arn: string, t: readonly { id: string; port: number | undefined }[]) => {
+      calls.targets.push(t.length);
+      await overrides.deregisterTargets?.(arn, t);
+    },
+    modifyRuleActions: async () => undefined,
+    describeRules: async () => [],
+    targetHealth: async () => [],
+  };
+  const cloudMap = {
+    deregisterInstance: async (s: string, i: string) => {
+      calls.instances.push(i);
+      return overrides.deregisterInstance ? overrides.deregisterInstance(s, i) : { status: 'submitted' as const, operationId: `op-${i}` };
+    },
+    getOperation: async () => ({ status: 'SUCCESS' as const }),
+    recentOperationStatuses: async () => new Map(),
+    listInstances: async () => [],
+  };
+  return { calls, ports: { elbv2, cloudMap, writes: { mode: 'live' as const, elbv2, cloudMap } } };
+}
+
+/** A recording write port (the dry-run wiring): records, answers as a successful write, sends nothing. */
+function recordingWrites() {
+  const recorded: string[] = [];
   return {
-    calls,
-    ports: {
+    recorded,
+    writes: {
+      mode: 'recording' as const,
       elbv2: {
-        deregisterTargets: async (arn: string, t: readonly { id: string; port: number | undefined }[]) => {
-          calls.targets.push(t.length);
-          await overrides.deregisterTargets?.(arn, t);
-        },
-        modifyRuleActions: async () => undefined,
-        targetHealth: async () => [],
+        deregisterTargets: async (arn: string) => void recorded.push(`DeregisterTargets ${arn}`),
+        modifyRuleActions: async (arn: string) => void recorded.push(`ModifyRule ${arn}`),
+        describeRules: async () => [],
       },
       cloudMap: {
-        deregisterInstance: async (s: string, i: string) => {
-          calls.instances.push(i);
-          return overrides.deregisterInstance ? overrides.deregisterInstance(s, i) : { status: 'submitted' as const, operationId: `op-${i}` };
-        },
+        deregisterInstance: async (s: string, i: string) => (recorded.push(`DeregisterInstance ${s} ${i}`), { status: 'submitted' as const, operationId: `recorded-${i}` }),
         getOperation: async () => ({ status: 'SUCCESS' as const }),
         recentOperationStatuses: async () => new Map(),
-        listInstances: async () => [],
       },
     },
   };
 }
-const options = { dryRun: false, concurrency: 4, minHealthy: 1, sleep: async () => undefined };
+const options = { concurrency: 4, minHealthy: 1, sleep: async () => undefined };
 
 describe('executor', () => {
   it('sends DeregisterTargets in batches of at most 200 per group', async () => {
@@ -50,9 +68,11 @@ describe('executor', () => {
 
   it('writes nothing in dry run and reports every action', async () => {
     const { ports: p, calls } = ports();
-    const result = await createExecutor(p, { ...options, dryRun: true }).apply(planOf([deregister(1), { kind: 'deregister-instance', instance: cm('payments', 'i1', {}), why: 'x' }]));
+    const dry = recordingWrites();
+    const result = await createExecutor({ ...p, writes: dry.writes }, options).apply(planOf([deregister(1), { kind: 'deregister-instance', instance: cm('payments', 'i1', {}), why: 'x' }]));
     expect(calls).toEqual({ targets: [], instances: [] });
     expect(result.counts['dry-run']).toBe(2);
+    expect(dry.recorded).toEqual([`DeregisterTargets ${web.arn}`, 'DeregisterInstance srv-payments i1']);
   });
 
   it('waits out a Cloud Map DuplicateRequest, then takes the answer', async () => {

@@ -10,12 +10,19 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { ElasticLoadBalancingV2Client, type ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
-/** One client per AWS API quiesce talks to. */
+/**
+ * One client per AWS API quiesce talks to, per container: every adapter, the write port, the failover and
+ * the cluster source are handed these, so a container never holds two clients (two socket pools, two
+ * credential resolutions) of one API.
+ */
 export interface AwsClients {
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly ec2: EC2Client;
@@ -25,7 +32,19 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   /** The state table: group leases of the guard across writers (only called when STATE_TABLE is set). */
   readonly dynamodb: DynamoDBClient;
-  /** Closes every client's sockets: tests call it in afterAll so the worker can exit. */
+  /**
+   * EventBridge Scheduler (one-time schedules: a scheduled change's due message, the failover's re-check),
+   * built on first use: a container that never schedules never pays for it.
+   */
+  readonly scheduler: SchedulerClient;
+  /** EKS (DescribeCluster, the way into the cluster API), built on first use. */
+  readonly eks: EKSClient;
+  /**
+   * IAM (the policy simulator of a function's preflight on a cold start in dry run: preflight/cold-start.ts),
+   * built on first use: a live container never builds it.
+   */
+  readonly iam: IAMClient;
+  /** Closes every client's sockets (those built so far): tests call it in afterAll so the worker can exit. */
   destroy(): void;
 }
 
@@ -87,10 +106,10 @@ export function sdkClientConfig(options: AwsClientsOptions = {}): Record<string,
 }
 
 /**
- * Builds the clients every deregistering trigger needs (ELBv2, EC2, Cloud Map, EventBridge, Auto Scaling, SQS,
- * DynamoDB for the guard across writers). A trigger that needs another API (EKS, SSM, Scheduler) creates that
- * client itself with
- * {@link sdkClientConfig}, so the other functions' bundles do not carry it.
+ * Builds the clients of a deregistering trigger's container (ELBv2, EC2, Cloud Map, EventBridge, Auto Scaling,
+ * SQS, DynamoDB for the guard across writers; Scheduler and EKS on first use), all with the same SDK
+ * configuration. The traffic-shift and webhook functions, which need few APIs, build just theirs with
+ * {@link sdkClientConfig}, so their bundles do not carry EC2.
  */
 export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   const config = sdkClientConfig(options);
@@ -103,10 +122,22 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     sqs: new SQSClient(config),
     dynamodb: new DynamoDBClient(config),
   };
+  let scheduler: SchedulerClient | undefined;
+  let eks: EKSClient | undefined;
+  let iam: IAMClient | undefined;
   return {
     ...clients,
+    get scheduler(): SchedulerClient {
+      return (scheduler ??= new SchedulerClient(config));
+    },
+    get eks(): EKSClient {
+      return (eks ??= new EKSClient(config));
+    },
+    get iam(): IAMClient {
+      return (iam ??= new IAMClient(config));
+    },
     destroy() {
-      for (const c of Object.values(clients)) c.destroy();
+      for (const c of [...Object.values(clients), scheduler, eks, iam]) c?.destroy();
     },
   };
 }

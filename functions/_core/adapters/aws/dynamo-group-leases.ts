@@ -13,7 +13,7 @@
  * acquire returns the ledger with `ReturnValues: ALL_NEW`; release is fenced on "still mine and unexpired",
  * so a writer whose lease ran out can never write behind the back of the writer that took it over.
  */
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { GroupLedger, LedgerEntry } from '../../domain/cross-writer-guard.ts';
 import { EMPTY_LEDGER } from '../../domain/cross-writer-guard.ts';
 import { awsErrorName } from '../../errors.ts';
@@ -97,21 +97,13 @@ export class AwsDynamoGroupLeases extends DynamoTable implements GroupLeasePort 
   }
 
   async prepare(): Promise<void> {
-    // A condition no item can meet: DynamoDB answers ConditionalCheckFailedException and writes nothing,
-    // with no permission beyond the UpdateItem the leases need. Not through the budget's retries: best effort.
+    // A read, not a write: an invocation that ends up writing nothing (a refused or a no-op event) must not
+    // have made a write call, and a GetItem costs half a read unit where a refused conditional write costs a
+    // write unit. Of a key no lease uses. Not through the budget's retries: best effort.
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { pk: { S: groupLeaseKey('prepare') } },
-          UpdateExpression: 'SET #owner = :owner',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(pk)',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': { S: 'prepare' } },
-        }),
-      );
+      await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: groupLeaseKey('prepare') } }, ProjectionExpression: 'pk' }));
     } catch {
-      // ConditionalCheckFailedException is the expected answer; anything else shows up on the first lease.
+      // Anything wrong with the table shows up on the first lease.
     }
   }
 }

@@ -10,24 +10,8 @@
 import { CreateScheduleCommand, DeleteScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { awsErrorName } from '../../errors.ts';
 import { QUIESCE_SOURCE } from '../../contracts/node-events.ts';
-import type { OneTimeSchedule, OneTimeSchedulerPort } from '../../ports/scheduler.ts';
+import type { OneTimeSchedule, OneTimeSchedulerPort, ScheduleTarget } from '../../ports/scheduler.ts';
 import type { ApiBudget } from './budget.ts';
-
-/** Where schedules go and what they may do. */
-export interface AwsOneTimeSchedulerOptions {
-  /** Schedule group (default `default`). */
-  readonly groupName?: string;
-  /** ARN of the event bus the schedule puts its event on, or of the SQS queue it sends the envelope to. */
-  readonly eventBusArn?: string;
-  readonly queueArn?: string;
-  /** Role Scheduler assumes to call events:PutEvents on that bus or sqs:SendMessage to that queue (and to send to the dead-letter queue). */
-  readonly roleArn: string;
-  /**
-   * SQS queue for a schedule whose delivery failed every retry: a step that could not be delivered must be
-   * seen (its alarm), not lost. Unset = Scheduler's own retries only.
-   */
-  readonly deadLetterArn?: string;
-}
 
 /** `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second. */
 export function atExpression(at: Date): string {
@@ -39,9 +23,9 @@ export function atExpression(at: Date): string {
 export class AwsOneTimeScheduler implements OneTimeSchedulerPort {
   readonly #client: SchedulerClient;
   readonly #budget: ApiBudget;
-  readonly #options: AwsOneTimeSchedulerOptions;
+  readonly #options: ScheduleTarget;
 
-  constructor(client: SchedulerClient, budget: ApiBudget, options: AwsOneTimeSchedulerOptions) {
+  constructor(client: SchedulerClient, budget: ApiBudget, options: ScheduleTarget) {
     if ((options.eventBusArn === undefined) === (options.queueArn === undefined)) throw new Error('AwsOneTimeScheduler: exactly one of eventBusArn and queueArn');
     this.#client = client;
     this.#budget = budget;
