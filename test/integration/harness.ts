@@ -84,11 +84,21 @@ export function isTelemetryOnly(call: CallRecord): boolean {
 }
 
 /**
- * Number of write calls the fake received, of every API, except telemetry (see `isTelemetryOnly`): none may
- * happen on bad input, in dry run, or out of scope.
+ * Whether a call is a deployed dry run's group lease: taken for real, in the dry-run ledger's own keys
+ * (`dry-run#guard#<group>`: adapters/aws/dynamo-group-leases.ts), where no live writer ever looks. A dry run
+ * runs the guard across writers as live does, among dry-run writers; it changes nothing a live run reads.
+ */
+export function isDryRunLedger(call: CallRecord): boolean {
+  if (call.service !== 'dynamodb' || call.operation !== 'UpdateItem') return false;
+  return ((call.input?.['Key'] as { pk?: { S?: string } } | undefined)?.pk?.S ?? '').startsWith('dry-run#');
+}
+
+/**
+ * Number of write calls the fake received, of every API, except telemetry (see `isTelemetryOnly`) and a dry
+ * run's own ledger (`isDryRunLedger`): none may happen on bad input, in dry run, or out of scope.
  */
 export function writeCalls(): number {
-  return writeLog().filter((r) => !isTelemetryOnly(r)).length;
+  return writeLog().filter((r) => !isTelemetryOnly(r) && !isDryRunLedger(r)).length;
 }
 
 /** The harness: seeded topology, deps, and an `invoke` that calls the middy handler like Lambda does. */
