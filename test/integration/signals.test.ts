@@ -7,7 +7,7 @@
  * CloudWatch one) by test/integration/pod-forwarder/forwarder.test.ts.
  */
 import { readFileSync } from 'node:fs';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAwsClients } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { ApiBudget } from '#core/adapters/aws/budget.ts';
@@ -25,6 +25,7 @@ import { fakeAws } from '../fakes/aws/shared.ts';
 import { PROD_ENV, VPC } from '../fakes/topology.ts';
 import { seedTrafficTopology, trafficDeps } from '../fakes/traffic.ts';
 import { packagedTemplate } from '../package/packaged.ts';
+import type { CfnTemplate } from '../package/template.ts';
 import { lambdaContext, podEventsHarness, spotHarness, startFakeKube } from './harness.ts';
 
 const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
@@ -180,8 +181,13 @@ const SIGNALS = [
 type Json = Record<string, unknown>;
 
 describe('each of those metrics has its alarm and its panel in the packaged stack', () => {
-  it('an alarm per metric on this stage\'s dimensions, the paging ones to the paging topic too, and a dashboard panel', async () => {
-    const t = await packagedTemplate();
+  let t: CfnTemplate;
+  // Packaging is shared by the run (test/package/packaged.ts): the first file to need it waits for it.
+  beforeAll(async () => {
+    t = await packagedTemplate();
+  }, 180_000);
+
+  it('an alarm per metric on this stage\'s dimensions, the paging ones to the paging topic too, and a dashboard panel', () => {
     const alarms = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties as Json);
     const body = ((Object.values(t.Resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard')?.Properties as Json)['DashboardBody'] as { 'Fn::Sub': string })['Fn::Sub'];
     const dash = JSON.parse(body) as { widgets: { properties: { metrics?: unknown[][] } }[] };
