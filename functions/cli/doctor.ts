@@ -25,11 +25,12 @@ import { AwsPolicySimulator } from '#core/adapters/aws/policy-simulator.ts';
 import type { Env } from '#core/config.ts';
 import { clusterAutoScalingGroups } from '#core/preflight/auto-scaling-groups.ts';
 import { checklist, errorText, formatChecklist, pass, PREFLIGHT_FUNCTIONS, skip, type Check, type PreflightFunction } from '#core/preflight/checklist.ts';
+import { describeThroughBudget } from '#core/preflight/cluster.ts';
 import { checkClusterWithoutRole } from '#core/preflight/cluster-fallback.ts';
 import { checkForwarder } from '#core/preflight/forwarder.ts';
 import { checkBusPolicy, checkQueuePolicy } from '#core/preflight/policies.ts';
 import { preflightAsFunction, type PreflightAws } from '#core/preflight/run.ts';
-import { functionRoleName, NEEDS, roleArn, type PreflightTarget } from '#core/preflight/target.ts';
+import { functionRoleName, NEEDS, partitionOf, roleArn, type PreflightTarget } from '#core/preflight/target.ts';
 import { loadTrafficPlans } from '../traffic-shift/config.ts';
 import { ExitCode, UsageError, type CliIo, type Flags } from './io.ts';
 import { listSetting, loadStage } from './stage.ts';
@@ -70,7 +71,8 @@ export async function doctor(io: CliIo, flags: Flags, options: DoctorOptions, en
     const callerCredentials = await sts.config.credentials();
     const account = me.Account ?? '';
     const callerArn = me.Arn ?? 'the caller';
-    const roleOf = (name: Parameters<typeof functionRoleName>[1]): string => roleArn(account, functionRoleName(stage.name, name, region));
+    const partition = partitionOf(callerArn);
+    const roleOf = (name: Parameters<typeof functionRoleName>[1]): string => roleArn(account, functionRoleName(stage.name, name, region), partition);
     let queueUrl: string | undefined;
     try {
       queueUrl = (await budget.call('sqs', 'GetQueueUrl', () => caller.sqs.send(new GetQueueUrlCommand({ QueueName: stage.names.nodeSignalQueue })))).QueueUrl;
@@ -80,6 +82,7 @@ export async function doctor(io: CliIo, flags: Flags, options: DoctorOptions, en
     const plans = loadTrafficPlans(env);
     const target: PreflightTarget = {
       stage: stage.name,
+      partition,
       accountId: account,
       region,
       config: stage.config,
@@ -87,7 +90,7 @@ export async function doctor(io: CliIo, flags: Flags, options: DoctorOptions, en
       readerGroup: stage.names.readerGroup,
       ...(queueUrl ? { nodeSignalQueueUrl: queueUrl } : {}),
       queueSenders: {
-        ruleArns: QUEUE_RULES.map((r) => `arn:aws:events:${region}:${account}:rule/quiesce-${stage.name}-${r}`),
+        ruleArns: QUEUE_RULES.map((r) => `arn:${partition}:events:${region}:${account}:rule/quiesce-${stage.name}-${r}`),
         roleArns: [roleOf('spot-interruption'), roleOf('scheduled-change'), ...listSetting(stage.settings['lifecycleNotificationRoleArns']), ...listSetting(stage.settings['nodeSignalRedriveRoleArns'])],
       },
       forwarderRoleArn: roleOf('pod-forwarder'),
@@ -142,7 +145,7 @@ function sessionAws(clients: AwsClients, credentials: Credentials | undefined, r
       elbv2: new AwsElbv2(clients.elbv2, budget),
       cloudMap: new AwsCloudMap(clients.serviceDiscovery, budget),
       simulator: new AwsPolicySimulator(iam, budget),
-      cluster: { eks: { send: ((c: never) => budget.call('eks', 'DescribeCluster', () => eks.send(c))) as EKSClient['send'] }, ...(credentials ? { credentials } : {}) },
+      cluster: { eks: describeThroughBudget(eks, budget), ...(credentials ? { credentials } : {}) },
       autoScalingGroups: () => clusterAutoScalingGroups(clients.ec2, budget, clusterName),
     },
   };

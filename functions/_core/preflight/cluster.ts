@@ -9,6 +9,7 @@
  * Run as the function's role (assumed, or the function itself on a cold start). Without the role, see
  * cluster-fallback.ts.
  */
+import type { ApiBudget } from '../adapters/aws/budget.ts';
 import { clusterAccess, eksToken, KubeApiError, KubeClient, type AccessAttributes, type EksDescribeClient, type EksTokenCredentials } from '../adapters/kube/index.ts';
 import { errorText, fail, pass, type Check, type PreflightFunction } from './checklist.ts';
 import { NEEDS, type PreflightTarget } from './target.ts';
@@ -20,6 +21,11 @@ export interface ClusterCheckDeps {
   readonly credentials?: EksTokenCredentials;
   /** Per request (default 5 s). */
   readonly timeoutMs?: number;
+}
+
+/** An EKS client whose DescribeCluster is spent from (and retried by) the budget, as every call is. */
+export function describeThroughBudget(eks: EksDescribeClient, budget: ApiBudget): EksDescribeClient {
+  return { send: ((command: never) => budget.call('eks', 'DescribeCluster', () => eks.send(command))) as EksDescribeClient['send'] };
 }
 
 /** What the cluster answered besides the checks: its VPC, the groups its bindings name. */

@@ -12,7 +12,6 @@
  * Its role ARN comes from QUIESCE_ROLE_ARN (the stack sets it), so it calls no STS; its role may simulate
  * its own policies and nothing else (iam:SimulatePrincipalPolicy on itself: infra/serverless/iam.yml).
  */
-import type { EKSClient } from '@aws-sdk/client-eks';
 import type { MiddlewareObj } from '@middy/core';
 import { AwsEventBus } from '../adapters/aws/index.ts';
 import { AwsPolicySimulator } from '../adapters/aws/policy-simulator.ts';
@@ -23,8 +22,9 @@ import type { AwsDeps } from '../wiring.ts';
 import { writeModeFor } from '../write-mode.ts';
 import { clusterAutoScalingGroups } from './auto-scaling-groups.ts';
 import { checklist, formatChecklist, type Checklist, type PreflightFunction } from './checklist.ts';
+import { describeThroughBudget } from './cluster.ts';
 import { preflightAsFunction } from './run.ts';
-import { NEEDS, type PreflightTarget } from './target.ts';
+import { NEEDS, partitionOf, type PreflightTarget } from './target.ts';
 
 /** Options of {@link preflightOnColdStart}. */
 export interface ColdStartPreflight {
@@ -55,6 +55,7 @@ export async function runColdStartPreflight(options: ColdStartPreflight, config:
   const { clients, budget } = aws;
   const target: PreflightTarget = {
     stage: env['QUIESCE_STAGE'] ?? 'this stage',
+    partition: partitionOf(role),
     accountId: /:iam::(\d{12}):/.exec(role)?.[1] ?? '',
     region,
     config,
@@ -70,7 +71,7 @@ export async function runColdStartPreflight(options: ColdStartPreflight, config:
         elbv2: aws.elbv2,
         cloudMap: aws.cloudMap,
         simulator: new AwsPolicySimulator(clients.iam, budget),
-        cluster: { eks: { send: ((c: never) => budget.call('eks', 'DescribeCluster', () => clients.eks.send(c))) as EKSClient['send'] }, credentials },
+        cluster: { eks: describeThroughBudget(clients.eks, budget), credentials },
         ...(NEEDS[fn].writes.includes('autoscaling:CompleteLifecycleAction') ? { autoScalingGroups: () => clusterAutoScalingGroups(clients.ec2, budget, config.clusterName) } : {}),
       },
       target,

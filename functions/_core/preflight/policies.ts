@@ -37,10 +37,10 @@ export const PUBLISHES: Readonly<Record<PreflightFunction, readonly string[]>> =
 const POD_EVENTS = ['Pod Terminating', 'Pod Not Ready'];
 
 /** A principal that is nobody the stage names: what must be kept out. */
-function probes(accountId: string): { what: string; principal: PolicyPrincipal; sameAccount: boolean }[] {
+function probes(partition: string, accountId: string): { what: string; principal: PolicyPrincipal; sameAccount: boolean }[] {
   return [
-    { what: `a role of the account that is no sender (arn:aws:iam::${accountId}:role/quiesce-doctor-probe)`, principal: { kind: 'aws', arn: `arn:aws:iam::${accountId}:role/quiesce-doctor-probe`, account: accountId }, sameAccount: true },
-    { what: 'a principal of another account', principal: { kind: 'aws', arn: 'arn:aws:iam::999999999999:role/outsider', account: '999999999999' }, sameAccount: false },
+    { what: `a role of the account that is no sender (arn:${partition}:iam::${accountId}:role/quiesce-doctor-probe)`, principal: { kind: 'aws', arn: `arn:${partition}:iam::${accountId}:role/quiesce-doctor-probe`, account: accountId }, sameAccount: true },
+    { what: 'a principal of another account', principal: { kind: 'aws', arn: `arn:${partition}:iam::999999999999:role/outsider`, account: '999999999999' }, sameAccount: false },
     { what: 'anyone (anonymous)', principal: { kind: 'anonymous' }, sameAccount: false },
   ];
 }
@@ -72,12 +72,12 @@ export async function checkQueuePolicy(fn: PreflightFunction, deps: PolicyCheckD
     ];
     if (refused.length > 0) return fail(fn, id, title, `refuses its own senders: ${refused.join(', ')}`, fix);
     const outsiders = [
-      ...probes(target.accountId).filter((p) => {
+      ...probes(target.partition, target.accountId).filter((p) => {
         const request = send(p.principal, p.principal.kind === 'aws' ? { 'aws:PrincipalArn': p.principal.arn } : {});
         // A principal of the account gets in unless the policy denies it: its own IAM policy may allow the send.
         return p.sameAccount ? evaluateResourcePolicy(policy, request).decision !== 'deny' : admits(policy, request, target.accountId);
       }).map((p) => p.what),
-      ...(admits(policy, send({ kind: 'service', service: 'sns.amazonaws.com' }, { 'aws:SourceArn': `arn:aws:sns:${target.region}:${target.accountId}:quiesce-doctor-probe` }), target.accountId) ? ['SNS for a topic that is no lifecycle-hook topic'] : []),
+      ...(admits(policy, send({ kind: 'service', service: 'sns.amazonaws.com' }, { 'aws:SourceArn': `arn:${target.partition}:sns:${target.region}:${target.accountId}:quiesce-doctor-probe` }), target.accountId) ? ['SNS for a topic that is no lifecycle-hook topic'] : []),
     ];
     if (outsiders.length > 0) return fail(fn, id, title, `lets another principal in: ${outsiders.join('; ')}`, fix);
   } catch (err) {
@@ -111,7 +111,7 @@ export async function checkBusPolicy(fn: PreflightFunction, deps: PolicyCheckDep
     const forwarder = target.forwarderRoleArn;
     const forwarderRefused = forwarder ? POD_EVENTS.filter((dt) => !admits(policy, put(forwarder, dt), target.accountId)) : POD_EVENTS;
     if (forwarderRefused.length > 0) return fail(fn, id, title, `refuses the forwarder's ${forwarderRefused.join(', ')}${forwarder ? ` (${forwarder})` : ''}`, fix);
-    const probe = `arn:aws:iam::${target.accountId}:role/quiesce-doctor-probe`;
+    const probe = `arn:${target.partition}:iam::${target.accountId}:role/quiesce-doctor-probe`;
     const forged = POD_EVENTS.filter((dt) => evaluateResourcePolicy(policy, put(probe, dt)).decision !== 'deny');
     if (forged.length > 0) return fail(fn, id, title, `lets another principal of the account put ${forged.join(', ')} (${probe}): a forged pod event would start a deregistration`, fix);
   } catch (err) {

@@ -64,9 +64,14 @@ export function functionRoleName(stage: string, fn: PreflightFunction | 'pod-for
 /** An IAM role's ARN in the account. */
 export const roleArn = (accountId: string, roleName: string, partition = 'aws'): string => `arn:${partition}:iam::${accountId}:role/${roleName}`;
 
+/** The partition an ARN is in (its second field). */
+export const partitionOf = (arn: string): string => /^arn:([a-z-]+):/.exec(arn)?.[1] ?? 'aws';
+
 /** The stage a preflight runs against. */
 export interface PreflightTarget {
   readonly stage: string;
+  /** The AWS partition of the account (`aws`, `aws-cn`, `aws-us-gov`): the first field of every ARN it builds. */
+  readonly partition: string;
   readonly accountId: string;
   readonly region: string;
   /** The functions' configuration, as the stack sets it (cluster, Cloud Map scope, state table, bus...). */

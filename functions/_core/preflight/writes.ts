@@ -65,7 +65,7 @@ export async function checkWrites(fn: PreflightFunction, deps: WritesDeps, targe
     if (action === 'elasticloadbalancing:DeregisterTargets') {
       checks.push(await simulateEach(fn, deps, role, action, found.groups.map((g) => ({ name: g.name, arn: g.arn, context: tagContext(g.tags ?? {}) })), 'target groups'));
     } else if (action === 'servicediscovery:DeregisterInstance') {
-      const arn = (id: string): string => `arn:aws:servicediscovery:${target.region}:${target.accountId}:service/${id}`;
+      const arn = (id: string): string => `arn:${target.partition}:servicediscovery:${target.region}:${target.accountId}:service/${id}`;
       checks.push(await simulateEach(fn, deps, role, action, found.services.map((s) => ({ name: `${s.namespace}/${s.name}`, arn: arn(s.id), context: {} })), 'Cloud Map services'));
     } else if (action === 'autoscaling:CompleteLifecycleAction') {
       if (!deps.autoScalingGroups) {
@@ -80,7 +80,7 @@ export async function checkWrites(fn: PreflightFunction, deps: WritesDeps, targe
         continue;
       }
       // The simulator judges the ARN pattern of the statement: a group's id is not needed, any id matches.
-      const arn = (name: string): string => `arn:aws:autoscaling:${target.region}:${target.accountId}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${name}`;
+      const arn = (name: string): string => `arn:${target.partition}:autoscaling:${target.region}:${target.accountId}:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/${name}`;
       checks.push(await simulateEach(fn, deps, role, action, groups.map((g) => ({ name: g.name, arn: arn(g.name), context: g.clusterTag === undefined ? ({} as Record<string, string>) : { 'autoscaling:ResourceTag/eks:cluster-name': g.clusterTag } })), 'Auto Scaling groups'));
     } else {
       const rules = target.trafficRuleArns ?? [];
