@@ -131,7 +131,8 @@ const line = (list: Checklist, fn: string, id: string): Check | undefined => lis
 
 beforeEach(() => kube.reset());
 
-describe('quiesce doctor', () => {
+// Each run of the doctor checks four functions over real TLS to the fake cluster: generous time on a loaded machine.
+describe('quiesce doctor', { timeout: 60_000 }, () => {
   it('passes on the stage as deployed: every line of every function, checked with the function\'s own role', async () => {
     const s = await deployStage();
     const { code, list, text } = await doctor([], { plans: plansFile(s.ruleArn) });
@@ -264,7 +265,7 @@ describe('quiesce doctor', () => {
   });
 });
 
-describe('a function\'s own preflight, on a cold start in dry run', () => {
+describe('a function\'s own preflight, on a cold start in dry run', { timeout: 60_000 }, () => {
   it('runs after the first invocation with the function\'s credentials, logs the checklist and publishes Preflight Checked; later invocations and live stages skip it', async () => {
     const s = await deployStage();
     const role = deployed.roleArn('SpotInterruptionRole');
