@@ -151,6 +151,17 @@ export interface QuiesceConfig {
    * past it the spot trigger falls back to the full scan at once, and pod-events to the event's age.
    */
   readonly clusterTimeoutMs: number;
+  /**
+   * POD_EVENT_SILENCE_HOURS: a cluster that has sent no pod event for this long is suspect (the forwarder
+   * cannot publish, or the exporter is gone): the stack's `pod-events-silent` alarm and `quiesce doctor`'s
+   * forwarder line both use it. Set it to the longest a cluster may go without a pod being deleted.
+   */
+  readonly podEventSilenceHours: number;
+  /**
+   * SWEEP_OVERDUE_FACTOR: a full sweep not completed within this many expected intervals (the schedule's
+   * tick, or the paced interval when longer) raises `sweepOverdue`, alarmed as `sweeper-overdue`.
+   */
+  readonly sweepOverdueFactor: number;
 }
 
 /** The environment as configuration reads it. */
@@ -269,5 +280,7 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     retryMaxDelaySeconds: integer(env, 'RETRY_MAX_DELAY_SECONDS', 30, 0, 900),
     clusterCandidates: bool(env, 'CLUSTER_CANDIDATES', true),
     clusterTimeoutMs: integer(env, 'CLUSTER_TIMEOUT_MS', 2000, 100, 60_000),
+    podEventSilenceHours: integer(env, 'POD_EVENT_SILENCE_HOURS', 24, 1, 168),
+    sweepOverdueFactor: integer(env, 'SWEEP_OVERDUE_FACTOR', 3, 2, 100),
   };
 }

@@ -70,7 +70,9 @@ export function buildAwsDeps(config: QuiesceConfig, wiring: AwsDepsWiring = {}):
     ec2: new AwsEc2(clients.ec2, budget),
     elbv2: new AwsElbv2(clients.elbv2, budget),
     cloudMap: new AwsCloudMap(clients.serviceDiscovery, budget),
-    writes: createWritePort({ mode: writeModeFor(config, wiring.writes), clients, budget }),
+    // A deployed dry run (DRY_RUN, no caller's choice) takes its leases in the dry-run ledger; the CLI's
+    // recording runs (plan, --dry-run) write nothing at all.
+    writes: createWritePort({ mode: writeModeFor(config, wiring.writes), clients, budget, dryRunLedger: wiring.writes === undefined }),
   };
 }
 

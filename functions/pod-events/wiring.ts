@@ -6,6 +6,7 @@
  */
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { AwsEventBus, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsForwarderHeartbeat } from '#core/adapters/aws/forwarder-heartbeat.ts';
 import { createEksClusterPort, reuseConnection, type EksDescribeClient, type EksTokenCredentials } from '#core/adapters/kube/index.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { ConfigError } from '#core/errors.ts';
@@ -93,5 +94,16 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
     audit: createAuditSink(bus, logger),
     logger,
     now,
+    aws,
+    ...(config.stateTable
+      ? {
+          heartbeat: new AwsForwarderHeartbeat(aws.clients.dynamodb, aws.budget, config.stateTable, {
+            clusterName: config.clusterName,
+            // Kept a day past the silence doctor accepts: an older heartbeat still says when it was.
+            keepSeconds: (config.podEventSilenceHours + 24) * 3600,
+            onError: (err) => logger.warn('forwarder heartbeat not recorded (quiesce doctor will not see this event)', { error: String(err) }),
+          }),
+        }
+      : {}),
   };
 }

@@ -14,8 +14,10 @@ import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
 import { publishMetrics, singlePointsOfFailure } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { preflightOnColdStart } from '#core/preflight/cold-start.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildSweepDeps } from './deps.ts';
+import { overdueNow, recordCompleted } from './completion.ts';
 import { recordNext, skipUntil } from './pacing.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
 
@@ -89,6 +91,7 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     const due = await skipUntil(d.pacing, startedAt, logger);
     if (due) {
       logger.info('sweep skipped: the next full sweep is not due yet', { eventId: scheduled.id, nextSweepAt: due.toISOString() });
+      await recordOverdue(d, startedAt);
       return { status: 'skipped', nextSweepAt: due.toISOString() };
     }
     logger.info('sweep started', { eventId: scheduled.id, scheduledAt: scheduled.time, cluster: d.config.clusterName });
@@ -96,10 +99,20 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     // A sweep that fails part-way (its time ran out) is paced by what it spent too, so it cannot repeat every tick.
     const out = await runSweep(d).catch(async (err: unknown) => {
       await recordNext(d.pacing, startedAt, (d.budget?.attempts('elb-describe') ?? 0) - describedBefore, logger);
+      await recordOverdue(d, d.now());
       throw err;
     });
     recordSweepMetrics(metrics, out);
     const next = await recordNext(d.pacing, startedAt, out.describeCalls, logger);
+    if (out.clusterError) await recordOverdue(d, d.now());
+    else {
+      // A full sweep completed (a run that could not trust the cluster did not): the next one is expected
+      // within the tick, or the paced interval when longer.
+      const expectedSeconds = next ? Math.max(d.config.tickSeconds, Math.ceil((next.getTime() - startedAt.getTime()) / 1000)) : d.config.tickSeconds;
+      const recorded = await recordCompleted(d.completion, d.now(), expectedSeconds, logger);
+      metrics.addMetric('sweepCompleted', MetricUnit.Count, 1);
+      if (d.completion) metrics.addMetric('sweepOverdue', MetricUnit.Count, recorded ? 0 : 1);
+    }
     logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs) });
     if (out.clusterError) {
       const what = out.podListDoubt ? 'pod list not trusted' : 'API unreachable';
@@ -124,8 +137,18 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     };
   };
 
+  /** `sweepOverdue` for an invocation that completed no sweep (skipped, degraded or failed). */
+  const recordOverdue = async (d: SweepDeps, now: Date): Promise<void> => {
+    const overdue = await overdueNow(d.completion, now, logger);
+    if (overdue === undefined) return;
+    if (overdue === 1) logger.warn('no full sweep completed within SWEEP_OVERDUE_FACTOR expected intervals', { factor: d.config.sweepOverdueFactor });
+    metrics.addMetric('sweepOverdue', MetricUnit.Count, overdue);
+  };
+
   return middy(run)
     .use(logLambdaContext(logger))
+    // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
+    .use(preflightOnColdStart({ fn: 'sweeper', logger, config: () => deps?.config, aws: () => deps?.aws }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }

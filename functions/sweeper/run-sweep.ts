@@ -34,6 +34,8 @@ import { connectCluster, observeBindingArns, observePods, type ClusterSource } f
 import type { CloudMapPort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { SweeperConfig } from './config.ts';
+import type { AwsDeps } from '#core/wiring.ts';
+import type { SweepCompletion } from './completion.ts';
 import type { SweepPacing } from './pacing.ts';
 
 /** What a sweep needs; the handler builds it once per container, the CLI and tests pass their own. */
@@ -58,6 +60,10 @@ export interface SweepDeps {
   readonly weightedFailover?: (targetGroupArns: readonly string[]) => Promise<unknown>;
   /** When the next full sweep is due (STATE_TABLE set): the handler skips until then. */
   readonly pacing?: SweepPacing;
+  /** Completed sweeps and the deadline of the next (completion.ts); undefined without STATE_TABLE. */
+  readonly completion?: SweepCompletion;
+  /** The container's AWS side (its clients and budget), for its preflight on a cold start in dry run. */
+  readonly aws?: AwsDeps;
 }
 
 /** Per-run options. */

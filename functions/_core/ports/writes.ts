@@ -21,6 +21,11 @@
  *   planned and done, including `dryRun: true`, and change nothing. A trigger in dry run still publishes
  *   them (that is how operators watch dry-run plans). `quiesce plan` publishes nothing at all: the CLI wires
  *   the recording port and an audit sink that only logs.
+ * - Two items of the state table are telemetry too, written live in a dry run: pod-events' heartbeat of the
+ *   forwarder's last publish (`forwarder#<cluster>`, adapters/aws/forwarder-heartbeat.ts) and the sweeper's
+ *   deadline for its next completed sweep (`sweep-done#<cluster>`, sweeper/completion.ts). Recorded instead,
+ *   `quiesce doctor` would find a dry-run stage's forwarder silent and its sweeper overdue: the two things
+ *   they exist to tell would be false exactly while the stage is being proved. The CLI writes neither.
  * - SQS ChangeMessageVisibility of the record being processed (the retry delay of a failed input): that is
  *   the function's handling of its own input, like the event source's DeleteMessage, not an effect of a
  *   plan. A dry-run function still has to pace the retries of the inputs it failed, and `quiesce plan` has
