@@ -152,6 +152,17 @@ export interface QuiesceConfig {
    */
   readonly clusterTimeoutMs: number;
   /**
+   * POD_EVENT_SILENCE_HOURS: a cluster that has sent no pod event for this long is suspect (the forwarder
+   * cannot publish, or the exporter is gone): the stack's `pod-events-silent` alarm and `quiesce doctor`'s
+   * forwarder line both use it. Set it to the longest a cluster may go without a pod being deleted.
+   */
+  readonly podEventSilenceHours: number;
+  /**
+   * SWEEP_OVERDUE_FACTOR: a full sweep not completed within this many expected intervals (the schedule's
+   * tick, or the paced interval when longer) raises `sweepOverdue`, alarmed as `sweeper-overdue`.
+   */
+  readonly sweepOverdueFactor: number;
+  /**
    * SCOPE_MAX_AGE_SECONDS: how old the cached scope (every ip/instance target group with the tags the scope
    * rules read, in STATE_TABLE: state/scope-cache.ts) may be and still answer which groups are in scope, so a
    * warning does not read 3,000 groups' tags. Older, absent, or without a tag key the rules need: read from
@@ -292,5 +303,7 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     scopeMaxAgeSeconds: integer(env, 'SCOPE_MAX_AGE_SECONDS', 1800, 0, 86_400),
     indexVouchSeconds: integer(env, 'INDEX_VOUCH_SECONDS', 3600, 0, 86_400),
     sharedElbBudget: bool(env, 'SHARED_ELB_BUDGET', true),
+    podEventSilenceHours: integer(env, 'POD_EVENT_SILENCE_HOURS', 24, 1, 168),
+    sweepOverdueFactor: integer(env, 'SWEEP_OVERDUE_FACTOR', 3, 2, 100),
   };
 }

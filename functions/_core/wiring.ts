@@ -37,7 +37,7 @@ export interface AwsDeps {
   /**
    * The stage's shared ELB budget (STATE_TABLE and SHARED_ELB_BUDGET): concurrent invocations divide their
    * ELB shares (functions/_core/state/account-share.ts), their leases written through the write port's
-   * `budgetShares` section. Undefined: each takes its own.
+   * `coordination` section. Undefined: each takes its own.
    */
   readonly share: AccountShare | undefined;
 }
@@ -75,13 +75,15 @@ export interface AwsDepsWiring {
 export function buildAwsDeps(config: QuiesceConfig, wiring: AwsDepsWiring = {}): AwsDeps {
   const clients = wiring.clients ?? createAwsClients({ maxSockets: Math.max(64, config.concurrency * 2) });
   const budget = budgetFor(config, wiring.retry);
-  const writes = createWritePort({ mode: writeModeFor(config, wiring.writes), clients, budget });
+  // A deployed dry run (DRY_RUN, no caller's choice) takes its leases and claims in the dry-run ledger; the
+  // CLI's recording runs (plan, --dry-run) write nothing at all.
+  const writes = createWritePort({ mode: writeModeFor(config, wiring.writes), clients, budget, dryRunLedger: wiring.writes === undefined });
   const { now, logger } = wiring;
-  // The leases go through the write port like every other state-table write: in a dry run they are recorded
-  // under the dry run's own keys, so it neither slows nor is slowed by live invocations (ports/writes.ts).
+  // The leases go through the write port's coordination section: in a dry run they live under the dry-run
+  // ledger's keys, so a dry run neither slows nor is slowed by live invocations (ports/writes.ts).
   const share =
     config.stateTable && config.sharedElbBudget
-      ? new AccountShare(writes.budgetShares(config.stateTable), budget, {
+      ? new AccountShare(writes.coordination(config.stateTable), budget, {
           shares: { describe: DEFAULT_ELB_SHARE, register: DEFAULT_ELB_SHARE, modify: DEFAULT_ELB_SHARE, ...config.elbBudgetShare },
           holder: 'quiesce',
           ...(now ? { now: () => now().getTime() } : {}),

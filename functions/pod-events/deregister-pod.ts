@@ -10,6 +10,8 @@
  * no-op with a log line, never an error and never a write.
  */
 import { randomUUID } from 'node:crypto';
+import type { ForwarderHeartbeatPort } from '#core/adapters/aws/forwarder-heartbeat.ts';
+import type { AwsDeps } from '#core/wiring.ts';
 import type { ClusterConnection, EksClusterPortFactory } from '#core/adapters/kube/index.ts';
 import type { AuditSink } from '#core/audit.ts';
 import { guardPlan } from '#core/domain/guards.ts';
@@ -41,6 +43,10 @@ export interface PodWorkflowDeps {
   readonly now: () => Date;
   /** Claims by pod uid (STATE_TABLE): a copy of a termination already claimed costs no ELB call. */
   readonly claims?: PodSignalClaims;
+  /** Records that a forwarder event arrived (`quiesce doctor` reads it); undefined without STATE_TABLE. */
+  readonly heartbeat?: ForwarderHeartbeatPort;
+  /** The container's AWS side (its clients and budget), for its preflight on a cold start in dry run. */
+  readonly aws?: AwsDeps;
 }
 
 /** What happened to one signal. */

@@ -35,11 +35,6 @@ export interface SweeperConfig extends QuiesceConfig {
    * truths, the plan and the writes of what it read fit its timeout (110 s); the rest is the next one's.
    */
   readonly readSeconds: number;
-  /**
-   * SWEEP_OVERDUE_FACTOR: the metric `sweepOverdue` is 1 (alarm `*-sweep-overdue`) when the sweep in progress
-   * has run this many times longer than a full sweep of the account should take at SWEEP_DESCRIBE_SHARE.
-   */
-  readonly overdueFactor: number;
 }
 
 /**
@@ -70,6 +65,5 @@ export function loadSweeperConfig(env: Env = process.env): SweeperConfig {
     tickSeconds: integer(env, 'SWEEP_TICK_SECONDS', 120, 60, 3600),
     groupsPerRun: integer(env, 'SWEEP_GROUPS_PER_RUN', 400, 1, 10_000),
     readSeconds: integer(env, 'SWEEP_READ_SECONDS', 60, 5, 600),
-    overdueFactor: integer(env, 'SWEEP_OVERDUE_FACTOR', 3, 1, 100),
   };
 }

@@ -15,6 +15,8 @@ import { createLogger, type Logger } from '#core/telemetry.ts';
 import { buildAwsDeps, buildExecutor, type AwsDeps } from '#core/wiring.ts';
 import { ELB_ACCOUNT_BUCKETS } from '#core/adapters/aws/budget.ts';
 import { loadSweeperConfig, type SweeperConfig } from './config.ts';
+import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
+import { SweepCompletion } from './completion.ts';
 import { SweepPacing } from './pacing.ts';
 import { SweepCursor } from './sweep-cursor.ts';
 import { RegistrationIndexStore } from '#core/state/registration-index.ts';
@@ -78,6 +80,9 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
     logger,
     now,
     budget: aws.budget,
+    // Telemetry, not an effect of a plan (like the audit records): the deadline is recorded live in a dry run
+    // too, so a dry-run stage's sweeper-overdue alarm is as true as a live one's (docs/write-port.md).
+    ...(config.stateTable ? { completion: new SweepCompletion(new AwsDynamoStateStore(clients.dynamodb, aws.budget, config.stateTable), config.clusterName, config.sweepOverdueFactor) } : {}),
     ...(store
       ? {
           pacing: new SweepPacing(store, config.clusterName, {

@@ -34,6 +34,8 @@ import { connectCluster, observeBindingArns, observePods, type ClusterSource } f
 import type { CloudMapPort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { SweeperConfig } from './config.ts';
+import type { AwsDeps } from '#core/wiring.ts';
+import type { SweepCompletion } from './completion.ts';
 import type { SweepPacing } from './pacing.ts';
 import type { SweepState } from './spanning-sweep.ts';
 import { readSlice, recheckOwnership, sliceOf, type SweepSlice } from './slice.ts';
@@ -66,6 +68,10 @@ export interface SweepDeps {
    * registration index it keeps (spanning-sweep.ts). Unset: each run sweeps every owned group at once.
    */
   readonly state?: SweepState;
+  /** Completed sweeps and the deadline of the next (completion.ts); undefined without STATE_TABLE. */
+  readonly completion?: SweepCompletion;
+  /** The container's AWS side (its clients and budget), for its preflight on a cold start in dry run. */
+  readonly aws?: AwsDeps;
 }
 
 /** Per-run options. */

@@ -44,6 +44,8 @@ export interface SweepProgress {
   readonly completed?: CompletedSweep;
   /** Where the scope came from: read whole now, or the cached one. */
   readonly scope: 'fresh' | 'cache';
+  /** No sweep had completed before this one (by the cursor): see {@link SweepUnderway}. */
+  readonly first: boolean;
 }
 
 /** A slice's result: the sweep's, plus where the whole sweep stands. */
@@ -80,11 +82,22 @@ async function sweepScope(deps: SweepDeps, state: SweepState, starting: boolean,
   return { groups, source: 'fresh' };
 }
 
-/** The overdue check of a tick that does not sweep (not due yet): from the cursor alone. */
-export async function overdueNow(state: SweepState, factor: number, now: Date): Promise<{ overdue: boolean; elapsedSeconds: number } | undefined> {
+/** The sweep in progress as the overdue check sees it (completion.ts `overdueOf`). */
+export interface SweepUnderway {
+  /** It has run more than SWEEP_OVERDUE_FACTOR times what a full sweep of the account should take. */
+  readonly overdue: boolean;
+  /** Seconds since its first slice started (0: none in progress). */
+  readonly elapsedSeconds: number;
+  /** No sweep has completed yet by the cursor: this is the first (the deadline of a completed one cannot exist). */
+  readonly first: boolean;
+}
+
+/** Where the sweep stands for a tick that sweeps nothing (not due yet, or failed): from the cursor alone. */
+export async function sweepUnderway(state: SweepState, factor: number, now: Date): Promise<SweepUnderway | undefined> {
   const c = await state.cursor.load(now).catch(() => undefined);
-  if (!c?.current) return c ? { overdue: false, elapsedSeconds: 0 } : undefined;
-  return { overdue: sweepOverdue(c.current, now.getTime(), factor), elapsedSeconds: Math.round((now.getTime() - c.current.startedAt) / 1000) };
+  if (!c) return undefined;
+  if (!c.current) return { overdue: false, elapsedSeconds: 0, first: c.last === undefined };
+  return { overdue: sweepOverdue(c.current, now.getTime(), factor), elapsedSeconds: Math.round((now.getTime() - c.current.startedAt) / 1000), first: c.last === undefined };
 }
 
 /** Runs this invocation's slice of the sweep (see the module comment). */
@@ -161,9 +174,10 @@ export async function runSpanningSweep(deps: SweepDeps, state: SweepState): Prom
       done: completed !== undefined && saved,
       elapsedSeconds: Math.round((end - startedAt) / 1000),
       expectedSeconds,
-      overdue: !completed && sweepOverdue(current, end, config.overdueFactor),
+      overdue: !completed && sweepOverdue(current, end, config.sweepOverdueFactor),
       ...(completed && saved ? { completed } : {}),
       scope: scope.source,
+      first: cursor.last === undefined,
     },
   };
 }

@@ -100,7 +100,7 @@ describe('one client per API and one budget per container', () => {
         if (made.length > 0) constructing.set(file, [...new Set(made)].sort());
       }
       expect(Object.fromEntries(constructing), fn).toEqual({
-        'functions/_core/adapters/aws/clients.ts': ['AutoScalingClient', 'DynamoDBClient', 'EC2Client', 'EKSClient', 'ElasticLoadBalancingV2Client', 'EventBridgeClient', 'SQSClient', 'SchedulerClient', 'ServiceDiscoveryClient'],
+        'functions/_core/adapters/aws/clients.ts': ['AutoScalingClient', 'DynamoDBClient', 'EC2Client', 'EKSClient', 'ElasticLoadBalancingV2Client', 'EventBridgeClient', 'IAMClient', 'SQSClient', 'SchedulerClient', 'ServiceDiscoveryClient'],
         'functions/_core/wiring.ts': ['ApiBudget'],
       });
     }

@@ -28,7 +28,7 @@ import { NODES } from '../fakes/topology.ts';
 import { WEBHOOK_TOKEN } from '../fakes/traffic.ts';
 import { runCli } from './cli-run.ts';
 import { buildHandlers, seedEveryWritePath, startFakeKube, type World } from './handlers.ts';
-import { isAuditOnly, writeLog } from './harness.ts';
+import { isAuditOnly, isDryRunLedger, isTelemetryItem, isTelemetryOnly, writeLog } from './harness.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'quiesce-zero-writes-'));
@@ -118,7 +118,7 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     const from = fakeAws.calls.records.length;
     const result = await invoke().catch((err: unknown) => ({ threw: String(err) }));
     const calls = writesSince(from);
-    return { result, writes: describeCalls(calls.filter((c) => !isAuditOnly(c))), audit: calls.filter(isAuditOnly).length };
+    return { result, writes: describeCalls(calls.filter((c) => !isTelemetryOnly(c) && !isDryRunLedger(c))), audit: calls.filter(isAuditOnly).length };
   }
 
   it('spot interruption: every node-signal sample, direct and through SQS, then the re-check and the due message it recorded', async () => {
@@ -138,13 +138,12 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     }
     const recorded = deps.spot.aws.writes.recorded();
     expect(deps.spot.aws.writes.mode).toBe('recording');
-    // What the live path writes, recorded: deregistrations, the leases, the lifecycle hook, the re-check, a
-    // scheduled change (schedule + state), and the failover (weights, originals, its restore schedule).
+    // What the live path writes, recorded: deregistrations, the lifecycle hook, the re-check, a scheduled
+    // change (schedule + state), and the failover (weights, originals, its restore schedule).
     expect([...operations(recorded)].sort()).toEqual(
       expect.arrayContaining([
         'autoscaling.CompleteLifecycleAction',
         'dynamodb.PutItem',
-        'dynamodb.UpdateItem',
         'elasticloadbalancing.DeregisterTargets',
         'elasticloadbalancing.ModifyRule',
         'scheduler.CreateSchedule',
@@ -152,6 +151,10 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
         'sqs.SendMessage',
       ]),
     );
+    // The leases were taken for real, in the dry-run ledger's own keys (no live writer looks there).
+    const ledgers = fakeAws.dynamodb.items('quiesce-state').map((i) => (i as { pk?: { S?: string } }).pk?.S ?? '').filter((k) => k.includes('guard#'));
+    expect(ledgers.length).toBeGreaterThan(0);
+    expect(ledgers.every((k) => k.startsWith('dry-run#guard#'))).toBe(true);
     // The rounds quiesce would have sent itself, fed back: they run, and write nothing either.
     const sent = recorded.filter((r) => r.operation === 'SendMessage').map((r) => (r.request as { MessageBody: string }).MessageBody);
     const scheduled = recorded.filter((r) => r.operation === 'CreateSchedule' && (r.request as { Target: { Input?: string } }).Target.Input?.includes('Scheduled Change Due')).map((r) => (r.request as { Target: { Input: string } }).Target.Input);
@@ -252,6 +255,8 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     expect(deps.pod.executor.mode).toBe('recording');
     expect(deps.sweeper.aws.writes.mode).toBe('recording');
     expect(fakeAws.scheduler.schedules()).toEqual([]);
-    expect(fakeAws.dynamodb.items('quiesce-state')).toEqual([]);
+    // Only the telemetry items (the forwarder's heartbeat, the sweeper's deadline) are in the table: live in a dry run too.
+    // and the dry-run ledger (its own keys), where only dry runs look.
+    expect(fakeAws.dynamodb.items('quiesce-state').filter((i) => !isTelemetryItem(i as { pk?: { S?: string } }) && !((i as { pk?: { S?: string } }).pk?.S ?? '').startsWith('dry-run#'))).toEqual([]);
   });
 });

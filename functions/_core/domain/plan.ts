@@ -88,6 +88,11 @@ export interface CandidateAudit {
   readonly source: 'cluster' | 'full-scan' | 'index' | 'completeness-scan' | 'targeted';
   /** Why the full scan was used (cluster API unreachable, fast path off, ...). */
   readonly reason?: string;
+  /**
+   * The fast path was wanted but the cluster did not answer (in time, or at all): a fallback to the full
+   * scan, as opposed to a full scan by choice (the fast path off, a lifecycle hook, a node past running).
+   */
+  readonly fallback?: boolean;
   readonly groupsInScope: number;
   readonly groupsDescribed: number;
   /** Registrations of the nodes a completeness scan found in groups the fast path did not describe. */

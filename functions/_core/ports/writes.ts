@@ -12,8 +12,8 @@
  * - EventBridge Scheduler CreateSchedule / DeleteSchedule of one-time schedules;
  * - DynamoDB PutItem / UpdateItem / DeleteItem of the state table: the state store (claims, locks, remembered
  *   weights and scheduled changes, the sweeper's pace and cursor, the cached scope, the registration index,
- *   the node scan log, pod-events' claims by pod uid), the group leases with their ledgers and the shared
- *   ELB budget's leases;
+ *   the node scan log), the group leases with their ledgers, and the other records that coordinate
+ *   concurrent invocations (pod-events' claims by pod uid, the shared ELB budget's leases);
  * - EventBridge PutEvents of events that start or announce work: "Deployment Synced" (it starts a shift) and
  *   the traffic shift's lifecycle events (Started, Step Applied, Completed, Aborted, Refused): published in a
  *   dry run, they would start a shift or announce a weight change that never happened.
@@ -23,6 +23,11 @@
  *   planned and done, including `dryRun: true`, and change nothing. A trigger in dry run still publishes
  *   them (that is how operators watch dry-run plans). `quiesce plan` publishes nothing at all: the CLI wires
  *   the recording port and an audit sink that only logs.
+ * - Two items of the state table are telemetry too, written live in a dry run: pod-events' heartbeat of the
+ *   forwarder's last publish (`forwarder#<cluster>`, adapters/aws/forwarder-heartbeat.ts) and the sweeper's
+ *   deadline for its next completed sweep (`sweep-done#<cluster>`, sweeper/completion.ts). Recorded instead,
+ *   `quiesce doctor` would find a dry-run stage's forwarder silent and its sweeper overdue: the two things
+ *   they exist to tell would be false exactly while the stage is being proved. The CLI writes neither.
  * - SQS ChangeMessageVisibility of the record being processed (the retry delay of a failed input): that is
  *   the function's handling of its own input, like the event source's DeleteMessage, not an effect of a
  *   plan. A dry-run function still has to pace the retries of the inputs it failed, and `quiesce plan` has
@@ -34,12 +39,12 @@
  * operation, verifies the weights, finds its own lock) therefore runs its live path in a dry run too. Every
  * other read is live, so a dry run sees the account as it is, not as its own deregistrations would leave it.
  *
- * The leases of the stage's shared ELB budget are a section of their own too (`budgetShares(table)`): a
- * dry run keeps them under keys of its own, so its leases and a live invocation's never meet.
- *
  * The group leases are a section of their own (`leases(table)`) so that the wiring can give a dry run a
  * ledger of its own in the state table (under its own keys, so that a dry run proves its IAM grants and
- * cannot block a live writer) without touching the rest of the recording port.
+ * cannot block a live writer) without touching the rest of the recording port. The other records by which
+ * concurrent invocations coordinate (pod-events' claims by pod uid, the shared ELB budget's leases) are a
+ * section too (`coordination(table)`), kept in the same ledger: a dry run's claims and leases never meet a
+ * live invocation's, in either direction.
  */
 import type { AutoScalingPort, CloudMapPort, DelayQueuePort, Elbv2Port, EventBusPort } from './index.ts';
 import type { OneTimeSchedulerPort, ScheduleTarget } from './scheduler.ts';
@@ -95,12 +100,15 @@ export interface WritePort {
   /** The group leases and ledgers of the guard across writers, on one table. */
   leases(table: string): GroupLeasePort;
   /**
-   * The leases of the stage's shared ELB budget on one table (state/account-share.ts): live, the state
-   * store; recording, the state store under the dry run's own keys (`dry-run#share#<bucket>`), its writes
-   * recorded like every other. A dry run therefore never reads a live invocation's lease and never leaves
-   * one: it neither slows live invocations nor is slowed by them.
+   * The records by which concurrent invocations coordinate, besides the group leases, on one table: the
+   * shared ELB budget's leases (state/account-share.ts) and pod-events' claims by pod uid
+   * (pod-events/duplicates.ts). Live: the state store. Recording: the state store under the dry-run
+   * ledger's keys (`dry-run#share#<bucket>`, `dry-run#podsignal#<uid>#<kind>`), written for real by a
+   * deployed dry run (so dry-run invocations coordinate among themselves) and recorded by `quiesce plan`
+   * and --dry-run. A dry run therefore never reads a live invocation's lease or claim and never leaves one
+   * a live invocation reads: it neither holds back nor is held back by a live one.
    */
-  budgetShares(table: string): StateStorePort;
+  coordination(table: string): StateStorePort;
   /** PutEvents of events that start or announce work (not the audit records: see the module comment). */
   bus(eventBusName: string): EventBusPort;
   /** The writes recorded so far, oldest first (the most recent ones, bounded); always empty when live. */

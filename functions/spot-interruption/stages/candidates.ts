@@ -25,7 +25,7 @@ import type { ScopedBatch } from './scope.ts';
 /** How the batch finds its groups: the cluster's candidates, or a scan (full, completeness, or a re-check's own groups). */
 export type CandidateChoice =
   | { readonly mode: 'cluster'; readonly candidates: Candidates }
-  | { readonly mode: 'full-scan' | 'index' | 'completeness-scan' | 'targeted'; readonly reason?: string };
+  | { readonly mode: 'full-scan' | 'index' | 'completeness-scan' | 'targeted'; readonly reason?: string; readonly fallback?: true };
 
 /** The re-check rounds of the batch that must scan everything (the first round after a fast path). */
 export const completenessRounds = (scope: Pick<ScopedBatch, 'liveRechecks'>): LiveRecheck[] => scope.liveRechecks.filter((r) => r.message.completeness !== undefined);
@@ -64,7 +64,7 @@ export async function chooseCandidates(scope: ScopedBatch, deps: NodeWorkflowDep
   if (!view.ok) {
     const reason = `cluster API unavailable (${view.error.name}: ${view.error.message}): full scan`;
     deps.logger.warn('fast path not used: falling back to the full scan', { reason, nodes: scope.planNodes.map((n) => n.instanceId) });
-    return { mode: 'full-scan', reason };
+    return { mode: 'full-scan', reason, fallback: true };
   }
   return { mode: 'cluster', candidates: candidatesOfNodes(view.value, new Set(nodeNames)) };
 }
@@ -121,9 +121,11 @@ export function candidateAudit(
   read?: { readonly scope: { readonly source: 'cache' | 'fresh' }; readonly vouched: readonly string[]; readonly alreadyLooked: number },
 ): CandidateAudit {
   const reason = choice.mode === 'cluster' ? undefined : choice.reason;
+  const fallback = choice.mode !== 'cluster' && choice.fallback === true;
   return {
     source: choice.mode,
     ...(reason ? { reason } : {}),
+    ...(fallback ? { fallback } : {}),
     groupsInScope,
     groupsDescribed,
     ...(missed.length > 0 ? { missed } : {}),

@@ -142,7 +142,7 @@ describe('config and event', () => {
     expect(loadSweeperConfig({ ...env, CLOUDMAP_OWNER_ATTRIBUTES: 'ver=v1-30' }).cloudMapNamespaces).toEqual(['*']);
     expect(loadSweeperConfig({ ...env, SWEEP_OWNER_TAG_SELECTOR: 'team=shop' }).ownerTagSelector).toEqual({ team: 'shop' });
     // A sweep that spans invocations: 400 groups and 60 s of reads at most per invocation, overdue at 3x.
-    expect(loadSweeperConfig(env)).toMatchObject({ groupsPerRun: 400, readSeconds: 60, overdueFactor: 3 });
+    expect(loadSweeperConfig(env)).toMatchObject({ groupsPerRun: 400, readSeconds: 60, sweepOverdueFactor: 3 });
   });
   it.each([
     ['SWEEP_MAX_FRACTION', '0'],

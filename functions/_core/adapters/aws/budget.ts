@@ -42,7 +42,10 @@ export type ApiFamily =
   | 'eks'
   | 'ssm'
   | 'scheduler'
-  | 'dynamodb';
+  | 'dynamodb'
+  | 'iam'
+  | 'sts'
+  | 'logs';
 
 /** A token bucket: `ratePerSecond` steady refill, at most `burst` tokens saved up. */
 export interface RateLimit {
@@ -65,6 +68,9 @@ export const API_FAMILIES: readonly ApiFamily[] = [
   'ssm',
   'scheduler',
   'dynamodb',
+  'iam',
+  'sts',
+  'logs',
 ];
 
 /**
@@ -151,6 +157,11 @@ export const DEFAULT_LIMITS: Readonly<Record<ApiFamily, RateLimit>> = Object.fre
   // write path of a spot warning. On-demand tables take thousands of requests per second on distinct keys;
   // this only keeps a bug from hammering the table.
   dynamodb: { ratePerSecond: 100, burst: 200 },
+  // `quiesce doctor` (the policy simulator, AssumeRole into each function's role) and `quiesce audit`
+  // (FilterLogEvents): a few calls a run, far below IAM's, STS's and CloudWatch Logs' account limits.
+  iam: { ratePerSecond: 5, burst: 10 },
+  sts: { ratePerSecond: 5, burst: 10 },
+  logs: { ratePerSecond: 5, burst: 10 },
 });
 
 /**

@@ -15,18 +15,14 @@ import { DynamoTable } from './dynamo-table.ts';
 
 const seconds = (d: Date): string => String(Math.ceil(d.getTime() / 1000));
 
-/**
- * The key namespace of a dry run's own records (`dry-run#<key>`): a dry run that keeps its own state under
- * these keys never reads a live writer's record nor leaves one a live writer reads, so neither can hold the
- * other back (ports/writes.ts `budgetShares`).
- */
-export const DRY_RUN_NAMESPACE = 'dry-run#';
-
 /** {@link StateStorePort} on a DynamoDB table. */
 export class AwsDynamoStateStore extends DynamoTable implements StateStorePort {
   readonly #namespace: string;
 
-  /** `namespace`: prefixed to every key in the table ({@link DRY_RUN_NAMESPACE} for a dry run's own records; default none). */
+  /**
+   * `namespace`: prefixed to every key in the table (the dry-run ledger's `dry-run#` for a dry run's own
+   * coordination records, ports/writes.ts `coordination`; default none).
+   */
   constructor(client: ConstructorParameters<typeof DynamoTable>[0], budget: ConstructorParameters<typeof DynamoTable>[1], tableName: string, namespace = '') {
     super(client, budget, tableName);
     this.#namespace = namespace;

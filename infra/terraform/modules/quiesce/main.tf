@@ -64,6 +64,9 @@ resource "aws_cloudformation_stack" "quiesce" {
     ElbBudgetShare             = var.elb_budget_share
     LogLevel                   = var.log_level
     LogRetentionDays           = tostring(var.log_retention_days)
+    AuditRetentionDays         = tostring(var.audit_retention_days)
+    PodEventSilenceHours       = tostring(var.pod_event_silence_hours)
+    SweepOverdueFactor         = tostring(var.sweep_overdue_factor)
     ClusterAccessEntries       = tostring(var.cluster_access_entries)
     ForwarderPodIdentity       = tostring(var.forwarder_pod_identity)
     ClusterSubnetIds           = join(",", var.cluster_subnet_ids)

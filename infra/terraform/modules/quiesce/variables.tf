@@ -101,6 +101,24 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "audit_retention_days" {
+  description = "How long the audit trail is kept (days): the bus archive and the audit log group (a value CloudWatch Logs accepts)"
+  type        = number
+  default     = 90
+}
+
+variable "pod_event_silence_hours" {
+  description = "No pod event for this many hours raises the pod-events-silent alarm (1..168)"
+  type        = number
+  default     = 24
+}
+
+variable "sweep_overdue_factor" {
+  description = "A full sweep not completed within this many expected intervals raises the sweeper-overdue alarm (2..100)"
+  type        = number
+  default     = 3
+}
+
 variable "cluster_access_entries" {
   description = "Create the EKS access entries of the spot-interruption, sweeper and pod-events roles"
   type        = bool
