@@ -54,6 +54,9 @@ export function loadStage(stage: string, settingsFile?: string, region?: string)
     ELB_BUDGET_SHARE: String(settings['elbBudgetShare'] ?? ''),
     POD_EVENT_SILENCE_HOURS: String(settings['podEventSilenceHours'] ?? ''),
     SWEEP_OVERDUE_FACTOR: String(settings['sweepOverdueFactor'] ?? ''),
+    SCOPE_MAX_AGE_SECONDS: String(settings['scopeMaxAgeSeconds'] ?? ''),
+    INDEX_VOUCH_SECONDS: String(settings['indexVouchSeconds'] ?? ''),
+    SHARED_ELB_BUDGET: String(settings['sharedElbBudget'] ?? ''),
   };
   return { name: stage, settings, names, region: region ?? fileRegion, config: loadConfig(env) };
 }

@@ -9,6 +9,13 @@
  *
  * The record is a state-store entry whose expiry is the deadline: expired counts as absent, which is what
  * overdue means.
+ *
+ * With STATE_TABLE a full sweep spans invocations (spanning-sweep.ts): only the slice that completes it
+ * completes a sweep, and the expected interval is then at least the full sweep's expected duration at the
+ * share (sweep-cursor.ts `expectedSweepSeconds`). The cursor adds what the deadline cannot know: the first
+ * sweep of a stage, which has no deadline yet, is not overdue while it is within SWEEP_OVERDUE_FACTOR times
+ * its expected duration, and a sweep in progress past that is overdue whatever the deadline says
+ * ({@link overdueOf}).
  */
 import type { StateStorePort } from '#core/ports/state-store.ts';
 import type { Logger } from '#core/telemetry.ts';
@@ -75,6 +82,21 @@ export async function overdueNow(completion: SweepCompletion | undefined, now: D
     logger.warn('sweep deadline unknown (state table unreadable)', { error: String(err) });
     return undefined;
   }
+}
+
+/**
+ * Pure: `sweepOverdue` from the deadline ({@link overdueNow}: 0, 1, or undefined when unknown) and the sweep in
+ * progress by the cursor (spanning-sweep.ts, when a sweep spans invocations): overdue when the sweep in
+ * progress has run past SWEEP_OVERDUE_FACTOR times its expected duration, or when no deadline is live,
+ * except for the first sweep of a stage while it is within that time (no sweep has completed yet to set one).
+ *
+ * @example overdueOf(1, { overdue: false, first: true }) // 0: the first sweep is on its way
+ */
+export function overdueOf(deadline: 0 | 1 | undefined, underway: { readonly overdue: boolean; readonly first: boolean } | undefined): 0 | 1 | undefined {
+  if (underway?.overdue) return 1;
+  if (deadline === undefined) return underway ? 0 : undefined;
+  if (deadline === 1 && underway?.first) return 0;
+  return deadline;
 }
 
 /** Records a completed sweep; a failure to write is warned (the next completed sweep writes again). */

@@ -4,16 +4,20 @@
  * own keys of the state table, adapters/aws/dynamo-group-leases.ts), plans and guards the same, and only the
  * write port records instead of writing (docs/write-port.md). Here the same spot warning runs live and dry on
  * the same world, and the two call lists are compared, writes aside; then the dry-run ledger is shown to run
- * the guard across dry-run writers and to stay out of a live writer's way.
+ * the guard across dry-run writers and to stay out of a live writer's way, and so are the other records by
+ * which invocations coordinate (pod-events' claims by pod uid, the shared ELB budget's leases: the write
+ * port's `coordination` section).
  */
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiBudget, createAwsClients } from '#core/adapters/aws/index.ts';
 import { AwsDynamoGroupLeases, DRY_RUN_LEDGER } from '#core/adapters/aws/dynamo-group-leases.ts';
+import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
+import { createWritePort } from '#core/adapters/aws/write-port.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { isWriteOperation } from '../fakes/aws/operations.ts';
 import { VPC } from '../fakes/topology.ts';
-import { spotHarness, startFakeKube } from './harness.ts';
+import { podEventsHarness, spotHarness, startFakeKube } from './harness.ts';
 
 const sample = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
 const targetsOf = (arn: string): string[] => fakeAws.elbv2.targets(arn).map((t) => `${t.id}:${t.port} ${t.state}`).sort();
@@ -115,5 +119,47 @@ describe('dry run walks the live path', () => {
     // web: 2 of 4 on the node, exactly the fraction: both go, as on a fresh account.
     expect(targetsOf(dry.topology.tg.web)).toEqual(['10.0.1.11:8080 draining', '10.0.1.33:8080 draining', '10.0.2.11:8080 healthy', '10.0.3.11:8080 healthy']);
     expect(keys().filter((k) => k.startsWith('guard#')).length).toBeGreaterThan(0);
+  });
+
+  it('pod-events claims in a deployed dry run are in the dry-run ledger: dry-run copies are ignored among themselves, and neither a live claim nor a dry-run one holds the other back', async () => {
+    fakeAws.reset();
+    const dry = podEventsHarness(started, { DRY_RUN: 'true' });
+    const live = podEventsHarness(started, {}, dry.topology);
+    const e = sample('pod-terminating') as Record<string, unknown> & { detail: Record<string, unknown> };
+    const event = (id: string): Record<string, unknown> => ({ ...e, id, detail: { ...e.detail, cluster: 'prod', namespace: 'shop', name: 'payments-7d9f-abcde', podIPs: ['10.0.1.12'] } });
+    const uid = String(e.detail['uid']);
+    const keys = (): string[] => fakeAws.dynamodb.items('quiesce-state').map((i) => (i as { pk: { S: string } }).pk.S).filter((k) => k.includes('podsignal#')).sort();
+    // A live event holds the pod's claim: a dry run is not held back by it.
+    const store = new AwsDynamoStateStore(createAwsClients().dynamodb, new ApiBudget(), 'quiesce-state');
+    const now = new Date(fakeAws.clock.now());
+    expect(await store.putIfAbsent({ key: `podsignal#${uid}#terminating`, owner: 'a-live-event', expiresAt: new Date(now.getTime() + 300_000), data: {} }, now)).toBe(true);
+    expect(await dry.invoke(event('dry-1'))).toMatchObject({ status: 'dry-run' });
+    // The other replica's copy, in dry run too: ignored, as live copies are among themselves.
+    expect(await dry.invoke(event('dry-2'))).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/already handled or in hand by event dry-1/) });
+    expect(keys()).toEqual([`dry-run#podsignal#${uid}#terminating`, `podsignal#${uid}#terminating`]);
+    // The live claim gone, a live copy is not held back by the dry run's claim: it does the work.
+    expect(await store.deleteIfOwner(`podsignal#${uid}#terminating`, 'a-live-event')).toBe(true);
+    expect(await live.invoke(event('live-1'))).toMatchObject({ status: 'applied' });
+    expect(targetsOf(dry.topology.tg.api)).toEqual(['10.0.1.12:9090 draining', '10.0.1.12:9091 draining', '10.0.2.12:9090 healthy', '10.0.3.12:9090 healthy']);
+  });
+
+  it("the shared ELB budget's leases: live in the state store's own keys, a deployed dry run's in the dry-run ledger for real, quiesce plan's recorded", async () => {
+    fakeAws.dynamodb.seedTable('quiesce-state');
+    const clients = createAwsClients();
+    const now = new Date(fakeAws.clock.now());
+    const lease = { key: 'share#describe', owner: 'v1', expiresAt: new Date(now.getTime() + 60_000), data: { h: [] } };
+    const ports = {
+      live: createWritePort({ mode: 'live', clients, budget: new ApiBudget() }),
+      deployedDryRun: createWritePort({ mode: 'recording', clients, budget: new ApiBudget(), dryRunLedger: true }),
+      plan: createWritePort({ mode: 'recording', clients, budget: new ApiBudget() }),
+    };
+    for (const port of Object.values(ports)) expect(await port.coordination('quiesce-state').putIfAbsent(lease, now)).toBe(true);
+    const keys = fakeAws.dynamodb.items('quiesce-state').map((i) => (i as { pk: { S: string } }).pk.S).sort();
+    expect(keys).toEqual(['dry-run#share#describe', 'share#describe']);
+    // Each reads its own: the dry run never sees the live lease (nor the live run the dry run's).
+    expect((await ports.deployedDryRun.coordination('quiesce-state').get('share#describe', now))?.owner).toBe('v1');
+    expect(await ports.live.coordination('quiesce-state').replaceIfOwner('share#describe', 'v1', { ...lease, owner: 'v2' }, now)).toBe(true);
+    expect((await ports.deployedDryRun.coordination('quiesce-state').get('share#describe', now))?.owner).toBe('v1');
+    expect(ports.plan.recorded().map((r) => `${r.operation} ${JSON.stringify((r.request as { Item: { pk: unknown } }).Item.pk)}`)).toEqual(['PutItem {"S":"dry-run#share#describe"}']);
   });
 });

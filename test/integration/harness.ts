@@ -84,13 +84,16 @@ export function isTelemetryOnly(call: CallRecord): boolean {
 }
 
 /**
- * Whether a call is a deployed dry run's group lease: taken for real, in the dry-run ledger's own keys
- * (`dry-run#guard#<group>`: adapters/aws/dynamo-group-leases.ts), where no live writer ever looks. A dry run
- * runs the guard across writers as live does, among dry-run writers; it changes nothing a live run reads.
+ * Whether a call is a deployed dry run's write to its own ledger: its group leases (`dry-run#guard#<group>`,
+ * UpdateItem: adapters/aws/dynamo-group-leases.ts) and its other coordination records, pod-events' claims
+ * and the shared ELB budget's leases (`dry-run#podsignal#...`, `dry-run#share#...`: PutItem / DeleteItem,
+ * ports/writes.ts `coordination`), all in keys no live writer ever looks at. A dry run coordinates as live
+ * does, among dry-run writers; it changes nothing a live run reads.
  */
 export function isDryRunLedger(call: CallRecord): boolean {
-  if (call.service !== 'dynamodb' || call.operation !== 'UpdateItem') return false;
-  return ((call.input?.['Key'] as { pk?: { S?: string } } | undefined)?.pk?.S ?? '').startsWith('dry-run#');
+  if (call.service !== 'dynamodb' || !['UpdateItem', 'PutItem', 'DeleteItem'].includes(call.operation)) return false;
+  const key = ((call.input?.['Key'] ?? call.input?.['Item']) as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+  return key.startsWith('dry-run#');
 }
 
 /**

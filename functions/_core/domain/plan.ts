@@ -80,8 +80,12 @@ export interface Plan {
  * fast path was used, why it was not, and whether a completeness scan found something it missed.
  */
 export interface CandidateAudit {
-  /** `cluster`: only the groups the cluster names (plus unbound ones); `full-scan`: every group in scope. */
-  readonly source: 'cluster' | 'full-scan' | 'completeness-scan' | 'targeted';
+  /**
+   * `cluster`: only the groups the cluster names (plus unbound ones); `full-scan`: every group in scope;
+   * `index`: the cluster could not answer, the registration index's named groups first, then what it could
+   * not vouch for.
+   */
+  readonly source: 'cluster' | 'full-scan' | 'index' | 'completeness-scan' | 'targeted';
   /** Why the full scan was used (cluster API unreachable, fast path off, ...). */
   readonly reason?: string;
   /**
@@ -93,6 +97,12 @@ export interface CandidateAudit {
   readonly groupsDescribed: number;
   /** Registrations of the nodes a completeness scan found in groups the fast path did not describe. */
   readonly missed?: readonly string[];
+  /** `cache` when the groups in scope came from the cached scope (their tags read again before writes). */
+  readonly scope?: 'cache';
+  /** Groups the registration index vouched for: looked at without a call. */
+  readonly vouched?: number;
+  /** Groups skipped because an earlier invocation already looked at them for these nodes. */
+  readonly alreadyLooked?: number;
 }
 
 /**

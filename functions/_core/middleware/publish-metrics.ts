@@ -53,7 +53,10 @@ export function recordCandidateMetrics(metrics: Metrics, candidates: CandidateAu
     return;
   }
   metrics.addMetric('fastPath', MetricUnit.Count, candidates.source === 'cluster' ? 1 : 0);
-  metrics.addMetric('fullScan', MetricUnit.Count, candidates.source === 'full-scan' ? 1 : 0);
-  metrics.addMetric('fullScanFallback', MetricUnit.Count, candidates.source === 'full-scan' && candidates.fallback === true ? 1 : 0);
+  // An index-ordered scan (the registration index named the node's groups) is a scan all the same.
+  const scan = candidates.source === 'full-scan' || candidates.source === 'index';
+  metrics.addMetric('fullScan', MetricUnit.Count, scan ? 1 : 0);
+  metrics.addMetric('fullScanFallback', MetricUnit.Count, scan && candidates.fallback === true ? 1 : 0);
+  metrics.addMetric('indexFallback', MetricUnit.Count, candidates.source === 'index' ? 1 : 0);
   metrics.addMetric('targetGroupsDescribed', MetricUnit.Count, candidates.groupsDescribed);
 }

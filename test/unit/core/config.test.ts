@@ -35,11 +35,17 @@ describe('loadConfig', () => {
       retryMaxDelaySeconds: 30,
       clusterCandidates: true,
       clusterTimeoutMs: 2000,
+      scopeMaxAgeSeconds: 1800,
+      indexVouchSeconds: 3600,
+      sharedElbBudget: true,
       podEventSilenceHours: 24,
       sweepOverdueFactor: 3,
     });
     expect(() => loadConfig({ CLUSTER_NAME: 'prod', CLUSTER_CANDIDATES: 'maybe' })).toThrow(/CLUSTER_CANDIDATES/);
     expect(() => loadConfig({ CLUSTER_NAME: 'prod', CLUSTER_TIMEOUT_MS: '5' })).toThrow(/CLUSTER_TIMEOUT_MS/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCOPE_MAX_AGE_SECONDS: '-1' })).toThrow(/SCOPE_MAX_AGE_SECONDS/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', INDEX_VOUCH_SECONDS: '1h' })).toThrow(/INDEX_VOUCH_SECONDS/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', SHARED_ELB_BUDGET: 'sometimes' })).toThrow(/SHARED_ELB_BUDGET/);
   });
 
   it('takes the scheduled-change schedule target as a pair of ARNs, or not at all', () => {

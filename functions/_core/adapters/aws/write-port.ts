@@ -93,11 +93,16 @@ export function createWritePort(options: WritePortOptions): WritePort {
   const store = (table: string): StateStorePort => new AwsDynamoStateStore(dynamoClient(), budget, table);
   const lease = (table: string): GroupLeasePort =>
     mode === 'recording' && options.dryRunLedger ? new AwsDynamoGroupLeases(clients.dynamodb, budget, table, DRY_RUN_LEDGER) : new AwsDynamoGroupLeases(dynamoClient(), budget, table);
+  // The shared ELB budget's leases and pod-events' claims: live, the state store; recording, the dry-run
+  // ledger's keys, written for real by a deployed dry run (dryRunLedger) and recorded by the CLI's runs.
+  const coordinating = (table: string): StateStorePort =>
+    mode === 'recording' ? new AwsDynamoStateStore(options.dryRunLedger ? clients.dynamodb : dynamoClient(), budget, table, DRY_RUN_LEDGER) : stores(table);
   const bus = (name: string): EventBusPort => new AwsEventBus(eventsClient(), budget, name);
   const queues = perKey(queue);
   const schedulers = perKey(scheduler);
   const stores = perKey(store);
   const leases = perKey(lease);
+  const coordination = perKey(coordinating);
   const buses = perKey(bus);
   return {
     mode,
@@ -114,6 +119,7 @@ export function createWritePort(options: WritePortOptions): WritePort {
     scheduler: (target) => schedulers(JSON.stringify(target, Object.keys(target).sort())),
     stateStore: stores,
     leases,
+    coordination,
     bus: buses,
     recorded: (): readonly RecordedWrite[] => (mode === 'recording' ? recorder.records() : []),
   };

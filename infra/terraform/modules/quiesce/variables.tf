@@ -119,6 +119,24 @@ variable "sweep_overdue_factor" {
   default     = 3
 }
 
+variable "scope_max_age_seconds" {
+  description = "How old the stored in-scope set of target groups may be and still answer a spot warning (0..86400; 0 = never)"
+  type        = number
+  default     = 1800
+}
+
+variable "index_vouch_seconds" {
+  description = "How old the sweeper's reading of a target group may be and still vouch for it when the cluster API cannot answer (0..86400; at least the full-sweep duration)"
+  type        = number
+  default     = 3600
+}
+
+variable "shared_elb_budget" {
+  description = "Concurrent invocations of the stage divide its ELB shares through leases in the state table"
+  type        = bool
+  default     = true
+}
+
 variable "cluster_access_entries" {
   description = "Create the EKS access entries of the spot-interruption, sweeper and pod-events roles"
   type        = bool
