@@ -37,7 +37,7 @@ import type { SweeperConfig } from './config.ts';
 import type { AwsDeps } from '#core/wiring.ts';
 import type { SweepCompletion } from './completion.ts';
 import type { SweepPacing } from './pacing.ts';
-import type { SweepState } from './spanning-sweep.ts';
+import type { SweepState } from './sweep-cursor.ts';
 import { readSlice, recheckOwnership, sliceOf, type SweepSlice } from './slice.ts';
 import type { GroupRead } from '#core/state/registration-index.ts';
 

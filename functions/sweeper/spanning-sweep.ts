@@ -16,17 +16,10 @@ import { ELB_ACCOUNT_BUCKETS } from '#core/adapters/aws/budget.ts';
 import type { TargetGroup } from '#core/domain/registration.ts';
 import { keepTags, scopeTagKeys } from '#core/domain/trigger-scope.ts';
 import type { Elbv2Port } from '#core/ports/index.ts';
-import type { RegistrationIndexStore } from '#core/state/registration-index.ts';
-import type { CachedScope, ScopeCache } from '#core/state/scope-cache.ts';
+import type { CachedScope } from '#core/state/scope-cache.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
-import { expectedSweepSeconds, sweepOverdue, type CompletedSweep, type CursorRecord, type SweepCursor, type SweepInProgress } from './sweep-cursor.ts';
+import { expectedSweepSeconds, sweepOverdue, type CompletedSweep, type CursorRecord, type SweepInProgress, type SweepState } from './sweep-cursor.ts';
 
-/** What a spanning sweep keeps in the state table. */
-export interface SweepState {
-  readonly cursor: SweepCursor;
-  readonly scope: ScopeCache;
-  readonly index: Pick<RegistrationIndexStore, 'record'>;
-}
 
 /** Where the sweep stands after this slice. */
 export interface SweepProgress {

@@ -11,6 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StateStorePort } from '#core/ports/state-store.ts';
+import type { RegistrationIndexStore } from '#core/state/registration-index.ts';
+import type { ScopeCache } from '#core/state/scope-cache.ts';
 
 /** A sweep in progress. */
 export interface SweepInProgress {
@@ -98,4 +100,15 @@ export class SweepCursor {
     };
     return previous.version === undefined ? this.#store.putIfAbsent(record, now) : this.#store.replaceIfOwner(this.#key, previous.version, record, now);
   }
+}
+
+/**
+ * What a spanning sweep keeps in the state table: its cursor, the stored scope and the registration index.
+ * Here, beside the cursor, so that the sweep (spanning-sweep.ts) and the slice it runs (run-sweep.ts) both
+ * name it without importing each other.
+ */
+export interface SweepState {
+  readonly cursor: SweepCursor;
+  readonly scope: ScopeCache;
+  readonly index: Pick<RegistrationIndexStore, 'record'>;
 }
