@@ -151,6 +151,37 @@ export interface QuiesceConfig {
    * past it the spot trigger falls back to the full scan at once, and pod-events to the event's age.
    */
   readonly clusterTimeoutMs: number;
+  /**
+   * POD_EVENT_SILENCE_HOURS: a cluster that has sent no pod event for this long is suspect (the forwarder
+   * cannot publish, or the exporter is gone): the stack's `pod-events-silent` alarm and `quiesce doctor`'s
+   * forwarder line both use it. Set it to the longest a cluster may go without a pod being deleted.
+   */
+  readonly podEventSilenceHours: number;
+  /**
+   * SWEEP_OVERDUE_FACTOR: a full sweep not completed within this many expected intervals (the schedule's
+   * tick, or the paced interval when longer) raises `sweepOverdue`, alarmed as `sweeper-overdue`.
+   */
+  readonly sweepOverdueFactor: number;
+  /**
+   * SCOPE_MAX_AGE_SECONDS: how old the cached scope (every ip/instance target group with the tags the scope
+   * rules read, in STATE_TABLE: state/scope-cache.ts) may be and still answer which groups are in scope, so a
+   * warning does not read 3,000 groups' tags. Older, absent, or without a tag key the rules need: read from
+   * ELB as before. Fresh tags are read before any write either way. 0 = never use it.
+   */
+  readonly scopeMaxAgeSeconds: number;
+  /**
+   * INDEX_VOUCH_SECONDS: how old the registration index's reading of a group (state/registration-index.ts,
+   * kept by the sweeper) may be and still vouch that the group holds none of a dying node's addresses, when
+   * the cluster API cannot name the node's groups (and in the completeness round): such a group is not
+   * described. Set it at least the full-sweep duration of the account (docs/sweeper.md). 0 = the index only
+   * orders the scan (its named groups first), every other group is described.
+   */
+  readonly indexVouchSeconds: number;
+  /**
+   * SHARED_ELB_BUDGET: concurrent invocations of this stage (STATE_TABLE) divide the ELB shares between them
+   * instead of each taking its own (state/account-share.ts). Off = each invocation takes its shares, as before.
+   */
+  readonly sharedElbBudget: boolean;
 }
 
 /** The environment as configuration reads it. */
@@ -269,5 +300,10 @@ export function loadConfig(env: Env = process.env): QuiesceConfig {
     retryMaxDelaySeconds: integer(env, 'RETRY_MAX_DELAY_SECONDS', 30, 0, 900),
     clusterCandidates: bool(env, 'CLUSTER_CANDIDATES', true),
     clusterTimeoutMs: integer(env, 'CLUSTER_TIMEOUT_MS', 2000, 100, 60_000),
+    scopeMaxAgeSeconds: integer(env, 'SCOPE_MAX_AGE_SECONDS', 1800, 0, 86_400),
+    indexVouchSeconds: integer(env, 'INDEX_VOUCH_SECONDS', 3600, 0, 86_400),
+    sharedElbBudget: bool(env, 'SHARED_ELB_BUDGET', true),
+    podEventSilenceHours: integer(env, 'POD_EVENT_SILENCE_HOURS', 24, 1, 168),
+    sweepOverdueFactor: integer(env, 'SWEEP_OVERDUE_FACTOR', 3, 2, 100),
   };
 }

@@ -11,7 +11,8 @@ import { ApiBudget, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClients, type ApiFam
 import { createWritePort } from './adapters/aws/write-port.ts';
 import type { QuiesceConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { API_FAMILIES, elbLimits } from './adapters/aws/budget.ts';
+import { API_FAMILIES, DEFAULT_ELB_SHARE, elbLimits } from './adapters/aws/budget.ts';
+import { AccountShare } from './state/account-share.ts';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor/executor.ts';
 import type { WriteMode, WritePort } from './ports/writes.ts';
 import type { Logger } from './telemetry.ts';
@@ -33,6 +34,12 @@ export interface AwsDeps {
   readonly cloudMap: AwsCloudMap;
   /** Every write of the container, live or recorded. */
   readonly writes: WritePort;
+  /**
+   * The stage's shared ELB budget (STATE_TABLE and SHARED_ELB_BUDGET): concurrent invocations divide their
+   * ELB shares (functions/_core/state/account-share.ts), their leases written through the write port's
+   * `coordination` section. Undefined: each takes its own.
+   */
+  readonly share: AccountShare | undefined;
 }
 
 /**
@@ -58,19 +65,39 @@ export interface AwsDepsWiring {
   readonly retry?: Partial<RetryPolicy>;
   /** The write port's mode, when the caller chooses it (see {@link writeModeFor}). */
   readonly writes?: WriteMode;
+  /** The clock of the shared ELB budget's leases (tests: the fake clock). */
+  readonly now?: () => Date;
+  /** Told once when the shared ELB budget cannot use the state table. */
+  readonly logger?: Logger;
 }
 
-/** Builds the AWS side of a container: clients, budget, read adapters, write port. */
+/** Builds the AWS side of a container: clients, budget, read adapters, write port, the stage's shared ELB budget. */
 export function buildAwsDeps(config: QuiesceConfig, wiring: AwsDepsWiring = {}): AwsDeps {
   const clients = wiring.clients ?? createAwsClients({ maxSockets: Math.max(64, config.concurrency * 2) });
   const budget = budgetFor(config, wiring.retry);
+  // A deployed dry run (DRY_RUN, no caller's choice) takes its leases and claims in the dry-run ledger; the
+  // CLI's recording runs (plan, --dry-run) write nothing at all.
+  const writes = createWritePort({ mode: writeModeFor(config, wiring.writes), clients, budget, dryRunLedger: wiring.writes === undefined });
+  const { now, logger } = wiring;
+  // The leases go through the write port's coordination section: in a dry run they live under the dry-run
+  // ledger's keys, so a dry run neither slows nor is slowed by live invocations (ports/writes.ts).
+  const share =
+    config.stateTable && config.sharedElbBudget
+      ? new AccountShare(writes.coordination(config.stateTable), budget, {
+          shares: { describe: DEFAULT_ELB_SHARE, register: DEFAULT_ELB_SHARE, modify: DEFAULT_ELB_SHARE, ...config.elbBudgetShare },
+          holder: 'quiesce',
+          ...(now ? { now: () => now().getTime() } : {}),
+          ...(logger ? { warn: (message: string, error: unknown) => logger.warn(message, { error: String(error) }) } : {}),
+        })
+      : undefined;
   return {
+    share,
     clients,
     budget,
     ec2: new AwsEc2(clients.ec2, budget),
     elbv2: new AwsElbv2(clients.elbv2, budget),
     cloudMap: new AwsCloudMap(clients.serviceDiscovery, budget),
-    writes: createWritePort({ mode: writeModeFor(config, wiring.writes), clients, budget }),
+    writes,
   };
 }
 

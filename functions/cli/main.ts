@@ -9,6 +9,8 @@
  *                                  port, no audit published: nothing is written
  *   quiesce apply <event.json|->   plan, ask, then apply (node signals, and a scheduled sweep = `sweep`)
  *   quiesce sweep [--dry-run]      one sweeper run (plan only with --dry-run)
+ *   quiesce doctor --stage <s>     prove a stage before it writes: a checklist of what each function needs
+ *   quiesce audit --stage <s>      summarise the audit trail: what the plans did or would have done
  *
  * AWS access follows the SDK's standard configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...), the
  * configuration the same variables as the Lambdas (functions/_core/config.ts), with flags on top. Output:
@@ -21,6 +23,8 @@ import { toWorkItem } from '../spot-interruption/inputs.ts';
 import { ExitCode, processIo, readInputs, UsageError, type CliIo, type Flags } from './io.ts';
 import { planOrApplyNodeSignals } from './node-signals.ts';
 import { planPods, planShifts } from './plan-only.ts';
+import { audit } from './audit.ts';
+import { doctor } from './doctor.ts';
 import { loadSweeper, sweep, type SweeperModules } from './sweep.ts';
 import { triggerOf, type Trigger } from './triggers.ts';
 
@@ -32,6 +36,8 @@ export const USAGE = `Usage:
   quiesce plan  <event.json|->  [options]   print the plan the event's trigger would apply (read-only)
   quiesce apply <event.json|->  [options]   plan, confirm, apply   (--yes: no question; node signals, sweeps)
   quiesce sweep [--dry-run]     [options]   one sweeper run        (--dry-run: plan only)
+  quiesce doctor --stage <s>    [options]   check a stage before it writes (exit 1 on any failure)
+  quiesce audit  --stage <s>    [options]   summarise the audit trail  (--since 24h)
 
 Triggers, by the event: a node signal (spot warning, rebalance, state change, ASG hook, re-check), a pod
 termination (forwarder or kubernetes-event-exporter), a scheduled sweep, a Deployment Synced / an ArgoCD
@@ -41,6 +47,10 @@ Options:
   --cluster <name>       CLUSTER_NAME            --namespaces <a,b>     CLOUDMAP_NAMESPACES
   --owner-attributes k=v CLOUDMAP_OWNER_ATTRIBUTES
   --traffic-plans <file> TRAFFIC_PLANS_FILE (the traffic plans JSON a shift is planned with)
+  --stage <name>         doctor, audit: the stage (its settings: infra/stages/<name>.yml)
+  --settings <file>      doctor, audit: the stage's settings file, when not in infra/stages
+  --function <name>      doctor: only this function (repeatable)
+  --since <age>          audit: how far back (30m, 24h, 7d; default 24h)
   --region <region>      AWS region (else the SDK's standard configuration)
   --profile <name>       AWS profile (sets AWS_PROFILE for this process)
   --json                 machine-readable output on stdout
@@ -50,6 +60,7 @@ Options:
   --help, -h             this text
 
 Exit codes: 0 ok, 1 failures, 2 usage/bad input, 3 refused/nothing applied, 4 not available in this build.
+doctor: 1 when any check failed (for CI).
 The event file holds one EventBridge event, an array of them, an SQS event (Records[].body) or an
 "aws sqs receive-message" answer (Messages[].Body); all of one trigger.`;
 
@@ -66,6 +77,10 @@ export const OPTIONS = {
   'traffic-plans': { type: 'string' },
   region: { type: 'string' },
   profile: { type: 'string' },
+  stage: { type: 'string' },
+  settings: { type: 'string' },
+  function: { type: 'string', multiple: true },
+  since: { type: 'string' },
 } as const;
 
 /** Parses argv (without `node` and the script). */
@@ -135,6 +150,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), opt
       case 'sweep':
         if (file !== undefined) throw new UsageError(`unexpected argument: ${file}`);
         return await sweep(io, flags, env, options.loadSweeper ?? loadSweeper);
+      case 'doctor':
+        if (file !== undefined) throw new UsageError(`unexpected argument: ${file}`);
+        return await doctor(io, flags, { stage: values.stage, settings: values.settings, functions: values.function ?? [] }, env);
+      case 'audit':
+        if (file !== undefined) throw new UsageError(`unexpected argument: ${file}`);
+        return await audit(io, flags, { stage: values.stage, settings: values.settings, since: values.since });
       default:
         throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
     }

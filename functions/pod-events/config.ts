@@ -34,6 +34,12 @@ export interface PodEventsConfig extends QuiesceConfig {
    * retry that may meet the IP reused by another pod, is refused with the reason.
    */
   readonly identityFreshSeconds: number;
+  /**
+   * DUPLICATE_WINDOW_SECONDS: a pod termination (by uid) already claimed by another event within this
+   * window is ignored before any ELB call (both forwarder replicas send each one: duplicates.ts). Needs
+   * STATE_TABLE; 0 = every copy is handled.
+   */
+  readonly duplicateWindowSeconds: number;
 }
 
 /** Reads the pod-events configuration (shared variables plus this trigger's own). */
@@ -54,5 +60,6 @@ export function loadPodEventsConfig(env: Env = process.env): PodEventsConfig {
     notReadyAction: notReady,
     exporterEnabled: bool(env, 'EXPORTER_ENABLED', true),
     identityFreshSeconds: integer(env, 'IDENTITY_FRESH_SECONDS', 5, 0, 3600),
+    duplicateWindowSeconds: integer(env, 'DUPLICATE_WINDOW_SECONDS', 300, 0, 3600),
   };
 }

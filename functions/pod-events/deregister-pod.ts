@@ -10,6 +10,8 @@
  * no-op with a log line, never an error and never a write.
  */
 import { randomUUID } from 'node:crypto';
+import type { ForwarderHeartbeatPort } from '#core/adapters/aws/forwarder-heartbeat.ts';
+import type { AwsDeps } from '#core/wiring.ts';
 import type { ClusterConnection, EksClusterPortFactory } from '#core/adapters/kube/index.ts';
 import type { AuditSink } from '#core/audit.ts';
 import { guardPlan } from '#core/domain/guards.ts';
@@ -24,6 +26,7 @@ import { verifyPodIdentity, type PodClaim } from './identity.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { PodEventsConfig } from './config.ts';
 import type { PodSignal } from './events.ts';
+import type { Claim, PodSignalClaims } from './duplicates.ts';
 
 /** What the workflow needs; the handler builds it once per container (the index lives as long). */
 export interface PodWorkflowDeps {
@@ -38,6 +41,12 @@ export interface PodWorkflowDeps {
   readonly audit: AuditSink;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Claims by pod uid (STATE_TABLE): a copy of a termination already claimed costs no ELB call. */
+  readonly claims?: PodSignalClaims;
+  /** Records that a forwarder event arrived (`quiesce doctor` reads it); undefined without STATE_TABLE. */
+  readonly heartbeat?: ForwarderHeartbeatPort;
+  /** The container's AWS side (its clients and budget), for its preflight on a cold start in dry run. */
+  readonly aws?: AwsDeps;
 }
 
 /** What happened to one signal. */
@@ -128,6 +137,67 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
     }
   }
   if (resolved.pod.ips.length === 0) return ignore(`pod ${subject} has no IP`, { pod: resolved.pod });
+  const kind = signal.kind === 'forwarder' && signal.detail.reason === 'not-ready' ? 'not-ready' : 'terminating';
+  const claim = new ClaimOnce(deps, { uid: resolved.pod.uid, kind, eventId: signal.eventId }, now);
+  try {
+    const out = await handleSignal(resolved, signal, deps, now, claim);
+    await claim.releaseIf(out.retry);
+    return out;
+  } catch (err) {
+    await claim.releaseIf(true);
+    throw err;
+  }
+}
+
+/** What a claim names: the pod incarnation, the kind of signal, and the event that claims it. */
+type ClaimedSignal = Parameters<PodSignalClaims['claim']>[0];
+
+/**
+ * This event's claim of the pod (by uid and kind), taken at most once and only before the calls a copy of
+ * the event should not repeat: the pod's own ELB and Cloud Map reads (a warm index's named groups) and its
+ * writes. A signal with nothing to write (no registration points at the pod, identity refused) takes none,
+ * so it writes nothing at all, and a copy decides for itself.
+ */
+class ClaimOnce {
+  readonly #deps: PodWorkflowDeps;
+  readonly #signal: ClaimedSignal;
+  readonly #now: Date;
+  #claim: Claim | undefined;
+
+  constructor(deps: PodWorkflowDeps, signal: ClaimedSignal, now: Date) {
+    this.#deps = deps;
+    this.#signal = signal;
+    this.#now = now;
+  }
+
+  /** Claims the pod (once); the event that holds it otherwise (this one is a copy), else undefined. */
+  async heldBy(): Promise<string | undefined> {
+    if (!this.#deps.claims) return undefined;
+    this.#claim ??= await this.#deps.claims.claim(this.#signal, this.#now);
+    return this.#claim.first ? undefined : this.#claim.by;
+  }
+
+  /** Releases this event's claim after a failure, so a copy or a retry does the work. */
+  async releaseIf(failed: boolean): Promise<void> {
+    const c = this.#claim;
+    const eventId = this.#signal.eventId;
+    if (!failed || !c?.first || c.key === undefined || eventId === undefined) return;
+    await this.#deps.claims?.release(c.key, eventId).catch((err: unknown) => this.#deps.logger.warn('claim not released: a copy of this event is ignored until it expires', { error: String(err) }));
+  }
+}
+
+/** The rest of the workflow: identity, lookup, plan, apply, with the claim taken before the pod's own calls. */
+async function handleSignal(resolved: Exclude<Resolved, { ignored: string }>, signal: PodSignal, deps: PodWorkflowDeps, now: Date, claim: ClaimOnce): Promise<PodWorkflowResult> {
+  const { config, logger } = deps;
+  const ignore = (reason: string, extra: Partial<PodWorkflowResult> = {}): PodWorkflowResult => {
+    logger.info('event ignored', { reason, eventId: signal.eventId });
+    return { status: 'ignored', reason, retry: false, ...extra };
+  };
+  const subject = `${resolved.pod.namespace}/${resolved.pod.name}`;
+  const copy = async (): Promise<PodWorkflowResult | undefined> => {
+    const by = await claim.heldBy();
+    return by === undefined ? undefined : ignore(`pod ${subject} (uid ${resolved.pod.uid}) already handled or in hand by event ${by}: a copy (both forwarder replicas send each termination)`, { pod: resolved.pod });
+  };
 
   const prepared = deps.executor.prepare(); // the state table's connection opens while the cluster is asked
   // Identity before address: only IPs still proven to be this pod's (forwarder events; exporter events were
@@ -145,12 +215,19 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   if (identity.ips.length === 0) {
     const reason = identity.refused.map((r) => r.reason).join('; ');
     await deps.audit.rejected({ status: 'refused', error: 'IdentityUnproven', message: reason, pod: subject });
+    // No claim taken: another copy may be fresher (its observedAt within IDENTITY_FRESH_SECONDS) and try.
     return ignore(`refused: ${reason}`, { pod: resolved.pod });
   }
   const pod: TerminatingPod = { ...resolved.pod, ips: identity.ips };
 
   const observedAt = now.getTime();
-  const lookup = await deps.index.lookup({ ips: pod.ips, pod: { namespace: pod.namespace, name: pod.name }, ...(resolved.boundGroups ? { groupArns: resolved.boundGroups } : {}) });
+  const query = { ips: pod.ips, pod: { namespace: pod.namespace, name: pod.name }, ...(resolved.boundGroups ? { groupArns: resolved.boundGroups } : {}) };
+  // A warm index describes the pod's groups now: a copy of this event stops before those calls.
+  if (deps.index.verifiesFor(query)) {
+    const ignored = await copy();
+    if (ignored) return ignored;
+  }
+  const lookup = await deps.index.lookup(query);
   const raw = planPodDeregistration({
     planId: randomUUID(),
     trigger: 'pod-events',
@@ -167,6 +244,9 @@ export async function deregisterPod(signal: PodSignal, deps: PodWorkflowDeps): P
   if (plan.actions.length === 0 && plan.heldBack.length === 0) {
     return ignore(`no registration points at pod ${subject} (${pod.ips.join(', ')})`, { pod, plan, lookup: lookup.path });
   }
+  // Before the writes (and the executor's fresh reads under its leases): a copy stops here at the latest.
+  const ignored = await copy();
+  if (ignored) return ignored;
   logger.info('plan', { planId: plan.id, subject: plan.subject, summary: planSummary(plan), writes: deps.executor.mode, lookup: lookup.path, indexAgeMs: lookup.ageMs, warnings: plan.warnings });
   for (const w of warningsOf(plan.warnings, 'single-point-of-failure')) logger.warn(w.text, { code: w.code });
   await prepared;

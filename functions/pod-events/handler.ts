@@ -11,9 +11,10 @@ import { ApplyError, InvalidEventError, OutOfScopeError } from '#core/errors.ts'
 import { isSqsBatch, parseSqsRecord, recordLabel } from '#core/contracts/sqs-batch.ts';
 import { publishMetrics, recordApplyMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { preflightOnColdStart } from '#core/preflight/cold-start.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { deregisterPod, type PodWorkflowDeps, type PodWorkflowResult } from './deregister-pod.ts';
-import { parsePodSignal } from './events.ts';
+import { parsePodSignal, type PodSignal } from './events.ts';
 import { buildPodWorkflowDeps } from './wiring.ts';
 
 /** What a direct (EventBridge) invocation returns; SQS invocations return the batch response. */
@@ -27,6 +28,29 @@ export interface PodInvocationResult {
 }
 
 type PodEvent = EventBridgeEvent<string, unknown> | SQSEvent;
+
+/**
+ * A pod event arrived (whatever became of it): `podEventsReceived` for every one, `forwarderEventsReceived`
+ * for the forwarder's. A cluster that deploys keeps deleting pods, so none for POD_EVENT_SILENCE_HOURS means
+ * the forwarder (or the exporter) stopped publishing: the `pod-events-silent` alarm reads the first. The
+ * forwarder's are also recorded in the state table for `quiesce doctor` (a heartbeat, at most once a minute).
+ */
+function received(metrics: Metrics, signal: PodSignal): void {
+  metrics.addMetric('podEventsReceived', MetricUnit.Count, 1);
+  if (signal.kind === 'forwarder') metrics.addMetric('forwarderEventsReceived', MetricUnit.Count, 1);
+}
+
+/**
+ * After the pod's plan was applied (off its critical path): the forwarder's heartbeat, for an event the
+ * forwarder observed within STALE_AFTER_SECONDS only. A late delivery (an EventBridge retry) says nothing of
+ * whether the forwarder publishes now, and a stale event stays what it always was: a no-op with no AWS call.
+ */
+async function heartbeat(deps: PodWorkflowDeps, signal: PodSignal): Promise<void> {
+  if (signal.kind !== 'forwarder' || !deps.heartbeat) return;
+  const now = deps.now();
+  if (now.getTime() - Date.parse(signal.detail.observedAt) > deps.config.staleAfterSeconds * 1000) return;
+  await deps.heartbeat.heard(now, signal.detail.observedAt);
+}
 
 function recordMetrics(metrics: Metrics, outcome: PodWorkflowResult): void {
   if (outcome.lookup) metrics.addMetric(`lookup_${outcome.lookup}`, MetricUnit.Count, 1);
@@ -59,8 +83,11 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
       for (const [index, record] of event.Records.entries()) {
         const messageId = recordLabel(record, index);
         try {
-          const outcome = await deregisterPod(parsePodSignal(parseSqsRecord(record, index).body, d.config), d);
+          const signal = parsePodSignal(parseSqsRecord(record, index).body, d.config);
+          received(metrics, signal);
+          const outcome = await deregisterPod(signal, d);
           recordMetrics(metrics, outcome);
+          await heartbeat(d, signal);
           if (outcome.retry) failures.push({ itemIdentifier: messageId });
         } catch (err) {
           if (err instanceof InvalidEventError || err instanceof OutOfScopeError) {
@@ -75,8 +102,11 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
       }
       return { batchItemFailures: failures };
     }
-    const outcome = await deregisterPod(parsePodSignal(event, d.config), d);
+    const signal = parsePodSignal(event, d.config);
+    received(metrics, signal);
+    const outcome = await deregisterPod(signal, d);
     recordMetrics(metrics, outcome);
+    await heartbeat(d, signal);
     if (outcome.retry && outcome.result) {
       // Fail the invocation so Lambda's async retries (then the on-failure destination) take it again.
       const { retryableFailures, permanentFailures } = outcome.result;
@@ -87,6 +117,8 @@ export function makeHandler(getDeps: () => PodWorkflowDeps, logger: Logger = cre
 
   return middy(run)
     .use(logLambdaContext(logger))
+    // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
+    .use(preflightOnColdStart({ fn: 'pod-events', logger, config: () => deps?.config, aws: () => deps?.aws }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }

@@ -6,6 +6,7 @@
  */
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { AwsEventBus, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsForwarderHeartbeat } from '#core/adapters/aws/forwarder-heartbeat.ts';
 import { createEksClusterPort, reuseConnection, type EksDescribeClient, type EksTokenCredentials } from '#core/adapters/kube/index.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { ConfigError } from '#core/errors.ts';
@@ -15,6 +16,7 @@ import type { WriteMode } from '#core/ports/writes.ts';
 import { buildAwsDeps, buildExecutor } from '#core/wiring.ts';
 import { loadPodEventsConfig, type PodEventsConfig } from './config.ts';
 import type { PodWorkflowDeps } from './deregister-pod.ts';
+import { PodSignalClaims } from './duplicates.ts';
 
 /** Options for {@link buildPodWorkflowDeps}; production passes none. */
 export interface PodWorkflowWiring {
@@ -40,7 +42,7 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
   const config = wiring.config ?? loadPodEventsConfig();
   const logger = wiring.logger ?? createLogger('pod-events');
   const now = wiring.now ?? (() => new Date());
-  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}) });
+  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), now, logger });
   const eks = wiring.eks ?? aws.clients.eks;
   // DescribeCluster through the shared budget: throttling is retried like every other call.
   const describe: EksDescribeClient = { send: ((command: DescribeClusterCommand) => aws.budget.call('eks', 'DescribeCluster', () => eks.send(command))) as EksDescribeClient['send'] };
@@ -89,9 +91,23 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
     config,
     index,
     cluster,
+    // Claims by pod uid go through the write port's coordination section: a dry run keeps them in the dry-run
+    // ledger's own keys, so it neither holds back a live copy nor is held back by a live claim.
+    ...(config.stateTable && config.duplicateWindowSeconds > 0 ? { claims: new PodSignalClaims(aws.writes.coordination(config.stateTable), config.duplicateWindowSeconds * 1000) } : {}),
     executor: buildExecutor(config, aws, { writer: 'pod-events', maxFraction: config.maxDeregisterFraction, logger, now, ...(wiring.sleep ? { sleep: wiring.sleep } : {}) }),
     audit: createAuditSink(bus, logger),
     logger,
     now,
+    aws,
+    ...(config.stateTable
+      ? {
+          heartbeat: new AwsForwarderHeartbeat(aws.clients.dynamodb, aws.budget, config.stateTable, {
+            clusterName: config.clusterName,
+            // Kept a day past the silence doctor accepts: an older heartbeat still says when it was.
+            keepSeconds: (config.podEventSilenceHours + 24) * 3600,
+            onError: (err) => logger.warn('forwarder heartbeat not recorded (quiesce doctor will not see this event)', { error: String(err) }),
+          }),
+        }
+      : {}),
   };
 }

@@ -27,6 +27,12 @@ export interface ForwarderConfig {
   readonly healthStaleSeconds: number;
   /** SHUTDOWN_TIMEOUT_MS: how long SIGTERM may spend flushing the queue (default 20,000). */
   readonly shutdownTimeoutMs: number;
+  /**
+   * PUBLISH_UNHEALTHY_SECONDS: PutEvents failing this long with nothing accepted since makes the pod not
+   * ready (/readyz 503, quiesce_forwarder_publish_failing 1) until an entry is accepted again (default 60).
+   * Liveness (/healthz) does not follow it: a restart does not mend a denied PutEvents.
+   */
+  readonly publishUnhealthySeconds: number;
 }
 
 /** Thrown when the environment is invalid; the message lists every problem, one per line. */
@@ -102,6 +108,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): F
     metricsPort: int('METRICS_PORT', 8080, 0, 65_535),
     healthStaleSeconds: int('HEALTH_STALE_SECONDS', 60, 1, 3600),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 20_000, 0, 600_000),
+    publishUnhealthySeconds: int('PUBLISH_UNHEALTHY_SECONDS', 60, 1, 3600),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

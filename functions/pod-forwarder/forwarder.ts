@@ -77,6 +77,7 @@ export async function startForwarder(config: ForwarderConfig, deps: ForwarderDep
     }
   };
 
+  const nowMs = (): number => (deps.now ? deps.now().getTime() : Date.now());
   const tracker = new PodTracker({ cluster: config.clusterName, forwardNotReady: config.forwardNotReady, emit: enqueue, log, ...(deps.now ? { now: deps.now } : {}) });
   const publisher = new Publisher({
     queue,
@@ -84,6 +85,7 @@ export async function startForwarder(config: ForwarderConfig, deps: ForwarderDep
     metrics,
     log,
     batchMaxWaitMs: config.batchMaxWaitMs,
+    now: nowMs,
     ...deps.publisher,
   });
   const watcher = new PodWatcher({
@@ -95,10 +97,13 @@ export async function startForwarder(config: ForwarderConfig, deps: ForwarderDep
     labelSelector: config.labelSelector,
     ...deps.watcher,
   });
+  const publishFailing = (): boolean => publisher.failingForMs(nowMs()) >= config.publishUnhealthySeconds * 1000;
+  metrics.publishFailing = () => (publishFailing() ? 1 : 0);
   const server = await startServer({
     port: config.metricsPort,
     metrics,
     healthy: () => watcher.healthy(Date.now(), config.healthStaleSeconds * 1000),
+    notReady: () => (publishFailing() ? `PutEvents failing for ${Math.round(publisher.failingForMs(nowMs()) / 1000)} s with nothing accepted since` : undefined),
   });
   publisher.start();
   watcher.start();

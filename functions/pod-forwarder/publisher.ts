@@ -96,6 +96,8 @@ export interface PublisherOptions {
   readonly concurrency?: number;
   /** Called with how long each entry waited from enqueue to acceptance (bench: watch -> PutEvents latency). */
   readonly onSent?: (latenciesMs: readonly number[]) => void;
+  /** The clock of the publish health (epoch ms); default Date.now. Latencies are always real time. */
+  readonly now?: () => number;
 }
 
 /**
@@ -104,13 +106,33 @@ export interface PublisherOptions {
  */
 export class Publisher {
   readonly #o: Required<Omit<PublisherOptions, 'onSent'>> & Pick<PublisherOptions, 'onSent'>;
+  readonly #now: () => number;
   readonly #stopping = new AbortController();
   readonly #giveUp = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
   #loop: Promise<void> | undefined;
+  /** When PutEvents last accepted an entry (epoch ms); undefined before the first. */
+  #lastSuccessAt: number | undefined;
+  /** When the current run of failures began (no entry accepted since); undefined while publishing works. */
+  #failingSince: number | undefined;
 
   constructor(options: PublisherOptions) {
-    this.#o = { maxAttempts: 6, baseBackoffMs: 200, maxBackoffMs: 10_000, concurrency: 4, ...options };
+    this.#o = { maxAttempts: 6, baseBackoffMs: 200, maxBackoffMs: 10_000, concurrency: 4, now: Date.now, ...options };
+    this.#now = this.#o.now;
+  }
+
+  /** When PutEvents last accepted an entry (epoch ms), if ever. */
+  get lastSuccessAt(): number | undefined {
+    return this.#lastSuccessAt;
+  }
+
+  /**
+   * How long publishing has been failing at `now` (ms): since the first failed attempt (a call that threw, or
+   * an entry PutEvents refused) after the last accepted entry; 0 while it works. It stays failing until an
+   * entry is accepted again, even when the failed entries were given up on: only a publish proves it works.
+   */
+  failingForMs(now: number): number {
+    return this.#failingSince === undefined ? 0 : Math.max(0, now - this.#failingSince);
   }
 
   /** Starts the consumer loop (idempotent). */
@@ -178,6 +200,7 @@ export class Publisher {
         const results = await this.#o.putEvents(pending.map((e) => e.entry));
         const sentAt = Date.now();
         const latencies: number[] = [];
+        let refused = false;
         pending.forEach((e, i) => {
           const r = results[i];
           if (r !== undefined && r.ErrorCode === undefined && r.EventId !== undefined) {
@@ -185,17 +208,25 @@ export class Publisher {
             latencies.push(sentAt - e.enqueuedAt);
           } else if (r?.ErrorCode !== undefined && PERMANENT_ENTRY_ERRORS.has(r.ErrorCode)) {
             metrics.eventsFailed += 1;
+            refused = true;
             log.error('PutEvents rejected an entry permanently', { errorCode: r.ErrorCode, errorMessage: r.ErrorMessage });
           } else {
             retry.push(e);
+            refused = true;
             lastError = r?.ErrorCode ?? 'MissingResultEntry';
           }
         });
-        if (latencies.length > 0) this.#o.onSent?.(latencies);
+        if (latencies.length > 0) {
+          this.#lastSuccessAt = this.#now();
+          this.#failingSince = undefined;
+          metrics.lastPublishSeconds = Math.floor(this.#lastSuccessAt / 1000);
+          this.#o.onSent?.(latencies);
+        } else if (refused) this.#failingSince ??= this.#now();
       } catch (err) {
         // The SDK already retried throttling and transient network errors; count this as one attempt for all.
         retry = pending;
         lastError = errorMessage(err);
+        this.#failingSince ??= this.#now();
       }
       pending = retry;
       if (pending.length === 0) return;

@@ -11,6 +11,7 @@ import { internalSendersOf } from '#core/contracts/internal-messages.ts';
 import { isSqsBatch } from '#core/contracts/sqs-batch.ts';
 import { publishMetrics, recordApplyMetrics, recordCandidateMetrics } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { preflightOnColdStart } from '#core/preflight/cold-start.ts';
 import { backoffSeconds, receiveCountOf, sqsRetryBackoff } from '#core/middleware/sqs-retry-backoff.ts';
 import { createLogger, createMetrics, logLambdaContext, type Logger, type Metrics } from '#core/telemetry.ts';
 import { recheckRecords, toWorkItem, workItemsOf } from './inputs.ts';
@@ -74,6 +75,8 @@ export function makeHandler(getDeps: () => SpotDeps, logger: Logger = createLogg
 
   return middy(run)
     .use(logLambdaContext(logger))
+    // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
+    .use(preflightOnColdStart({ fn: 'spot-interruption', logger, config: () => deps?.config, aws: () => deps?.aws }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics))
     .use(

@@ -11,6 +11,9 @@ import type { RejectedInstance } from '#core/observe/index.ts';
 import type { CloudMapReads, Ec2Port, Elbv2Reads } from '#core/ports/index.ts';
 import type { WritePort } from '#core/ports/writes.ts';
 import type { Logger } from '#core/telemetry.ts';
+import type { NodeScanLog } from '#core/state/node-scan.ts';
+import type { RegistrationIndexStore } from '#core/state/registration-index.ts';
+import type { ScopeCache } from '#core/state/scope-cache.ts';
 
 /**
  * What the workflow needs; the handler builds it once per container, tests pass fakes. The observation
@@ -37,6 +40,14 @@ export interface NodeWorkflowDeps {
    * TargetGroupBindings, EndpointSlices and the node's pods. Unset (or unreachable) = the full scan.
    */
   readonly cluster?: ClusterSource;
+  /**
+   * What the state table keeps so a warning's cost follows the node, not the account (STATE_TABLE; unset:
+   * the scope is read from ELB and every group the cluster cannot name is scanned, as before): the cached
+   * scope, the sweeper's registration index, and the log of groups looked at per dying node.
+   */
+  readonly scopeCache?: ScopeCache;
+  readonly registrationIndex?: Pick<RegistrationIndexStore, 'load'>;
+  readonly nodeScans?: NodeScanLog;
   readonly audit: AuditSink;
   readonly logger: Logger;
   readonly now: () => Date;

@@ -7,6 +7,9 @@
  * same dependencies, pointed at whatever endpoint the SDK's standard configuration names.
  */
 import { AwsEventBus, EMERGENCY_ELB_SHARE, AwsQueueVisibility, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { NodeScanLog } from '#core/state/node-scan.ts';
+import { RegistrationIndexStore } from '#core/state/registration-index.ts';
+import { ScopeCache } from '#core/state/scope-cache.ts';
 import { createAuditSink } from '#core/audit.ts';
 import { loadConfig, type Env, type QuiesceConfig } from '#core/config.ts';
 import { buildWeightedFailover } from '#core/failover/wiring.ts';
@@ -55,8 +58,9 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
   const config: QuiesceConfig = { ...loaded, elbBudgetShare: { ...EMERGENCY_ELB_SHARE, ...loaded.elbBudgetShare } };
   const logger = wiring.logger ?? createLogger(service);
   const now = wiring.now ?? (() => new Date());
-  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}) });
+  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), now, logger });
   const { writes } = aws;
+  const store = config.stateTable ? writes.stateStore(config.stateTable) : undefined;
   const bus = config.auditEventBus && wiring.publishAudit !== false ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus && wiring.publishAudit !== false) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
   if (config.recheckQueueUrl && config.internalSenderIds.length === 0) {
@@ -80,7 +84,11 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
     delayQueue: config.recheckQueueUrl ? writes.queue(config.recheckQueueUrl) : undefined,
     // AWS Health scheduled changes: what is scheduled lives in the state table; changes due later than an
     // SQS delay can wait are one-time schedules that send the due message to the node-signal queue.
-    ...(config.stateTable ? { store: writes.stateStore(config.stateTable) } : {}),
+    ...(store ? { store } : {}),
+    // The cost of a warning follows the node, not the account: the cached scope, the sweeper's registration
+    // index and the per-node scan log live in the same table (functions/_core/state/), written through the
+    // write port like the rest of it.
+    ...(store ? { scopeCache: new ScopeCache(store, config.clusterName), registrationIndex: new RegistrationIndexStore(store, config.clusterName), nodeScans: new NodeScanLog(store) } : {}),
     ...(config.scheduledChangeSchedule
       ? {
           scheduler: writes.scheduler({

@@ -25,6 +25,16 @@ export interface SweeperConfig extends QuiesceConfig {
   readonly describeShare: number;
   /** SWEEP_TICK_SECONDS: the schedule's rate (serverless.yml: 2 minutes); a cheaper sweep runs every tick. */
   readonly tickSeconds: number;
+  /**
+   * SWEEP_GROUPS_PER_RUN: with STATE_TABLE a full sweep spans invocations (sweep-cursor.ts); one invocation
+   * reads at most this many owned groups, then leaves the cursor for the next.
+   */
+  readonly groupsPerRun: number;
+  /**
+   * SWEEP_READ_SECONDS: one invocation starts no DescribeTargetHealth after this many seconds of it, so the
+   * truths, the plan and the writes of what it read fit its timeout (110 s); the rest is the next one's.
+   */
+  readonly readSeconds: number;
 }
 
 /**
@@ -53,5 +63,7 @@ export function loadSweeperConfig(env: Env = process.env): SweeperConfig {
     kubeTimeoutMs: integer(env, 'SWEEP_KUBE_TIMEOUT_MS', 10_000, 100, 60_000),
     describeShare: fraction(env, 'SWEEP_DESCRIBE_SHARE', 0.1),
     tickSeconds: integer(env, 'SWEEP_TICK_SECONDS', 120, 60, 3600),
+    groupsPerRun: integer(env, 'SWEEP_GROUPS_PER_RUN', 400, 1, 10_000),
+    readSeconds: integer(env, 'SWEEP_READ_SECONDS', 60, 5, 600),
   };
 }

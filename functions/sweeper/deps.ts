@@ -15,7 +15,12 @@ import { createLogger, type Logger } from '#core/telemetry.ts';
 import { buildAwsDeps, buildExecutor, type AwsDeps } from '#core/wiring.ts';
 import { ELB_ACCOUNT_BUCKETS } from '#core/adapters/aws/budget.ts';
 import { loadSweeperConfig, type SweeperConfig } from './config.ts';
+import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
+import { SweepCompletion } from './completion.ts';
 import { SweepPacing } from './pacing.ts';
+import { SweepCursor } from './sweep-cursor.ts';
+import { RegistrationIndexStore } from '#core/state/registration-index.ts';
+import { ScopeCache } from '#core/state/scope-cache.ts';
 import type { SweepDeps } from './run-sweep.ts';
 
 /** Options of {@link buildSweepDeps}; everything defaults to production behaviour. */
@@ -49,7 +54,8 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
   const config = wiring.config ?? loadSweeperConfig();
   const logger = wiring.logger ?? createLogger('sweeper');
   const clients = wiring.clients ?? createAwsClients({ ...wiring.clientOptions, maxSockets: Math.max(64, config.concurrency * 2) });
-  const aws = buildAwsDeps(config, { clients, ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}) });
+  const aws = buildAwsDeps(config, { clients, ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), logger, ...(wiring.now ? { now: wiring.now } : {}) });
+  const store = config.stateTable ? aws.writes.stateStore(config.stateTable) : undefined;
   const bus = config.auditEventBus && wiring.publishAudit !== false ? new AwsEventBus(clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus && wiring.publishAudit !== false) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');
   const now = wiring.now ?? (() => new Date());
@@ -74,13 +80,18 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
     logger,
     now,
     budget: aws.budget,
-    ...(config.stateTable
+    // Telemetry, not an effect of a plan (like the audit records): the deadline is recorded live in a dry run
+    // too, so a dry-run stage's sweeper-overdue alarm is as true as a live one's (docs/write-port.md).
+    ...(config.stateTable ? { completion: new SweepCompletion(new AwsDynamoStateStore(clients.dynamodb, aws.budget, config.stateTable), config.clusterName, config.sweepOverdueFactor) } : {}),
+    ...(store
       ? {
-          pacing: new SweepPacing(aws.writes.stateStore(config.stateTable), config.clusterName, {
+          pacing: new SweepPacing(store, config.clusterName, {
             describeShare: config.describeShare,
             describeRefillPerSecond: config.elbAccountBuckets.describe?.refillPerSecond ?? ELB_ACCOUNT_BUCKETS.describe.refillPerSecond,
             tickSeconds: config.tickSeconds,
           }),
+          // A full sweep spans invocations: its cursor, the scope it shares with the spot trigger, the index.
+          state: { cursor: new SweepCursor(store, config.clusterName), scope: new ScopeCache(store, config.clusterName), index: new RegistrationIndexStore(store, config.clusterName) },
         }
       : {}),
     ...(weightedFailover ? { weightedFailover } : {}),

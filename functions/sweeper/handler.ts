@@ -14,10 +14,13 @@ import { ApplyError, InvalidEventError, QuiesceError } from '#core/errors.ts';
 import { parseEnvelope } from '#core/contracts/node-events.ts';
 import { publishMetrics, singlePointsOfFailure } from '#core/middleware/publish-metrics.ts';
 import { rejectInvalidInput } from '#core/middleware/reject-invalid-input.ts';
+import { preflightOnColdStart } from '#core/preflight/cold-start.ts';
 import { createLogger, createMetrics, logLambdaContext, MetricUnit, type Logger, type Metrics } from '#core/telemetry.ts';
 import { buildSweepDeps } from './deps.ts';
+import { overdueNow, overdueOf, recordCompleted } from './completion.ts';
 import { recordNext, skipUntil } from './pacing.ts';
 import { runSweep, type SweepDeps, type SweepRunResult } from './run-sweep.ts';
+import { runSpanningSweep, sweepUnderway, type SpanningSweepResult, type SweepProgress } from './spanning-sweep.ts';
 
 /** The detail-type EventBridge schedules (rules and EventBridge Scheduler) send. */
 export const SCHEDULED_EVENT = 'Scheduled Event';
@@ -40,6 +43,8 @@ export interface SweepInvocationResult {
   readonly cloudMap: 'swept' | 'left-alone';
   /** When the next full sweep is due, when later than the next tick (its Describe share, see pacing.ts). */
   readonly nextSweepAt?: string;
+  /** With STATE_TABLE: where the sweep that spans invocations stands after this slice. */
+  readonly progress?: SweepProgress;
 }
 
 /** A tick before the next full sweep is due: nothing read, nothing written. */
@@ -75,6 +80,17 @@ export function recordSweepMetrics(metrics: Metrics, out: SweepRunResult): void 
 }
 
 /**
+ * Publishes where a sweep that spans invocations stands after this slice: `sweepGroupsRead`, and
+ * `sweepDurationSeconds` when this slice completed the sweep (`sweepOverdue` and `sweepElapsedSeconds` come
+ * with the overdue check, once per invocation).
+ */
+export function recordProgress(metrics: Metrics, progress: SweepProgress, logger: Logger): void {
+  metrics.addMetric('sweepGroupsRead', MetricUnit.Count, progress.groupsRead);
+  if (progress.completed) metrics.addMetric('sweepDurationSeconds', MetricUnit.Seconds, progress.completed.durationSeconds);
+  if (progress.overdue) logger.error('sweep overdue: it has not completed within SWEEP_OVERDUE_FACTOR times its expected duration', { ...progress });
+}
+
+/**
  * Builds the handler around a dependency factory (called once per container, on first use, so a
  * configuration error is reported with its variable name before any AWS call; tests pass their own).
  */
@@ -89,18 +105,35 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     const due = await skipUntil(d.pacing, startedAt, logger);
     if (due) {
       logger.info('sweep skipped: the next full sweep is not due yet', { eventId: scheduled.id, nextSweepAt: due.toISOString() });
+      await recordOverdue(d, startedAt);
       return { status: 'skipped', nextSweepAt: due.toISOString() };
     }
     logger.info('sweep started', { eventId: scheduled.id, scheduledAt: scheduled.time, cluster: d.config.clusterName });
     const describedBefore = d.budget?.attempts('elb-describe') ?? 0;
     // A sweep that fails part-way (its time ran out) is paced by what it spent too, so it cannot repeat every tick.
-    const out = await runSweep(d).catch(async (err: unknown) => {
+    const out = await (d.state ? runSpanningSweep(d, d.state) : runSweep(d)).catch(async (err: unknown) => {
       await recordNext(d.pacing, startedAt, (d.budget?.attempts('elb-describe') ?? 0) - describedBefore, logger);
+      await recordOverdue(d, d.now());
       throw err;
     });
     recordSweepMetrics(metrics, out);
+    const { progress } = out as Partial<SpanningSweepResult>;
+    if (progress) recordProgress(metrics, progress, logger);
     const next = await recordNext(d.pacing, startedAt, out.describeCalls, logger);
-    logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs) });
+    // A full sweep completed: a run that could trust the cluster, and with STATE_TABLE the slice that read the
+    // last group of the sweep (a slice before it completes nothing).
+    if (out.clusterError || (progress && !progress.completed)) await recordOverdue(d, d.now(), progress);
+    else {
+      // The next one is expected within the tick, or the paced interval when longer, and never sooner than a
+      // full sweep of the account takes at the share.
+      const paced = next ? Math.ceil((next.getTime() - startedAt.getTime()) / 1000) : 0;
+      const expectedSeconds = Math.max(d.config.tickSeconds, paced, progress?.expectedSeconds ?? 0);
+      const recorded = await recordCompleted(d.completion, d.now(), expectedSeconds, logger);
+      metrics.addMetric('sweepCompleted', MetricUnit.Count, 1);
+      if (progress) metrics.addMetric('sweepElapsedSeconds', MetricUnit.Seconds, progress.elapsedSeconds);
+      if (d.completion) metrics.addMetric('sweepOverdue', MetricUnit.Count, recorded ? 0 : 1);
+    }
+    logger.info('sweep finished', { planId: out.plan.id, status: out.status, counts: out.result.counts, stale: out.stale, reported: out.reported, scan: out.scan, apiCalls: out.apiCalls, describeCalls: out.describeCalls, nextSweepAt: next?.toISOString() ?? 'next tick', durationMs: Math.round(out.durationMs), ...(progress ? { progress } : {}) });
     if (out.clusterError) {
       const what = out.podListDoubt ? 'pod list not trusted' : 'API unreachable';
       const message = `cluster ${d.config.clusterName} ${what} (${out.clusterError.name}: ${out.clusterError.message}); only registrations on no ENI were removed`;
@@ -121,11 +154,28 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
       heldBack: out.plan.heldBack.length,
       cloudMap: out.cloudMap,
       ...(next ? { nextSweepAt: next.toISOString() } : {}),
+      ...(progress ? { progress } : {}),
     };
+  };
+
+  /**
+   * `sweepOverdue` (and, for a sweep that spans invocations, `sweepElapsedSeconds`) for an invocation that
+   * completed no sweep (skipped, degraded, failed, or a slice before the last): the deadline and the sweep in
+   * progress together (completion.ts `overdueOf`); `progress` is this slice's, else the cursor is read.
+   */
+  const recordOverdue = async (d: SweepDeps, now: Date, progress?: SweepProgress): Promise<void> => {
+    const underway = progress ?? (d.state ? await sweepUnderway(d.state, d.config.sweepOverdueFactor, now) : undefined);
+    if (underway) metrics.addMetric('sweepElapsedSeconds', MetricUnit.Seconds, underway.elapsedSeconds);
+    const overdue = overdueOf(await overdueNow(d.completion, now, logger), underway);
+    if (overdue === undefined) return;
+    if (overdue === 1) logger.warn('no full sweep completed within SWEEP_OVERDUE_FACTOR expected intervals', { factor: d.config.sweepOverdueFactor });
+    metrics.addMetric('sweepOverdue', MetricUnit.Count, overdue);
   };
 
   return middy(run)
     .use(logLambdaContext(logger))
+    // In dry run, the first invocation of a container then checks what this function needs (docs/operations.md).
+    .use(preflightOnColdStart({ fn: 'sweeper', logger, config: () => deps?.config, aws: () => deps?.aws }))
     .use(rejectInvalidInput(logger, () => deps?.audit))
     .use(publishMetrics(metrics));
 }

@@ -34,7 +34,12 @@ import { connectCluster, observeBindingArns, observePods, type ClusterSource } f
 import type { CloudMapPort, Ec2Port, Elbv2Port } from '#core/ports/index.ts';
 import type { Logger } from '#core/telemetry.ts';
 import type { SweeperConfig } from './config.ts';
+import type { AwsDeps } from '#core/wiring.ts';
+import type { SweepCompletion } from './completion.ts';
 import type { SweepPacing } from './pacing.ts';
+import type { SweepState } from './sweep-cursor.ts';
+import { readSlice, recheckOwnership, sliceOf, type SweepSlice } from './slice.ts';
+import type { GroupRead } from '#core/state/registration-index.ts';
 
 /** What a sweep needs; the handler builds it once per container, the CLI and tests pass their own. */
 export interface SweepDeps {
@@ -58,11 +63,25 @@ export interface SweepDeps {
   readonly weightedFailover?: (targetGroupArns: readonly string[]) => Promise<unknown>;
   /** When the next full sweep is due (STATE_TABLE set): the handler skips until then. */
   readonly pacing?: SweepPacing;
+  /**
+   * The state of a sweep that spans invocations (STATE_TABLE set): its cursor, the cached scope and the
+   * registration index it keeps (spanning-sweep.ts). Unset: each run sweeps every owned group at once.
+   */
+  readonly state?: SweepState;
+  /** Completed sweeps and the deadline of the next (completion.ts); undefined without STATE_TABLE. */
+  readonly completion?: SweepCompletion;
+  /** The container's AWS side (its clients and budget), for its preflight on a cold start in dry run. */
+  readonly aws?: AwsDeps;
 }
 
 /** Per-run options. */
 export interface SweepOptions {
   readonly planId?: string;
+  /**
+   * Sweep only this slice of the groups (a sweep spanning invocations: slice.ts, sweep-cursor.ts); without
+   * it, every owned group in one run, as the CLI does.
+   */
+  readonly slice?: SweepSlice;
 }
 
 /** What was looked at. */
@@ -99,6 +118,10 @@ export interface SweepRunResult {
   /** ELB Describe attempts this run (the account bucket the pace is about), when a budget was given. */
   readonly describeCalls: number | undefined;
   readonly durationMs: number;
+  /** Each owned group read (its target ids, and when): what the registration index is kept from. */
+  readonly groupReads: readonly GroupRead[];
+  /** With a slice: where it stopped and whether the sweep is complete. */
+  readonly slice?: { readonly lastArn: string | undefined; readonly done: boolean; readonly groupsRead: number; readonly ownedGroups: number };
 }
 
 /** Runs one sweep. Never throws for an AWS write failure or an unreachable cluster: see the result. */
@@ -110,29 +133,33 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
   const now = deps.now();
   const warnings: PlanWarning[] = [];
 
-  // Ownership: the cluster (bindings) and the target groups, in parallel.
-  const [session, allGroups] = await Promise.all([connectCluster(deps.cluster), deps.elbv2.listTargetGroups()]);
+  const { slice } = options;
+  // Ownership: the cluster (bindings) and the target groups, in parallel (a slice has the sweep's scope).
+  const [session, allGroups] = await Promise.all([connectCluster(deps.cluster), slice ? Promise.resolve(slice.groups) : deps.elbv2.listTargetGroups()]);
   try {
     const bindings = await observeBindingArns(session);
     if (!bindings.ok) warnings.push(planWarning('bindings-unreadable', `TargetGroupBindings unreadable (${bindings.error.name}): groups owned only through a binding are not swept this run`));
     const candidates = allGroups.filter((g) => g.targetType === 'ip' || g.targetType === 'instance');
-    const tags = candidates.length > 0 ? await deps.elbv2.tagsOf(candidates.map((g) => g.arn)) : new Map<string, Record<string, string>>();
+    const tags = slice || candidates.length === 0 ? new Map<string, Record<string, string>>() : await deps.elbv2.tagsOf(candidates.map((g) => g.arn));
     const rules = { clusterName: config.clusterName, tagSelector: config.ownerTagSelector, bindingArns: bindings.ok ? bindings.value : undefined };
-    const owned: TargetGroup[] = candidates
-      .map((g) => ({ ...g, tags: tags.get(g.arn) ?? {} }))
+    const allOwned: TargetGroup[] = candidates
+      .map((g) => ({ ...g, tags: slice ? (g.tags ?? {}) : (tags.get(g.arn) ?? {}) }))
       .filter((g) => targetGroupOwnership(g, rules) !== undefined);
 
     // Registrations first.
-    const cloudMapOn = Object.keys(config.cloudMapOwnerAttributes).length > 0;
-    if (!cloudMapOn) warnings.push(planWarning('cloud-map-off', 'CLOUDMAP_OWNER_ATTRIBUTES is not set: Cloud Map is left alone (nothing there can be proven ours)'));
-    const [perGroup, cloudMap] = await Promise.all([
-      mapWithConcurrency(owned, config.concurrency, (g) => deps.elbv2.targetHealth(g.arn, g.name)),
+    const cloudMapOn = Object.keys(config.cloudMapOwnerAttributes).length > 0 && (slice?.cloudMap ?? true);
+    if (Object.keys(config.cloudMapOwnerAttributes).length === 0) warnings.push(planWarning('cloud-map-off', 'CLOUDMAP_OWNER_ATTRIBUTES is not set: Cloud Map is left alone (nothing there can be proven ours)'));
+    const next = slice ? sliceOf(allOwned, slice.after, slice.maxGroups) : { groups: allOwned, more: false };
+    const [read, cloudMap] = await Promise.all([
+      readSlice(deps.elbv2, next.groups, next.more, { concurrency: config.concurrency, readUntil: slice?.readUntil ?? Infinity, now: () => deps.now().getTime() }),
       cloudMapOn
         ? observeCloudMap(deps.cloudMap, config.cloudMapNamespaces, config.concurrency)
         : Promise.resolve({ registrations: [] as CloudMapRegistration[], missingNamespaces: [] as string[] }),
     ]);
     if (cloudMap.missingNamespaces.length > 0) warnings.push(planWarning('cloud-map-namespaces-missing', `Cloud Map namespaces not found: ${cloudMap.missingNamespaces.join(', ')}`));
-    const targets = perGroup.flat();
+    if (read.gone.length > 0) warnings.push(planWarning('group-gone', `${read.gone.length} group(s) of the sweep's scope no longer exist: ${read.gone.slice(0, 10).join(', ')}`, { count: read.gone.length }));
+    const owned = read.groups;
+    const { targets } = read;
 
     // Then the truths: the VPC's ENIs and the pods.
     const clusterVpcId = session.ok ? session.value.vpcId : undefined;
@@ -172,8 +199,11 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
     if (unreadable) {
       warnings.push(planWarning('cluster-unreadable', `cluster API unreadable (${unreadable.name}: ${unreadable.message}): nothing removed on pod-list evidence; the VPC truth still applies`));
     }
+    // Ownership from the sweep's scope may be minutes old: the groups about to be written are read again.
+    const fresh = slice?.tagsCached ? await recheckOwnership(deps.elbv2, swept.plan, owned, rules) : { plan: swept.plan, changed: [] };
+    if (fresh.changed.length > 0) warnings.push(planWarning('scope-changed', `${fresh.changed.length} group(s) are no longer this cluster's by their tags read just now: not written: ${fresh.changed.slice(0, 10).join(', ')}`, { count: fresh.changed.length }));
     const plan = guardPlan(
-      { ...swept.plan, warnings: [...warnings, ...swept.plan.warnings] },
+      { ...fresh.plan, warnings: [...warnings, ...fresh.plan.warnings] },
       { minHealthy: config.minHealthyTargets, maxFraction: config.maxFraction, subject: 'the sweep' },
     );
     logger.info('sweep plan', { planId: plan.id, summary: planSummary(plan), stale: swept.stale, reported: swept.reported, writes: deps.executor.mode, warnings: plan.warnings });
@@ -208,6 +238,8 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions = {}): Pro
       apiCalls: callsBefore === undefined || callsAfter === undefined ? undefined : callsAfter - callsBefore,
       describeCalls: describesBefore === undefined || describesAfter === undefined ? undefined : describesAfter - describesBefore,
       durationMs: performance.now() - started,
+      groupReads: read.reads,
+      ...(slice ? { slice: { lastArn: read.lastArn, done: read.done, groupsRead: owned.length, ownedGroups: allOwned.length } } : {}),
     };
   } finally {
     if (session.ok) session.value.connection.close();

@@ -120,7 +120,7 @@ async function forwarderLatency(): Promise<BenchSection> {
     const { EventBridgeClient } = await import('@aws-sdk/client-eventbridge');
     const { putEventsVia } = await import('../../functions/pod-forwarder/publisher.ts');
     const fwd = await startForwarder(
-      { clusterName: 'bench', eventBusName: 'bench', queueMax: 10_000, batchMaxWaitMs: 10, forwardNotReady: false, namespaces: undefined, labelSelector: undefined, metricsPort: 0, healthStaleSeconds: 60, shutdownTimeoutMs: 5000 },
+      { clusterName: 'bench', eventBusName: 'bench', queueMax: 10_000, batchMaxWaitMs: 10, forwardNotReady: false, namespaces: undefined, labelSelector: undefined, metricsPort: 0, healthStaleSeconds: 60, shutdownTimeoutMs: 5000, publishUnhealthySeconds: 60 },
       {
         kube: { server: kube.endpoint, caData, token: eksToken() },
         putEvents: putEventsVia(new EventBridgeClient(sdkClientConfig({ overrides: { endpoint, region: 'us-east-1', credentials } }))),
@@ -166,7 +166,7 @@ import { startForwarder } from ${JSON.stringify(`${root}/functions/pod-forwarder
 import { memoryLogger } from ${JSON.stringify(`${root}/functions/pod-forwarder/log.ts`)};
 const pods = Number(process.env.BENCH_PODS);
 const fwd = await startForwarder(
-  { clusterName: 'bench', eventBusName: 'bench', queueMax: 10000, batchMaxWaitMs: 10, forwardNotReady: false, namespaces: undefined, labelSelector: undefined, metricsPort: 0, healthStaleSeconds: 60, shutdownTimeoutMs: 1000 },
+  { clusterName: 'bench', eventBusName: 'bench', queueMax: 10000, batchMaxWaitMs: 10, forwardNotReady: false, namespaces: undefined, labelSelector: undefined, metricsPort: 0, healthStaleSeconds: 60, shutdownTimeoutMs: 1000, publishUnhealthySeconds: 60 },
   { kube: { server: process.env.BENCH_SERVER, caData: process.env.BENCH_CA, token: process.env.BENCH_TOKEN }, putEvents: async (e) => e.map(() => ({ EventId: 'b' })), log: memoryLogger() },
 );
 const t0 = Date.now();

@@ -22,6 +22,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { stageNames } from '../../bin/names.ts';
 import { packageVersion, parseStackOutputs, renderStage } from '../../bin/render.ts';
+import { egressAllows, type NetworkPolicyObject } from './network-policy.ts';
 import { available, remoteBases, renderKustomization, skipReason } from './tools.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -148,6 +149,41 @@ describe.skipIf(!hasKubectl)(`kustomize bases and overlays${skipReason(hasKubect
     for (const app of apps) expect(await schemaProblems(app), app.metadata.name).toEqual([]);
     const n = stageNames('prod');
     expect(Object.keys(apps[1]?.metadata.annotations ?? {})).toEqual([`notifications.argoproj.io/subscribe.${n.argocdTrigger}.${n.argocdService}`]);
+  });
+
+  // An IPv6 cluster (the README supports them): pods have IPv6 addresses only, the API server and EventBridge
+  // answer on IPv6, and the Pod Identity agent is at [fd00:ec2::23] (docs/aws-facts.md#pod-identity-agent-addresses).
+  it('the forwarder works on an IPv6 cluster as on an IPv4 one: its NetworkPolicy lets it reach the Pod Identity agent, the API server, EventBridge and DNS in either family; nothing pins IPv4', async () => {
+    const r = await render(join(root, 'infra', 'k8s', 'forwarder', 'overlays', 'example'));
+    if (!r.ok) throw new Error(r.error);
+    const policy = r.objects.find((o) => o.kind === 'NetworkPolicy') as (KubeObject & NetworkPolicyObject) | undefined;
+    if (!policy) throw new Error('no NetworkPolicy rendered');
+    // The Pod Identity agent, both families; a neighbour of either address is not let through.
+    expect(egressAllows(policy, { ip: '169.254.170.23', protocol: 'TCP', port: 80 })).toBe(true);
+    expect(egressAllows(policy, { ip: 'fd00:ec2::23', protocol: 'TCP', port: 80 })).toBe(true);
+    expect(egressAllows(policy, { ip: 'fd00:ec2:0:0:0:0:0:23', protocol: 'TCP', port: 80 })).toBe(true);
+    expect(egressAllows(policy, { ip: 'fd00:ec2::24', protocol: 'TCP', port: 80 })).toBe(false);
+    expect(egressAllows(policy, { ip: '169.254.170.24', protocol: 'TCP', port: 80 })).toBe(false);
+    // The API server's and EventBridge's endpoints on 443, IPv6 and IPv4.
+    for (const ip of ['2600:1f18:4a0c:7f00::10', '10.0.12.7']) {
+      expect(egressAllows(policy, { ip, protocol: 'TCP', port: 443 }), ip).toBe(true);
+    }
+    // CoreDNS is reached by selector, whatever its address family.
+    expect(egressAllows(policy, { pod: true, protocol: 'UDP', port: 53 })).toBe(true);
+    expect(egressAllows(policy, { pod: true, protocol: 'TCP', port: 53 })).toBe(true);
+    // Nothing else: the agent's port on another address, an arbitrary port.
+    expect(egressAllows(policy, { ip: '2600:1f18:4a0c:7f00::10', protocol: 'TCP', port: 80 })).toBe(false);
+    expect(egressAllows(policy, { ip: '2600:1f18:4a0c:7f00::10', protocol: 'TCP', port: 8443 })).toBe(false);
+
+    // Nothing in the manifests pins IPv4: no Service restricted to it, no host network, no probe or
+    // variable naming an IPv4 address; the only IPv4 literal is the agent's, next to its IPv6 twin.
+    for (const svc of r.objects.filter((o) => o.kind === 'Service') as (KubeObject & { spec: { ipFamilies?: string[]; ipFamilyPolicy?: string } })[]) {
+      expect(svc.spec.ipFamilies ?? ['IPv6'], svc.metadata?.name).toContain('IPv6');
+    }
+    const text = JSON.stringify(r.objects);
+    expect(text).not.toMatch(/"hostNetwork":true/);
+    expect([...new Set(text.match(/\b\d{1,3}(?:\.\d{1,3}){3}(?:\/\d+)?\b/g) ?? [])]).toEqual(['169.254.170.23/32']);
+    expect(text).toContain('fd00:ec2::23/128');
   });
 
   it('catches a deliberately broken copy: a patch to a missing object, and an invalid field', async () => {

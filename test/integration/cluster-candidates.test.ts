@@ -104,14 +104,17 @@ describe('cluster-derived candidates', () => {
     expect(audits()[0]?.['candidates']).toEqual({ source: 'cluster', groupsInScope: 6 + ELSEWHERE, groupsDescribed: 5 });
     expect(m.metric('fastPath')).toEqual([1]);
     expect(m.metric('fullScanFallback')).toEqual([0]);
-    // The first re-check round is told what the fast path described: it scans everything once.
+    // The first re-check round is told what the fast path described: it looks at every other group once.
     const [round1] = fakeAws.sqs.pending(h.topology.recheckQueueUrl).map((x) => JSON.parse(x.Body).detail as { completeness: { describedArns: string[] } });
     expect(round1?.completeness.describedArns.sort()).toEqual([h.topology.tg.web, h.topology.tg.api, h.topology.tg.admin, h.topology.tg.nodes, h.topology.tg.staging].sort());
-    // It finds nothing the fast path missed: a miss metric of 0, and later rounds are targeted again.
+    // It finds nothing the fast path missed: a miss metric of 0, and later rounds are targeted again. It
+    // describes the 4 groups the node was found in (every round watches them) and the 11 no one looked at
+    // for the node yet (grpc and the groups elsewhere); staging, described by the fast path, is not again.
     const before = describes();
     const sent = await deliverRechecks(h.topology, m.invoke);
     expect(sent).toHaveLength(1);
-    expect(describes() - before).toBe(6 + ELSEWHERE);
+    expect(describes() - before).toBe(5 + ELSEWHERE);
+    expect(audits()).toHaveLength(1); // a round that found nothing is only logged
     expect(m.metric('fastPathMiss')).toEqual([0]);
     const [round2] = fakeAws.sqs.pending(h.topology.recheckQueueUrl).map((x) => JSON.parse(x.Body).detail as Record<string, unknown>);
     expect(round2?.['round']).toBe(2);
@@ -183,7 +186,9 @@ describe('cluster-derived candidates', () => {
     expect(targetsOf(elsewhere!)).toEqual(['10.0.1.12:8080 draining', '10.0.3.11:8080 healthy']);
     expect(m.metric('fastPathMiss')).toEqual([1]);
     const miss = audits()[1] as { candidates: Record<string, unknown>; warnings: string[] };
-    expect(miss.candidates).toEqual({ source: 'completeness-scan', groupsInScope: 6 + ELSEWHERE, groupsDescribed: 6 + ELSEWHERE, missed: [`target k8s-shop-other0 10.0.1.12:8080 of ${NODES.spot}`] });
+    // Every group looked at once for the node: the fast path's described ones are not described again
+    // (staging: alreadyLooked), the ones the node was found in are watched as in every round.
+    expect(miss.candidates).toEqual({ source: 'completeness-scan', groupsInScope: 6 + ELSEWHERE, groupsDescribed: 5 + ELSEWHERE, missed: [`target k8s-shop-other0 10.0.1.12:8080 of ${NODES.spot}`], alreadyLooked: 1 });
     expect(miss.warnings.join('\n')).toMatch(/fast path missed 1 registration/);
     // The next round watches the group the miss was found in.
     const [round2] = fakeAws.sqs.pending(h.topology.recheckQueueUrl).map((x) => JSON.parse(x.Body).detail as { targetGroupArns: string[] });

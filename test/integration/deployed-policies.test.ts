@@ -2,7 +2,7 @@
  * The spot, pod-events and traffic scenarios with the deployed policies in place: the packaged template is
  * rendered for the fake's account (test/package/deployed.ts), its node-signal queue and quiesce bus are
  * created in the fake AWS with their rendered policies, and every function signs as a session of its own
- * role, so the fake judges each send and put as AWS would (test/fakes/aws/policy.ts). Next to each
+ * role, so the fake judges each send and put as AWS would (functions/_core/policy/resource-policy.ts). Next to each
  * scenario, the forgeries the issue found, refused at the queue or the bus, or by the handler, with no
  * ELB, Cloud Map or Auto Scaling write.
  */

@@ -65,12 +65,43 @@ export function isAuditOnly(call: CallRecord): boolean {
   return types.length > 0 && types.every((t) => AUDIT_TYPES.has(t));
 }
 
+/** The state-table keys of telemetry items: the forwarder's heartbeat, the sweeper's deadline (not plan effects). */
+const TELEMETRY_KEYS = /^(forwarder|sweep-done)#/;
+
+/** Whether a state-table item (by its `pk`) is telemetry (see `isTelemetryOnly`). */
+export const isTelemetryItem = (item: { pk?: { S?: string } }): boolean => TELEMETRY_KEYS.test(item.pk?.S ?? '');
+
 /**
- * Number of write calls the fake received, of every API, except the audit records (see `isAuditOnly`):
- * none may happen on bad input, in dry run, or out of scope.
+ * Whether a call only wrote telemetry (functions/_core/ports/writes.ts, "What is not"): the audit records, or
+ * one of the state table's telemetry items (pod-events' forwarder heartbeat, the sweeper's completion deadline),
+ * written in a dry run too so that `quiesce doctor` and the sweeper-overdue alarm tell the truth there.
+ */
+export function isTelemetryOnly(call: CallRecord): boolean {
+  if (isAuditOnly(call)) return true;
+  if (call.service !== 'dynamodb' || (call.operation !== 'UpdateItem' && call.operation !== 'PutItem')) return false;
+  const key = ((call.input?.['Key'] ?? call.input?.['Item']) as { pk?: { S?: string } } | undefined)?.pk?.S;
+  return key !== undefined && isTelemetryItem({ pk: { S: key } });
+}
+
+/**
+ * Whether a call is a deployed dry run's write to its own ledger: its group leases (`dry-run#guard#<group>`,
+ * UpdateItem: adapters/aws/dynamo-group-leases.ts) and its other coordination records, pod-events' claims
+ * and the shared ELB budget's leases (`dry-run#podsignal#...`, `dry-run#share#...`: PutItem / DeleteItem,
+ * ports/writes.ts `coordination`), all in keys no live writer ever looks at. A dry run coordinates as live
+ * does, among dry-run writers; it changes nothing a live run reads.
+ */
+export function isDryRunLedger(call: CallRecord): boolean {
+  if (call.service !== 'dynamodb' || !['UpdateItem', 'PutItem', 'DeleteItem'].includes(call.operation)) return false;
+  const key = ((call.input?.['Key'] ?? call.input?.['Item']) as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+  return key.startsWith('dry-run#');
+}
+
+/**
+ * Number of write calls the fake received, of every API, except telemetry (see `isTelemetryOnly`) and a dry
+ * run's own ledger (`isDryRunLedger`): none may happen on bad input, in dry run, or out of scope.
  */
 export function writeCalls(): number {
-  return writeLog().filter((r) => !isAuditOnly(r)).length;
+  return writeLog().filter((r) => !isTelemetryOnly(r) && !isDryRunLedger(r)).length;
 }
 
 /** The harness: seeded topology, deps, and an `invoke` that calls the middy handler like Lambda does. */

@@ -89,8 +89,8 @@ afterEach(() => {
 });
 
 describe('one client per API and one budget per container', () => {
-  it('only the core constructs SDK clients (createAwsClients) and budgets (budgetFor) in the spot and sweeper functions', async () => {
-    for (const fn of ['spot-interruption', 'sweeper']) {
+  it('only the core constructs SDK clients (createAwsClients) and budgets (budgetFor) in the spot, sweeper and pod-events functions', async () => {
+    for (const fn of ['spot-interruption', 'sweeper', 'pod-events']) {
       const constructing = new Map<string, string[]>();
       for (const file of await modulesOf(`functions/${fn}/handler.ts`)) {
         // The code, not its comments (TSDoc examples construct clients too).
@@ -100,7 +100,7 @@ describe('one client per API and one budget per container', () => {
         if (made.length > 0) constructing.set(file, [...new Set(made)].sort());
       }
       expect(Object.fromEntries(constructing), fn).toEqual({
-        'functions/_core/adapters/aws/clients.ts': ['AutoScalingClient', 'DynamoDBClient', 'EC2Client', 'EKSClient', 'ElasticLoadBalancingV2Client', 'EventBridgeClient', 'SQSClient', 'SchedulerClient', 'ServiceDiscoveryClient'],
+        'functions/_core/adapters/aws/clients.ts': ['AutoScalingClient', 'DynamoDBClient', 'EC2Client', 'EKSClient', 'ElasticLoadBalancingV2Client', 'EventBridgeClient', 'IAMClient', 'SQSClient', 'SchedulerClient', 'ServiceDiscoveryClient'],
         'functions/_core/wiring.ts': ['ApiBudget'],
       });
     }
@@ -123,6 +123,23 @@ describe('one client per API and one budget per container', () => {
     expect([...seen.budgets]).toEqual([deps.aws.budget]);
     // The failover's calls were spent from that budget (ModifyRule is its family's only caller here).
     expect(deps.aws.budget.stats()['elb-modify'].calls).toBe(1);
+  });
+
+  it("the stage's shared ELB budget: a spot container that waits for Describe tokens takes its lease through the container's one DynamoDB client and budget", async () => {
+    // A Describe burst of 1 (at 200/s): the warning waits for tokens, which is when the shared budget joins.
+    const tight = { ...env, RATE_LIMITS: 'elb-describe=200:1,elb-register=4:10,elb-modify=2:5', FAILOVER_LISTENER_ARNS: '' };
+    const logger = createLogger('spot-interruption');
+    const deps = buildNodeWorkflowDeps('spot-interruption', { config: loadConfig(tight), env: tight, logger, now: () => new Date(fakeAws.clock.now()), sleep: (ms) => fakeAws.clock.sleep(ms), retry: { baseDelayMs: 2, maxDelayMs: 20 } });
+    destroy = () => deps.aws.clients.destroy();
+    const handler = makeSpotHandler(() => deps, logger, createMetrics('spot-interruption'));
+    const seen = await senders(async () => {
+      expect(await handler(sample('spot-interruption-warning.json') as never, lambdaContext)).toMatchObject({ status: 'applied' });
+      await deps.aws.share?.settled();
+    });
+    expect(deps.aws.share).toBeDefined();
+    expect(fakeAws.dynamodb.items('quiesce-state').map((i) => (i as { pk: { S: string } }).pk.S)).toContain('share#describe');
+    expect(sentThrough(deps.aws, seen.clients)).toContain('dynamodb');
+    expect([...seen.budgets]).toEqual([deps.aws.budget]);
   });
 
   it('the sweeper container with the failover on: the same', async () => {

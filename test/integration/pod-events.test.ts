@@ -89,6 +89,26 @@ describe('"Pod Terminating" from the forwarder', () => {
     expect(after.payments).toEqual(['10.0.2.12', '10.0.9.11']);
   });
 
+  it('costs ELB calls once when both forwarder replicas send the termination: the copy (another event id, the same pod uid) is ignored', async () => {
+    const h = podHarness();
+    expect(await h.invoke(podEvent('10.0.1.12'))).toMatchObject({ status: 'applied', counts: { deregistered: 3 } });
+    const before = fakeAws.calls.count('elasticloadbalancing');
+    const copy = { ...podEvent('10.0.1.12'), id: 'from-the-other-replica' };
+    expect(await h.invoke(copy)).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/already handled or in hand by event 6f0c1a52-3d7e-4b8e-9a51-2f1c0d9e4b77/) });
+    expect(fakeAws.calls.count('elasticloadbalancing')).toBe(before);
+  });
+
+  it('lets the copy do the work when the first event failed (its claim is released)', async () => {
+    const h = podHarness();
+    fakeAws.faults.fail('DeregisterTargets', { times: 100, code: 'AccessDenied', message: 'denied' });
+    await expect(h.invoke(podEvent('10.0.1.12'))).rejects.toThrow(/left undone/);
+    fakeAws.faults.reset();
+    const copy = { ...podEvent('10.0.1.12'), id: 'from-the-other-replica' };
+    // The two targets the first could not write (its Cloud Map deregistration went through).
+    expect(await h.invoke(copy)).toMatchObject({ status: 'applied', counts: { deregistered: 2, failed: 0 } });
+    expect(targetsOf(h.topology.tg.api)).toEqual(['10.0.1.12:9090 draining', '10.0.1.12:9091 draining', '10.0.2.12:9090 healthy', '10.0.3.12:9090 healthy']);
+  });
+
   it('reaches the same end state under 30% throttling on every API', async () => {
     const reference = podHarness();
     await reference.invoke(podEvent('10.0.1.12'));

@@ -9,7 +9,9 @@
  * - every trigger's handler with DRY_RUN=true makes none but the documented one, the audit records
  *   (PutEvents of "Deregistration Plan Applied" / "Event Rejected"), while its stages run their live path:
  *   the writes they would have made (deregistrations, leases, lifecycle completions, re-checks, schedules,
- *   the failover's weights, a shift's lock and step) are in the port's record instead.
+ *   the failover's weights, a shift's lock and step, a sweep's cursor, scope and registration index, the
+ *   spot trigger's node scan log) are in the port's record instead. The telemetry items and the dry-run
+ *   ledger's own keys (harness.ts) are the exceptions a deployed dry run writes.
  *
  * The account is set up so that every write path is reachable: the guard across writers (STATE_TABLE), the
  * re-check queue, one-time schedules of scheduled changes, the weighted-rule failover (a rule whose web group
@@ -28,7 +30,7 @@ import { NODES } from '../fakes/topology.ts';
 import { WEBHOOK_TOKEN } from '../fakes/traffic.ts';
 import { runCli } from './cli-run.ts';
 import { buildHandlers, seedEveryWritePath, startFakeKube, type World } from './handlers.ts';
-import { isAuditOnly, writeLog } from './harness.ts';
+import { isAuditOnly, isDryRunLedger, isTelemetryItem, isTelemetryOnly, writeLog } from './harness.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'quiesce-zero-writes-'));
@@ -118,7 +120,7 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     const from = fakeAws.calls.records.length;
     const result = await invoke().catch((err: unknown) => ({ threw: String(err) }));
     const calls = writesSince(from);
-    return { result, writes: describeCalls(calls.filter((c) => !isAuditOnly(c))), audit: calls.filter(isAuditOnly).length };
+    return { result, writes: describeCalls(calls.filter((c) => !isTelemetryOnly(c) && !isDryRunLedger(c))), audit: calls.filter(isAuditOnly).length };
   }
 
   it('spot interruption: every node-signal sample, direct and through SQS, then the re-check and the due message it recorded', async () => {
@@ -138,13 +140,12 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     }
     const recorded = deps.spot.aws.writes.recorded();
     expect(deps.spot.aws.writes.mode).toBe('recording');
-    // What the live path writes, recorded: deregistrations, the leases, the lifecycle hook, the re-check, a
-    // scheduled change (schedule + state), and the failover (weights, originals, its restore schedule).
+    // What the live path writes, recorded: deregistrations, the lifecycle hook, the re-check, a scheduled
+    // change (schedule + state), and the failover (weights, originals, its restore schedule).
     expect([...operations(recorded)].sort()).toEqual(
       expect.arrayContaining([
         'autoscaling.CompleteLifecycleAction',
         'dynamodb.PutItem',
-        'dynamodb.UpdateItem',
         'elasticloadbalancing.DeregisterTargets',
         'elasticloadbalancing.ModifyRule',
         'scheduler.CreateSchedule',
@@ -152,6 +153,10 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
         'sqs.SendMessage',
       ]),
     );
+    // The leases were taken for real, in the dry-run ledger's own keys (no live writer looks there).
+    const ledgers = fakeAws.dynamodb.items('quiesce-state').map((i) => (i as { pk?: { S?: string } }).pk?.S ?? '').filter((k) => k.includes('guard#'));
+    expect(ledgers.length).toBeGreaterThan(0);
+    expect(ledgers.every((k) => k.startsWith('dry-run#guard#'))).toBe(true);
     // The rounds quiesce would have sent itself, fed back: they run, and write nothing either.
     const sent = recorded.filter((r) => r.operation === 'SendMessage').map((r) => (r.request as { MessageBody: string }).MessageBody);
     const scheduled = recorded.filter((r) => r.operation === 'CreateSchedule' && (r.request as { Target: { Input?: string } }).Target.Input?.includes('Scheduled Change Due')).map((r) => (r.request as { Target: { Input: string } }).Target.Input);
@@ -252,6 +257,61 @@ describe('every trigger with DRY_RUN=true: no write but the audit records, and e
     expect(deps.pod.executor.mode).toBe('recording');
     expect(deps.sweeper.aws.writes.mode).toBe('recording');
     expect(fakeAws.scheduler.schedules()).toEqual([]);
-    expect(fakeAws.dynamodb.items('quiesce-state')).toEqual([]);
+    // Only the telemetry items (the forwarder's heartbeat, the sweeper's deadline) are in the table: live in a dry run too.
+    // and the dry-run ledger (its own keys), where only dry runs look.
+    expect(fakeAws.dynamodb.items('quiesce-state').filter((i) => !isTelemetryItem(i as { pk?: { S?: string } }) && !((i as { pk?: { S?: string } }).pk?.S ?? '').startsWith('dry-run#'))).toEqual([]);
+  });
+
+  it('at scale (STATE_TABLE): a sweep spanning invocations reads every owned group once over its slices and writes none of its cursor, scope or index; the spot scan log and the scope are recorded too', async () => {
+    // The failover off: its own reads of the rule's groups would mix with the sweep's.
+    const dryEnv = { ...env, DRY_RUN: 'true', SWEEP_GROUPS_PER_RUN: '2', FAILOVER_LISTENER_ARNS: '' };
+    const { handlers, deps } = buildHandlers(address(), { world, env: dryEnv });
+    type Tick = { status: string; progress?: { slice: number; done: boolean; groupsRead: number; completed?: { groups: number; slices: number } } };
+    const readBySlice: string[][] = [];
+    let last: Tick | undefined;
+    for (let i = 0; i < 20 && !last?.progress?.done; i++) {
+      const from = fakeAws.calls.records.length;
+      const out = await dry(() => handlers.sweeper(sample('scheduled-sweep.json')));
+      expect(out.writes, JSON.stringify(out.result)).toEqual([]);
+      // A slice may end degraded (this world's pods do not cover every group: ClusterUnavailableError); it
+      // still moved the cursor on, as a live one does.
+      if ((out.result as Tick).progress) last = out.result as Tick;
+      const read = fakeAws.calls.records.slice(from).filter((c) => c.operation === 'DescribeTargetHealth').map((c) => String(c.input?.['TargetGroupArn']));
+      if (read.length > 0) readBySlice.push([...new Set(read)]);
+      fakeAws.clock.advance(120_000);
+    }
+    // Several slices, each group read in one of them only, every owned group read: the sweep completed in memory.
+    const completed = last?.progress?.completed;
+    expect(completed?.slices).toBeGreaterThan(1);
+    expect(readBySlice).toHaveLength(completed!.slices);
+    const all = readBySlice.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toHaveLength(completed!.groups);
+    // What a live sweep keeps in the state table was recorded, not written.
+    const keysRecorded = (recorded: readonly RecordedWrite[]): string[] => recorded.map((r) => String(((r.request as { Item?: { pk?: { S?: string } } }).Item?.pk?.S ?? '').replace(/#.*/, '#')));
+    expect(keysRecorded(deps.sweeper.aws.writes.recorded())).toEqual(expect.arrayContaining(['sweep-cursor#', 'scope#', 'regidx#']));
+    const table = (): string[] => fakeAws.dynamodb.items('quiesce-state').map((i) => (i as { pk: { S: string } }).pk.S);
+    expect(table().filter((k) => /^(sweep-cursor|scope|regidx)#/.test(k))).toEqual([]);
+    // The deadline is telemetry, written live: the dry run's completed sweep is known to the alarm.
+    expect(table()).toContain('sweep-done#prod');
+    // A new container does not find the recorded cursor: its sweep starts again from the first slice.
+    const fresh = buildHandlers(address(), { world, env: dryEnv });
+    expect(((await dry(() => fresh.handlers.sweeper(sample('scheduled-sweep.json')))).result as Tick).progress).toMatchObject({ slice: 1, done: false });
+
+    // The spot trigger without the cluster's candidates: the full scan, logged per node. The dry run records
+    // the log (and answers its own later rounds from it); nothing of it reaches the table.
+    const spot = buildHandlers(address(), { world, env: { ...dryEnv, CLUSTER_CANDIDATES: 'false' } });
+    const out = await dry(() => spot.handlers['spot-interruption'](sample('spot-interruption-warning.json')));
+    expect(out.writes).toEqual([]);
+    expect(out.result).toMatchObject({ status: 'dry-run' });
+    expect(keysRecorded(spot.deps.spot.aws.writes.recorded())).toContain('nodescan#');
+    // Its redelivery in the same container reads the recorded log: the groups looked at are not described again.
+    const described = (): number => fakeAws.calls.count('elasticloadbalancing', 'DescribeTargetHealth');
+    const before = described();
+    expect((await dry(() => spot.handlers['spot-interruption'](sample('spot-interruption-warning.json')))).writes).toEqual([]);
+    const audit = fakeAws.events.published('quiesce-audit').map((p) => p.event.detail as { candidates?: { alreadyLooked?: number; groupsDescribed: number } });
+    expect(audit.at(-1)?.candidates?.alreadyLooked).toBeGreaterThan(0);
+    expect(described() - before).toBe(audit.at(-1)?.candidates?.groupsDescribed);
+    expect(table().filter((k) => /^(nodescan|scope|regidx)#/.test(k))).toEqual([]);
   });
 });

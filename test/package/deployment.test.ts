@@ -63,7 +63,10 @@ describe('names come from infra/names.yml, and the stack exports them', () => {
       ['eventsDeadLetterQueue', 'EventsDeadLetterQueue', 'QueueName'],
       ['asyncFailureQueue', 'AsyncFailureQueue', 'QueueName'],
       ['alarmTopic', 'AlarmTopic', 'TopicName'],
+      ['pagingTopic', 'PagingTopic', 'TopicName'],
       ['dashboard', 'Dashboard', 'DashboardName'],
+      ['auditArchive', 'AuditArchive', 'ArchiveName'],
+      ['auditLogGroup', 'AuditLogGroup', 'LogGroupName'],
       ['forwarderImageRepository', 'ForwarderImageRepository', 'RepositoryName'],
       ['forwarderNamespace', 'PodForwarderPodIdentity', 'Namespace'],
       ['forwarderServiceAccount', 'PodForwarderPodIdentity', 'ServiceAccount'],
@@ -89,7 +92,7 @@ describe('names come from infra/names.yml, and the stack exports them', () => {
     expect(output('ForwarderServiceAccount')).toBe(names.forwarderServiceAccount);
     expect(output('ReaderGroup')).toBe(names.readerGroup);
     expect(output('TargetGroupTagKey')).toBe('elbv2.k8s.aws/cluster');
-    for (const k of ['SpotInterruptionRoleArn', 'SweeperRoleArn', 'PodEventsRoleArn', 'DeployWebhookUrl', 'AlarmTopicArn', 'DashboardUrl', 'NodeSignalDeadLetterQueueUrl', 'EventsDeadLetterQueueUrl', 'AsyncFailureQueueUrl']) {
+    for (const k of ['SpotInterruptionRoleArn', 'SweeperRoleArn', 'PodEventsRoleArn', 'DeployWebhookUrl', 'AlarmTopicArn', 'PagingTopicArn', 'DashboardUrl', 'NodeSignalDeadLetterQueueUrl', 'EventsDeadLetterQueueUrl', 'AsyncFailureQueueUrl']) {
       expect(output(k), k).toBeDefined();
     }
   });
@@ -142,7 +145,7 @@ describe('the pod forwarder and the cluster', () => {
 
 describe('state survives the stack', () => {
   it('keeps the state table, the dead-letter queues, the log groups and the image repository on delete and on replacement', () => {
-    const kept = ['StateTable', 'NodeSignalDeadLetterQueue', 'EventsDeadLetterQueue', 'AsyncFailureQueue', 'ForwarderImageRepository', ...['SpotInterruption', 'Sweeper', 'PodEvents', 'DeployWebhook', 'TrafficShift'].map((f) => `${f}LogGroup`)];
+    const kept = ['StateTable', 'NodeSignalDeadLetterQueue', 'EventsDeadLetterQueue', 'AsyncFailureQueue', 'ForwarderImageRepository', 'AuditLogGroup', ...['SpotInterruption', 'Sweeper', 'PodEvents', 'DeployWebhook', 'TrafficShift'].map((f) => `${f}LogGroup`)];
     for (const id of kept) expect([res(id).DeletionPolicy, res(id).UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
     expect(props('StateTable')['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
   });

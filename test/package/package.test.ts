@@ -366,8 +366,12 @@ describe('failure paths', () => {
 });
 
 describe('the guard across writers, in the deployment', () => {
-  it('gives every deregistering function the state table (leases: UpdateItem, and GetItem to open the connection; spot also Get/PutItem for scheduled changes, the sweeper for its pace) and nothing more there', () => {
-    const expected: Record<string, string[]> = { SpotInterruptionRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], SweeperRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], PodEventsRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem'] };
+  it('gives every deregistering function the state table (leases: UpdateItem, and GetItem to open the connection; spot also Get/PutItem for scheduled changes and its scale state, the sweeper for its pace and cursor, pod-events Put/DeleteItem for its claims) and nothing more there', () => {
+    const expected: Record<string, string[]> = {
+      SpotInterruptionRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      SweeperRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      PodEventsRole: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    };
     for (const [role, actions] of Object.entries(expected)) {
       const statements = statementsOf<Statement>((res(role).Properties['Policies'] as Json[])[0]?.['PolicyDocument'] as { Statement: Statement[] });
       const dynamo = statements.filter((st) => asList(st.Action).some((a) => a.startsWith('dynamodb:')));

@@ -15,6 +15,9 @@ const AUDIT: PublishedKind[] = [
   [QUIESCE_SOURCE, AuditDetailType.eventRejected],
 ];
 
+/** The deregistering functions also publish their preflight on a cold start in dry run (preflight/cold-start.ts). */
+const DEREGISTERING: PublishedKind[] = [...AUDIT, [QUIESCE_SOURCE, AuditDetailType.preflightChecked]];
+
 /**
  * What each deployed principal publishes, read from the code (audit.ts, webhook.ts, traffic-shift/shift.ts,
  * adapters/aws/one-time-scheduler.ts, the forwarder): the template's PutEvents conditions must allow exactly
@@ -22,9 +25,9 @@ const AUDIT: PublishedKind[] = [
  * Keyed by IAM role logical id.
  */
 export const PUBLISHES: Readonly<Record<string, readonly PublishedKind[]>> = {
-  SpotInterruptionRole: AUDIT,
-  SweeperRole: AUDIT,
-  PodEventsRole: AUDIT,
+  SpotInterruptionRole: DEREGISTERING,
+  SweeperRole: DEREGISTERING,
+  PodEventsRole: DEREGISTERING,
   DeployWebhookRole: [[QUIESCE_SOURCE, TrafficDetailType.deploymentSynced]],
   TrafficShiftRole: [
     ...[TrafficDetailType.started, TrafficDetailType.stepApplied, TrafficDetailType.completed, TrafficDetailType.aborted, TrafficDetailType.refused].map((d): PublishedKind => [QUIESCE_SOURCE, d]),

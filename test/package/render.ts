@@ -2,7 +2,7 @@
  * Renders the packaged CloudFormation the way CloudFormation would for one set of parameter values: every
  * intrinsic (Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split, Fn::Select, Fn::If, conditions) resolved to
  * the physical names and ARNs the stack would create in one account and Region, resources whose Condition
- * is false dropped, `AWS::NoValue` removed. What the policy checks evaluate (test/fakes/aws/policy.ts), and
+ * is false dropped, `AWS::NoValue` removed. What the policy checks evaluate (functions/_core/policy/resource-policy.ts), and
  * what the deployed-policy scenarios install into the fake AWS.
  *
  * Physical ids follow each resource's name property (every quiesce resource that others refer to is named:

@@ -1,6 +1,6 @@
 /**
  * The deployed trust boundaries, checked on the packaged template rendered for one account (render.ts) with
- * the resource-policy evaluator the fakes use (test/fakes/aws/policy.ts): the node-signal queue accepts
+ * the resource-policy evaluator the fakes use (functions/_core/policy/resource-policy.ts): the node-signal queue accepts
  * exactly the senders docs/security.md lists (senders.ts), the quiesce bus takes each detail-type only from
  * its producer, for every principal of the stack, the ones the parameters add, and outsiders (an
  * administrator, a CI role, an IAM user, another rule or topic of the account), with the optional senders

@@ -24,6 +24,8 @@ export const QUIESCE_SOURCE = 'quiesce';
 export const AuditDetailType = {
   planApplied: 'Deregistration Plan Applied',
   eventRejected: 'Event Rejected',
+  /** A function's own preflight on a cold start in dry run (functions/_core/preflight/cold-start.ts). */
+  preflightChecked: 'Preflight Checked',
 } as const;
 
 export const DetailType = {

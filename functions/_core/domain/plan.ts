@@ -80,14 +80,29 @@ export interface Plan {
  * fast path was used, why it was not, and whether a completeness scan found something it missed.
  */
 export interface CandidateAudit {
-  /** `cluster`: only the groups the cluster names (plus unbound ones); `full-scan`: every group in scope. */
-  readonly source: 'cluster' | 'full-scan' | 'completeness-scan' | 'targeted';
+  /**
+   * `cluster`: only the groups the cluster names (plus unbound ones); `full-scan`: every group in scope;
+   * `index`: the cluster could not answer, the registration index's named groups first, then what it could
+   * not vouch for.
+   */
+  readonly source: 'cluster' | 'full-scan' | 'index' | 'completeness-scan' | 'targeted';
   /** Why the full scan was used (cluster API unreachable, fast path off, ...). */
   readonly reason?: string;
+  /**
+   * The fast path was wanted but the cluster did not answer (in time, or at all): a fallback to the full
+   * scan, as opposed to a full scan by choice (the fast path off, a lifecycle hook, a node past running).
+   */
+  readonly fallback?: boolean;
   readonly groupsInScope: number;
   readonly groupsDescribed: number;
   /** Registrations of the nodes a completeness scan found in groups the fast path did not describe. */
   readonly missed?: readonly string[];
+  /** `cache` when the groups in scope came from the cached scope (their tags read again before writes). */
+  readonly scope?: 'cache';
+  /** Groups the registration index vouched for: looked at without a call. */
+  readonly vouched?: number;
+  /** Groups skipped because an earlier invocation already looked at them for these nodes. */
+  readonly alreadyLooked?: number;
 }
 
 /**

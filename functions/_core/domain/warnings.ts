@@ -44,6 +44,10 @@ export type WarningCode =
   | 'other-cluster'
   /** A shift's pair carries less than 100 weight next to other groups: steps are rounded (traffic). */
   | 'weights-rounded'
+  /** Groups of a cached scope whose fresh tags put them out of scope before a write: not written (`count`; spot, sweeper). */
+  | 'scope-changed'
+  /** Groups of a cached scope that no longer exist: skipped (`count`; spot, sweeper). */
+  | 'group-gone'
   /** A failed-over rule's groups changed: its remembered weights are dropped (failover). */
   | 'failover-groups-changed'
   /** Every weighted group of a rule is below the healthy minimum: weights left as they are (failover). */

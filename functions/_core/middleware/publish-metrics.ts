@@ -40,9 +40,10 @@ export function recordApplyMetrics(metrics: Metrics, plan: Plan | undefined, res
 }
 
 /**
- * Publishes how a node plan found its target groups: `fastPath` (candidates from the cluster),
- * `fullScanFallback` (a new warning scanned everything: the cluster API did not answer, or the fast path is
- * off) and `fastPathMiss` (registrations a completeness round found that the fast path had not described),
+ * Publishes how a node plan found its target groups: `fastPath` (candidates from the cluster), `fullScan` (a
+ * new warning scanned everything, for any reason), `fullScanFallback` (of those, the ones where the fast path
+ * was wanted but the cluster API did not answer: alarmed, since every warning then waits for the full scan)
+ * and `fastPathMiss` (registrations a completeness round found that the fast path had not described: alarmed),
  * so operators see whether the fast path is used and whether it ever misses.
  */
 export function recordCandidateMetrics(metrics: Metrics, candidates: CandidateAudit | undefined): void {
@@ -52,6 +53,10 @@ export function recordCandidateMetrics(metrics: Metrics, candidates: CandidateAu
     return;
   }
   metrics.addMetric('fastPath', MetricUnit.Count, candidates.source === 'cluster' ? 1 : 0);
-  metrics.addMetric('fullScanFallback', MetricUnit.Count, candidates.source === 'full-scan' ? 1 : 0);
+  // An index-ordered scan (the registration index named the node's groups) is a scan all the same.
+  const scan = candidates.source === 'full-scan' || candidates.source === 'index';
+  metrics.addMetric('fullScan', MetricUnit.Count, scan ? 1 : 0);
+  metrics.addMetric('fullScanFallback', MetricUnit.Count, scan && candidates.fallback === true ? 1 : 0);
+  metrics.addMetric('indexFallback', MetricUnit.Count, candidates.source === 'index' ? 1 : 0);
   metrics.addMetric('targetGroupsDescribed', MetricUnit.Count, candidates.groupsDescribed);
 }

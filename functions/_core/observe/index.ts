@@ -8,7 +8,7 @@ import { NODE_INSTANCE_TAG, nodeAddresses, TRUNK_ENI_TAG } from '../domain/endpo
 import { isNodeOfCluster } from '../domain/node-cluster.ts';
 import type { CloudMapRegistration, TargetGroup, TargetRegistration } from '../domain/registration.ts';
 import type { CloudMapPort, Ec2Port, Elbv2Port } from '../ports/index.ts';
-import { optedInFor } from '../domain/ownership.ts';
+import { tagsInScope, typeAndVpcInScope } from '../domain/trigger-scope.ts';
 
 /** Why an instance named by an event is not acted on. */
 export interface RejectedInstance {
@@ -80,19 +80,14 @@ export interface TargetScanOptions {
 
 /** The target groups in scope (VPC, type, tag selector or opt-in tag, an explicit list), without their targets. */
 export async function targetGroupsInScope(elbv2: Pick<Elbv2Port, 'listTargetGroups' | 'tagsOf'>, options: Omit<TargetScanOptions, 'concurrency'>): Promise<TargetGroup[]> {
-  let groups = (await elbv2.listTargetGroups()).filter(
-    (g) => (g.targetType === 'ip' || (g.targetType === 'instance' && !options.ipOnly)) && (options.vpcIds.length === 0 || (g.vpcId !== undefined && options.vpcIds.includes(g.vpcId))),
-  );
+  let groups = (await elbv2.listTargetGroups()).filter((g) => typeAndVpcInScope(g, options));
   if (options.onlyArns) {
     const only = new Set(options.onlyArns);
     groups = groups.filter((g) => only.has(g.arn));
   }
-  const selector = Object.entries(options.tagSelector);
-  if (selector.length > 0 && groups.length > 0) {
+  if (Object.keys(options.tagSelector).length > 0 && groups.length > 0) {
     const tags = await elbv2.tagsOf(groups.map((g) => g.arn));
-    groups = groups
-      .map((g) => ({ ...g, tags: tags.get(g.arn) ?? {} }))
-      .filter((g) => selector.every(([k, v]) => g.tags[k] === v) || (options.clusterName !== undefined && optedInFor(g.tags, options.clusterName)));
+    groups = groups.map((g) => ({ ...g, tags: tags.get(g.arn) ?? {} })).filter((g) => tagsInScope(g.tags, options));
   }
   return groups;
 }

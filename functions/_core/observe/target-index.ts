@@ -172,6 +172,19 @@ export class RegistrationIndex {
     return this.#verify(cached, named, age);
   }
 
+  /**
+   * Whether a lookup now would describe groups or list services for this pod: the index is warm and names
+   * some. Those calls are the pod's own (a cold or refreshed scan is the container's, made once for every
+   * pod after it), so a caller that can tell a copy of the event apart decides before them (pod-events'
+   * claims by pod uid). No I/O.
+   */
+  verifiesFor(q: IndexQuery): boolean {
+    const cached = this.#usable();
+    if (!cached) return false;
+    const named = namedBy(cached, q);
+    return named.groupArns.size > 0 || named.serviceIds.size > 0;
+  }
+
   #usable(): IndexSnapshot | undefined {
     const s = this.#snapshot;
     if (!s || this.#o.ttlMs <= 0) return undefined;

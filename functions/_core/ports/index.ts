@@ -39,6 +39,11 @@ export interface ListenerRule {
 export interface Elbv2Port {
   /** All target groups (pages of 400), optionally only those in a VPC (filtered client-side: the API cannot). */
   listTargetGroups(options?: { vpcId?: string }): Promise<TargetGroup[]>;
+  /**
+   * The target groups with these ARNs (DescribeTargetGroups by ARN, 20 per call), without tags; an ARN of a
+   * group that no longer exists is simply absent from the result.
+   */
+  describeTargetGroups(arns: readonly string[]): Promise<TargetGroup[]>;
   /** Tags of many resources (DescribeTags, 20 ARNs per call). */
   tagsOf(resourceArns: readonly string[]): Promise<Map<string, Record<string, string>>>;
   /** Every target of one target group with its health (DescribeTargetHealth; one group per call). */

@@ -25,13 +25,17 @@ import type { ScopedBatch } from './scope.ts';
 /** How the batch finds its groups: the cluster's candidates, or a scan (full, completeness, or a re-check's own groups). */
 export type CandidateChoice =
   | { readonly mode: 'cluster'; readonly candidates: Candidates }
-  | { readonly mode: 'full-scan' | 'completeness-scan' | 'targeted'; readonly reason?: string };
+  | { readonly mode: 'full-scan' | 'index' | 'completeness-scan' | 'targeted'; readonly reason?: string; readonly fallback?: true };
 
 /** The re-check rounds of the batch that must scan everything (the first round after a fast path). */
 export const completenessRounds = (scope: Pick<ScopedBatch, 'liveRechecks'>): LiveRecheck[] => scope.liveRechecks.filter((r) => r.message.completeness !== undefined);
 
-/** Why the fast path cannot be used for this batch, or undefined when it can. */
-function fastPathOff(scope: ScopedBatch, deps: NodeWorkflowDeps): string | undefined {
+/**
+ * Why the fast path cannot be used for this batch, or undefined when it can. The same conditions decide
+ * whether the registration index may vouch for a group (leave it undescribed): only where a completeness
+ * round follows and nothing is completed on this scan's word.
+ */
+export function fastPathOff(scope: ScopedBatch, deps: NodeWorkflowDeps): string | undefined {
   const { config } = deps;
   if (!config.clusterCandidates) return 'CLUSTER_CANDIDATES=false';
   if (!deps.cluster) return 'no cluster access configured';
@@ -60,7 +64,7 @@ export async function chooseCandidates(scope: ScopedBatch, deps: NodeWorkflowDep
   if (!view.ok) {
     const reason = `cluster API unavailable (${view.error.name}: ${view.error.message}): full scan`;
     deps.logger.warn('fast path not used: falling back to the full scan', { reason, nodes: scope.planNodes.map((n) => n.instanceId) });
-    return { mode: 'full-scan', reason };
+    return { mode: 'full-scan', reason, fallback: true };
   }
   return { mode: 'cluster', candidates: candidatesOfNodes(view.value, new Set(nodeNames)) };
 }
@@ -108,9 +112,26 @@ export function fastPathMisses(plan: Plan, addresses: readonly NodeAddresses[], 
   return out;
 }
 
-/** The audit's account of how the groups were found. */
-export function candidateAudit(choice: CandidateChoice, groupsInScope: number, groupsDescribed: number, missed: readonly string[]): CandidateAudit {
+/** The audit's account of how the groups were found (and, at scale, what the cached scope, the index and the log saved). */
+export function candidateAudit(
+  choice: CandidateChoice,
+  groupsInScope: number,
+  groupsDescribed: number,
+  missed: readonly string[],
+  read?: { readonly scope: { readonly source: 'cache' | 'fresh' }; readonly vouched: readonly string[]; readonly alreadyLooked: number },
+): CandidateAudit {
   const reason = choice.mode === 'cluster' ? undefined : choice.reason;
-  return { source: choice.mode, ...(reason ? { reason } : {}), groupsInScope, groupsDescribed, ...(missed.length > 0 ? { missed } : {}) };
+  const fallback = choice.mode !== 'cluster' && choice.fallback === true;
+  return {
+    source: choice.mode,
+    ...(reason ? { reason } : {}),
+    ...(fallback ? { fallback } : {}),
+    groupsInScope,
+    groupsDescribed,
+    ...(missed.length > 0 ? { missed } : {}),
+    ...(read?.scope.source === 'cache' ? { scope: 'cache' as const } : {}),
+    ...(read && read.vouched.length > 0 ? { vouched: read.vouched.length } : {}),
+    ...(read && read.alreadyLooked > 0 ? { alreadyLooked: read.alreadyLooked } : {}),
+  };
 }
 

@@ -19,11 +19,16 @@ import type { CloudMapServiceRef } from '#core/contracts/node-events.ts';
 import type { CandidateAudit } from '#core/domain/plan.ts';
 import { emptyResult, mergeResults, type ApplyResult } from '#core/executor/executor.ts';
 import { observationsOf, type GroupObservation } from '#core/executor/cross-writer.ts';
-import { observeCloudMap, observeNodeAddresses, targetGroupsInScope } from '#core/observe/index.ts';
+import { observeCloudMap, observeNodeAddresses } from '#core/observe/index.ts';
+import { FreshTags } from '#core/observe/fresh-tags.ts';
+import { keepsInTraffic } from '#core/domain/in-traffic.ts';
+import { tagsInScope } from '#core/domain/trigger-scope.ts';
+import { awsErrorName } from '#core/errors.ts';
 import { mapWithConcurrency } from '#core/concurrency.ts';
 import type { CloudMapReads } from '#core/ports/index.ts';
 import type { NodeWorkflowDeps } from '../types.ts';
-import { candidateAudit, carriedGroups, chooseCandidates, completenessRounds, fastPathMisses, groupsToDescribe } from './candidates.ts';
+import { candidateAudit, chooseCandidates, completenessRounds, fastPathMisses, type CandidateChoice } from './candidates.ts';
+import { groupsToRead, writeBackAdded, type GroupsToRead } from './groups.ts';
 import type { ScopedBatch } from './scope.ts';
 
 /** What the batch observed and did. */
@@ -67,32 +72,63 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
     );
   // Parts finish in any order; `order` keeps the merged plan and the audit stable (groups as listed, then Cloud Map).
   const parts: { order: number; done: Promise<{ plan: Plan; result: ApplyResult }> }[] = [];
-  const applyPart = (order: number, part: Plan, observed: Map<string, GroupObservation>): void => {
+  const applyPart = (order: number, part: Plan, observed: Map<string, GroupObservation>): Promise<{ plan: Plan; result: ApplyResult }> => {
     const done =
       part.actions.length > 0
         ? deps.executor.apply(part, { observed, subject: guard.subject, ...(run.deadline ? { deadline: run.deadline } : {}) }).then((result) => ({ plan: part, result }))
         : Promise.resolve({ plan: part, result: emptyResult(planId, deps.executor.mode) });
     parts.push({ order, done });
+    return done;
   };
+  const rules = { vpcIds, tagSelector: config.targetGroupTagSelector, clusterName: config.clusterName };
   const targetGroups: TargetGroup[] = [];
   const targets: TargetRegistration[] = [];
   let cloudMap: CloudMapRegistration[] = [];
-  let groupsInScope = 0;
+  let read: GroupsToRead | undefined;
+  const gone: string[] = [];
+  const leftScope: string[] = [];
+  const fresh = new FreshTags(deps.elbv2);
+  const looked = new LookedLog(deps, scope, now);
   const observed = await Promise.allSettled([
-    targetGroupsInScope(deps.elbv2, {
-      vpcIds,
-      tagSelector: config.targetGroupTagSelector,
-      clusterName: config.clusterName,
-      ...(fullScan ? {} : { onlyArns: [...new Set(scope.liveRechecks.flatMap((r) => r.message.targetGroupArns))] }),
-    }).then(async (inScope) => {
-      const groups = groupsToDescribe(inScope, await choice, carriedGroups(scope));
-      groupsInScope = inScope.length;
-      return mapWithConcurrency(groups, config.concurrency, async (group, i) => {
-        const registrations = await deps.elbv2.targetHealth(group.arn, group.name);
-        targetGroups.push(group);
-        targets.push(...registrations);
-        applyPart(i, planPart([group], registrations, []), observationsOf(registrations, deps.now().getTime()));
-      });
+    groupsToRead(scope, deps, { choice, addresses, rules, onlyCarried: !fullScan, now }).then(async (r) => {
+      read = r;
+      const checkTags = r.scope.source === 'cache';
+      const freshlyRead = new Set(r.added.map((g) => g.arn));
+      if (checkTags) fresh.prefetch(r.likelyWritten.filter((a) => !freshlyRead.has(a)));
+      looked.add(r.vouched);
+      try {
+        return await mapWithConcurrency(r.describe, config.concurrency, async (group, i) => {
+          let registrations: TargetRegistration[];
+          let readAt: number;
+          try {
+            registrations = await deps.elbv2.targetHealth(group.arn, group.name);
+            readAt = deps.now().getTime();
+          } catch (err) {
+            // A group of the cached scope deleted since: nothing to take out of it.
+            if (!/TargetGroupNotFound/.test(awsErrorName(err))) throw err;
+            gone.push(group.name);
+            return;
+          }
+          targetGroups.push(group);
+          targets.push(...registrations);
+          let part = planPart([group], registrations, []);
+          if (checkTags && part.actions.length > 0 && !freshlyRead.has(group.arn)) {
+            // The cache only narrows what is read: a group is written only while its tags, read now, keep it in scope.
+            const tags = await fresh.of(group.arn);
+            if (tags === undefined || !tagsInScope(tags, rules)) {
+              leftScope.push(group.name);
+              part = outOfScope(part, tags === undefined ? 'the group no longer exists' : 'its tags, read just now, no longer put it in scope');
+            }
+          }
+          // Not awaited: the next group is described while this one's write waits for its token.
+          void applyPart(i, part, observationsOf(registrations, readAt)).then(({ result }) => {
+            if (clearFor(part, result)) looked.add([group.arn]);
+          });
+        });
+      } finally {
+        await Promise.allSettled(parts.map((p) => p.done));
+        await looked.flush();
+      }
     }),
     (fullScan
       ? observeCloudMap(deps.cloudMap, config.cloudMapNamespaces, config.concurrency).then((r) => {
@@ -102,7 +138,7 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
       : relistServices(deps.cloudMap, scope.liveRechecks.flatMap((r) => r.message.services), config.concurrency)
     ).then((registrations) => {
       cloudMap = registrations;
-      applyPart(Number.MAX_SAFE_INTEGER, planPart([], [], registrations), observationsOf(registrations, deps.now().getTime()));
+      void applyPart(Number.MAX_SAFE_INTEGER, planPart([], [], registrations), observationsOf(registrations, deps.now().getTime()));
     }),
   ]);
   await prepared;
@@ -111,16 +147,76 @@ export async function observeAndApply(scope: ScopedBatch, deps: NodeWorkflowDeps
   const failed = observed.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   const failedObservation = failed ? (failed.reason as Error) : undefined;
   if (failedObservation) warnings.push(planWarning('observation-incomplete', `observation incomplete (${failedObservation.name}: ${failedObservation.message}): the invocation fails and is retried`));
+  if (gone.length > 0) warnings.push(planWarning('group-gone', `${gone.length} group(s) of the cached scope no longer exist: ${gone.slice(0, 10).join(', ')}`, { count: gone.length }));
+  if (leftScope.length > 0) warnings.push(planWarning('scope-changed', `${leftScope.length} group(s) left the scope since the cached scope was written (fresh tags): not written: ${leftScope.slice(0, 10).join(', ')}`, { count: leftScope.length }));
   const merged = mergePlans({ id: planId, trigger: 'spot-interruption', subject: subject || 'no node', createdAt: now.toISOString() }, applied.map((a) => a.plan), warnings);
   const missed = fastPathMisses(merged, addresses, targetGroups, completenessRounds(scope));
   if (missed.length > 0) {
     warnings.push(planWarning('fast-path-missed', `fast path missed ${missed.length} registration(s), found by this completeness scan: ${missed.join(', ')}`, { count: missed.length }));
     logger.warn('fast path missed registrations: found by the completeness scan', { missed });
   }
-  const candidates = candidateAudit(await choice, groupsInScope, targetGroups.length, missed);
+  const r = read as GroupsToRead | undefined;
+  if (r) await writeBackAdded(deps, r, now);
+  const candidates = candidateAudit(r ? auditChoice(r) : await choice, r?.inScope ?? 0, targetGroups.length, missed, r);
   const plan: Plan = { ...merged, warnings: sumAlreadyGoing(uniqueWarnings([...warnings, ...merged.warnings])), candidates };
   const result = mergeResults(planId, deps.executor.mode, applied.map((a) => a.result));
   return { plan, result, addresses, targetGroups, targets, cloudMap, candidates, describedArns: targetGroups.map((g) => g.arn), failedObservation };
+}
+
+/** The choice as the audit names it: a scan the registration index ordered is `index`. */
+function auditChoice(r: GroupsToRead): CandidateChoice {
+  return r.usedIndex && r.choice.mode === 'full-scan' ? { ...r.choice, mode: 'index' } : r.choice;
+}
+
+/** A part whose group left the scope: its actions are held back (ownership), nothing is written. */
+function outOfScope(part: Plan, why: string): Plan {
+  return {
+    ...part,
+    actions: [],
+    heldBack: [...part.heldBack, ...part.actions.map((action) => ({ action, guard: 'ownership' as const, reason: `not in scope any more: ${why}` }))],
+  };
+}
+
+/** Whether a group is done with for the nodes: nothing failed, nothing refused, nothing kept in traffic. */
+function clearFor(part: Plan, result: ApplyResult): boolean {
+  return result.retryableFailures + result.permanentFailures === 0 && result.counts.refused === 0 && !part.heldBack.some(keepsInTraffic);
+}
+
+/**
+ * The groups looked at for the batch's nodes, written to the node scan log (state/node-scan.ts) every 100
+ * groups and at the end, one write at a time, through the write port: a dry run records it, and its own
+ * later rounds in the same container read the record. Nothing without a log (no STATE_TABLE).
+ */
+class LookedLog {
+  readonly #deps: NodeWorkflowDeps;
+  readonly #nodes: string[];
+  readonly #now: Date;
+  #pending: string[] = [];
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(deps: NodeWorkflowDeps, scope: ScopedBatch, now: Date) {
+    this.#deps = deps;
+    this.#nodes = scope.planNodes.map((n) => n.instanceId);
+    this.#now = now;
+  }
+
+  add(arns: readonly string[]): void {
+    if (!this.#deps.nodeScans || this.#nodes.length === 0) return;
+    this.#pending.push(...arns);
+    if (this.#pending.length >= 100) void this.flush();
+  }
+
+  flush(): Promise<void> {
+    const log = this.#deps.nodeScans;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (!log || batch.length === 0) return this.#writing;
+    const until = new Date(this.#now.getTime() + (this.#deps.config.guardDeadlineSeconds + 120) * 1000);
+    this.#writing = this.#writing.then(() =>
+      log.add(this.#nodes, batch, this.#deps.now(), until).catch((err: unknown) => this.#deps.logger.warn('node scan log not written: a later round may look at these groups again', { error: String(err), groups: batch.length })),
+    );
+    return this.#writing;
+  }
 }
 
 async function relistServices(cloudMap: CloudMapReads, services: readonly CloudMapServiceRef[], concurrency: number): Promise<CloudMapRegistration[]> {

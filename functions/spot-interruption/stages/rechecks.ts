@@ -65,7 +65,8 @@ export async function scheduleRechecks(
         round: 1,
         reason: [...new Set(scope.active.map((a) => a.reason))].join('; '),
         ...(lifecycle.length > 0 ? { lifecycle } : {}),
-        ...(applied.candidates.source === 'cluster' ? { completeness: { describedArns: described } } : {}),
+        // After a fast path, or a scan the registration index shortened, the first round completes the look.
+        ...(applied.candidates.source === 'cluster' || applied.candidates.source === 'index' ? { completeness: { describedArns: described } } : {}),
       },
       askedBy: scope.active.map((a) => a.item.itemId),
     });

@@ -340,7 +340,7 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
 
       // The pod forwarder watching the fake Kubernetes API; its events reach pod-events through the bus.
       forwarder = await startForwarder(
-        { clusterName: CLUSTER, eventBusName: BUS, queueMax: 1000, batchMaxWaitMs: 10, forwardNotReady: false, namespaces: undefined, labelSelector: undefined, metricsPort: 0, healthStaleSeconds: 60, shutdownTimeoutMs: 2000 },
+        { clusterName: CLUSTER, eventBusName: BUS, queueMax: 1000, batchMaxWaitMs: 10, forwardNotReady: false, namespaces: undefined, labelSelector: undefined, metricsPort: 0, healthStaleSeconds: 60, shutdownTimeoutMs: 2000, publishUnhealthySeconds: 60 },
         { kube: { server: started.endpoint, caData: started.caData, token: eksToken(now()) }, log: memoryLogger(), now, watcher: { baseBackoffMs: 20, maxBackoffMs: 200 }, publisher: { baseBackoffMs: 10, maxBackoffMs: 50 } },
       );
       await kube.waitForWatches(1);

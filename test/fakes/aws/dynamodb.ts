@@ -19,8 +19,16 @@
  *   as present until it is gone: the fake never deletes by TTL.
  *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
  *
- * Simplifications: hash and optional range key only, no indexes, no Query/Scan, no size limits, nested
- * paths (a.b, a[0]) and arithmetic in SET are not supported (ValidationException).
+ * - Item size: at most 400 KB (409,600 bytes) per item, attribute names included; a partition key value at
+ *   most 2,048 bytes, a sort key value at most 1,024. Sizes as the developer guide counts them (strings and
+ *   names by their UTF-8 length, numbers ~1 byte per two significant digits + 1, booleans and nulls 1 byte,
+ *   lists and maps 3 bytes + their elements, 1 byte more per element): a PutItem, or an UpdateItem whose
+ *   result, is larger is a ValidationException and writes nothing.
+ *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items ,
+ *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+ *
+ * Simplifications: hash and optional range key only, no indexes, no Query/Scan, nested paths (a.b, a[0])
+ * and arithmetic in SET are not supported (ValidationException).
  */
 import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService } from './core.ts';
@@ -37,6 +45,30 @@ interface Table {
   rangeKey: string | undefined;
   items: Map<string, Item>;
   createdAt: number;
+}
+
+/** DynamoDB's maximum item size in bytes (400 KB), attribute names and values together. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+/** Maximum size of a partition key value / a sort key value, in bytes. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
+/** The size of one attribute value as DynamoDB counts it (developer guide, "Item sizes and formats"). */
+export function attributeValueSize(v: AttributeValue): number {
+  if ('S' in v) return Buffer.byteLength(v.S, 'utf8');
+  if ('N' in v) {
+    // Significant digits: leading and trailing zeros (and the sign and point) do not count.
+    const digits = v.N.replace(/^[-+]/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+    return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+  }
+  if ('BOOL' in v || 'NULL' in v) return 1;
+  if ('L' in v) return 3 + v.L.reduce((n, e) => n + attributeValueSize(e) + 1, 0);
+  return 3 + Object.entries(v.M).reduce((n, [k, e]) => n + Buffer.byteLength(k, 'utf8') + attributeValueSize(e) + 1, 0);
+}
+
+/** The size of an item: every attribute's name and value. */
+export function itemSize(item: Item): number {
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k, 'utf8') + attributeValueSize(v), 0);
 }
 
 /** Fake DynamoDB. */
@@ -121,9 +153,11 @@ export class FakeDynamoDb implements FakeService {
   #keyOf(t: Table, key: Item, whole: boolean): string {
     const names = [t.hashKey, ...(t.rangeKey ? [t.rangeKey] : [])];
     if (!whole && Object.keys(key).some((k) => !names.includes(k))) throw validation('The provided key element does not match the schema');
-    const parts = names.map((n) => {
+    const parts = names.map((n, i) => {
       const v = key[n];
       if (!v || !('S' in v || 'N' in v)) throw validation('The provided key element does not match the schema');
+      const limit = i === 0 ? MAX_PARTITION_KEY_BYTES : MAX_SORT_KEY_BYTES;
+      if (attributeValueSize(v) > limit) throw validation(`One or more parameter values were invalid: Size of ${i === 0 ? 'hashkey' : 'rangekey'} has exceeded the maximum size limit of ${limit} bytes`);
       return JSON.stringify(v);
     });
     return parts.join('|');
@@ -151,6 +185,7 @@ export class FakeDynamoDb implements FakeService {
     const k = this.#keyOf(t, item, true);
     const old = t.items.get(k);
     this.#check(input, old, [input.ConditionExpression as string | undefined]);
+    tooLarge(item);
     t.items.set(k, structuredClone(item));
     return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
   }
@@ -179,11 +214,17 @@ export class FakeDynamoDb implements FakeService {
     this.#check(input, old, [input.ConditionExpression as string | undefined, update]);
     const next: Item = structuredClone(old ?? key);
     if (update) applyUpdate(update, next, (input.ExpressionAttributeNames ?? {}) as Record<string, string>, (input.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>, [t.hashKey, t.rangeKey]);
+    tooLarge(next);
     t.items.set(k, next);
     if (input.ReturnValues === 'ALL_NEW') return { Attributes: structuredClone(next) };
     if (input.ReturnValues === 'ALL_OLD' && old) return { Attributes: old };
     return {};
   }
+}
+
+/** Refuses an item over {@link MAX_ITEM_BYTES}, as DynamoDB does (nothing is written). */
+function tooLarge(item: Item): void {
+  if (itemSize(item) > MAX_ITEM_BYTES) throw validation('Item size has exceeded the maximum allowed size');
 }
 
 function validation(message: string): FakeAwsError {

@@ -12,6 +12,7 @@
 import { FakeAwsError, UnknownOperationError } from './core.ts';
 import type { FakeClock, FakeService, RequestCaller } from './core.ts';
 import { FakeIam, type FakePrincipal } from './iam.ts';
+import type { FakeEventRouting } from './event-rules.ts';
 import { resourcePolicyAdmits, type PolicyDocument } from './policy.ts';
 import { FAKE_ACCOUNT_ID, FAKE_REGION } from './sts.ts';
 
@@ -84,6 +85,7 @@ export class FakeEventBridge implements FakeService {
   #dropped: PublishedEvent[] = [];
   #failNext: { n: number; code: string } = { n: 0, code: 'InternalFailure' };
   #seq = 0;
+  #routing: FakeEventRouting | undefined;
 
   constructor(clock: FakeClock, iam: FakeIam = new FakeIam()) {
     this.#clock = clock;
@@ -112,8 +114,14 @@ export class FakeEventBridge implements FakeService {
       case 'PutEvents':
         return this.#putEvents(input, this.#iam.principalOf(caller?.accessKeyId));
       default:
+        if (this.#routing?.handles(operation)) return this.#routing.handle(operation, input, (bus) => this.#buses.has(bus));
         throw new UnknownOperationError('UnknownOperationException', `${operation} is not supported by the fake EventBridge`, 400);
     }
+  }
+
+  /** Rules, targets and archives (event-rules.ts): what happens to an event a bus accepted. */
+  routeWith(routing: FakeEventRouting): void {
+    this.#routing = routing;
   }
 
   // ---- JS helpers ----------------------------------------------------------------------------------------
@@ -296,7 +304,10 @@ export class FakeEventBridge implements FakeService {
     };
     // PutEvents to a bus that does not exist succeeds with an EventId and the event is silently dropped
     // (https://github.com/aws/aws-cli/issues/9186, https://github.com/aws/aws-sdk/issues/186).
-    if (this.#buses.has(busName)) this.#published.push(published);
+    if (this.#buses.has(busName)) {
+      this.#published.push(published);
+      this.#routing?.route(busName, published.event);
+    }
     else this.#dropped.push(published);
     return { EventId: id };
   }

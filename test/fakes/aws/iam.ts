@@ -94,6 +94,11 @@ export class FakeIam {
     return accessKeyId;
   }
 
+  /** Whether an access key id was registered (a role session or a user), not the default principal. */
+  knows(accessKeyId: string): boolean {
+    return this.#keys.has(accessKeyId);
+  }
+
   /** The principal behind an access key id; unregistered keys are a session of {@link DEFAULT_ROLE}. */
   principalOf(accessKeyId: string | undefined): FakePrincipal {
     const known = accessKeyId === undefined ? undefined : this.#keys.get(accessKeyId);

@@ -27,12 +27,18 @@ import { FakeSsm } from './ssm.ts';
 import { FakeScheduler } from './scheduler.ts';
 import { FakeDynamoDb } from './dynamodb.ts';
 import { FakeIam } from './iam.ts';
+import { FakeIamApi } from './iam-api.ts';
+import { FakeLogs } from './logs.ts';
+import { FakeEventRouting } from './event-rules.ts';
 
 export { FakeAwsError, FakeClock, UnknownOperationError } from './core.ts';
 export { OPERATIONS, isWriteOperation } from './operations.ts';
 export type { OperationKind } from './operations.ts';
 export type { FakeService, RequestCaller, RestRoute } from './core.ts';
 export { FakeIam, SNS_SENDER_ID, EVENTBRIDGE_SENDER_ID, DEFAULT_ROLE } from './iam.ts';
+export { FakeIamApi, type FakeRole } from './iam-api.ts';
+export { FakeLogs } from './logs.ts';
+export { FakeEventRouting, patternMatches } from './event-rules.ts';
 export type { FakePrincipal, FakeServiceSender } from './iam.ts';
 export { FakeAwsServer, CallLog, FaultInjector, inProcessHandler, throttlingErrorFor } from './server.ts';
 export type { CallRecord, FaultScope } from './server.ts';
@@ -53,24 +59,34 @@ export class FakeAws {
   readonly dynamodb: FakeDynamoDb;
   /** Who signs: access key ids -> IAM principals (SQS SenderId, resource policies). */
   readonly iam: FakeIam;
+  /** The IAM API: roles as the stack deploys them, and the policy simulator. */
+  readonly iamApi: FakeIamApi;
+  /** CloudWatch Logs: the audit log group EventBridge delivers to, read by `quiesce audit`. */
+  readonly logs: FakeLogs;
+  /** The event buses' rules, targets and archives (EventBridge API operations, and `archived(name)`). */
+  readonly eventRouting: FakeEventRouting;
   readonly #server = new FakeAwsServer();
   readonly #services: FakeService[];
 
   constructor(clock: FakeClock = new FakeClock()) {
     this.clock = clock;
     this.iam = new FakeIam();
+    this.iamApi = new FakeIamApi(clock, this.iam);
+    this.logs = new FakeLogs(clock);
+    this.eventRouting = new FakeEventRouting(clock, this.logs);
     this.elbv2 = new FakeElbv2(clock);
     this.ec2 = new FakeEc2(clock);
     this.cloudMap = new FakeCloudMap(clock);
     this.events = new FakeEventBridge(clock, this.iam);
+    this.events.routeWith(this.eventRouting);
     this.sqs = new FakeSqs(clock, this.iam);
     this.autoscaling = new FakeAutoScaling(clock);
     this.eks = new FakeEks(clock);
-    this.sts = new FakeSts(clock);
+    this.sts = new FakeSts(clock, this.iam, this.iamApi);
     this.ssm = new FakeSsm(clock);
     this.scheduler = new FakeScheduler(clock);
     this.dynamodb = new FakeDynamoDb(clock);
-    this.#services = [this.elbv2, this.ec2, this.cloudMap, this.events, this.sqs, this.autoscaling, this.eks, this.sts, this.ssm, this.scheduler, this.dynamodb];
+    this.#services = [this.elbv2, this.ec2, this.cloudMap, this.events, this.sqs, this.autoscaling, this.eks, this.sts, this.ssm, this.scheduler, this.dynamodb, this.iamApi, this.logs];
     for (const s of this.#services) this.#server.register(s);
   }
 
@@ -135,6 +151,7 @@ export class FakeAws {
   reset(): void {
     for (const s of this.#services) s.reset();
     this.iam.reset();
+    this.eventRouting.reset();
     this.clock.reset();
     this.#server.faults.reset();
     this.#server.calls.clear();

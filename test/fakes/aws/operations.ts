@@ -71,6 +71,12 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
     DescribeEventBus: 'read',
     PutPermission: 'write',
     PutEvents: 'write',
+    PutRule: 'write',
+    PutTargets: 'write',
+    DescribeRule: 'read',
+    ListTargetsByRule: 'read',
+    CreateArchive: 'write',
+    DescribeArchive: 'read',
   },
   sqs: {
     CreateQueue: 'write',
@@ -90,9 +96,23 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
   },
   eks: {
     DescribeCluster: 'read',
+    CreateAccessEntry: 'write',
+    DescribeAccessEntry: 'read',
+    ListAccessEntries: 'read',
+    DeleteAccessEntry: 'write',
   },
+  // AssumeRole hands out credentials and changes nothing AWS holds: a read.
   sts: {
     GetCallerIdentity: 'read',
+    AssumeRole: 'read',
+  },
+  iam: {
+    GetRole: 'read',
+    SimulatePrincipalPolicy: 'read',
+  },
+  logs: {
+    CreateLogGroup: 'write',
+    FilterLogEvents: 'read',
   },
   ssm: {
     GetParameter: 'read',

@@ -59,10 +59,18 @@ const PROTOCOLS: Record<string, ProtocolInfo> = {
     xmlns: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
     throttle: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
   },
-  // STS: no installed client (schemas unknown): generic XML.
+  // STS API reference, "Common errors": Throttling (HTTP 400).
   sts: {
     protocol: 'awsQuery',
+    sdk: () => import('@aws-sdk/client-sts'),
     xmlns: 'https://sts.amazonaws.com/doc/2011-06-15/',
+    throttle: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
+  },
+  // IAM API reference, "Common errors": Throttling (HTTP 400). One global endpoint, signing region us-east-1.
+  iam: {
+    protocol: 'awsQuery',
+    sdk: () => import('@aws-sdk/client-iam'),
+    xmlns: 'https://iam.amazonaws.com/doc/2010-05-08/',
     throttle: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
   },
   // Cloud Map API reference, "Common errors": ThrottlingException (HTTP 400).
@@ -82,6 +90,12 @@ const PROTOCOLS: Record<string, ProtocolInfo> = {
     protocol: 'awsJson1_0',
     sdk: () => import('@aws-sdk/client-sqs'),
     throttle: { code: 'RequestThrottled', status: 403, message: 'Rate exceeded' },
+  },
+  // CloudWatch Logs API reference, "Common errors": ThrottlingException (HTTP 400).
+  logs: {
+    protocol: 'awsJson1_1',
+    sdk: () => import('@aws-sdk/client-cloudwatch-logs'),
+    throttle: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
   },
   // EKS model: ThrottlingException, HTTP 429.
   eks: {

@@ -84,6 +84,37 @@ export interface FakeKubeApiOptions {
   token?: Omit<TokenCheckOptions, 'now'> & { checkAge?: boolean };
   /** Send a BOOKMARK to watches that asked for them every this many ms; default 0 = only on `bookmark()`. */
   bookmarkIntervalMs?: number;
+  /**
+   * Who a (well-formed) token is, as EKS's authenticator says: the access key id that signed it in, the
+   * user name and groups of its access entry out (fakes/aws eks.ts `accessEntry`); undefined = 401, as for an
+   * IAM principal the cluster has no access entry for. Unset = every well-formed token is let in (as
+   * `system:masters` would be), which is what tests that do not exercise access need.
+   */
+  authenticate?: KubeAuthenticator;
+}
+
+/** The user a request is made as (an access entry's user name and Kubernetes groups). */
+export interface KubeUser {
+  readonly username: string;
+  readonly groups: readonly string[];
+}
+
+/** Who signed a token in: the access key id of its presigned STS URL. */
+export type KubeAuthenticator = (signer: { readonly accessKeyId: string }) => KubeUser | undefined;
+
+/** An RBAC rule as a ClusterRole carries it. */
+interface RbacRule {
+  readonly apiGroups?: readonly string[];
+  readonly resources?: readonly string[];
+  readonly verbs?: readonly string[];
+}
+
+/** What one request asks to do, in RBAC's terms. */
+export interface ResourceAttributes {
+  readonly verb: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly namespace?: string;
 }
 
 interface StoredEvent {
@@ -114,6 +145,15 @@ const KIND_META: Record<FakeKind, { apiVersion: string; kind: string; listKind: 
   services: { apiVersion: 'v1', kind: 'Service', listKind: 'ServiceList' },
   endpointslices: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', listKind: 'EndpointSliceList' },
 };
+
+/** The API group of each kind (RBAC rules name groups; "" is the core group). */
+const KIND_GROUP: Record<FakeKind, string> = { pods: '', services: '', targetgroupbindings: 'elbv2.k8s.aws', endpointslices: 'discovery.k8s.io' };
+
+/** The API server's 403 message. */
+function forbidden(user: KubeUser, a: ResourceAttributes): string {
+  const where = a.namespace === undefined ? 'at the cluster scope' : `in the namespace "${a.namespace}"`;
+  return `${a.resource}${a.group ? `.${a.group}` : ''} is forbidden: User "${user.username}" cannot ${a.verb} resource "${a.resource}" in API group "${a.group}" ${where}`;
+}
 
 const REASONS: Record<number, string> = {
   400: 'BadRequest',
@@ -155,6 +195,8 @@ export class FakeKubeApi {
   #latencyMs = 0;
   #failures: { remaining: number; status: number; reason: string | undefined } = { remaining: 0, status: 500, reason: undefined };
   #bookmarkTimer: NodeJS.Timeout | undefined;
+  /** ClusterRoles by name and ClusterRoleBindings; undefined = no RBAC: every authenticated user may do anything. */
+  #rbac: { roles: Map<string, readonly RbacRule[]>; bindings: { role: string; subjects: { kind: string; name: string }[] }[] } | undefined;
   readonly #watchWaiters = new Set<() => void>();
   /** Every TCP socket ever accepted and not yet closed, TLS handshake included (see {@link stop}). */
   readonly #sockets = new Set<Socket>();
@@ -233,6 +275,36 @@ export class FakeKubeApi {
     this.#unavailable = false;
     this.#latencyMs = 0;
     this.#failures = { remaining: 0, status: 500, reason: undefined };
+    this.#rbac = undefined;
+  }
+
+  /**
+   * Turns RBAC on with these objects (ClusterRoles and ClusterRoleBindings, as parsed from manifests such
+   * as infra/k8s/cluster-access): every request is then authorized as the API server's RBAC authorizer
+   * does (https://kubernetes.io/docs/reference/access-authn-authz/rbac/): allowed when a binding to one of
+   * the user's subjects (its name, its groups, `system:authenticated`) names a role with a rule matching the
+   * API group, resource and verb (`*` matches all); else 403 Forbidden with the API server's message. As
+   * for `system:basic-user`, every authenticated user may create SelfSubjectAccessReviews.
+   */
+  setRbac(objects: readonly unknown[]): void {
+    const roles = new Map<string, readonly RbacRule[]>();
+    const bindings: { role: string; subjects: { kind: string; name: string }[] }[] = [];
+    for (const o of objects as { kind?: string; metadata?: { name?: string }; rules?: RbacRule[]; roleRef?: { name?: string }; subjects?: { kind: string; name: string }[] }[]) {
+      if (o.kind === 'ClusterRole') roles.set(o.metadata?.name ?? '', o.rules ?? []);
+      else if (o.kind === 'ClusterRoleBinding') bindings.push({ role: o.roleRef?.name ?? '', subjects: o.subjects ?? [] });
+      else throw new Error(`setRbac: ${o.kind ?? 'an object'} is not modelled (ClusterRole and ClusterRoleBinding only)`);
+    }
+    this.#rbac = { roles, bindings };
+  }
+
+  /** Whether RBAC lets `user` do what `attrs` asks (always, without RBAC). */
+  allows(user: KubeUser, attrs: ResourceAttributes): boolean {
+    if (!this.#rbac) return true;
+    const subjects = new Set([`User:${user.username}`, ...[...user.groups, 'system:authenticated'].map((g) => `Group:${g}`)]);
+    const has = (list: readonly string[] | undefined, v: string): boolean => (list ?? []).some((x) => x === '*' || x === v);
+    return this.#rbac.bindings.some(
+      (b) => b.subjects.some((s) => subjects.has(`${s.kind}:${s.name}`)) && (this.#rbac?.roles.get(b.role) ?? []).some((r) => has(r.apiGroups, attrs.group) && has(r.resources, attrs.resource) && has(r.verbs, attrs.verb)),
+    );
   }
 
   /** `https://127.0.0.1:PORT` once started. */
@@ -505,17 +577,29 @@ export class FakeKubeApi {
       return fail(status, `injected failure ${status}`, reason, status === 429 ? { 'retry-after': '1' } : {});
     }
     if (token === undefined) return fail(401, 'Unauthorized');
+    let user: KubeUser = { username: 'kubernetes-admin', groups: ['system:masters'] };
     try {
       const check = this.#options.token ?? {};
-      await checkEksToken(token, { ...check, ...(check.checkAge === false ? {} : { now: this.#now() }) });
+      const decoded = await checkEksToken(token, { ...check, ...(check.checkAge === false ? {} : { now: this.#now() }) });
+      if (this.#options.authenticate) {
+        const who = this.#options.authenticate({ accessKeyId: decoded.url.searchParams.get('X-Amz-Credential')?.split('/')[0] ?? '' });
+        if (!who) return fail(401, 'Unauthorized');
+        user = who;
+      }
     } catch (err) {
       if (err instanceof TokenRejected) return fail(401, 'Unauthorized');
       throw err;
+    }
+    if (req.method === 'POST' && /^\/apis\/authorization\.k8s\.io\/v1\/(self)?subjectaccessreviews$/.test(url.pathname)) {
+      return this.#accessReview(req, url.pathname.includes('/selfsubject'), user, record, res, fail);
     }
     if (req.method !== 'GET') return fail(405, `method ${req.method ?? ''} not allowed by the fake`);
 
     const route = this.#route(url.pathname);
     if (!route) return fail(404, `the server could not find the requested resource (${url.pathname})`);
+    const verb = route.name !== undefined ? 'get' : watch ? 'watch' : 'list';
+    const attrs: ResourceAttributes = { verb, group: KIND_GROUP[route.kind], resource: route.kind, ...(route.namespace !== undefined ? { namespace: route.namespace } : {}) };
+    if (!this.allows(user, attrs)) return fail(403, forbidden(user, attrs), 'Forbidden');
     if (route.name !== undefined) {
       const obj = this.#store[route.kind].get(key(route.namespace ?? '', route.name));
       if (!obj) return fail(404, `${route.kind} "${route.name}" not found`);
@@ -525,6 +609,34 @@ export class FakeKubeApi {
     const filter = compileFilter(route.namespace, url.searchParams.get('labelSelector'), url.searchParams.get('fieldSelector'));
     if (watch) return this.#startWatch(route.kind, filter, url.searchParams, res, record, fail);
     return this.#list(route.kind, filter, url.searchParams, res, record, fail);
+  }
+
+  /**
+   * POST of a SelfSubjectAccessReview (may this user do X?) or a SubjectAccessReview (may that user do X?,
+   * which itself needs `create subjectaccessreviews`): answered with `status.allowed` and why, as the
+   * authorization.k8s.io/v1 API does. Nothing is stored.
+   */
+  async #accessReview(req: IncomingMessage, self: boolean, user: KubeUser, record: RecordedRequest, res: ServerResponse, fail: (status: number, message: string, reason?: string) => void): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    let body: { spec?: { resourceAttributes?: Partial<ResourceAttributes>; user?: string; groups?: string[] } };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      return fail(400, 'the request body is not JSON');
+    }
+    const ra = body.spec?.resourceAttributes;
+    if (!ra?.verb || ra.resource === undefined) return fail(422, 'spec.resourceAttributes.verb and .resource are required', 'Invalid');
+    const kind = self ? 'SelfSubjectAccessReview' : 'SubjectAccessReview';
+    if (!self) {
+      const attrs: ResourceAttributes = { verb: 'create', group: 'authorization.k8s.io', resource: 'subjectaccessreviews' };
+      if (!this.allows(user, attrs)) return fail(403, forbidden(user, attrs), 'Forbidden');
+    }
+    const subject: KubeUser = self ? user : { username: body.spec?.user ?? '', groups: body.spec?.groups ?? [] };
+    const attrs: ResourceAttributes = { verb: ra.verb, group: ra.group ?? '', resource: ra.resource, ...(ra.namespace ? { namespace: ra.namespace } : {}) };
+    const allowed = this.allows(subject, attrs);
+    record.status = 201;
+    this.#sendJson(res, 201, { kind, apiVersion: 'authorization.k8s.io/v1', metadata: {}, spec: body.spec, status: { allowed, ...(allowed ? { reason: 'RBAC: allowed by a ClusterRoleBinding' } : {}) } });
   }
 
   #route(path: string): { kind: FakeKind; namespace: string | undefined; name: string | undefined } | undefined {

@@ -167,6 +167,43 @@ describe('pod forwarder against the fake Kubernetes API and fake EventBridge', (
     expect(metrics).toMatch(/^quiesce_forwarder_events_failed_total 1$/m);
   });
 
+  it('turns not ready while PutEvents keeps failing (AccessDenied), stays live, and is ready again once an entry is accepted', async () => {
+    addPods('shop', ['a', 'b']);
+    // The readiness clock is the test's: "sustained" is PUBLISH_UNHEALTHY_SECONDS of it, not of the machine's.
+    let clock = Date.parse('2026-11-21T12:00:00Z');
+    const { fwd } = await start({ publishUnhealthySeconds: 60 }, { now: () => new Date(clock), publisher: { baseBackoffMs: 5, maxBackoffMs: 10, maxAttempts: 2 } });
+    const get = async (path: string): Promise<[number, string]> => {
+      const r = await fetch(`http://127.0.0.1:${fwd.port}${path}`);
+      return [r.status, await r.text()];
+    };
+    const metric = async (name: string): Promise<string | undefined> => new RegExp(`^quiesce_forwarder_${name} (\\S+)$`, 'm').exec((await get('/metrics'))[1])?.[1];
+    expect(await get('/readyz')).toEqual([200, 'ok\n']);
+    expect(await metric('last_publish_timestamp_seconds')).toBe('0');
+
+    fakeAws.faults.fail('PutEvents', { service: 'events', code: 'AccessDeniedException', message: 'not authorized to perform events:PutEvents', times: 1000 });
+    kube.markTerminating('shop', 'a', 30);
+    await waitUntil(() => fwd.metrics.eventsFailed === 1, 'the denied entry given up on');
+    // Failing, but not for long yet: still ready.
+    clock += 59_000;
+    expect((await get('/readyz'))[0]).toBe(200);
+    expect(await metric('publish_failing')).toBe('0');
+    clock += 2_000;
+    const [status, why] = await get('/readyz');
+    expect(status).toBe(503);
+    expect(why).toMatch(/PutEvents failing for 61 s with nothing accepted since/);
+    expect(await metric('publish_failing')).toBe('1');
+    expect(await metric('events_failed_total')).toBe('1');
+    // Liveness follows the watch only: a restart would not mend a denied PutEvents.
+    expect((await get('/healthz'))[0]).toBe(200);
+
+    fakeAws.faults.reset();
+    kube.markTerminating('shop', 'b', 30);
+    await waitUntil(() => fwd.metrics.eventsSent === 1, 'the next entry accepted');
+    expect((await get('/readyz'))[0]).toBe(200);
+    expect(await metric('publish_failing')).toBe('0');
+    expect(await metric('last_publish_timestamp_seconds')).toBe(String(Math.floor(clock / 1000)));
+  });
+
   it('a full queue drops the oldest events and counts the drops, without stalling the watch', async () => {
     const names = Array.from({ length: 30 }, (_, i) => `p-${String(i).padStart(2, '0')}`);
     addPods('shop', names);

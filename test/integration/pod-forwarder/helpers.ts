@@ -45,6 +45,7 @@ export function testConfig(overrides: Partial<ForwarderConfig> = {}): ForwarderC
     metricsPort: 0,
     healthStaleSeconds: 60,
     shutdownTimeoutMs: 5000,
+    publishUnhealthySeconds: 60,
     ...overrides,
   };
 }

@@ -50,6 +50,23 @@ describe('ApiBudget', () => {
     expect(budget.stats()['elb-register']).toMatchObject({ calls: 14, retries: 0, throttled: 0, waitedMs: 1000 });
   });
 
+  it('spends at a scale of its limit while concurrent invocations share the account bucket, and tells who waits', async () => {
+    const c = clock();
+    const budget = new ApiBudget({ limits: { 'elb-register': { ratePerSecond: 4, burst: 10 } }, now: c.now, sleep: c.sleep });
+    const waited: string[] = [];
+    budget.onWait((family) => waited.push(family));
+    budget.setScale('elb-register', 0.5); // half of the rate, half of the burst: 2/s, 5 tokens
+    for (let i = 0; i < 7; i++) await budget.call('elb-register', 'DeregisterTargets', async () => i);
+    expect(c.sleeps).toEqual([500, 500]);
+    expect(waited).toEqual(['elb-register', 'elb-register']);
+    expect(budget.stats()['elb-register'].rate).toBe(2);
+    budget.setScale('elb-register', 1);
+    c.advance(10_000);
+    for (let i = 0; i < 10; i++) await budget.call('elb-register', 'DeregisterTargets', async () => i);
+    expect(c.sleeps).toHaveLength(2); // the whole burst again once alone
+    expect(() => budget.setScale('elb-register', 0)).toThrow(RangeError);
+  });
+
   it('queues concurrent callers in order instead of letting them all through', async () => {
     const c = clock();
     const waits: number[] = [];

@@ -136,6 +136,29 @@ describe('the recording client', () => {
     for (const body of ['1', '2', '3']) await client.send(new SendMessageCommand({ QueueUrl: 'q', MessageBody: body }) as never);
     expect(recorder.records().map((r) => (r.request as { MessageBody: string }).MessageBody)).toEqual(['2', '3']);
   });
+
+  it('keeps at most keepBytes of requests and of items, forgetting what was written longest ago (its reads go live again)', async () => {
+    const live = liveClient({ GetItem: { Item: { pk: { S: 'from AWS' } } } });
+    const recorder = new WriteRecorder({ keepBytes: 2_500 });
+    const client = recorder.wrap(live.client, 'dynamodb');
+    // Parts of a large record, 1 KB each (state/chunked-record.ts writes them up to 300 KB): the third one
+    // pushes the first out of both the records and the items.
+    const part = (n: number) => new PutItemCommand({ TableName: 't', Item: { pk: { S: `scope#prod#v${n}#0` }, data: { S: 'x'.repeat(1000) } } });
+    for (const n of [1, 2, 3]) await client.send(part(n) as never);
+    expect(recorder.records().map((r) => (r.request as { Item: { pk: { S: string } } }).Item.pk.S)).toEqual(['scope#prod#v2#0', 'scope#prod#v3#0']);
+    const get = (n: number) => client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: `scope#prod#v${n}#0` } } }) as never) as Promise<{ Item: { pk: { S: string } } }>;
+    expect((await get(3)).Item.pk.S).toBe('scope#prod#v3#0');
+    expect((await get(2)).Item.pk.S).toBe('scope#prod#v2#0');
+    expect((await get(1)).Item.pk.S).toBe('from AWS');
+    expect(live.sent).toEqual(['GetItem']);
+    // Rewriting a key replaces its bytes, it does not add to them: the two kept parts stay.
+    for (let i = 0; i < 5; i++) await client.send(part(3) as never);
+    expect((await get(2)).Item.pk.S).toBe('scope#prod#v2#0');
+    // One write larger than the whole bound is still kept (the most recent always is).
+    await client.send(new PutItemCommand({ TableName: 't', Item: { pk: { S: 'big' }, data: { S: 'y'.repeat(5_000) } } }) as never);
+    expect(recorder.records()).toHaveLength(1);
+    expect(((await client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'big' } } }) as never)) as { Item: { pk: { S: string } } }).Item.pk.S).toBe('big');
+  });
 });
 
 describe('applySet', () => {

@@ -35,9 +35,17 @@ describe('loadConfig', () => {
       retryMaxDelaySeconds: 30,
       clusterCandidates: true,
       clusterTimeoutMs: 2000,
+      scopeMaxAgeSeconds: 1800,
+      indexVouchSeconds: 3600,
+      sharedElbBudget: true,
+      podEventSilenceHours: 24,
+      sweepOverdueFactor: 3,
     });
     expect(() => loadConfig({ CLUSTER_NAME: 'prod', CLUSTER_CANDIDATES: 'maybe' })).toThrow(/CLUSTER_CANDIDATES/);
     expect(() => loadConfig({ CLUSTER_NAME: 'prod', CLUSTER_TIMEOUT_MS: '5' })).toThrow(/CLUSTER_TIMEOUT_MS/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', SCOPE_MAX_AGE_SECONDS: '-1' })).toThrow(/SCOPE_MAX_AGE_SECONDS/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', INDEX_VOUCH_SECONDS: '1h' })).toThrow(/INDEX_VOUCH_SECONDS/);
+    expect(() => loadConfig({ CLUSTER_NAME: 'prod', SHARED_ELB_BUDGET: 'sometimes' })).toThrow(/SHARED_ELB_BUDGET/);
   });
 
   it('takes the scheduled-change schedule target as a pair of ARNs, or not at all', () => {
@@ -82,6 +90,9 @@ describe('loadConfig', () => {
     [{ CLUSTER_NAME: 'p', CLOUDMAP_OWNER_ATTRIBUTES: 'a=1,a=2' }, 'CLOUDMAP_OWNER_ATTRIBUTES'],
     [{ CLUSTER_NAME: 'p', RATE_LIMITS: 'elb-describe=fast' }, 'RATE_LIMITS'],
     [{ CLUSTER_NAME: 'p', DRY_RUN: 'maybe' }, 'DRY_RUN'],
+    [{ CLUSTER_NAME: 'p', POD_EVENT_SILENCE_HOURS: '0' }, 'POD_EVENT_SILENCE_HOURS'],
+    [{ CLUSTER_NAME: 'p', POD_EVENT_SILENCE_HOURS: '169' }, 'POD_EVENT_SILENCE_HOURS'],
+    [{ CLUSTER_NAME: 'p', SWEEP_OVERDUE_FACTOR: '1' }, 'SWEEP_OVERDUE_FACTOR'],
   ];
   for (const [env, variable] of bad) {
     it(`rejects a bad ${variable} by name`, () => {

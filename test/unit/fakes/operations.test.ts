@@ -27,6 +27,8 @@ const SDK_PACKAGE: Readonly<Record<string, string>> = {
   ssm: '@aws-sdk/client-ssm',
   scheduler: '@aws-sdk/client-scheduler',
   dynamodb: '@aws-sdk/client-dynamodb',
+  iam: '@aws-sdk/client-iam',
+  logs: '@aws-sdk/client-cloudwatch-logs',
 };
 
 /** Every operation of an API: the names of its SDK client's commands. */
@@ -49,7 +51,7 @@ function serves(service: { handle(operation: string, input: Record<string, unkno
 
 describe('the fake AWS operation table', () => {
   const aws = new FakeAws();
-  const services = [aws.elbv2, aws.ec2, aws.cloudMap, aws.events, aws.sqs, aws.autoscaling, aws.eks, aws.sts, aws.ssm, aws.scheduler, aws.dynamodb];
+  const services = [aws.elbv2, aws.ec2, aws.cloudMap, aws.events, aws.sqs, aws.autoscaling, aws.eks, aws.sts, aws.ssm, aws.scheduler, aws.dynamodb, aws.iamApi, aws.logs];
 
   it('covers every API the fake serves', () => {
     expect(services.map((s) => s.signingName).sort()).toEqual(Object.keys(OPERATIONS).sort());

@@ -1,5 +1,5 @@
 /**
- * The resource-policy evaluator the fakes and the package test share (test/fakes/aws/policy.ts), held to the
+ * The resource-policy evaluator the fakes and the package test share (functions/_core/policy/resource-policy.ts), held to the
  * IAM rules it cites: an explicit Deny wins, condition keys AND, values OR, an absent key is false for a
  * positive operator and true for a negated one, IfExists and Null test presence, and anything it does not
  * understand throws instead of being guessed.

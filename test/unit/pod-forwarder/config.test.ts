@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       metricsPort: 8080,
       healthStaleSeconds: 60,
       shutdownTimeoutMs: 20_000,
+      publishUnhealthySeconds: 60,
     });
   });
 
@@ -29,18 +30,19 @@ describe('loadConfig', () => {
       NAMESPACES: 'shop, payments,,shop',
       LABEL_SELECTOR: 'app in (web,api)',
       METRICS_PORT: '9100',
+      PUBLISH_UNHEALTHY_SECONDS: '30',
     });
-    expect(c).toMatchObject({ queueMax: 500, batchMaxWaitMs: 0, forwardNotReady: true, namespaces: ['shop', 'payments'], labelSelector: 'app in (web,api)', metricsPort: 9100 });
+    expect(c).toMatchObject({ queueMax: 500, batchMaxWaitMs: 0, forwardNotReady: true, namespaces: ['shop', 'payments'], labelSelector: 'app in (web,api)', metricsPort: 9100, publishUnhealthySeconds: 30 });
   });
 
   it('reports every problem at once, by variable name', () => {
     try {
-      loadConfig({ QUEUE_MAX: '0', BATCH_MAX_WAIT_MS: 'soon', FORWARD_NOT_READY: 'yes', NAMESPACES: 'Shop_1', METRICS_PORT: '70000' });
+      loadConfig({ QUEUE_MAX: '0', BATCH_MAX_WAIT_MS: 'soon', FORWARD_NOT_READY: 'yes', NAMESPACES: 'Shop_1', METRICS_PORT: '70000', PUBLISH_UNHEALTHY_SECONDS: '0' });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
-      for (const name of ['CLUSTER_NAME', 'EVENT_BUS_NAME', 'QUEUE_MAX', 'BATCH_MAX_WAIT_MS', 'FORWARD_NOT_READY', 'NAMESPACES', 'METRICS_PORT']) {
+      for (const name of ['CLUSTER_NAME', 'EVENT_BUS_NAME', 'QUEUE_MAX', 'BATCH_MAX_WAIT_MS', 'FORWARD_NOT_READY', 'NAMESPACES', 'METRICS_PORT', 'PUBLISH_UNHEALTHY_SECONDS']) {
         expect(problems).toContain(name);
       }
     }

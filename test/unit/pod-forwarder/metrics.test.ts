@@ -16,6 +16,8 @@ describe('forwarder metrics naming', () => {
       'quiesce_forwarder_events_dropped_total',
       'quiesce_forwarder_events_failed_total',
       'quiesce_forwarder_events_sent_total',
+      'quiesce_forwarder_last_publish_timestamp_seconds',
+      'quiesce_forwarder_publish_failing',
       'quiesce_forwarder_queue_depth',
       'quiesce_forwarder_relists_total',
       'quiesce_forwarder_watch_restarts_total',

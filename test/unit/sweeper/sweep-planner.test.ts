@@ -141,6 +141,8 @@ describe('config and event', () => {
     expect(loadSweeperConfig(env)).toMatchObject({ graceSeconds: 120, maxFraction: 0.5, cloudMapNamespaces: [] });
     expect(loadSweeperConfig({ ...env, CLOUDMAP_OWNER_ATTRIBUTES: 'ver=v1-30' }).cloudMapNamespaces).toEqual(['*']);
     expect(loadSweeperConfig({ ...env, SWEEP_OWNER_TAG_SELECTOR: 'team=shop' }).ownerTagSelector).toEqual({ team: 'shop' });
+    // A sweep that spans invocations: 400 groups and 60 s of reads at most per invocation, overdue at 3x.
+    expect(loadSweeperConfig(env)).toMatchObject({ groupsPerRun: 400, readSeconds: 60, sweepOverdueFactor: 3 });
   });
   it.each([
     ['SWEEP_MAX_FRACTION', '0'],
@@ -148,6 +150,9 @@ describe('config and event', () => {
     ['SWEEP_GRACE_SECONDS', 'soon'],
     ['SWEEP_OWNER_TAG_SELECTOR', 'team'],
     ['CLOUDMAP_OWNER_ATTRIBUTES', 'ver='],
+    ['SWEEP_GROUPS_PER_RUN', '0'],
+    ['SWEEP_READ_SECONDS', '1'],
+    ['SWEEP_OVERDUE_FACTOR', 'x'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadSweeperConfig({ ...env, [name]: value })).toThrow(ConfigError);
     expect(() => loadSweeperConfig({ ...env, [name]: value })).toThrow(name);

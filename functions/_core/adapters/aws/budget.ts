@@ -42,7 +42,10 @@ export type ApiFamily =
   | 'eks'
   | 'ssm'
   | 'scheduler'
-  | 'dynamodb';
+  | 'dynamodb'
+  | 'iam'
+  | 'sts'
+  | 'logs';
 
 /** A token bucket: `ratePerSecond` steady refill, at most `burst` tokens saved up. */
 export interface RateLimit {
@@ -65,6 +68,9 @@ export const API_FAMILIES: readonly ApiFamily[] = [
   'ssm',
   'scheduler',
   'dynamodb',
+  'iam',
+  'sts',
+  'logs',
 ];
 
 /**
@@ -151,6 +157,11 @@ export const DEFAULT_LIMITS: Readonly<Record<ApiFamily, RateLimit>> = Object.fre
   // write path of a spot warning. On-demand tables take thousands of requests per second on distinct keys;
   // this only keeps a bug from hammering the table.
   dynamodb: { ratePerSecond: 100, burst: 200 },
+  // `quiesce doctor` (the policy simulator, AssumeRole into each function's role) and `quiesce audit`
+  // (FilterLogEvents): a few calls a run, far below IAM's, STS's and CloudWatch Logs' account limits.
+  iam: { ratePerSecond: 5, burst: 10 },
+  sts: { ratePerSecond: 5, burst: 10 },
+  logs: { ratePerSecond: 5, burst: 10 },
 });
 
 /**
@@ -240,6 +251,11 @@ export interface FamilyStats {
 
 interface Bucket {
   readonly limit: RateLimit;
+  /**
+   * The part of the family's limit this invocation may use while others of the stage spend the same account
+   * bucket (state/account-share.ts); 1 = all of it. Scales the rate and the burst alike.
+   */
+  scale: number;
   /** May go negative: a negative balance is a queue of reservations, each waiting its turn. */
   tokens: number;
   updatedAt: number;
@@ -266,6 +282,7 @@ export class ApiBudget {
   readonly #random: () => number;
   readonly #remaining: () => number | undefined;
   readonly #total: () => number | undefined;
+  readonly #waitListeners: ((family: ApiFamily) => void)[] = [];
 
   constructor(options: ApiBudgetOptions = {}) {
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -287,7 +304,7 @@ export class ApiBudget {
       if (!(limit.ratePerSecond > 0) || !(limit.burst >= 1)) {
         throw new RangeError(`limit for ${family} needs ratePerSecond > 0 and burst >= 1`);
       }
-      this.#buckets.set(family, { limit, tokens: limit.burst, updatedAt: start, rateAtDecrease: limit.ratePerSecond, decreasedAt: -Infinity });
+      this.#buckets.set(family, { limit, scale: 1, tokens: limit.burst, updatedAt: start, rateAtDecrease: limit.ratePerSecond, decreasedAt: -Infinity });
       this.#stats.set(family, { calls: 0, throttled: 0, retries: 0, failed: 0, waitedMs: 0, decreases: 0 });
     }
   }
@@ -371,10 +388,46 @@ export class ApiBudget {
   }
 
   /** The family's AIMD rate at `now`: back up by `increase` of the configured rate per second since the last decrease. */
-  #rateOf(bucket: Bucket, now: number): number {
+  #aimdRateOf(bucket: Bucket, now: number): number {
     const full = bucket.limit.ratePerSecond;
     if (bucket.decreasedAt === -Infinity) return full;
     return Math.min(full, bucket.rateAtDecrease + (full * this.#aimd.increase * Math.max(0, now - bucket.decreasedAt)) / 1000);
+  }
+
+  /** The rate this invocation spends at: AIMD's, times its part of the stage's share. */
+  #rateOf(bucket: Bucket, now: number): number {
+    return this.#aimdRateOf(bucket, now) * bucket.scale;
+  }
+
+  /** The burst this invocation may save up: the family's, times its part of the stage's share (at least 1). */
+  #burstOf(bucket: Bucket): number {
+    return Math.max(1, bucket.limit.burst * bucket.scale);
+  }
+
+  /**
+   * Uses only `scale` (0 < scale <= 1) of the family's limit from now on, rate and burst: the part of the
+   * stage's share that is this invocation's while others spend the same account bucket (the account share,
+   * functions/_core/state/account-share.ts). Tokens saved above the new burst are given up at once.
+   */
+  setScale(family: ApiFamily, scale: number): void {
+    if (!(scale > 0 && scale <= 1)) throw new RangeError(`a budget scale must be in (0, 1], got ${scale}`);
+    const bucket = this.#bucketOf(family);
+    this.#refill(bucket, this.#now());
+    bucket.scale = scale;
+    bucket.tokens = Math.min(bucket.tokens, this.#burstOf(bucket));
+  }
+
+  /** The family's current scale (1 unless {@link setScale} lowered it). */
+  scaleOf(family: ApiFamily): number {
+    return this.#bucketOf(family).scale;
+  }
+
+  /**
+   * Calls `listener` whenever a family has to wait for a token: the invocation is spending faster than its
+   * burst, which is when sharing the account bucket with concurrent invocations starts to matter.
+   */
+  onWait(listener: (family: ApiFamily) => void): void {
+    this.#waitListeners.push(listener);
   }
 
   /**
@@ -389,14 +442,14 @@ export class ApiBudget {
     bucket.tokens = Math.min(bucket.tokens, 0);
     if (now - bucket.decreasedAt < this.#aimd.cooldownMs) return;
     const floor = bucket.limit.ratePerSecond * this.#aimd.floor;
-    bucket.rateAtDecrease = Math.max(floor, this.#rateOf(bucket, now) * this.#aimd.decrease);
+    bucket.rateAtDecrease = Math.max(floor, this.#aimdRateOf(bucket, now) * this.#aimd.decrease);
     bucket.decreasedAt = now;
     stats.decreases++;
   }
 
   #refill(bucket: Bucket, now: number): void {
     const elapsed = Math.max(0, now - bucket.updatedAt);
-    bucket.tokens = Math.min(bucket.limit.burst, bucket.tokens + (elapsed * this.#rateOf(bucket, now)) / 1000);
+    bucket.tokens = Math.min(this.#burstOf(bucket), bucket.tokens + (elapsed * this.#rateOf(bucket, now)) / 1000);
     bucket.updatedAt = now;
   }
 
@@ -410,6 +463,7 @@ export class ApiBudget {
     this.#refill(bucket, now);
     bucket.tokens -= 1;
     if (bucket.tokens >= 0) return;
+    for (const listener of this.#waitListeners) listener(family);
     const waitMs = Math.ceil((-bucket.tokens * 1000) / this.#rateOf(bucket, now));
     const remaining = this.#remaining();
     if (remaining !== undefined && waitMs > remaining - this.#reserveOf()) {

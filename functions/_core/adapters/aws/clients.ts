@@ -13,6 +13,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { ElasticLoadBalancingV2Client, type ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -38,6 +39,11 @@ export interface AwsClients {
   readonly scheduler: SchedulerClient;
   /** EKS (DescribeCluster, the way into the cluster API), built on first use. */
   readonly eks: EKSClient;
+  /**
+   * IAM (the policy simulator of a function's preflight on a cold start in dry run: preflight/cold-start.ts),
+   * built on first use: a live container never builds it.
+   */
+  readonly iam: IAMClient;
   /** Closes every client's sockets (those built so far): tests call it in afterAll so the worker can exit. */
   destroy(): void;
 }
@@ -118,6 +124,7 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   };
   let scheduler: SchedulerClient | undefined;
   let eks: EKSClient | undefined;
+  let iam: IAMClient | undefined;
   return {
     ...clients,
     get scheduler(): SchedulerClient {
@@ -126,8 +133,11 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     get eks(): EKSClient {
       return (eks ??= new EKSClient(config));
     },
+    get iam(): IAMClient {
+      return (iam ??= new IAMClient(config));
+    },
     destroy() {
-      for (const c of [...Object.values(clients), scheduler, eks]) c?.destroy();
+      for (const c of [...Object.values(clients), scheduler, eks, iam]) c?.destroy();
     },
   };
 }

@@ -20,8 +20,17 @@ import { awsErrorName } from '../../errors.ts';
 import type { GroupLeasePort } from '../../ports/state-store.ts';
 import { DynamoTable } from './dynamo-table.ts';
 
-/** The state-table key of a group's lease and ledger. */
-export const groupLeaseKey = (group: string): string => `guard#${group}`;
+/** The state-table key of a group's lease and ledger (`namespace` first: the dry-run ledger's is `dry-run#`). */
+export const groupLeaseKey = (group: string, namespace = ''): string => `${namespace}guard#${group}`;
+
+/**
+ * The key namespace of the dry-run ledger: a container in dry run (DRY_RUN) takes its group leases and keeps
+ * its ledgers under keys of their own, `dry-run#guard#<group>`, with the same conditional writes as live. So
+ * a dry run proves the state table's grants and runs the guard across writers among dry-run writers exactly
+ * as live (the max fraction is shared between them), and a live writer never meets a dry-run lease or
+ * commitment: the two ledgers cannot block or count against each other.
+ */
+export const DRY_RUN_LEDGER = 'dry-run#';
 
 const ttlSeconds = (now: Date, keepMs: number): string => String(Math.ceil((now.getTime() + keepMs) / 1000));
 
@@ -41,13 +50,21 @@ function parseLedger(text: string | undefined): GroupLedger {
 
 /** Group leases on a DynamoDB table with string hash key `pk`. */
 export class AwsDynamoGroupLeases extends DynamoTable implements GroupLeasePort {
+  readonly #namespace: string;
+
+  /** `namespace`: the ledger's key namespace ({@link DRY_RUN_LEDGER} for a dry run's; default the live one). */
+  constructor(client: ConstructorParameters<typeof DynamoTable>[0], budget: ConstructorParameters<typeof DynamoTable>[1], tableName: string, namespace = '') {
+    super(client, budget, tableName);
+    this.#namespace = namespace;
+  }
+
   async acquire(group: string, owner: string, now: Date, leaseMs: number, keepMs: number): Promise<GroupLedger | undefined> {
     try {
       const out = await this.budget.call('dynamodb', 'UpdateItem', () =>
         this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
-            Key: { pk: { S: groupLeaseKey(group) } },
+            Key: { pk: { S: groupLeaseKey(group, this.#namespace) } },
             UpdateExpression: 'SET #owner = :owner, leaseUntil = :until, expiresAt = :ttl',
             // `#owner = :owner` makes a retried acquire (the first answer was lost) succeed, not look taken.
             ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(leaseUntil) OR leaseUntil <= :now OR #owner = :owner',
@@ -76,7 +93,7 @@ export class AwsDynamoGroupLeases extends DynamoTable implements GroupLeasePort 
         this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
-            Key: { pk: { S: groupLeaseKey(group) } },
+            Key: { pk: { S: groupLeaseKey(group, this.#namespace) } },
             UpdateExpression: 'SET #data = :data, leaseUntil = :now, expiresAt = :ttl',
             ConditionExpression: '#owner = :owner AND leaseUntil > :now',
             ExpressionAttributeNames: { '#owner': 'owner', '#data': 'data' },

@@ -17,6 +17,17 @@ const seconds = (d: Date): string => String(Math.ceil(d.getTime() / 1000));
 
 /** {@link StateStorePort} on a DynamoDB table. */
 export class AwsDynamoStateStore extends DynamoTable implements StateStorePort {
+  readonly #namespace: string;
+
+  /**
+   * `namespace`: prefixed to every key in the table (the dry-run ledger's `dry-run#` for a dry run's own
+   * coordination records, ports/writes.ts `coordination`; default none).
+   */
+  constructor(client: ConstructorParameters<typeof DynamoTable>[0], budget: ConstructorParameters<typeof DynamoTable>[1], tableName: string, namespace = '') {
+    super(client, budget, tableName);
+    this.#namespace = namespace;
+  }
+
   async putIfAbsent(record: StoredRecord, now: Date): Promise<boolean> {
     return this.#putIf(record, 'attribute_not_exists(pk) OR expiresAt <= :now', {}, { ':now': { N: String(Math.floor(now.getTime() / 1000)) } });
   }
@@ -34,7 +45,7 @@ export class AwsDynamoStateStore extends DynamoTable implements StateStorePort {
           new PutItemCommand({
             TableName: this.table,
             Item: {
-              pk: { S: record.key },
+              pk: { S: this.#namespace + record.key },
               owner: { S: record.owner },
               expiresAt: { N: seconds(record.expiresAt) },
               data: { S: JSON.stringify(record.data) },
@@ -54,7 +65,7 @@ export class AwsDynamoStateStore extends DynamoTable implements StateStorePort {
 
   async get(key: string, now: Date): Promise<StoredRecord | undefined> {
     const res = await this.budget.call('dynamodb', 'GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: key } }, ConsistentRead: true })),
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: this.#namespace + key } }, ConsistentRead: true })),
     );
     const item = res.Item;
     if (!item) return undefined;
@@ -75,7 +86,7 @@ export class AwsDynamoStateStore extends DynamoTable implements StateStorePort {
         this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
-            Key: { pk: { S: key } },
+            Key: { pk: { S: this.#namespace + key } },
             UpdateExpression: 'SET expiresAt = :exp, #data = :data',
             ConditionExpression: '#owner = :owner',
             ExpressionAttributeNames: { '#owner': 'owner', '#data': 'data' },
@@ -96,7 +107,7 @@ export class AwsDynamoStateStore extends DynamoTable implements StateStorePort {
         this.client.send(
           new DeleteItemCommand({
             TableName: this.table,
-            Key: { pk: { S: key } },
+            Key: { pk: { S: this.#namespace + key } },
             ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
             ExpressionAttributeNames: { '#owner': 'owner' },
             ExpressionAttributeValues: { ':owner': { S: owner } },

@@ -13,10 +13,11 @@ import {
   type DescribeTargetGroupsCommandOutput,
   type ElasticLoadBalancingV2Client,
   type TargetDescription,
+  type TargetGroup as SdkTargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetGroup, TargetRegistration, TargetState } from '../../domain/registration.ts';
 import type { Elbv2Port, ListenerRule } from '../../ports/index.ts';
-import { QuiesceError } from '../../errors.ts';
+import { awsErrorName, QuiesceError } from '../../errors.ts';
 import { chunk, mapWithConcurrency } from '../../concurrency.ts';
 import type { ApiBudget } from './budget.ts';
 
@@ -40,6 +41,20 @@ const STATES: ReadonlySet<string> = new Set<TargetState>([
   'unavailable',
 ]);
 const TARGET_TYPES = new Set(['ip', 'instance', 'lambda', 'alb']);
+
+/** A target group as DescribeTargetGroups spells it, as the core reads it. */
+function toTargetGroup(tg: SdkTargetGroup): TargetGroup {
+  const type = tg.TargetType ?? 'instance';
+  return {
+    arn: tg.TargetGroupArn ?? '',
+    name: tg.TargetGroupName ?? tg.TargetGroupArn ?? '',
+    targetType: (TARGET_TYPES.has(type) ? type : 'instance') as TargetGroup['targetType'],
+    ...(tg.IpAddressType === 'ipv6' ? { ipAddressType: 'ipv6' as const } : {}),
+    vpcId: tg.VpcId,
+    port: tg.Port,
+    loadBalancerArns: tg.LoadBalancerArns ?? [],
+  };
+}
 
 /**
  * {@link Elbv2Port} on the SDK. Every call goes through the `elb-*` budgets, which quiesce shares with the
@@ -65,20 +80,33 @@ export class AwsElbv2 implements Elbv2Port {
       for (const tg of page.TargetGroups ?? []) {
         if (!tg.TargetGroupArn) continue;
         if (options.vpcId !== undefined && tg.VpcId !== options.vpcId) continue;
-        const type = tg.TargetType ?? 'instance';
-        out.push({
-          arn: tg.TargetGroupArn,
-          name: tg.TargetGroupName ?? tg.TargetGroupArn,
-          targetType: (TARGET_TYPES.has(type) ? type : 'instance') as TargetGroup['targetType'],
-          ...(tg.IpAddressType === 'ipv6' ? { ipAddressType: 'ipv6' as const } : {}),
-          vpcId: tg.VpcId,
-          port: tg.Port,
-          loadBalancerArns: tg.LoadBalancerArns ?? [],
-        });
+        out.push(toTargetGroup(tg));
       }
       marker = page.NextMarker || undefined;
     } while (marker);
     return out;
+  }
+
+  /**
+   * Groups by ARN, 20 to a DescribeTargetGroups call (the miss path of a cached scope: a few groups the
+   * cluster names). One deleted group fails the whole call with TargetGroupNotFound
+   * (docs/aws-facts.md#describing-target-groups-by-arn), so such a batch is asked again one ARN at a time,
+   * and the gone ones are left out.
+   */
+  async describeTargetGroups(arns: readonly string[]): Promise<TargetGroup[]> {
+    const one = async (batch: readonly string[]): Promise<TargetGroup[]> => {
+      try {
+        const page: DescribeTargetGroupsCommandOutput = await this.#budget.call('elb-describe', 'DescribeTargetGroups', () =>
+          this.#client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [...batch] })),
+        );
+        return (page.TargetGroups ?? []).flatMap((tg) => (tg.TargetGroupArn ? [toTargetGroup(tg)] : []));
+      } catch (err) {
+        if (awsErrorName(err) !== 'TargetGroupNotFound' && awsErrorName(err) !== 'TargetGroupNotFoundException') throw err;
+        if (batch.length === 1) return [];
+        return (await Promise.all(batch.map((a) => one([a])))).flat();
+      }
+    };
+    return (await Promise.all(chunk([...new Set(arns)], TAGS_PER_CALL).map(one))).flat();
   }
 
   /** Tags of many resources, 20 ARNs per DescribeTags call; every asked ARN that AWS answered is a key. */

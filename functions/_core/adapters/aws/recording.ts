@@ -14,7 +14,8 @@
  * "submitted" has succeeded, a rule it "modified" has the recorded actions, an item it "put" (and then
  * updated or deleted) reads back as written (its conditions are not evaluated: the write is answered as the
  * successful one; an update of an item it never put leaves the item's reads live). Everything the
- * recorder keeps is bounded, so a dry-run container that lives for days does not grow without end.
+ * recorder keeps is bounded, by count and by bytes, so a dry-run container that lives for days does not
+ * grow without end; what it forgets first is what was written longest ago.
  */
 import { randomUUID } from 'node:crypto';
 import type { RecordedWrite, WriteMode } from '../../ports/writes.ts';
@@ -28,6 +29,14 @@ export interface SendingClient {
 export interface WriteRecorderOptions {
   /** How many recorded writes are kept for `records()` (the most recent; default 1,000). */
   readonly keep?: number;
+  /**
+   * How many bytes (of JSON) the recorder keeps in all: the requests of the writes `records()` returns, and
+   * the state-table items it answers reads from, each the most recent first (default 16 MiB, for each).
+   * At an account's quotas one write can be 300 KB (a part of the stored scope, a registration-index
+   * bucket: state/chunked-record.ts), and a dry-run sweeper writes a few MB of them per slice; a count
+   * alone would let a container that lives for days outgrow its memory.
+   */
+  readonly keepBytes?: number;
   readonly now?: () => Date;
   /** Called with every write as it is recorded (the wiring logs it). */
   readonly onRecord?: (write: RecordedWrite) => void;
@@ -55,6 +64,9 @@ function bound<K, V>(map: Map<K, V>, max: number): void {
 }
 
 const MAX_REMEMBERED = 10_000;
+
+/** The size of a request or an item as JSON (characters: bytes for the ASCII quiesce writes). */
+const sizeOf = (value: unknown): number => JSON.stringify(value)?.length ?? 0;
 
 /**
  * `SET a = :x, #b = :y` applied to `item` (the only update expressions quiesce writes); undefined when the
@@ -87,9 +99,16 @@ export class WriteRecorder {
   readonly #rules = new Map<string, unknown[]>();
   /** State-table items "written" (table + key -> the item, or null once deleted). */
   readonly #items = new Map<string, Item | null>();
+  readonly #keepBytes: number;
+  /** The JSON size of each kept record's request, and of each remembered item, and their totals. */
+  readonly #recordBytes: number[] = [];
+  #recordTotal = 0;
+  readonly #itemBytes = new Map<string, number>();
+  #itemTotal = 0;
 
   constructor(options: WriteRecorderOptions = {}) {
     this.#keep = Math.max(1, options.keep ?? 1000);
+    this.#keepBytes = Math.max(1, options.keepBytes ?? 16 * 1024 * 1024);
     this.#now = options.now ?? (() => new Date());
     this.#onRecord = options.onRecord;
   }
@@ -118,8 +137,15 @@ export class WriteRecorder {
 
   #write(service: string, operation: string, input: Record<string, unknown>): Record<string, unknown> {
     const write: RecordedWrite = { service, operation, request: input, at: this.#now() };
+    const bytes = sizeOf(input);
     this.#records.push(write);
-    if (this.#records.length > this.#keep) this.#records.splice(0, this.#records.length - this.#keep);
+    this.#recordBytes.push(bytes);
+    this.#recordTotal += bytes;
+    // The most recent write stays, whatever its size.
+    while (this.#records.length > 1 && (this.#records.length > this.#keep || this.#recordTotal > this.#keepBytes)) {
+      this.#records.shift();
+      this.#recordTotal -= this.#recordBytes.shift() ?? 0;
+    }
     this.#onRecord?.(write);
     switch (operation) {
       case 'DeregisterInstance': {
@@ -156,7 +182,7 @@ export class WriteRecorder {
         const base: Item = known ?? { ...((input['Key'] as Item | undefined) ?? {}) };
         const next = applySet(base, String(input['UpdateExpression'] ?? ''), input['ExpressionAttributeNames'] as Record<string, string> | undefined, input['ExpressionAttributeValues'] as Record<string, Attribute> | undefined);
         if (next) this.#remember(input, next);
-        else this.#items.delete(key);
+        else this.#forget(key);
         return input['ReturnValues'] === 'ALL_NEW' && next ? { Attributes: next } : {};
       }
       default:
@@ -168,11 +194,25 @@ export class WriteRecorder {
     return `${String(input['TableName'])}\u0000${JSON.stringify(input['Key'] ?? { pk: (input['Item'] as Item | undefined)?.['pk'] })}`;
   }
 
+  /**
+   * Keeps `item` as the answer to reads of its key, the most recently written last; the oldest are forgotten
+   * (their reads go to AWS again) past MAX_REMEMBERED items or `keepBytes` (an old version of a record split
+   * in parts is read by no one once its head names a newer one).
+   */
   #remember(input: Record<string, unknown>, item: Item | null): void {
     const key = this.#itemKey(input);
-    this.#items.delete(key);
+    this.#forget(key);
+    const bytes = item ? sizeOf(item) : 0;
     this.#items.set(key, item);
-    bound(this.#items, MAX_REMEMBERED);
+    this.#itemBytes.set(key, bytes);
+    this.#itemTotal += bytes;
+    while (this.#items.size > 1 && (this.#items.size > MAX_REMEMBERED || this.#itemTotal > this.#keepBytes)) this.#forget(this.#items.keys().next().value as string);
+  }
+
+  #forget(key: string): void {
+    this.#items.delete(key);
+    this.#itemTotal -= this.#itemBytes.get(key) ?? 0;
+    this.#itemBytes.delete(key);
   }
 
   /** A read answered entirely from the record (it asks about a recorded write), or undefined to ask AWS. */

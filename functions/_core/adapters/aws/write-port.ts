@@ -21,7 +21,7 @@ import { AwsAutoScaling } from './autoscaling.ts';
 import type { ApiBudget } from './budget.ts';
 import { AwsCloudMap } from './cloudmap.ts';
 import { AwsDelayQueue } from './delay-queue.ts';
-import { AwsDynamoGroupLeases } from './dynamo-group-leases.ts';
+import { AwsDynamoGroupLeases, DRY_RUN_LEDGER } from './dynamo-group-leases.ts';
 import { AwsDynamoStateStore } from './dynamo-state-store.ts';
 import { AwsElbv2 } from './elbv2.ts';
 import { AwsEventBus } from './event-bus.ts';
@@ -46,6 +46,12 @@ export interface WritePortOptions {
   readonly budget: ApiBudget;
   /** Where recorded writes go (recording mode; one is made when absent). */
   readonly recorder?: WriteRecorder;
+  /**
+   * Recording mode only: the group leases are not recorded but taken for real, in the dry-run ledger
+   * (its own keys in the state table: dynamo-group-leases.ts DRY_RUN_LEDGER). What a deployed dry run
+   * (DRY_RUN) gets; `quiesce plan` and the CLI's --dry-run do not (they write nothing at all).
+   */
+  readonly dryRunLedger?: boolean;
 }
 
 /** Memoises one section per key. */
@@ -85,12 +91,18 @@ export function createWritePort(options: WritePortOptions): WritePort {
   const queue = (url: string): DelayQueuePort => new AwsDelayQueue(sqsClient(), budget, url);
   const scheduler = (key: string): OneTimeSchedulerPort => new AwsOneTimeScheduler(schedulerClient(), budget, JSON.parse(key) as ScheduleTarget);
   const store = (table: string): StateStorePort => new AwsDynamoStateStore(dynamoClient(), budget, table);
-  const lease = (table: string): GroupLeasePort => new AwsDynamoGroupLeases(dynamoClient(), budget, table);
+  const lease = (table: string): GroupLeasePort =>
+    mode === 'recording' && options.dryRunLedger ? new AwsDynamoGroupLeases(clients.dynamodb, budget, table, DRY_RUN_LEDGER) : new AwsDynamoGroupLeases(dynamoClient(), budget, table);
+  // The shared ELB budget's leases and pod-events' claims: live, the state store; recording, the dry-run
+  // ledger's keys, written for real by a deployed dry run (dryRunLedger) and recorded by the CLI's runs.
+  const coordinating = (table: string): StateStorePort =>
+    mode === 'recording' ? new AwsDynamoStateStore(options.dryRunLedger ? clients.dynamodb : dynamoClient(), budget, table, DRY_RUN_LEDGER) : stores(table);
   const bus = (name: string): EventBusPort => new AwsEventBus(eventsClient(), budget, name);
   const queues = perKey(queue);
   const schedulers = perKey(scheduler);
   const stores = perKey(store);
   const leases = perKey(lease);
+  const coordination = perKey(coordinating);
   const buses = perKey(bus);
   return {
     mode,
@@ -107,6 +119,7 @@ export function createWritePort(options: WritePortOptions): WritePort {
     scheduler: (target) => schedulers(JSON.stringify(target, Object.keys(target).sort())),
     stateStore: stores,
     leases,
+    coordination,
     bus: buses,
     recorded: (): readonly RecordedWrite[] => (mode === 'recording' ? recorder.records() : []),
   };

@@ -14,6 +14,8 @@ export interface ClusterAccess {
   readonly endpoint: string;
   /** The cluster CA as PEM (EKS returns it base64-encoded). */
   readonly caPem: string;
+  /** The cluster's VPC (resourcesVpcConfig.vpcId), when EKS says. */
+  readonly vpcId?: string;
 }
 
 /**
@@ -30,5 +32,6 @@ export async function clusterAccess(eks: EksDescribeClient, clusterName: string)
   if (!caPem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new ClusterAccessError(clusterName, 'certificateAuthority.data is not a base64 PEM certificate');
   }
-  return { endpoint, caPem };
+  const vpcId = out.cluster?.resourcesVpcConfig?.vpcId;
+  return { endpoint, caPem, ...(vpcId ? { vpcId } : {}) };
 }

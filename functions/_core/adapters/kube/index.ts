@@ -15,7 +15,7 @@ export type { ClusterAccess, EksDescribeClient } from './cluster-access.ts';
 export { eksToken, EKS_TOKEN_PREFIX } from './eks-token.ts';
 export type { EksTokenCredentials, EksTokenOptions } from './eks-token.ts';
 export { KubeClient } from './kube-client.ts';
-export type { KubeClientOptions, KubeList, KubeListOptions } from './kube-client.ts';
+export type { AccessAttributes, AccessReview, KubeClientOptions, KubeList, KubeListOptions } from './kube-client.ts';
 export { ClusterAccessError, KubeApiError } from './kube-api-error.ts';
 export type { KubeTransportReason } from './kube-api-error.ts';
 export { toKubeEndpointSlice, toKubePod, toKubeService, toKubeTargetGroupBinding } from './kube-objects.ts';

@@ -33,6 +33,20 @@ export interface KubeListOptions {
   fieldSelector?: string;
 }
 
+/** What an access review asks: a verb on a resource of an API group ("" = core), in a namespace or cluster-wide. */
+export interface AccessAttributes {
+  readonly verb: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly namespace?: string;
+}
+
+/** The API server's answer to an access review. */
+export interface AccessReview {
+  readonly allowed: boolean;
+  readonly reason?: string;
+}
+
 /** A full list: every item of every page, and the resourceVersion a watch could start from. */
 export interface KubeList {
   readonly items: unknown[];
@@ -173,12 +187,48 @@ export class KubeClient {
     throw new KubeApiError(`GET ${path}: ${status} ${reason}: ${message}`, { status, reason, path });
   }
 
+  /**
+   * Asks the API server whether this client's user may do something (a SelfSubjectAccessReview): what
+   * `quiesce doctor` asks for every list the functions make, without making it. Every authenticated user may
+   * ask (the `system:basic-user` ClusterRole), so it needs no RBAC of its own; nothing is stored.
+   */
+  async selfSubjectAccessReview(attributes: AccessAttributes): Promise<AccessReview> {
+    return this.#review('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { resourceAttributes: attributes });
+  }
+
+  /**
+   * The same question about another user (a SubjectAccessReview: its user name and groups), which needs
+   * `create subjectaccessreviews` itself: how `quiesce doctor` checks a role it could not assume.
+   */
+  async subjectAccessReview(user: string, groups: readonly string[], attributes: AccessAttributes): Promise<AccessReview> {
+    return this.#review('/apis/authorization.k8s.io/v1/subjectaccessreviews', { user, groups: [...groups], resourceAttributes: attributes });
+  }
+
+  async #review(path: string, spec: Record<string, unknown>): Promise<AccessReview> {
+    const token = typeof this.#token === 'string' ? this.#token : await this.#token();
+    const kind = path.endsWith('/selfsubjectaccessreviews') ? 'SelfSubjectAccessReview' : 'SubjectAccessReview';
+    const body = JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind, spec });
+    const { status, body: raw } = await this.#get(`${this.#endpoint}${path}`, path, token, body);
+    let parsed: { status?: { allowed?: unknown; reason?: unknown }; reason?: unknown; message?: unknown } = {};
+    try {
+      parsed = JSON.parse(raw.toString('utf8')) as typeof parsed;
+    } catch {
+      parsed = {};
+    }
+    if (status < 200 || status >= 300) {
+      const reason = typeof parsed.reason === 'string' && parsed.reason !== '' ? parsed.reason : httpReason(status);
+      throw new KubeApiError(`POST ${path}: ${status} ${reason}: ${typeof parsed.message === 'string' ? parsed.message : `HTTP ${status}`}`, { status, reason, path });
+    }
+    return { allowed: parsed.status?.allowed === true, ...(typeof parsed.status?.reason === 'string' ? { reason: parsed.status.reason } : {}) };
+  }
+
   /** Releases kept-alive sockets; call at the end of a handler run so the Lambda can freeze cleanly. */
   close(): void {
     this.#agent.destroy();
   }
 
-  #get(url: string, path: string, token: string): Promise<{ status: number; body: Buffer }> {
+  /** One request: a GET, or a POST of `body` (JSON). */
+  #get(url: string, path: string, token: string, body?: string): Promise<{ status: number; body: Buffer }> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (reason: KubeTransportReason, message: string, cause?: unknown): void => {
@@ -188,9 +238,14 @@ export class KubeClient {
         reject(new KubeApiError(`GET ${path}: ${message}`, { status: undefined, reason, path, cause }));
       };
       const req = request(url, {
-        method: 'GET',
+        method: body === undefined ? 'GET' : 'POST',
         agent: this.#agent,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': this.#userAgent },
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          'user-agent': this.#userAgent,
+          ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
+        },
       });
       const timer = setTimeout(() => {
         fail('Timeout', `no complete answer within ${this.#timeoutMs} ms`);
@@ -212,7 +267,7 @@ export class KubeClient {
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) });
         });
       });
-      req.end();
+      req.end(body);
     });
   }
 }

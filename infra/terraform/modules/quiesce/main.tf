@@ -64,6 +64,12 @@ resource "aws_cloudformation_stack" "quiesce" {
     ElbBudgetShare             = var.elb_budget_share
     LogLevel                   = var.log_level
     LogRetentionDays           = tostring(var.log_retention_days)
+    AuditRetentionDays         = tostring(var.audit_retention_days)
+    PodEventSilenceHours       = tostring(var.pod_event_silence_hours)
+    SweepOverdueFactor         = tostring(var.sweep_overdue_factor)
+    ScopeMaxAgeSeconds         = tostring(var.scope_max_age_seconds)
+    IndexVouchSeconds          = tostring(var.index_vouch_seconds)
+    SharedElbBudget            = tostring(var.shared_elb_budget)
     ClusterAccessEntries       = tostring(var.cluster_access_entries)
     ForwarderPodIdentity       = tostring(var.forwarder_pod_identity)
     ClusterSubnetIds           = join(",", var.cluster_subnet_ids)

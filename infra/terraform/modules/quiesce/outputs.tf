@@ -107,6 +107,18 @@ output "alarm_topic_arn" {
   value = aws_cloudformation_stack.quiesce.outputs["AlarmTopicArn"]
 }
 
+output "audit_log_group_name" {
+  value = aws_cloudformation_stack.quiesce.outputs["AuditLogGroupName"]
+}
+
+output "audit_archive_arn" {
+  value = aws_cloudformation_stack.quiesce.outputs["AuditArchiveArn"]
+}
+
+output "paging_topic_arn" {
+  value = aws_cloudformation_stack.quiesce.outputs["PagingTopicArn"]
+}
+
 output "dashboard_url" {
   value = aws_cloudformation_stack.quiesce.outputs["DashboardUrl"]
 }

@@ -101,6 +101,42 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "audit_retention_days" {
+  description = "How long the audit trail is kept (days): the bus archive and the audit log group (a value CloudWatch Logs accepts)"
+  type        = number
+  default     = 90
+}
+
+variable "pod_event_silence_hours" {
+  description = "No pod event for this many hours raises the pod-events-silent alarm (1..168)"
+  type        = number
+  default     = 24
+}
+
+variable "sweep_overdue_factor" {
+  description = "A full sweep not completed within this many expected intervals raises the sweeper-overdue alarm (2..100)"
+  type        = number
+  default     = 3
+}
+
+variable "scope_max_age_seconds" {
+  description = "How old the stored in-scope set of target groups may be and still answer a spot warning (0..86400; 0 = never)"
+  type        = number
+  default     = 1800
+}
+
+variable "index_vouch_seconds" {
+  description = "How old the sweeper's reading of a target group may be and still vouch for it when the cluster API cannot answer (0..86400; at least the full-sweep duration)"
+  type        = number
+  default     = 3600
+}
+
+variable "shared_elb_budget" {
+  description = "Concurrent invocations of the stage divide its ELB shares through leases in the state table"
+  type        = bool
+  default     = true
+}
+
 variable "cluster_access_entries" {
   description = "Create the EKS access entries of the spot-interruption, sweeper and pod-events roles"
   type        = bool
