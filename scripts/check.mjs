@@ -20,8 +20,9 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 // --deep (npm run test:deep; every run of npm run test:repeat): the randomized suites at their full counts
 // (test/integration/case-counts.ts): 500 concurrent-writer property cases instead of 100, 10,000 fuzz
-// cases per handler instead of 2,000, the fuzz at a fresh random seed (printed, to reproduce a failure).
-// Variables already set win, so one can still be pinned.
+// cases per handler instead of 2,000, the fuzz at a fresh random seed (printed, to reproduce a failure),
+// and every SDK call to the fake AWS over its loopback socket instead of in process
+// (test/fakes/aws/transport.ts). Variables already set win, so one can still be pinned.
 const deep = process.argv.includes('--deep');
 const vitestArgs = process.argv.slice(2).filter((a) => a !== '--deep');
 const testEnv = { ...process.env };
@@ -29,7 +30,8 @@ if (deep) {
   testEnv.QUIESCE_PROPERTY_RUNS ||= '500';
   testEnv.QUIESCE_FUZZ_CASES ||= '10000';
   testEnv.FUZZ_SEED ||= String(Math.floor(Math.random() * 2 ** 31));
-  console.log(`deep run: QUIESCE_PROPERTY_RUNS=${testEnv.QUIESCE_PROPERTY_RUNS} QUIESCE_FUZZ_CASES=${testEnv.QUIESCE_FUZZ_CASES} FUZZ_SEED=${testEnv.FUZZ_SEED}`);
+  testEnv.QUIESCE_TEST_TRANSPORT ||= 'socket';
+  console.log(`deep run: QUIESCE_PROPERTY_RUNS=${testEnv.QUIESCE_PROPERTY_RUNS} QUIESCE_FUZZ_CASES=${testEnv.QUIESCE_FUZZ_CASES} FUZZ_SEED=${testEnv.FUZZ_SEED} QUIESCE_TEST_TRANSPORT=${testEnv.QUIESCE_TEST_TRANSPORT}`);
 }
 
 const steps = [
