@@ -6,7 +6,7 @@
  * files first, which puts these small files (the property's two halves are 4 lines each) near the end.
  *
  * The order is measured, not guessed: per-file wall time under load from a probe run (docs/testing.md,
- * "How it was measured"). stages.test.ts goes first because it makes the run's shared package
+ * "Where the time goes"). stages.test.ts goes first because it makes the run's shared package
  * (test/package/packaged.ts) that four later files wait for; terraform and moto start beside it because
  * they wait on processes of their own. A file added here must exist (test/unit/scripts/slow-first.test.ts).
  */

@@ -2,7 +2,7 @@
  * How many random cases the two randomized integration suites run: the concurrent-writers property and the
  * handler fuzz. Each case goes through the real handlers and SDK clients (tens of milliseconds for a
  * property case), so the count is most of their cost. `npm test` runs the default counts, which catch what
- * these suites have been shown to catch (docs/testing.md, "Randomized suites"); `npm run test:deep` and every
+ * these suites have been shown to catch (docs/testing.md, "Where the time goes"); `npm run test:deep` and every
  * run of `npm run test:repeat` set the full counts (500 property cases, 10,000 fuzz cases per handler)
  * through the variables below (scripts/check.mjs --deep).
  */
