@@ -1,4 +1,14 @@
+import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { slowFirst } from './test/slow-first.ts';
+
+/** vitest's order (failed first, then by cached duration, else by size) with the known-slow files first. */
+class SlowFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return slowFirst(await super.sort(files), (f) => relative(this.ctx.config.root, f.moduleId).split('\\').join('/'));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -18,5 +28,7 @@ export default defineConfig({
     // the next file (fakes/aws/server.ts), loopback servers are closed by the file that starts them, spies are on
     // objects a test made, and tests that set process.env put it back. A new test must keep to that.
     isolate: false,
+    // The files that take longest start first (test/slow-first.ts): no long file left for the end.
+    sequence: { sequencer: SlowFirstSequencer },
   },
 });

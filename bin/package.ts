@@ -17,7 +17,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildFunction, FUNCTIONS } from '../scripts/build.ts';
+import { buildAll, FUNCTIONS } from '../scripts/build.ts';
 import { stringify } from 'yaml';
 import { zip } from './zip.ts';
 
@@ -116,21 +116,19 @@ export function serviceCopy(dir: string, stages: Readonly<Record<string, Readonl
 export async function buildZips(options: { allowMissing?: boolean; log?: (line: string) => void } = {}): Promise<{ built: PackageResult['built']; placeholders: string[] }> {
   const log = options.log ?? (() => undefined);
   mkdirSync(ARTIFACT_DIR, { recursive: true });
+  const missing = FUNCTIONS.filter((name) => !existsSync(join(root, 'functions', name, 'handler.ts')));
+  if (missing.length > 0 && !options.allowMissing) {
+    throw new Error(`functions/${missing[0]}/handler.ts does not exist: refusing to package a deployable service without it (use --allow-missing for a placeholder that refuses every call)`);
+  }
+  // One esbuild build for every bundle (scripts/build.ts buildAll): the shared modules are parsed once.
+  const bundles = new Map((await buildAll()).map((b) => [b.name, b.outfile]));
   const built: { name: string; zip: string; bytes: number }[] = [];
   const placeholders: string[] = [];
   for (const name of FUNCTIONS) {
-    const entry = join(root, 'functions', name, 'handler.ts');
     const zipPath = join(ARTIFACT_DIR, `${name}.zip`);
-    let code: Buffer;
-    if (existsSync(entry)) {
-      const b = await buildFunction(name, entry);
-      code = readFileSync(b.outfile);
-    } else if (options.allowMissing) {
-      placeholders.push(name);
-      code = Buffer.from(PLACEHOLDER(name));
-    } else {
-      throw new Error(`functions/${name}/handler.ts does not exist: refusing to package a deployable service without it (use --allow-missing for a placeholder that refuses every call)`);
-    }
+    const outfile = bundles.get(name);
+    const code = outfile ? readFileSync(outfile) : Buffer.from(PLACEHOLDER(name));
+    if (!outfile) placeholders.push(name);
     const archive = zip([{ name: 'index.mjs', data: code }]);
     writeFileSync(zipPath, archive);
     built.push({ name, zip: zipPath, bytes: archive.length });

@@ -8,8 +8,13 @@
  * an event arrives in another order), which is how CI machines shared with other work behave. This makes
  * that condition the default way to ask "is the suite green?".
  *
- *   npm run test:repeat -- 20               # 20 runs, one busy loop per core
- *   npm run test:repeat -- 5 --busy 0       # 5 runs on an otherwise idle machine
+ * Each run is the deep run (`npm test -- --deep`, scripts/check.mjs): the randomized suites at their full
+ * counts, the property and the fuzz at fresh seeds, so N repeats also explore N times the inputs one
+ * `npm test` does (a seed that fails is in that run's log). `--counts default` repeats plain `npm test`.
+ *
+ *   npm run test:repeat -- 20                       # 20 deep runs, one busy loop per core
+ *   npm run test:repeat -- 5 --busy 0               # 5 deep runs on an otherwise idle machine
+ *   npm run test:repeat -- 3 --counts default       # 3 runs of npm test as CI runs it
  *
  * Each run's full output goes to a log file (path in the table) so a failure can be read afterwards; the
  * names of failed tests are printed under the table.
@@ -59,12 +64,12 @@ function stopAll(children: readonly ChildProcess[]): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
-function runOnce(run: number, logDir: string): Promise<RunResult> {
+function runOnce(run: number, logDir: string, deep: boolean): Promise<RunResult> {
   const log = join(logDir, `run-${String(run).padStart(2, '0')}.log`);
   const out = createWriteStream(log);
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['test'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn('npm', ['test', ...(deep ? ['--', '--deep'] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     child.on('error', reject);
@@ -88,12 +93,14 @@ export function table(results: readonly RunResult[]): string {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { busy: { type: 'string', default: String(availableParallelism()) } },
+    options: { busy: { type: 'string', default: String(availableParallelism()) }, counts: { type: 'string', default: 'deep' } },
   });
   const runs = Number(positionals[0] ?? '5');
   const busy = Number(values.busy);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`the number of runs must be a positive integer, got "${positionals[0]}"`);
   if (!Number.isInteger(busy) || busy < 0) throw new Error(`--busy must be a whole number of processes, got "${values.busy}"`);
+  if (values.counts !== 'deep' && values.counts !== 'default') throw new Error(`--counts must be deep or default, got "${values.counts}"`);
+  const deep = values.counts === 'deep';
 
   const logDir = mkdtempSync(join(tmpdir(), 'quiesce-test-repeat-'));
   const loops = startBusyLoops(busy);
@@ -105,12 +112,12 @@ async function main(): Promise<void> {
       process.exit(130);
     });
   }
-  console.log(`npm test x ${runs}, ${busy} busy-loop process(es) on ${availableParallelism()} core(s); logs in ${logDir}`);
+  console.log(`npm test${deep ? ' -- --deep' : ''} x ${runs}, ${busy} busy-loop process(es) on ${availableParallelism()} core(s); logs in ${logDir}`);
 
   const results: RunResult[] = [];
   try {
     for (let i = 1; i <= runs; i++) {
-      const r = await runOnce(i, logDir);
+      const r = await runOnce(i, logDir, deep);
       results.push(r);
       console.log(`run ${i}/${runs}: ${r.ok ? 'pass' : 'FAIL'} in ${(r.wallMs / 1000).toFixed(1)} s (${r.summary})${r.ok ? '' : ` -> ${r.log}`}`);
     }

@@ -11,7 +11,7 @@ import { ApiBudget, AwsCloudMap, AwsEc2, AwsElbv2, createAwsClients, type ApiFam
 import { createWritePort } from './adapters/aws/write-port.ts';
 import type { QuiesceConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { API_FAMILIES, DEFAULT_ELB_SHARE, elbLimits } from './adapters/aws/budget.ts';
+import { API_FAMILIES, DEFAULT_ELB_SHARE, elbLimits, type BudgetClock } from './adapters/aws/budget.ts';
 import { AccountShare } from './state/account-share.ts';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor/executor.ts';
 import type { WriteMode, WritePort } from './ports/writes.ts';
@@ -47,7 +47,7 @@ export interface AwsDeps {
  * (ELB_ACCOUNT_BUCKETS, default the documented ones), then RATE_LIMITS on top (an explicit family limit wins).
  * RATE_LIMITS names are checked against the known API families (a typo must not silently do nothing).
  */
-export function budgetFor(config: Pick<QuiesceConfig, 'rateLimits'> & Partial<Pick<QuiesceConfig, 'elbAccountBuckets' | 'elbBudgetShare'>>, retry?: Partial<RetryPolicy>): ApiBudget {
+export function budgetFor(config: Pick<QuiesceConfig, 'rateLimits'> & Partial<Pick<QuiesceConfig, 'elbAccountBuckets' | 'elbBudgetShare'>>, retry?: Partial<RetryPolicy>, clock?: BudgetClock): ApiBudget {
   const limits: Partial<Record<ApiFamily, { ratePerSecond: number; burst: number }>> = { ...elbLimits(config.elbAccountBuckets, config.elbBudgetShare) };
   for (const [family, limit] of Object.entries(config.rateLimits)) {
     if (!API_FAMILIES.includes(family as ApiFamily)) {
@@ -55,7 +55,7 @@ export function budgetFor(config: Pick<QuiesceConfig, 'rateLimits'> & Partial<Pi
     }
     limits[family as ApiFamily] = limit;
   }
-  return new ApiBudget({ limits, ...(retry ? { retry } : {}) });
+  return new ApiBudget({ limits, ...(retry ? { retry } : {}), ...(clock ? { now: () => clock.now(), sleep: (ms: number) => clock.sleep(ms) } : {}) });
 }
 
 /** Options of {@link buildAwsDeps}. */
@@ -63,6 +63,8 @@ export interface AwsDepsWiring {
   /** The container's clients (tests, demo, CLI); by default built with the SDK's standard configuration. */
   readonly clients?: AwsClients;
   readonly retry?: Partial<RetryPolicy>;
+  /** The budget's clock (default real time; see {@link BudgetClock}). */
+  readonly budgetClock?: BudgetClock;
   /** The write port's mode, when the caller chooses it (see {@link writeModeFor}). */
   readonly writes?: WriteMode;
   /** The clock of the shared ELB budget's leases (tests: the fake clock). */
@@ -74,7 +76,7 @@ export interface AwsDepsWiring {
 /** Builds the AWS side of a container: clients, budget, read adapters, write port, the stage's shared ELB budget. */
 export function buildAwsDeps(config: QuiesceConfig, wiring: AwsDepsWiring = {}): AwsDeps {
   const clients = wiring.clients ?? createAwsClients({ maxSockets: Math.max(64, config.concurrency * 2) });
-  const budget = budgetFor(config, wiring.retry);
+  const budget = budgetFor(config, wiring.retry, wiring.budgetClock);
   // A deployed dry run (DRY_RUN, no caller's choice) takes its leases and claims in the dry-run ledger; the
   // CLI's recording runs (plan, --dry-run) write nothing at all.
   const writes = createWritePort({ mode: writeModeFor(config, wiring.writes), clients, budget, dryRunLedger: wiring.writes === undefined });

@@ -6,9 +6,9 @@
  * bus, and a replay to read one window would be slow and would need a target of its own. Read-only.
  */
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { ApiBudget, sdkClientConfig } from '#core/adapters/aws/index.ts';
+import { sdkClientConfig } from '#core/adapters/aws/index.ts';
 import { formatAuditSummary, summariseAudit, type AuditEnvelope } from '#core/audit-summary.ts';
-import { ExitCode, UsageError, type CliIo, type Flags } from './io.ts';
+import { cliBudget, ExitCode, UsageError, type CliIo, type Flags } from './io.ts';
 import { loadStage } from './stage.ts';
 
 /** The flags of `audit`. */
@@ -35,7 +35,7 @@ export async function audit(io: CliIo, flags: Flags, options: AuditOptions): Pro
   const to = io.now?.() ?? new Date();
   const from = new Date(to.getTime() - parseSince(options.since));
   const logs = new CloudWatchLogsClient(sdkClientConfig({ overrides: { region: stage.region } }));
-  const budget = new ApiBudget();
+  const budget = cliBudget(io);
   const events: AuditEnvelope[] = [];
   let unreadable = 0;
   try {

@@ -19,7 +19,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { ApiBudget, AwsCloudMap, AwsElbv2, createAwsClients, sdkClientConfig, type AwsClients } from '#core/adapters/aws/index.ts';
+import { AwsCloudMap, AwsElbv2, createAwsClients, sdkClientConfig, type ApiBudget, type AwsClients } from '#core/adapters/aws/index.ts';
 import { AwsDynamoStateStore } from '#core/adapters/aws/dynamo-state-store.ts';
 import { AwsPolicySimulator } from '#core/adapters/aws/policy-simulator.ts';
 import type { Env } from '#core/config.ts';
@@ -32,7 +32,7 @@ import { checkBusPolicy, checkQueuePolicy } from '#core/preflight/policies.ts';
 import { preflightAsFunction, type PreflightAws } from '#core/preflight/run.ts';
 import { functionRoleName, NEEDS, partitionOf, roleArn, type PreflightTarget } from '#core/preflight/target.ts';
 import { loadTrafficPlans } from '../traffic-shift/config.ts';
-import { ExitCode, UsageError, type CliIo, type Flags } from './io.ts';
+import { cliBudget, ExitCode, UsageError, type CliIo, type Flags } from './io.ts';
 import { listSetting, loadStage } from './stage.ts';
 
 /** The flags of `doctor`. */
@@ -58,7 +58,7 @@ export async function doctor(io: CliIo, flags: Flags, options: DoctorOptions, en
   const stage = loadStage(options.stage, options.settings, flags.region);
   const region = stage.region;
   const caller: AwsClients = io.clients ?? createAwsClients({ overrides: { region } });
-  const budget = new ApiBudget();
+  const budget = cliBudget(io);
   const sts = new STSClient(sdkClientConfig({ overrides: { region } }));
   const opened: { destroy(): void }[] = [sts];
   const client = <T extends { destroy(): void }>(c: T): T => {

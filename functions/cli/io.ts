@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { createAwsClients, type AwsClients } from '#core/adapters/aws/index.ts';
+import { ApiBudget, createAwsClients, type AwsClients, type BudgetClock } from '#core/adapters/aws/index.ts';
 import type { Env } from '#core/config.ts';
 import { InvalidEventError } from '#core/errors.ts';
 import type { ApplyResult } from '#core/executor/executor.ts';
@@ -38,6 +38,8 @@ export interface CliIo {
   readonly now?: () => Date;
   /** Waits of the executor (leases, Cloud Map operations); default a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock of the run's API budget (default real time); see `BudgetClock` in functions/_core/adapters/aws/budget.ts. */
+  readonly budgetClock?: BudgetClock;
 }
 
 /** The real terminal. */
@@ -124,6 +126,12 @@ export async function readInputs(path: string | undefined, io: CliIo): Promise<u
       return input;
     }
   });
+}
+
+/** The run's own API budget (doctor, audit, the traffic plan): the documented limits, on the io's budget clock. */
+export function cliBudget(io: CliIo): ApiBudget {
+  const clock = io.budgetClock;
+  return new ApiBudget(clock ? { now: () => clock.now(), sleep: (ms) => clock.sleep(ms) } : {});
 }
 
 /** The run's SDK clients: the caller's (tests), else the standard configuration with --region on top. */

@@ -39,6 +39,7 @@ function nodeDeps(config: QuiesceConfig, mode: 'plan' | 'apply', io: CliIo, env:
     ...(mode === 'plan' ? { writes: 'recording' as const, publishAudit: false } : {}),
     ...(io.now ? { now: io.now } : {}),
     ...(io.sleep ? { sleep: io.sleep } : {}),
+    ...(io.budgetClock ? { budgetClock: io.budgetClock } : {}),
   });
   return { ...base, ec2: progress.wrap('ec2', base.ec2), elbv2: progress.wrap('elbv2', base.elbv2), cloudMap: progress.wrap('cloudmap', base.cloudMap) };
 }

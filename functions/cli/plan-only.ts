@@ -2,7 +2,7 @@
  * `quiesce plan` of the triggers whose functions apply them (pod terminations, traffic shifts): what they
  * would do, read from the account as it is, with nothing written.
  */
-import { ApiBudget, AwsElbv2 } from '#core/adapters/aws/index.ts';
+import { AwsElbv2 } from '#core/adapters/aws/index.ts';
 import type { Env } from '#core/config.ts';
 import { loadPodEventsConfig } from '../pod-events/config.ts';
 import { deregisterPod, type PodWorkflowResult } from '../pod-events/deregister-pod.ts';
@@ -10,7 +10,7 @@ import { parsePodSignal } from '../pod-events/events.ts';
 import { buildPodWorkflowDeps } from '../pod-events/wiring.ts';
 import { loadTrafficPlans } from '../traffic-shift/config.ts';
 import { formatPlan } from './format.ts';
-import { cliLogger, clientsFor, ExitCode, type CliIo, type Flags } from './io.ts';
+import { cliBudget, cliLogger, clientsFor, ExitCode, type CliIo, type Flags } from './io.ts';
 import { formatShiftPlan, planTraffic } from './triggers.ts';
 
 /**
@@ -51,7 +51,7 @@ export async function planShifts(inputs: readonly unknown[], trigger: 'traffic' 
   const plans = loadTrafficPlans(env);
   const clients = clientsFor(io, flags);
   try {
-    const deps = { elbv2: new AwsElbv2(clients.elbv2, new ApiBudget()), plans, now: io.now ?? (() => new Date()) };
+    const deps = { elbv2: new AwsElbv2(clients.elbv2, cliBudget(io)), plans, now: io.now ?? (() => new Date()) };
     const results = [];
     for (const input of inputs) results.push(await planTraffic(deps, input, trigger));
     const code: ExitCode = results.some((r) => r.status === 'unavailable')

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AwsClients } from '#core/adapters/aws/index.ts';
+import type { AwsClients, BudgetClock } from '#core/adapters/aws/index.ts';
 import type { Env, QuiesceConfig } from '#core/config.ts';
 import type { Plan } from '#core/domain/plan.ts';
 import type { ApplyResult, Executor } from '#core/executor/executor.ts';
@@ -19,7 +19,7 @@ import { Progress } from './progress.ts';
 /** The parts of functions/sweeper the CLI uses (loaded at run time: the CLI works without it). */
 export interface SweeperModules {
   loadSweeperConfig(env: Env): QuiesceConfig & { readonly region: string };
-  buildSweepDeps(wiring: { config: QuiesceConfig; clients: AwsClients; logger: Logger; env: Env; writes?: WriteMode; publishAudit?: boolean; now?: () => Date; sleep?: (ms: number) => Promise<void> }): Record<string, unknown> & { destroy(): void };
+  buildSweepDeps(wiring: { config: QuiesceConfig; clients: AwsClients; logger: Logger; env: Env; writes?: WriteMode; publishAudit?: boolean; now?: () => Date; sleep?: (ms: number) => Promise<void>; budgetClock?: BudgetClock }): Record<string, unknown> & { destroy(): void };
   runSweep(deps: Record<string, unknown>): Promise<{
     status: string;
     plan: Plan;
@@ -57,7 +57,7 @@ export async function sweep(io: CliIo, flags: Flags, env: Env, loader: () => Pro
   const logger = cliLogger(io, flags.verbose);
   const clients = clientsFor(io, flags);
   const run = async (writes: WriteMode, confirmed?: Plan) => {
-    const base = mods.buildSweepDeps({ config, clients, logger, env, writes, ...(writes === 'recording' ? { publishAudit: false } : {}), ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) });
+    const base = mods.buildSweepDeps({ config, clients, logger, env, writes, ...(writes === 'recording' ? { publishAudit: false } : {}), ...(io.now ? { now: io.now } : {}), ...(io.sleep ? { sleep: io.sleep } : {}), ...(io.budgetClock ? { budgetClock: io.budgetClock } : {}) });
     const progress = new Progress({ write: (t) => void io.stderr.write(t), isTTY: io.interactive });
     const deps = { ...base };
     for (const port of ['ec2', 'elbv2', 'cloudMap'] as const) if (typeof base[port] === 'object' && base[port] !== null) deps[port] = progress.wrap(port, base[port] as object);

@@ -5,7 +5,7 @@
  * Built on first use so a configuration error names its variable.
  */
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { AwsEventBus, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsEventBus, type AwsClients, type BudgetClock, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { AwsForwarderHeartbeat } from '#core/adapters/aws/forwarder-heartbeat.ts';
 import { createEksClusterPort, reuseConnection, type EksDescribeClient, type EksTokenCredentials } from '#core/adapters/kube/index.ts';
 import { createAuditSink } from '#core/audit.ts';
@@ -29,6 +29,8 @@ export interface PodWorkflowWiring {
   readonly logger?: Logger;
   readonly now?: () => Date;
   readonly retry?: Partial<RetryPolicy>;
+  /** The API budget's clock (default real time); see `BudgetClock` in functions/_core/adapters/aws/budget.ts. */
+  readonly budgetClock?: BudgetClock;
   /** Executor waits (DuplicateRequest, leases, Cloud Map operations); tests tie them to the fake clock. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** The write port's mode when the caller chooses it (the CLI's plan records); by default DRY_RUN decides. */
@@ -42,7 +44,7 @@ export function buildPodWorkflowDeps(wiring: PodWorkflowWiring = {}): PodWorkflo
   const config = wiring.config ?? loadPodEventsConfig();
   const logger = wiring.logger ?? createLogger('pod-events');
   const now = wiring.now ?? (() => new Date());
-  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), now, logger });
+  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.budgetClock ? { budgetClock: wiring.budgetClock } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), now, logger });
   const eks = wiring.eks ?? aws.clients.eks;
   // DescribeCluster through the shared budget: throttling is retried like every other call.
   const describe: EksDescribeClient = { send: ((command: DescribeClusterCommand) => aws.budget.call('eks', 'DescribeCluster', () => eks.send(command))) as EksDescribeClient['send'] };

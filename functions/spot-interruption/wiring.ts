@@ -6,7 +6,7 @@
  * FAILOVER_LISTENER_ARNS is set, is built from the same AWS side. The demo, the CLI and the tests build the
  * same dependencies, pointed at whatever endpoint the SDK's standard configuration names.
  */
-import { AwsEventBus, EMERGENCY_ELB_SHARE, AwsQueueVisibility, type AwsClients, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsEventBus, EMERGENCY_ELB_SHARE, AwsQueueVisibility, type AwsClients, type BudgetClock, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import { NodeScanLog } from '#core/state/node-scan.ts';
 import { RegistrationIndexStore } from '#core/state/registration-index.ts';
 import { ScopeCache } from '#core/state/scope-cache.ts';
@@ -36,6 +36,8 @@ export interface NodeWorkflowWiring {
   readonly now?: () => Date;
   /** Backoff policy override (tests shorten it; production keeps the defaults). */
   readonly retry?: Partial<RetryPolicy>;
+  /** The API budget's clock (default real time); see `BudgetClock` in functions/_core/adapters/aws/budget.ts. */
+  readonly budgetClock?: BudgetClock;
   /** Executor waits (DuplicateRequest, leases, Cloud Map operations); tests tie them to the fake clock. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** The write port's mode when the caller chooses it (the CLI); by default DRY_RUN decides. */
@@ -58,7 +60,7 @@ export function buildNodeWorkflowDeps(service: string, wiring: NodeWorkflowWirin
   const config: QuiesceConfig = { ...loaded, elbBudgetShare: { ...EMERGENCY_ELB_SHARE, ...loaded.elbBudgetShare } };
   const logger = wiring.logger ?? createLogger(service);
   const now = wiring.now ?? (() => new Date());
-  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), now, logger });
+  const aws = buildAwsDeps(config, { ...(wiring.clients ? { clients: wiring.clients } : {}), ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.budgetClock ? { budgetClock: wiring.budgetClock } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), now, logger });
   const { writes } = aws;
   const store = config.stateTable ? writes.stateStore(config.stateTable) : undefined;
   const bus = config.auditEventBus && wiring.publishAudit !== false ? new AwsEventBus(aws.clients.eventBridge, aws.budget, config.auditEventBus) : undefined;

@@ -4,7 +4,7 @@
  * weighted-rule failover, all built on that one AWS side. Used by the Lambda handler and by anything else
  * that wants a real sweep (the CLI, the bench) against the SDK's standard configuration.
  */
-import { AwsEventBus, createAwsClients, type AwsClients, type AwsClientsOptions, type RetryPolicy } from '#core/adapters/aws/index.ts';
+import { AwsEventBus, createAwsClients, type AwsClients, type AwsClientsOptions, type BudgetClock, type RetryPolicy } from '#core/adapters/aws/index.ts';
 import type { EksTokenCredentials } from '#core/adapters/kube/index.ts';
 import { createAuditSink } from '#core/audit.ts';
 import type { Env } from '#core/config.ts';
@@ -34,6 +34,8 @@ export interface SweepWiring {
   readonly logger?: Logger;
   readonly now?: () => Date;
   readonly retry?: Partial<RetryPolicy>;
+  /** The API budget's clock (default real time); see `BudgetClock` in functions/_core/adapters/aws/budget.ts. */
+  readonly budgetClock?: BudgetClock;
   /** Executor waits (DuplicateRequest, leases, Cloud Map operations); tests tie them to the fake clock. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** The write port's mode when the caller chooses it (the CLI: its dry run records); by default DRY_RUN decides. */
@@ -54,7 +56,7 @@ export function buildSweepDeps(wiring: SweepWiring = {}): SweepDeps & { readonly
   const config = wiring.config ?? loadSweeperConfig();
   const logger = wiring.logger ?? createLogger('sweeper');
   const clients = wiring.clients ?? createAwsClients({ ...wiring.clientOptions, maxSockets: Math.max(64, config.concurrency * 2) });
-  const aws = buildAwsDeps(config, { clients, ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), logger, ...(wiring.now ? { now: wiring.now } : {}) });
+  const aws = buildAwsDeps(config, { clients, ...(wiring.retry ? { retry: wiring.retry } : {}), ...(wiring.budgetClock ? { budgetClock: wiring.budgetClock } : {}), ...(wiring.writes ? { writes: wiring.writes } : {}), logger, ...(wiring.now ? { now: wiring.now } : {}) });
   const store = config.stateTable ? aws.writes.stateStore(config.stateTable) : undefined;
   const bus = config.auditEventBus && wiring.publishAudit !== false ? new AwsEventBus(clients.eventBridge, aws.budget, config.auditEventBus) : undefined;
   if (!bus && wiring.publishAudit !== false) logger.warn('AUDIT_EVENT_BUS is not set: plans are only logged');

@@ -9,7 +9,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { createAwsClients, type AwsClients } from '../../functions/_core/adapters/aws/clients.ts';
 import { defineContractSuite } from './suite.ts';
 
-const motoAvailable = spawnSync('python3', ['-c', 'import moto'], { stdio: 'ignore' }).status === 0;
+// Whether python3 can import moto, asked without importing it (find_spec: half the CPU of `import moto`).
+const motoAvailable = spawnSync('python3', ['-c', "import importlib.util, sys; sys.exit(importlib.util.find_spec('moto') is None)"], { stdio: 'ignore' }).status === 0;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,7 +41,7 @@ async function waitFor(url: string, proc: ChildProcess, timeoutMs: number): Prom
 }
 
 if (!motoAvailable) {
-  describe.skip("adapter contract: moto (skipped: `python3 -c 'import moto'` failed; install moto[server] 5.2 to run it)", () => {});
+  describe.skip("adapter contract: moto (skipped: python3 finds no module moto; install moto[server] 5.2 to run it)", () => {});
 } else {
   let proc: ChildProcess | undefined;
   let clients: AwsClients | undefined;

@@ -18,6 +18,7 @@ import {
   CreateLoadBalancerCommand,
   CreateRuleCommand,
   CreateTargetGroupCommand,
+  DescribeTargetGroupsCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
@@ -68,7 +69,7 @@ export type Deviation =
   | 'get-operation-always-success'
   /** The `addresses.private-ip-address` filter matches only primary IPs, not secondary ones. */
   | 'private-ip-filter-primary-only'
-  /** DescribeTargetGroups ignores PageSize and returns every group in one page (no NextMarker). */
+  /** DescribeTargetGroups ignores PageSize and returns every group in one page (no NextMarker): shown with PageSize 2. */
   | 'target-groups-not-paged'
   /** ListServices ignores the NAMESPACE_ID filter and returns the services of every namespace. */
   | 'list-services-ignores-namespace-filter'
@@ -123,7 +124,7 @@ function uid(): string {
  * in flight at once (or a write while another request iterates the same dict) fail with
  * `OrderedDict mutated during iteration` and an HTML 500, which the SDK cannot parse. ELBv2 and Cloud Map
  * have no batch create for target groups or instances, so sequential is the way moto takes this data;
- * the suite's subject is the adapters, not how fast the seed goes in (405 groups take ~2 s against moto).
+ * the suite's subject is the adapters, not how fast the seed goes in.
  */
 async function sequentially<R>(count: number, make: (i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
@@ -190,18 +191,32 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
       it('lists target groups across pages of 400 and filters by VPC client-side', async () => {
         const { elbv2 } = getEnv().clients;
         const prefix = `qp${uid().slice(0, 4)}`;
-        const count = 405;
+        // Whether DescribeTargetGroups honours PageSize, asked directly with a page of 2 (three groups of
+        // this test exist by then). Where it does not (moto), the adapter's paging at 400 cannot be
+        // exercised at all, so creating 405 groups there would only show the same single page again (and
+        // cost ~4 s of CPU in moto's server and the SDK): three groups show the deviation, and the adapter
+        // reading that one page and filtering it.
+        const unpaged = deviates('target-groups-not-paged');
+        const count = unpaged ? 3 : 405;
         const created = await sequentially(count, async (i) => {
           const res = await elbv2.send(
             new CreateTargetGroupCommand({ Name: `${prefix}-${i}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'ip' }),
           );
           return res.TargetGroups?.[0]?.TargetGroupArn ?? '';
         });
+        const firstPage = await elbv2.send(new DescribeTargetGroupsCommand({ PageSize: 2 }));
+        if (unpaged) {
+          expect(firstPage.NextMarker).toBeUndefined();
+          expect(firstPage.TargetGroups?.length).toBeGreaterThanOrEqual(count);
+        } else {
+          expect(firstPage.TargetGroups).toHaveLength(2);
+          expect(firstPage.NextMarker).toBeTruthy();
+        }
         const adapter = new AwsElbv2(elbv2, budget);
         const before = budget.stats()['elb-describe'].calls;
         const all = await adapter.listTargetGroups();
         const pages = budget.stats()['elb-describe'].calls - before;
-        if (deviates('target-groups-not-paged')) expect(pages).toBe(1);
+        if (unpaged) expect(pages).toBe(1);
         else expect(pages).toBeGreaterThanOrEqual(2);
         const mine = all.filter((tg) => tg.name.startsWith(`${prefix}-`));
         expect(new Set(mine.map((tg) => tg.arn))).toEqual(new Set(created));
@@ -211,7 +226,6 @@ export function defineContractSuite(name: string, getEnv: () => ContractEnv): vo
         expect(inVpc.every((tg) => tg.vpcId === vpcId)).toBe(true);
         expect(inVpc.filter((tg) => tg.name.startsWith(`${prefix}-`))).toHaveLength(count);
         expect(await adapter.listTargetGroups({ vpcId: 'vpc-0000000000000000f' })).toEqual([]);
-        // 405 groups created one by one (moto's server cannot take concurrent writes): a minute on a loaded machine.
       }, 90_000);
 
       it('reads tags of more than 20 target groups in batches of 20', async () => {

@@ -3,9 +3,9 @@
  * is skipped with the reason in its title (never passed silently): `needs('cfn-lint')` gives the suffix.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { projectHome } from '../../bin/render.ts';
 
@@ -15,6 +15,23 @@ const root = new URL('../../', import.meta.url).pathname;
 export function available(cmd: string, args: readonly string[] = ['--version']): boolean {
   const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 20_000 });
   return r.status === 0;
+}
+
+/**
+ * Whether an executable named `cmd` is on PATH, without running it. For a tool whose every start is
+ * expensive (`cfn-lint --version` is a Python start that imports all of cfn-lint: 2 s of CPU just to
+ * ask); a tool on PATH that then fails to run fails its check loudly instead of skipping it.
+ */
+export function onPath(cmd: string): boolean {
+  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => {
+    if (dir === '') return false;
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return statSync(join(dir, cmd)).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** A title suffix saying why a check is skipped, or '' when it runs. */

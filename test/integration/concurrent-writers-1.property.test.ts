@@ -1,4 +1,4 @@
-// Half 1 of the 500-case property of concurrent-writers.property.ts (two files: the two workers share it).
+// Half 1 of the property of concurrent-writers.property.ts (two files: the two workers share it).
 import { defineConcurrentWritersProperty } from './concurrent-writers.property.ts';
 
 defineConcurrentWritersProperty(1);

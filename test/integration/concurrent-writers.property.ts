@@ -9,8 +9,9 @@
  * more than MAX_DEREGISTER_FRACTION of a group within the guard window, and at the end nothing that should
  * go is still registered unless a guard had to keep it.
  *
- * The 500 cases run as two halves in two test files (concurrent-writers-{1,2}.property.test.ts), so the two
- * vitest workers share them. PROPERTY_CASES (per half, default 250) and PROPERTY_SEED widen or reproduce a run.
+ * The cases run as two halves in two test files (concurrent-writers-{1,2}.property.test.ts), so the two
+ * vitest workers share them: QUIESCE_PROPERTY_RUNS in all (default 100, 500 in the deep run: see
+ * case-counts.ts), each half with its own random seed; PROPERTY_SEED reproduces a run (half n uses seed + n).
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -27,6 +28,7 @@ import { loadSweeperConfig } from '../../functions/sweeper/config.ts';
 import { buildSweepDeps } from '../../functions/sweeper/deps.ts';
 import { makeHandler as makeSweepHandler } from '../../functions/sweeper/handler.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
+import { propertyRuns } from './case-counts.ts';
 import { lambdaContext, startFakeKube, type StartedKube } from './harness.ts';
 
 const SEED = process.env['PROPERTY_SEED'] === undefined ? undefined : Number(process.env['PROPERTY_SEED']);
@@ -211,8 +213,8 @@ async function untilDone(run: () => Promise<unknown>, rounds = 6): Promise<true 
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Defines the property in the calling test file, for `cases` cases (half of the 500). */
-export function defineConcurrentWritersProperty(half: number, cases = Number(process.env['PROPERTY_CASES'] ?? 250)): void {
+/** Defines the property in the calling test file, for `cases` cases (half of QUIESCE_PROPERTY_RUNS). */
+export function defineConcurrentWritersProperty(half: 1 | 2, cases = Math.ceil(propertyRuns() / 2)): void {
   let clients: AwsClients | undefined;
   const env: Env = { started: startFakeKube(), clients: () => clients as AwsClients, cache: new Map() };
   beforeAll(() => {

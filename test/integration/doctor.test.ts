@@ -22,6 +22,7 @@ import { fakeAws } from '../fakes/aws/shared.ts';
 import { seedTopology, VPC, type Topology } from '../fakes/topology.ts';
 import { seedTrafficTopology } from '../fakes/traffic.ts';
 import { deployedStack, installDeployed, type DeployedStack } from '../package/deployed.ts';
+import { skippingBudgetClock } from './budget-clock.ts';
 import { lambdaContext, spotHarness } from './harness.ts';
 import { makeHandler as makeSpotHandler } from '../../functions/spot-interruption/handler.ts';
 
@@ -110,7 +111,7 @@ async function deployStage(options: { assumable?: boolean; heartbeat?: boolean }
 /** Runs `quiesce doctor --json` as the operator; its checklist and exit code. */
 async function doctor(args: string[], options: { settings?: string; plans?: string } = {}): Promise<{ code: number; list: Checklist; text: () => Promise<string> }> {
   let out = '';
-  const io: CliIo = { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, env: {}, interactive: false, confirm: async () => false, now: () => new Date(fakeAws.clock.now()) };
+  const io: CliIo = { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, env: {}, interactive: false, confirm: async () => false, now: () => new Date(fakeAws.clock.now()), budgetClock: skippingBudgetClock() };
   const argv = ['doctor', '--stage', 'prod', '--settings', options.settings ?? settingsFile(), ...(options.plans ? ['--traffic-plans', options.plans] : []), ...args];
   process.env.AWS_ACCESS_KEY_ID = operatorKey;
   const code = await main([...argv, '--json'], io);
@@ -270,7 +271,7 @@ describe('a function\'s own preflight, on a cold start in dry run', { timeout: 6
     const s = await deployStage();
     const role = deployed.roleArn('SpotInterruptionRole');
     // The function signs as a session of its role, as Lambda gives it.
-    const h = spotHarness({ DRY_RUN: 'true' }, s.topology, { accessKeyId: fakeAws.iam.assumeRole(role, 'quiesce-prod-spot-interruption') });
+    const h = spotHarness({ DRY_RUN: 'true' }, s.topology, { accessKeyId: fakeAws.iam.assumeRole(role, 'quiesce-prod-spot-interruption'), budgetClock: skippingBudgetClock() });
     process.env.QUIESCE_ROLE_ARN = role;
     const lines: string[] = [];
     const logger = createLogger('spot-interruption', { logLevel: 'INFO', write: (l) => lines.push(l) });
@@ -295,7 +296,7 @@ describe('a function\'s own preflight, on a cold start in dry run', { timeout: 6
     expect(errors.find((l) => l.includes('PREFLIGHT FAILED'))).toMatch(/the cluster has no access entry for it/);
 
     // Live: no preflight.
-    const live = spotHarness({}, h.topology, { accessKeyId: fakeAws.iam.assumeRole(role, 'quiesce-prod-spot-interruption') });
+    const live = spotHarness({}, h.topology, { accessKeyId: fakeAws.iam.assumeRole(role, 'quiesce-prod-spot-interruption'), budgetClock: skippingBudgetClock() });
     const before = fakeAws.calls.count('iam', 'SimulatePrincipalPolicy');
     await makeSpotHandler(() => live.deps, createLogger('spot-interruption'))(warning as never, lambdaContext);
     expect(fakeAws.calls.count('iam', 'SimulatePrincipalPolicy')).toBe(before);

@@ -23,6 +23,7 @@ import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
 import type { PodWorkflowDeps } from '../../functions/pod-events/deregister-pod.ts';
 import type { TrafficDeps } from '../../functions/traffic-shift/deps.ts';
 import { AuditDetailType } from '#core/contracts/node-events.ts';
+import { skippingBudgetClock } from './budget-clock.ts';
 
 /** The handlers by function name. */
 export type HandlerName = 'spot-interruption' | 'pod-events' | 'sweeper' | 'deploy-webhook' | 'traffic-shift';
@@ -129,9 +130,11 @@ export function buildHandlers(kube: { endpoint: string; caData: string }, option
   const now = () => new Date(fakeAws.clock.now());
   const sleep = (ms: number): Promise<void> => fakeAws.clock.sleep(ms);
   const retry = { baseDelayMs: 2, maxDelayMs: 20 };
+  // No test here is about the rate: the budgets skip their waits (budget-clock.ts).
+  const budgetClock = skippingBudgetClock();
 
   const world = options.world ?? seedWorld(kube);
-  const spot = spotHarness(env, world.topology);
+  const spot = spotHarness(env, world.topology, { budgetClock });
 
   const podLogger = createLogger('pod-events');
   const podDeps = buildPodWorkflowDeps({
@@ -141,6 +144,7 @@ export function buildHandlers(kube: { endpoint: string; caData: string }, option
     now,
     retry,
     sleep,
+    budgetClock,
   });
   const pod = makePodHandler(() => podDeps, podLogger, createMetrics('pod-events'));
 
@@ -154,6 +158,7 @@ export function buildHandlers(kube: { endpoint: string; caData: string }, option
     now,
     retry,
     sleep,
+    budgetClock,
   });
   const sweep = makeSweepHandler(() => sweepDeps, sweepLogger, createMetrics('sweeper'));
 

@@ -14,6 +14,7 @@ import type { SpotDeps } from '../../functions/spot-interruption/wiring.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { isWriteOperation } from '../fakes/aws/operations.ts';
 import type { CallRecord } from '../fakes/aws/server.ts';
+import type { BudgetClock } from '#core/adapters/aws/index.ts';
 import { AuditDetailType } from '#core/contracts/node-events.ts';
 import { afterAll, beforeAll } from 'vitest';
 import { FakeKubeApi } from '../fakes/kube/index.ts';
@@ -115,6 +116,8 @@ export interface SpotHarness {
 export interface HarnessOptions {
   /** Sign the function's SDK calls with this access key id (a role session the fake IAM knows: test/fakes/aws/iam.ts). */
   readonly accessKeyId?: string;
+  /** The API budget's clock (default real time; test/integration/budget-clock.ts skips the waits). */
+  readonly budgetClock?: BudgetClock;
 }
 
 /** The SDK clients a harness's function uses: the environment's credentials, or the session it is given. */
@@ -138,6 +141,7 @@ export function spotHarness(env: Record<string, string> = {}, world?: Topology, 
     retry: { baseDelayMs: 2, maxDelayMs: 20 },
     // Executor waits (DuplicateRequest, leases, Cloud Map operations) move the fake clock, as AWS time would.
     sleep: (ms) => fakeAws.clock.sleep(ms),
+    ...(options.budgetClock ? { budgetClock: options.budgetClock } : {}),
   });
   const handler = makeHandler(() => deps, logger, createMetrics('spot-interruption'));
   return { topology, deps, invoke: (event) => handler(event as never, lambdaContext) };

@@ -211,6 +211,19 @@ export interface AimdPolicy {
 /** The defaults of {@link AimdPolicy}. */
 export const DEFAULT_AIMD: AimdPolicy = Object.freeze({ decrease: 0.5, increase: 0.1, floor: 0.05, cooldownMs: 1000 });
 
+/**
+ * The clock an {@link ApiBudget} refills and waits on. Production: the default (`performance.now()` and a
+ * timer). Tests whose subject is not the rate (the doctor's checklist, a dry run's record) pass one that
+ * skips its waits (test/integration/budget-clock.ts), so a bucket the fake account's setup empties costs
+ * no wall time; the budget's own tests keep real or injected time.
+ */
+export interface BudgetClock {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  /** Waits `ms` milliseconds of this clock. */
+  sleep(ms: number): Promise<void>;
+}
+
 /** Constructor options; `sleep`, `now` and `random` are injectable so tests are deterministic. */
 export interface ApiBudgetOptions {
   readonly limits?: Partial<Record<ApiFamily, RateLimit>>;

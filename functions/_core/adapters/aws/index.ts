@@ -3,7 +3,7 @@
  * Handlers wire them once per container; tests wire the same classes against the fake AWS.
  */
 export { ApiBudget, API_FAMILIES, DEFAULT_LIMITS, DEFAULT_RETRY, EMERGENCY_ELB_SHARE } from './budget.ts';
-export type { ApiBudgetOptions, ApiFamily, FamilyStats, RateLimit, RetryPolicy } from './budget.ts';
+export type { ApiBudgetOptions, ApiFamily, BudgetClock, FamilyStats, RateLimit, RetryPolicy } from './budget.ts';
 export { createAwsClients, sdkClientConfig } from './clients.ts';
 export type { AwsClients, AwsClientsOptions } from './clients.ts';
 export { AwsEc2 } from './ec2.ts';
