@@ -1,6 +1,6 @@
 /**
  * An osls plugin of this repository (serverless.yml `plugins`): builds and zips the Lambda functions
- * (bin/package.ts --zips-only, the one build of scripts/build.ts) before osls packages, so that
+ * (bin/package.ts --zips-only, the one build of bin/build.ts) before osls packages, so that
  * `npx osls deploy --stage <stage>` from a clean clone (after `npm ci`) is the whole deploy, and never
  * uploads zips older than the code. `npm run package`, the tests and the release build the zips themselves
  * first and set QUIESCE_ZIPS_BUILT=1.

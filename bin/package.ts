@@ -1,5 +1,5 @@
 /**
- * `npm run package`: build every Lambda bundle (scripts/build.ts, the one build shared with the tests and
+ * `npm run package`: build every Lambda bundle (bin/build.ts, the one build shared with the tests and
  * the bench), zip each one deterministically into dist/lambda/<function>.zip, then run `osls package`
  * offline into .serverless/. serverless.yml points each function's `package.artifact` at these zips, so
  * osls never bundles anything itself (no plugin, no second build). The stage's settings come from its file,
@@ -17,7 +17,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildAll, FUNCTIONS } from '../scripts/build.ts';
+import { buildAll, FUNCTIONS } from './build.ts';
 import { stringify } from 'yaml';
 import { zip } from './zip.ts';
 
@@ -120,7 +120,7 @@ export async function buildZips(options: { allowMissing?: boolean; log?: (line: 
   if (missing.length > 0 && !options.allowMissing) {
     throw new Error(`functions/${missing[0]}/handler.ts does not exist: refusing to package a deployable service without it (use --allow-missing for a placeholder that refuses every call)`);
   }
-  // One esbuild build for every bundle (scripts/build.ts buildAll): the shared modules are parsed once.
+  // One esbuild build for every bundle (bin/build.ts buildAll): the shared modules are parsed once.
   const bundles = new Map((await buildAll()).map((b) => [b.name, b.outfile]));
   const built: { name: string; zip: string; bytes: number }[] = [];
   const placeholders: string[] = [];

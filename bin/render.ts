@@ -28,7 +28,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { stageNames } from './names.ts';
+import { stageNames } from '../functions/cli/stage-names.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

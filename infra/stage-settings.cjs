@@ -13,7 +13,7 @@
  *   settings    every value as the stage file gives it (for osls itself: the Region, stack tags).
  *
  * CommonJS with no dependency but node's own: osls loads it with require() from the service directory, and parses the
- * YAML files for it (resolveVariable). bin/stage-settings.ts runs the same checks for scripts and tests.
+ * YAML files for it (resolveVariable). functions/cli/stage-settings.ts runs the same checks for scripts and tests.
  */
 'use strict';
 
@@ -105,7 +105,7 @@ function cfnParameter(spec, value) {
 
 /**
  * The settings of `stage` from the parsed schema and stage file (`content`: undefined or null when the file
- * does not exist). Pure: bin/stage-settings.ts and the tests call it with what they parsed themselves.
+ * does not exist). Pure: functions/cli/stage-settings.ts and the tests call it with what they parsed themselves.
  *
  * @returns {{ stage: string, file: string, settings: Record<string, unknown>, params: { default: Record<string, unknown> }, parameters: Record<string, Record<string, unknown>> }}
  */

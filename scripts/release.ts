@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util';
 import { ARTIFACT_DIR, buildZips, packageService, serviceCopy } from '../bin/package.ts';
 import { releaseTemplate, STAND_IN_STAGE, type Template } from '../bin/release-template.ts';
 import { packageVersion, projectHome } from '../bin/render.ts';
-import { FUNCTIONS } from './build.ts';
+import { FUNCTIONS } from '../bin/build.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { checkStageSettings, readStageSettings } from '../../bin/stage-settings.ts';
-import { stageNames, type StageNames } from '../../bin/names.ts';
+import { checkStageSettings, readStageSettings } from './stage-settings.ts';
+import { stageNames, type StageNames } from './stage-names.ts';
 import { loadConfig, type Env, type QuiesceConfig } from '#core/config.ts';
 import { UsageError } from './io.ts';
 

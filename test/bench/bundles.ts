@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { buildAll, buildFunction } from '../../scripts/build.ts';
+import { buildAll, buildFunction } from '../../bin/build.ts';
 import { median } from './table.ts';
 import type { BenchSection } from './table.ts';
 

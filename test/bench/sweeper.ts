@@ -106,7 +106,7 @@ export async function run(): Promise<BenchSection[]> {
   });
   // The sweep itself: the BUNDLED Lambda handler in a fresh plain-node process (what a 256 MB function
   // runs), configured only through the environment, as in AWS.
-  const { buildFunction } = await import('../../scripts/build.ts');
+  const { buildFunction } = await import('../../bin/build.ts');
   const built = await buildFunction('sweeper');
   const runner = fileURLToPath(new URL('./lambda-runner.mjs', import.meta.url));
   const eventFile = fileURLToPath(new URL('../../events/scheduled-sweep.json', import.meta.url));

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { stageNames } from '../../bin/names.ts';
+import { stageNames } from '../../functions/cli/stage-names.ts';
 import { packageVersion, parseStackOutputs, projectHome, renderStage, type StackOutputs } from '../../bin/render.ts';
 import { POD_EVENT_SOURCE } from '#core/contracts/pod-terminating.ts';
 import { packaged, packagedTemplate } from '../package/packaged.ts';

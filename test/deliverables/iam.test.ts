@@ -4,7 +4,7 @@
  * without its grant, or a grant left behind by a removed call, fails here instead of in production.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS } from '../../scripts/build.ts';
+import { FUNCTIONS } from '../../bin/build.ts';
 import { packagedTemplate } from '../package/packaged.ts';
 import { check, roleOf, type NotSent, type Template } from './iam-coverage.ts';
 import { callsInSource, sdkCallsOf } from './sdk-calls.ts';

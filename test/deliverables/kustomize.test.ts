@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { stageNames } from '../../bin/names.ts';
+import { stageNames } from '../../functions/cli/stage-names.ts';
 import { packageVersion, parseStackOutputs, renderStage } from '../../bin/render.ts';
 import { egressAllows, type NetworkPolicyObject } from './network-policy.ts';
 import { available, remoteBases, renderKustomization, skipReason } from './tools.ts';

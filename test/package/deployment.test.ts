@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stageNames, type NameKey, type StageNames } from '../../bin/names.ts';
+import { stageNames, type NameKey, type StageNames } from '../../functions/cli/stage-names.ts';
 import { packaged, packagedTemplate } from './packaged.ts';
 import { statementsOf, variants } from './template.ts';
 

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS } from '../../scripts/build.ts';
+import { FUNCTIONS } from '../../bin/build.ts';
 import { offlineEnv, type PackageResult } from '../../bin/package.ts';
 import { zip } from '../../bin/zip.ts';
 import { DetailType, QUIESCE_SOURCE } from '#core/contracts/node-events.ts';

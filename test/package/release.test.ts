@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { checkStageSettings, settingsSchema } from '../../bin/stage-settings.ts';
+import { checkStageSettings, settingsSchema } from '../../functions/cli/stage-settings.ts';
 import { changelogSection, release, type ReleaseResult } from '../../scripts/release.ts';
-import { FUNCTIONS } from '../../scripts/build.ts';
+import { FUNCTIONS } from '../../bin/build.ts';
 import { packaged, TEST_STAGES } from './packaged.ts';
 import { withParameterDefaults, type CfnTemplate } from './template.ts';
 

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { packageService, serviceCopy } from '../../bin/package.ts';
-import { stageNames, type NameKey } from '../../bin/names.ts';
-import { checkStageSettings, readStageSettings, settingsSchema } from '../../bin/stage-settings.ts';
+import { stageNames, type NameKey } from '../../functions/cli/stage-names.ts';
+import { checkStageSettings, readStageSettings, settingsSchema } from '../../functions/cli/stage-settings.ts';
 import { packaged, TEST_STAGES } from './packaged.ts';
 import { withParameterDefaults, type CfnTemplate } from './template.ts';
 
