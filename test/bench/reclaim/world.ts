@@ -30,6 +30,7 @@ import { startForwarder, type RunningForwarder } from '../../../functions/pod-fo
 import { memoryLogger } from '../../../functions/pod-forwarder/log.ts';
 import type { FakeAws } from '../../fakes/aws/index.ts';
 import { FakeKubeApi } from '../../fakes/kube/index.ts';
+import { unsignedEksToken } from '../../fakes/kube/unsigned-token.ts';
 import { benchAws } from '../support.ts';
 import { appMeshDesired, appMeshReconcile, DEFAULTS, endpointChanges, endpointsAt, lbcReconcile, S, TokenBucket, type ClusterTimeline, type InstanceSpan, type Registration, type Topology } from './model.ts';
 
@@ -341,7 +342,7 @@ export async function runReclaim(topology: Topology, timeline: ClusterTimeline, 
       // The pod forwarder watching the fake Kubernetes API; its events reach pod-events through the bus.
       forwarder = await startForwarder(
         { clusterName: CLUSTER, eventBusName: BUS, queueMax: 1000, batchMaxWaitMs: 10, forwardNotReady: false, namespaces: undefined, labelSelector: undefined, metricsPort: 0, healthStaleSeconds: 60, shutdownTimeoutMs: 2000, publishUnhealthySeconds: 60 },
-        { kube: { server: started.endpoint, caData: started.caData, token: eksToken(now()) }, log: memoryLogger(), now, watcher: { baseBackoffMs: 20, maxBackoffMs: 200 }, publisher: { baseBackoffMs: 10, maxBackoffMs: 50 } },
+        { kube: { server: started.endpoint, caData: started.caData, token: unsignedEksToken(now()) }, log: memoryLogger(), now, watcher: { baseBackoffMs: 20, maxBackoffMs: 200 }, publisher: { baseBackoffMs: 10, maxBackoffMs: 50 } },
       );
       await kube.waitForWatches(1);
       let delivered = 0;
@@ -505,21 +506,6 @@ function receive(fake: FakeAws, queueUrl: string): SQSRecord[] {
   return out;
 }
 
-/** A structurally valid EKS token (the fake Kubernetes API checks the format; its age check is off here). */
-function eksToken(now: Date): string {
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  const q = new URLSearchParams({
-    Action: 'GetCallerIdentity',
-    Version: '2011-06-15',
-    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
-    'X-Amz-Credential': `AKIDEXAMPLE/${amzDate.slice(0, 8)}/us-east-1/sts/aws4_request`,
-    'X-Amz-Date': amzDate,
-    'X-Amz-Expires': '60',
-    'X-Amz-SignedHeaders': 'host;x-k8s-aws-id',
-    'X-Amz-Signature': 'a'.repeat(64),
-  });
-  return `k8s-aws-v1.${Buffer.from(`https://sts.us-east-1.amazonaws.com/?${q.toString()}`).toString('base64url')}`;
-}
 
 /** Waits (real time) until `cond` holds; false when `timeoutMs` ran out first. */
 async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {

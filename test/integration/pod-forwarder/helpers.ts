@@ -8,24 +8,12 @@ import { startForwarder, type ForwarderDeps, type RunningForwarder } from '../..
 import { memoryLogger } from '../../../functions/pod-forwarder/log.ts';
 import type { FakeKubeApi } from '../../fakes/kube/index.ts';
 import { fakeAws } from '../../fakes/aws/shared.ts';
+import { unsignedEksToken } from '../../fakes/kube/unsigned-token.ts';
 
 export const BUS = 'quiesce';
 
-/** A structurally valid EKS token (`k8s-aws-v1.` + base64url of a presigned STS GetCallerIdentity URL). */
-export function eksToken(now = new Date()): string {
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  const q = new URLSearchParams({
-    Action: 'GetCallerIdentity',
-    Version: '2011-06-15',
-    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
-    'X-Amz-Credential': `AKIDEXAMPLE/${amzDate.slice(0, 8)}/us-east-1/sts/aws4_request`,
-    'X-Amz-Date': amzDate,
-    'X-Amz-Expires': '60',
-    'X-Amz-SignedHeaders': 'host;x-k8s-aws-id',
-    'X-Amz-Signature': 'a'.repeat(64),
-  });
-  return `k8s-aws-v1.${Buffer.from(`https://sts.us-east-1.amazonaws.com/?${q.toString()}`).toString('base64url')}`;
-}
+/** A structurally valid EKS token (test/fakes/kube/unsigned-token.ts). */
+export const eksToken = (now = new Date()): string => unsignedEksToken(now);
 
 /** Creates the event bus in the fake (events to an unknown bus are dropped, as in AWS). */
 export async function createBus(): Promise<void> {
