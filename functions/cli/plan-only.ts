@@ -2,13 +2,17 @@
  * `quiesce plan` of the triggers whose functions apply them (pod terminations, traffic shifts): what they
  * would do, read from the account as it is, with nothing written.
  */
-import { AwsElbv2 } from '#core/adapters/aws/index.ts';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AwsElbv2, sdkClientConfig } from '#core/adapters/aws/index.ts';
+import { AwsSsmParameterTree } from '#core/adapters/aws/ssm-parameter-tree.ts';
 import type { Env } from '#core/config.ts';
+import type { Logger } from '#core/telemetry.ts';
 import { loadPodEventsConfig } from '../pod-events/config.ts';
 import { deregisterPod, type PodWorkflowResult } from '../pod-events/deregister-pod.ts';
 import { parsePodSignal } from '../pod-events/events.ts';
 import { buildPodWorkflowDeps } from '../pod-events/wiring.ts';
-import { loadTrafficPlans } from '../traffic-shift/config.ts';
+import { trafficPlansSource, type TrafficPlanConfig } from '../traffic-shift/config.ts';
+import { parameterPlans } from '../traffic-shift/plans.ts';
 import { formatPlan } from './format.ts';
 import { cliBudget, cliLogger, clientsFor, ExitCode, type CliIo, type Flags } from './io.ts';
 import { formatShiftPlan, planTraffic } from './triggers.ts';
@@ -48,9 +52,9 @@ export async function planPods(inputs: readonly unknown[], io: CliIo, flags: Fla
 
 /** `plan` of a shift: the steps the traffic-shift function would take, read from the rule as it is. */
 export async function planShifts(inputs: readonly unknown[], trigger: 'traffic' | 'argocd', io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
-  const plans = loadTrafficPlans(env);
   const clients = clientsFor(io, flags);
   try {
+    const plans = await trafficPlans(env, io, flags, cliLogger(io, flags.verbose));
     const deps = { elbv2: new AwsElbv2(clients.elbv2, cliBudget(io)), plans, now: io.now ?? (() => new Date()) };
     const results = [];
     for (const input of inputs) results.push(await planTraffic(deps, input, trigger));
@@ -64,5 +68,23 @@ export async function planShifts(inputs: readonly unknown[], trigger: 'traffic' 
     return code;
   } finally {
     if (!io.clients) clients.destroy();
+  }
+}
+
+/**
+ * The traffic plans as the function reads them: under TRAFFIC_PLANS_PATH in SSM (the deployed stack's
+ * `/quiesce/<stage>/traffic-plans`: an app whose parameter does not parse is reported and has no plan), else
+ * TRAFFIC_PLANS / TRAFFIC_PLANS_FILE / --traffic-plans.
+ */
+async function trafficPlans(env: Env, io: CliIo, flags: Flags, logger: Logger): Promise<ReadonlyMap<string, TrafficPlanConfig>> {
+  const { plans, plansPath } = trafficPlansSource(env);
+  if (plansPath === undefined) return plans;
+  const ssm = new SSMClient(sdkClientConfig(flags.region ? { overrides: { region: flags.region } } : {}));
+  try {
+    const found = await parameterPlans(new AwsSsmParameterTree(ssm, cliBudget(io)), plansPath, logger).load();
+    for (const [app, reason] of found.invalid) io.stderr.write(`traffic plan of ${app} not valid (no plan for it): ${reason}\n`);
+    return found.plans;
+  } finally {
+    ssm.destroy();
   }
 }

@@ -99,7 +99,7 @@ async function planSteps(
 export async function planDeploymentSynced(deps: ShiftPlanDeps, synced: DeploymentSynced): Promise<ShiftPlan> {
   const planned = planOfSync(deps.plans, synced);
   if ('cfg' in planned) return planSteps(deps, { ...planned.cfg, subject: `${synced.app}@${synced.revision}` });
-  const where = planned.ignored.code === 'no-plan' ? ' (TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans)' : '';
+  const where = planned.ignored.code === 'no-plan' ? ' (TRAFFIC_PLANS_PATH, TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans)' : '';
   return { status: 'ignored', app: synced.app, reason: planned.ignored.text + where };
 }
 

@@ -128,12 +128,21 @@ export function loadTrafficPlans(env: Env = process.env): Map<string, TrafficPla
   return plans;
 }
 
-/** Reads and validates the configuration. Throws `ConfigError` on the first bad variable. */
-export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
+/**
+ * Where the plans are: TRAFFIC_PLANS_PATH (an SSM path, the deployed stack's way) or the plans of
+ * TRAFFIC_PLANS / TRAFFIC_PLANS_FILE, never both. The function and `quiesce plan` read them the same way.
+ */
+export function trafficPlansSource(env: Env = process.env): { readonly plans: Map<string, TrafficPlanConfig>; readonly plansPath: string | undefined } {
   const plans = loadTrafficPlans(env);
   const plansPath = text(env, 'TRAFFIC_PLANS_PATH');
   if (plansPath !== undefined && !/^\/[A-Za-z0-9_.\-/]+$/.test(plansPath)) throw new ConfigError('TRAFFIC_PLANS_PATH', `expected an SSM path such as /quiesce/prod/traffic-plans, got "${plansPath}"`);
   if (plansPath !== undefined && plans.size > 0) throw new ConfigError('TRAFFIC_PLANS_PATH', 'set either TRAFFIC_PLANS_PATH or TRAFFIC_PLANS / TRAFFIC_PLANS_FILE, not both: which plans would count?');
+  return { plans, plansPath };
+}
+
+/** Reads and validates the configuration. Throws `ConfigError` on the first bad variable. */
+export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
+  const { plans, plansPath } = trafficPlansSource(env);
   const required = (name: string, why: string): string => {
     const v = text(env, name);
     if (v === undefined) throw new ConfigError(name, `required: ${why}`);

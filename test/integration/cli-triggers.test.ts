@@ -116,7 +116,7 @@ describe('quiesce plan of the other triggers', () => {
     // Without traffic plans: the reason says where they come from.
     env = { ...env, TRAFFIC_PLANS: '' };
     const none = await run(['plan', join(root, 'events', 'deployment-synced.json')]);
-    expect([none.code, none.out]).toEqual([ExitCode.ok, expect.stringMatching(/IGNORED shift of shop: no traffic plan for app shop \(TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans\)/)]);
+    expect([none.code, none.out]).toEqual([ExitCode.ok, expect.stringMatching(/IGNORED shift of shop: no traffic plan for app shop \(TRAFFIC_PLANS_PATH, TRAFFIC_PLANS, TRAFFIC_PLANS_FILE or --traffic-plans\)/)]);
     expect(anyWrites()).toBe(0);
   });
 
@@ -124,6 +124,25 @@ describe('quiesce plan of the other triggers', () => {
     const plans = file('plans.json', JSON.parse(trafficPlansJson(traffic)));
     env = { ...env, TRAFFIC_PLANS: '' };
     expect((await run(['plan', join(root, 'events', 'argocd-webhook-body.json'), '--traffic-plans', plans])).code).toBe(ExitCode.ok);
+  });
+
+  it('reads traffic plans where the deployed function does: one SSM parameter per app under TRAFFIC_PLANS_PATH', async () => {
+    const path = '/quiesce/prod/traffic-plans';
+    const apps = (JSON.parse(trafficPlansJson(traffic)) as { apps: Record<string, unknown> }).apps;
+    for (const [app, plan] of Object.entries(apps)) fakeAws.ssm.putParameter(`${path}/${app}`, JSON.stringify(plan), 'String');
+    fakeAws.ssm.putParameter(`${path}/cart`, '{"ruleArn": ', 'String');
+    env = { ...env, TRAFFIC_PLANS: '', TRAFFIC_PLANS_PATH: path };
+    const r = await run(['plan', join(root, 'events', 'deployment-synced.json'), '--json']);
+    expect(r.code).toBe(ExitCode.ok);
+    const planned = JSON.parse(r.out) as { results: { status: string; steps: { percent: number }[] }[] };
+    expect(planned.results[0]?.steps.map((s) => s.percent)).toEqual([10, 50, 100]);
+    // Another app's broken plan is reported, and only that app has none.
+    expect(r.err).toMatch(/traffic plan of cart not valid \(no plan for it\): \/quiesce\/prod\/traffic-plans\/cart: not JSON/);
+    // Both sources at once: which would count? Refused, as the function refuses it.
+    env = { ...env, TRAFFIC_PLANS: trafficPlansJson(traffic) };
+    const both = await run(['plan', join(root, 'events', 'deployment-synced.json')]);
+    expect([both.code, both.err]).toEqual([ExitCode.usage, expect.stringMatching(/TRAFFIC_PLANS_PATH.*not both/)]);
+    expect(anyWrites()).toBe(0);
   });
 
   it('does not apply what only its function applies, and refuses a file mixing triggers', async () => {
