@@ -11,7 +11,7 @@ import { FakeKubeApi } from '#fakes/kube/index.ts';
 import { loadSweeperConfig } from '../../functions/sweeper/config.ts';
 import { buildSweepDeps } from '../../functions/sweeper/deps.ts';
 import { makeHandler } from '../../functions/sweeper/handler.ts';
-import { runSweep } from '../../functions/sweeper/run-sweep.ts';
+import { runSweep, type SweepDeps } from '../../functions/sweeper/run-sweep.ts';
 import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { fakeAws } from '../fakes/aws/shared.ts';
 import { lambdaContext, writeCalls } from './harness.ts';
@@ -453,5 +453,43 @@ describe('address truth (issue 10): an IPv6 cluster, and another cluster\'s bran
       'target k8s-shop-shared 10.0.9.33:8080': 'evidence',
     });
     expect(audit()[0]?.warnings.join('\n')).toMatch(/2 registration\(s\) of groups or services prod owns point at another cluster's addresses/);
+  });
+});
+
+describe('a verdict that no longer holds at the write (review: state judged, then changed)', () => {
+  /**
+   * The sweeper judges 10.0.1.12 stale: unhealthy, its address free on our node (the pod that held it
+   * finished) and no pod of prod holds it. Between that verdict (the pods and ENIs are read) and the write
+   * (the group read again under its lease), the VPC CNI hands the address to a new pod, which answers its
+   * health checks: the target, same (Id, Port), is now healthy and a live pod's. The Load Balancer
+   * Controller sees nothing to do (its desired target is already registered), so a deregistration now takes
+   * that pod out of traffic until its Service's endpoints next change. The fresh read under the lease shows
+   * the target healthy: the verdict "not healthy, no pod" no longer holds and nothing may be written.
+   */
+  it('holds back a removal whose target turned healthy since it was judged stale', async () => {
+    const w = seedWorld();
+    fakeAws.dynamodb.seedTable('quiesce-state');
+    const env = { STATE_TABLE: 'quiesce-state' };
+    const { deps } = sweeper(env);
+    let reused = false;
+    const ec2 = {
+      networkInterfacesInVpc: (v: string) => deps.ec2.networkInterfacesInVpc(v),
+      // Called after the pods and ENIs were read, before the plan is applied: the address is reused now.
+      describeInstances: async (ids: readonly string[]) => {
+        if (!reused) {
+          reused = true;
+          kube.addPod({ namespace: 'shop', name: 'web-reused', ip: '10.0.1.12', startTime: '2026-11-21T11:59:59Z', nodeName: 'ip-node' });
+          fakeAws.elbv2.setTargetHealth(w.tg.web, '10.0.1.12', 8080, 'healthy');
+        }
+        return deps.ec2.describeInstances(ids);
+      },
+    } as SweepDeps['ec2'];
+    const handler = makeHandler(() => ({ ...deps, ec2 }), createLogger('sweeper'), createMetrics('sweeper'));
+    await handler(sample() as never, lambdaContext);
+    expect(reused).toBe(true);
+    fakeAws.clock.advance(5_000);
+    expect(targetsOf(w.tg.web)).toContain('10.0.1.12 healthy');
+    // The other stale target of the group still goes: only the contradicted verdict is held back.
+    expect(targetsOf(w.tg.web)).toContain('10.0.5.5 draining');
   });
 });

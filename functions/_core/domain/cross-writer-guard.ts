@@ -11,7 +11,7 @@
  * This module is the pure half of that rule; the executor holds the lease and does the I/O.
  */
 import { GONE_OR_GOING, type CloudMapRegistration, type TargetRegistration } from './registration.ts';
-import type { HeldBackAction, TargetGroupCensus } from './plan.ts';
+import type { DeregisterTargetAction, HeldBackAction, TargetGroupCensus } from './plan.ts';
 import { guardGroup, type GroupAction, type GuardOptions } from './guards.ts';
 import { addressKey } from './ip.ts';
 
@@ -93,6 +93,20 @@ function isLive(r: TargetRegistration | CloudMapRegistration): boolean {
  * Why a Cloud Map record no longer is the one that was planned (App Mesh uses the pod IP as the instance
  * id, so a reused IP re-registers the same id for another pod), or undefined when it still is.
  */
+/**
+ * Why a removal judged on a target that did not answer no longer holds (see
+ * `DeregisterTargetAction.unlessAnswering`): the fresh read shows it healthy, or initial when it was not
+ * (registered again since). Undefined when the verdict still holds, or the removal does not rest on it.
+ */
+function answeringSincePlanned(action: DeregisterTargetAction, fresh: TargetRegistration): string | undefined {
+  if (!action.unlessAnswering) return undefined;
+  const was = action.target.state;
+  if (fresh.state === 'healthy' || (fresh.state === 'initial' && was !== 'initial')) {
+    return `target ${fresh.id} was ${was} when judged, ${fresh.state} now: something answers on it (the address reused, the instance started again): not removed`;
+  }
+  return undefined;
+}
+
 function changedSincePlanned(planned: CloudMapRegistration, fresh: CloudMapRegistration): string | undefined {
   for (const k of IDENTITY_ATTRIBUTES) {
     const was = planned.attributes[k];
@@ -157,6 +171,11 @@ export function decideAcrossWriters(input: CrossWriterInput): CrossWriterDecisio
       }
       candidates.push({ ...action, instance: now });
     } else if (action.kind === 'deregister-target' && now.kind === 'target') {
+      const answering = answeringSincePlanned(action, now);
+      if (answering) {
+        heldBack.push({ action, guard: 'evidence', reason: answering });
+        continue;
+      }
       candidates.push({ ...action, target: { ...action.target, state: now.state, ...(now.reason ? { reason: now.reason } : {}) } });
     }
   }

@@ -13,6 +13,14 @@ export interface DeregisterTargetAction {
   readonly kind: 'deregister-target';
   readonly target: TargetRegistration;
   readonly why: string;
+  /**
+   * The removal rests on the target NOT answering (the sweeper's verdict on a target it read unhealthy,
+   * initial or unused: a free address, a stopped instance). If the group, read again under its lease right
+   * before the write, shows the target healthy (or newly registered), something answers on it now (the
+   * address went to a new pod, the instance started again): the verdict no longer holds and nothing is
+   * written. Unset for a dying node's or pod's targets, which go whatever their health.
+   */
+  readonly unlessAnswering?: true;
 }
 
 /** Take one Cloud Map instance out of its service. */

@@ -47,6 +47,26 @@ describe('decideAcrossWriters', () => {
     expect(d.heldBack[0]?.reason).toMatch(/k8s.io\/pod was old, now new/);
   });
 
+  it('holds back a removal that rests on a target not answering once the fresh read finds it answering (sweeper verdicts only)', () => {
+    const planned = target(web, '10.0.0.1', 'unhealthy');
+    const judged = (t: TargetRegistration): DeregisterTargetAction => ({ ...remove(t), unlessAnswering: true });
+    const others = [target(web, '10.0.0.2'), target(web, '10.0.0.3')];
+    const decide = (action: DeregisterTargetAction, state: TargetRegistration['state']) =>
+      decideAcrossWriters({ actions: [action], fresh: [target(web, '10.0.0.1', state), ...others], ledger: EMPTY_LEDGER, now: 1, windowMs: 60_000, writer: 'w', options: options(1) });
+    // The address went to a new pod that answers its health checks: the verdict no longer holds.
+    const healthy = decide(judged(planned), 'healthy');
+    expect(healthy.allowed).toEqual([]);
+    expect(healthy.heldBack).toEqual([expect.objectContaining({ guard: 'evidence', reason: expect.stringMatching(/was unhealthy when judged, healthy now/) })]);
+    expect(healthy.ledger.entries).toEqual([]);
+    // Registered again since (initial after unhealthy): held too.
+    expect(decide(judged(planned), 'initial').allowed).toEqual([]);
+    // Still not answering: removed.
+    expect(decide(judged(planned), 'unhealthy').allowed).toHaveLength(1);
+    expect(decide(judged(target(web, '10.0.0.1', 'initial')), 'initial').allowed).toHaveLength(1);
+    // A dying node's or pod's target carries no such condition: it goes whatever its health.
+    expect(decide(remove(planned), 'healthy').allowed).toHaveLength(1);
+  });
+
   it('property: writers in any order, seeing or not seeing each other\'s writes, never go below the minimum or past the fraction', () => {
     fc.assert(
       fc.property(

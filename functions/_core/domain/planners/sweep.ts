@@ -172,7 +172,9 @@ export function planSweep(given: SweepInput): SweepPlan {
   };
 
   for (const { target, group } of judgedTargets(input)) {
-    const action: PlanAction = { kind: 'deregister-target', target, why: '' };
+    // A target judged while not healthy is removed only while it still does not answer (the executor's
+    // fresh read under the group's lease checks: cross-writer-guard.ts).
+    const action: PlanAction = { kind: 'deregister-target', target, why: '', ...(target.state !== 'healthy' ? { unlessAnswering: true as const } : {}) };
     if (group.targetType === 'instance') {
       record(action, judgeInstanceTarget(target.id, input));
       continue;
