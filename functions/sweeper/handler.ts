@@ -143,7 +143,12 @@ export function makeHandler(getDeps: () => SweepDeps, logger: Logger = createLog
     const failed = out.result.retryableFailures + out.result.permanentFailures;
     if (failed > 0) {
       // A permanent failure (AccessDenied, a Cloud Map FAIL) is a failure too: the run fails and alarms.
-      throw new ApplyError(`${failed} deregistration(s) left undone; the next sweep retries them (due ${next?.toISOString() ?? 'at the next tick'}: failed runs are paced by what they spent too)`, failed, out.result.permanentFailures === 0);
+      // A slice of a sweep that spans invocations moves on: its groups are read again when the sweep comes back
+      // to them, a full sweep later, not at the next tick.
+      const retry = progress
+        ? `the sweep reads these groups again when it comes back to them, in the next full sweep (one takes about ${Math.ceil(progress.expectedSeconds / 60)} min at the share)`
+        : `the next sweep retries them (due ${next?.toISOString() ?? 'at the next tick'}: failed runs are paced by what they spent too)`;
+      throw new ApplyError(`${failed} deregistration(s) left undone; ${retry}`, failed, out.result.permanentFailures === 0);
     }
     return {
       status: out.status === 'dry-run' ? 'dry-run' : 'applied',

@@ -171,6 +171,12 @@ describe('the sweeper finishes at any size: a full sweep spans invocations', () 
     expect((await s.invoke()).progress).toMatchObject({ slice: 1, done: false });
   });
 
+  it('fails a slice whose write fails, and says when the sweep comes back to those groups (a full sweep later, not the next tick)', async () => {
+    seedWorld();
+    fakeAws.faults.fail('DeregisterTargets', { times: 100, code: 'AccessDenied', message: 'not authorized' });
+    await expect(sweeper().invoke()).rejects.toThrow(/left undone; the sweep reads these groups again when it comes back to them, in the next full sweep \(one takes about \d+ min at the share\)/);
+  });
+
   it('reads ownership again before a write: a group untagged since the sweep read its scope is not written', async () => {
     const w = seedWorld();
     const s = sweeper();

@@ -90,10 +90,6 @@ function isLive(r: TargetRegistration | CloudMapRegistration): boolean {
 }
 
 /**
- * Why a Cloud Map record no longer is the one that was planned (App Mesh uses the pod IP as the instance
- * id, so a reused IP re-registers the same id for another pod), or undefined when it still is.
- */
-/**
  * Why a removal judged on a target that did not answer no longer holds (see
  * `DeregisterTargetAction.unlessAnswering`): the fresh read shows it healthy, or initial when it was not
  * (registered again since). Undefined when the verdict still holds, or the removal does not rest on it.
@@ -107,6 +103,10 @@ function answeringSincePlanned(action: DeregisterTargetAction, fresh: TargetRegi
   return undefined;
 }
 
+/**
+ * Why a Cloud Map record no longer is the one that was planned (App Mesh uses the pod IP as the instance
+ * id, so a reused IP re-registers the same id for another pod), or undefined when it still is.
+ */
 function changedSincePlanned(planned: CloudMapRegistration, fresh: CloudMapRegistration): string | undefined {
   for (const k of IDENTITY_ATTRIBUTES) {
     const was = planned.attributes[k];
