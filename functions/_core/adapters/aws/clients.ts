@@ -82,6 +82,10 @@ export interface AwsClientsOptions {
  * allows `maxSockets` per host. It is passed as NodeHttpHandler options, which the SDK turns into its own
  * NodeHttpHandler, so quiesce does not depend on `@smithy/node-http-handler` directly.
  *
+ * `cacheMiddleware`: each client resolves its middleware stack once per command class instead of on every
+ * send (the SDK's documented option; safe because quiesce never changes a client's or a command's middleware
+ * and passes no per-call options). A sweep or a reclaim wave makes thousands of calls from one container.
+ *
  * @example
  * const clients = createAwsClients();
  * const elbv2 = new AwsElbv2(clients.elbv2, new ApiBudget());
@@ -91,6 +95,7 @@ export function sdkClientConfig(options: AwsClientsOptions = {}): Record<string,
   const agent = { keepAlive: true, maxSockets };
   const config = {
     ...(process.env.AWS_MAX_ATTEMPTS === undefined || process.env.AWS_MAX_ATTEMPTS === '' ? { maxAttempts: 1 } : {}),
+    cacheMiddleware: true,
     requestHandler: {
       httpAgent: agent,
       httpsAgent: agent,
