@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { createAwsClients, sdkClientConfig } from '#core/adapters/aws/index.ts';
+import { DEFAULT_ELB_SHARE, elbLimits } from '#core/adapters/aws/budget.ts';
 import { createLogger, createMetrics } from '#core/telemetry.ts';
 import { loadPodEventsConfig } from '../../functions/pod-events/config.ts';
 import { makeHandler } from '../../functions/pod-events/handler.ts';
@@ -20,7 +21,9 @@ import { startForwarder } from '../../functions/pod-forwarder/forwarder.ts';
 import { memoryLogger } from '../../functions/pod-forwarder/log.ts';
 import { FakeAws } from '../fakes/aws/index.ts';
 import { FakeKubeApi } from '../fakes/kube/index.ts';
-import { eksToken } from '../integration/pod-forwarder/helpers.ts';
+import { unsignedEksToken as eksToken } from '../fakes/kube/unsigned-token.ts';
+// The bench environment (AWS_REGION, quiet telemetry) before any handler is wired.
+import './support.ts';
 import { median, percentile, type BenchSection } from './table.ts';
 
 // EMF metrics would print to stdout between the tables.
@@ -71,6 +74,7 @@ async function handlerCalls(): Promise<BenchSection> {
     });
     deps.logger.setLogLevel('SILENT');
     const handler = makeHandler(() => deps, deps.logger, createMetrics('pod-events'));
+    const describe = elbLimits()['elb-describe'];
     const rows: (string | number)[][] = [];
     const measure = async (label: string, ip: string, name: string): Promise<void> => {
       const before = fake.calls.records.length;
@@ -85,9 +89,9 @@ async function handlerCalls(): Promise<BenchSection> {
     await measure('cold (first event in a container)', ipOf(7, 3), 'pod-7-3');
     await measure('warm, pod in 1 group + 1 service', ipOf(8, 2), 'pod-8-2');
     await measure('warm, pod in 1 group, no Cloud Map', ipOf(150, 4), 'pod-150-4');
-    await measure('warm, unknown IP (index 3 s old)', '10.9.9.9', 'nowhere');
+    await measure('warm, unknown IP: index past INDEX_MISS_REFRESH_SECONDS, one rescan', '10.9.9.9', 'nowhere');
     fake.clock.advance(3_000);
-    await measure('warm miss, index > 5 s: one rescan', '10.9.9.8', 'nowhere-2');
+    await measure('another unknown IP 3 s after that rescan: none', '10.9.9.8', 'nowhere-2');
     fake.clock.advance(31_000);
     await measure('after TTL (30 s): rescan', ipOf(9, 1), 'pod-9-1');
     return {
@@ -95,9 +99,9 @@ async function handlerCalls(): Promise<BenchSection> {
       columns: ['event', 'lookup', 'AWS calls', 'DescribeTargetGroups', 'DescribeTargetHealth', 'Cloud Map reads', 'writes', 'ms'],
       rows,
       notes: [
-        'Real handler, SDK v3 clients and ApiBudget (default elb-describe 40/s burst 80) against the loopback fake AWS; writes = DeregisterTargets + DeregisterInstance (no AUDIT_EVENT_BUS set here).',
-        'Warm = the registration index (INDEX_TTL_SECONDS=30) names the groups/services; each hit is verified by a fresh describe of only those before planning.',
-        'Cold latency is dominated by the elb-describe budget (200 DescribeTargetHealth at 40/s after a burst of 80), by design: quiesce leaves the shared ELB bucket to the Load Balancer Controller.',
+        `Real handler, SDK v3 clients and ApiBudget (default elb-describe ${describe.ratePerSecond}/s burst ${describe.burst}: ${DEFAULT_ELB_SHARE * 100}% of the ELB account bucket) against the loopback fake AWS; writes = DeregisterTargets + DeregisterInstance (no AUDIT_EVENT_BUS set here).`,
+        'Warm = the in-container index (INDEX_TTL_SECONDS=30) names the groups/services; each hit is verified by a fresh describe of only those before planning. Index ages are fake-clock time, which the executor\'s Cloud Map operation waits also move: by the first unknown IP the index is past INDEX_MISS_REFRESH_SECONDS (5 s).',
+        `Cold = no STATE_TABLE here, so no stored registration index from the sweeper: the first event scans all ${GROUPS} groups, paced by the elb-describe budget (${GROUPS} DescribeTargetHealth at ${describe.ratePerSecond}/s after a burst of ${describe.burst}), by design: quiesce leaves the shared ELB bucket to the Load Balancer Controller. Deployed with STATE_TABLE, pod-events reads the sweeper's index instead (docs/pod-events.md).`,
       ],
     };
   } finally {
