@@ -11,12 +11,16 @@ import { DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHe
 import { DescribeInstancesCommand, DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '#core/adapters/aws/index.ts';
 import { loadConfig } from '#core/config.ts';
+import { EMERGENCY_ELB_SHARE, elbLimits } from '#core/adapters/aws/budget.ts';
 import { buildNodeWorkflowDeps } from '../../functions/spot-interruption/wiring.ts';
 import { createLogger } from '#core/telemetry.ts';
 import { deregisterNodes, type WorkItem } from '../../functions/spot-interruption/workflow.ts';
 import type { FakeAws } from '../fakes/aws/index.ts';
 import { benchAws, callsByOp, ms } from './support.ts';
 import type { BenchSection } from './table.ts';
+
+/** The spot trigger's default ELB limits (its shares of the account buckets: functions/spot-interruption/wiring.ts). */
+const spotElb = elbLimits({}, EMERGENCY_ELB_SHARE);
 
 const VPC = 'vpc-0bench000000000000';
 const LATENCY_MS = 20;
@@ -154,7 +158,7 @@ async function singleWarning(): Promise<BenchSection> {
     rows,
     notes: [
       '20 nodes; each group has 6 targets on 3 nodes, so the warned node is in ~15% of the groups; 50 services x 10 instances.',
-      'default budget: elb-describe 40/s burst 80, elb-register 4/s burst 10 (DeregisterTargets is one call per group: the writes dominate), cloudmap 20/s and 10/s; concurrency 16.',
+      `default budget: the spot trigger's shares of the ELB account buckets, elb-describe ${spotElb['elb-describe'].ratePerSecond}/s burst ${spotElb['elb-describe'].burst}, elb-register ${spotElb['elb-register'].ratePerSecond}/s burst ${spotElb['elb-register'].burst} (DeregisterTargets is one call per group), cloudmap 20/s and 10/s; concurrency 16.`,
       'no client budget: the same code with limits raised out of the way, to separate the algorithm (waves) from the good-neighbour rate limit.',
       'naive sequential: every call in turn, one DeregisterTargets per target; it ignores any rate limit (on a real account it would be throttled).',
       'guard across writers: STATE_TABLE set, as deployed: per group written, one lease UpdateItem and one release UpdateItem (client budget dynamodb 100/s burst 200); the read the scan just made is reused, so no extra Describe.',
