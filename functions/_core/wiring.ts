@@ -55,7 +55,7 @@ export function budgetFor(config: Pick<QuiesceConfig, 'rateLimits'> & Partial<Pi
     }
     limits[family as ApiFamily] = limit;
   }
-  return new ApiBudget({ limits, ...(retry ? { retry } : {}), ...(clock ? { now: () => clock.now(), sleep: (ms: number) => clock.sleep(ms) } : {}) });
+  return new ApiBudget({ limits, ...(retry ? { retry } : {}), ...(clock ? { clock } : {}) });
 }
 
 /** Options of {@link buildAwsDeps}. */

@@ -130,8 +130,7 @@ export async function readInputs(path: string | undefined, io: CliIo): Promise<u
 
 /** The run's own API budget (doctor, audit, the traffic plan): the documented limits, on the io's budget clock. */
 export function cliBudget(io: CliIo): ApiBudget {
-  const clock = io.budgetClock;
-  return new ApiBudget(clock ? { now: () => clock.now(), sleep: (ms) => clock.sleep(ms) } : {});
+  return new ApiBudget(io.budgetClock ? { clock: io.budgetClock } : {});
 }
 
 /** The run's SDK clients: the caller's (tests), else the standard configuration with --region on top. */

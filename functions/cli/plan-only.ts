@@ -6,7 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { AwsElbv2, sdkClientConfig } from '#core/adapters/aws/index.ts';
 import { AwsSsmParameterTree } from '#core/adapters/aws/ssm-parameter-tree.ts';
 import type { Env } from '#core/config.ts';
-import type { Logger } from '#core/telemetry.ts';
+import { createLogger } from '#core/telemetry.ts';
 import { loadPodEventsConfig } from '../pod-events/config.ts';
 import { deregisterPod, type PodWorkflowResult } from '../pod-events/deregister-pod.ts';
 import { parsePodSignal } from '../pod-events/events.ts';
@@ -54,7 +54,7 @@ export async function planPods(inputs: readonly unknown[], io: CliIo, flags: Fla
 export async function planShifts(inputs: readonly unknown[], trigger: 'traffic' | 'argocd', io: CliIo, flags: Flags, env: Env): Promise<ExitCode> {
   const clients = clientsFor(io, flags);
   try {
-    const plans = await trafficPlans(env, io, flags, cliLogger(io, flags.verbose));
+    const plans = await trafficPlans(env, io, flags);
     const deps = { elbv2: new AwsElbv2(clients.elbv2, cliBudget(io)), plans, now: io.now ?? (() => new Date()) };
     const results = [];
     for (const input of inputs) results.push(await planTraffic(deps, input, trigger));
@@ -76,12 +76,14 @@ export async function planShifts(inputs: readonly unknown[], trigger: 'traffic' 
  * `/quiesce/<stage>/traffic-plans`: an app whose parameter does not parse is reported and has no plan), else
  * TRAFFIC_PLANS / TRAFFIC_PLANS_FILE / --traffic-plans.
  */
-async function trafficPlans(env: Env, io: CliIo, flags: Flags, logger: Logger): Promise<ReadonlyMap<string, TrafficPlanConfig>> {
+async function trafficPlans(env: Env, io: CliIo, flags: Flags): Promise<ReadonlyMap<string, TrafficPlanConfig>> {
   const { plans, plansPath } = trafficPlansSource(env);
   if (plansPath === undefined) return plans;
   const ssm = new SSMClient(sdkClientConfig(flags.region ? { overrides: { region: flags.region } } : {}));
   try {
-    const found = await parameterPlans(new AwsSsmParameterTree(ssm, cliBudget(io)), plansPath, logger).load();
+    // The CLI names an invalid plan itself, once, in words; the function's JSON error line would repeat it.
+    const quiet = createLogger('quiesce-cli', { logLevel: 'SILENT' });
+    const found = await parameterPlans(new AwsSsmParameterTree(ssm, cliBudget(io)), plansPath, quiet).load();
     for (const [app, reason] of found.invalid) io.stderr.write(`traffic plan of ${app} not valid (no plan for it): ${reason}\n`);
     return found.plans;
   } finally {

@@ -231,6 +231,8 @@ export interface ApiBudgetOptions {
   readonly aimd?: Partial<AimdPolicy>;
   /** Waits `ms` milliseconds (default: a timer). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Both clock functions at once (see {@link BudgetClock}); `sleep` and `now` given on their own win. */
+  readonly clock?: BudgetClock;
   /** Milliseconds, monotonic enough for refills (default: `performance.now()`). */
   readonly now?: () => number;
   /** Uniform [0, 1) for the jitter (default: `Math.random`). */
@@ -306,8 +308,9 @@ export class ApiBudget {
     if (!(this.#aimd.decrease > 0 && this.#aimd.decrease < 1) || !(this.#aimd.floor > 0 && this.#aimd.floor <= 1) || !(this.#aimd.increase >= 0)) {
       throw new RangeError('aimd needs 0 < decrease < 1, 0 < floor <= 1 and increase >= 0');
     }
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#now = options.now ?? (() => performance.now());
+    const clock = options.clock;
+    this.#sleep = options.sleep ?? (clock ? (ms) => clock.sleep(ms) : (ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#now = options.now ?? (clock ? () => clock.now() : () => performance.now());
     this.#random = options.random ?? Math.random;
     this.#remaining = options.remainingTimeMs ?? invocationRemainingMs;
     this.#total = options.invocationTimeMs ?? (options.remainingTimeMs ? () => undefined : invocationTimeMs);
